@@ -1,0 +1,5 @@
+"""`python -m sar` runs the command line."""
+
+from sar.cli import main
+
+main()
