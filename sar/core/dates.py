@@ -1,0 +1,54 @@
+"""Small date helpers shared by the deadline rules and their explanations."""
+
+from __future__ import annotations
+
+import calendar as _calendar
+import datetime as dt
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def short(d: dt.date) -> str:
+    """'Sat 31 Jan 2026' (strftime's %-d is not portable)."""
+    return f"{_DAYS[d.weekday()]} {d.day} {_MONTHS[d.month - 1]} {d.year}"
+
+
+def day_name(d: dt.date) -> str:
+    return _DAY_NAMES[d.weekday()]
+
+
+def add_months(start: dt.date, months: int) -> tuple[dt.date, bool]:
+    """The same day-number `months` later, clamped to that month's last day.
+
+    Returns the date and whether it was clamped (31 Jan + 1 month -> 28 Feb).
+    """
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    last = _calendar.monthrange(year, month)[1]
+    if start.day > last:
+        return dt.date(year, month, last), True
+    return dt.date(year, month, start.day), False
+
+
+def parse_date(text: str) -> dt.date:
+    """An ISO date, or ValueError with a message fit for a user."""
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def parse_date_or_datetime(text: str) -> dt.date | dt.datetime:
+    """A date, or a datetime (with or without a zone) when a time is given."""
+    text = text.strip()
+    if "T" in text or " " in text:
+        try:
+            return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(
+                f"{text!r} is not a date or datetime (expected YYYY-MM-DD or "
+                "YYYY-MM-DDTHH:MM[+HH:MM])"
+            ) from None
+    return parse_date(text)

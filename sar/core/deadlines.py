@@ -1,0 +1,491 @@
+"""Statutory deadlines: when an answer is due, and why.
+
+Pure: no clock, no I/O. `due_date()` takes the facts of a request (when it was
+received and how, ID or fee asked for and provided, clarification pauses, an
+extension notice) and a regime, and returns the date with its reasoning step by
+step, so `sar show` can print it and a person can check it.
+
+Each regime is a small set of parameters over one calculation (legal.md §0.7):
+the period, how an extension is counted, whether the date rolls past weekends and
+holidays, and how ID, fees and clarification move the clock. Where the law leaves
+a choice open, `Options` holds the alternative readings; the defaults protect the
+requester without ever calling an answer late before the regulator would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+
+from sar.core import calendars
+from sar.core.dates import add_months, short
+from sar.errors import UsageError
+
+# Channels by which a request reaches the controller.
+ELECTRONIC = ("email", "web-form", "hand")
+POSTAL = ("first-class", "second-class", "signed-for")
+CHANNELS = ELECTRONIC + POSTAL
+
+
+class DeadlineInputError(UsageError):
+    """Facts that cannot be true together (an answer before its question)."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """A length of time: whole months, or calendar days."""
+
+    months: int = 0
+    days: int = 0
+
+    def __str__(self) -> str:
+        if self.months:
+            return "one month" if self.months == 1 else f"{_words(self.months)} months"
+        return f"{self.days} days"
+
+    def after(self, start: dt.date) -> tuple[dt.date, str, bool]:
+        """The end of the period begun on `start` (day 0), the working shown, and
+        whether the date was clamped to a month's last day."""
+        if self.months:
+            end, clamped = add_months(start, self.months)
+            if clamped:
+                return end, (f"no {start.day} {end.strftime('%b %Y')}, so the last day of "
+                             f"that month, {short(end)}"), True
+            return end, f"the same day-number {self} later, {short(end)}", False
+        end = start + dt.timedelta(days=self.days)
+        return end, f"{self.days} calendar days later, {short(end)}", False
+
+
+def _words(n: int) -> str:
+    return {2: "two", 3: "three", 4: "four"}.get(n, str(n))
+
+
+@dataclass(frozen=True)
+class Regime:
+    """The parameters of one law's deadline rules."""
+
+    name: str
+    title: str
+    rule: str                 # which version of the counting produced a date
+    period: Period
+    extended: Period          # counted from the start, never chained onto `period`
+    period_cite: str
+    extension_cite: str
+    roll: bool                # move a due date off weekends and holidays
+    roll_cite: str
+    default_calendar: str
+    id_rule: str              # "restart": a fresh period; "pause": stopped while waiting; "none"
+    id_cite: str
+    clarification_rule: str   # "pause" or "none"
+    clarification_cite: str
+    ack_business_days: int = 0
+    ack_cite: str = ""
+    closes_on_weekends: bool = True
+
+
+REGIMES: dict[str, Regime] = {
+    "uk-gdpr": Regime(
+        name="uk-gdpr",
+        title="UK GDPR",
+        rule="uk-gdpr/ico-2019",
+        period=Period(months=1),
+        extended=Period(months=3),
+        period_cite="UK GDPR Art. 12(3); ICO: receipt day is day 0, corresponding date next month",
+        extension_cite="Art. 12(3); ICO: three months from the original start, not chained",
+        roll=True,
+        roll_cite="ICO: a deadline on a weekend or bank holiday moves to the next working day",
+        default_calendar="GB-ENG",
+        id_rule="restart",
+        id_cite="Art. 12(6) and the 'relevant time' (DPA 2018 s.54(3A)); ICO: a fresh month",
+        clarification_rule="pause",
+        clarification_cite="Art. 12A UK GDPR; DPA 2018 s.54(3C): ask to answer, both inclusive",
+    ),
+    "eu-gdpr": Regime(
+        name="eu-gdpr",
+        title="GDPR",
+        rule="eu-gdpr/reg-1182-71",
+        period=Period(months=1),
+        extended=Period(months=3),
+        period_cite="GDPR Art. 12(3); Reg. 1182/71 Art. 3(1), 3(2)(c)",
+        extension_cite="GDPR Art. 12(3), counted as three months from the start",
+        roll=True,
+        roll_cite="Reg. 1182/71 Art. 3(4): a period ending on a Saturday, Sunday or public "
+                  "holiday ends on the next working day",
+        default_calendar="IE",
+        id_rule="pause",
+        id_cite="EDPB Guidelines 01/2022: the period may be suspended while ID asked for is awaited",
+        clarification_rule="none",
+        clarification_cite="GDPR has no clarification pause",
+    ),
+    "ccpa": Regime(
+        name="ccpa",
+        title="CCPA/CPRA",
+        rule="ccpa/11-ccr-7021",
+        period=Period(days=45),
+        extended=Period(days=90),
+        period_cite="11 CCR §7021(b): 45 calendar days from receipt",
+        extension_cite="11 CCR §7021(b): once, up to 90 days in total, with notice",
+        roll=False,
+        roll_cite="whether Cal. Civ. Code §§10-11 moves a deadline off a holiday is unsettled",
+        default_calendar="US-CA",
+        id_rule="none",
+        id_cite="11 CCR §7021(b): the period runs 'regardless of time required to verify'",
+        clarification_rule="none",
+        clarification_cite="the CCPA regulations have no clarification pause",
+        ack_business_days=10,
+        ack_cite="11 CCR §7021(a): confirm receipt within 10 business days",
+    ),
+    "pipeda": Regime(
+        name="pipeda",
+        title="PIPEDA",
+        rule="pipeda/s8",
+        period=Period(days=30),
+        extended=Period(days=60),
+        period_cite="PIPEDA s.8(3): 30 days after receipt",
+        extension_cite="PIPEDA s.8(4): up to a further 30 days, with notice within the first 30",
+        roll=False,
+        roll_cite="not moved off weekends by default",
+        default_calendar="CA",
+        id_rule="none",
+        id_cite="PIPEDA has no ID restart",
+        clarification_rule="none",
+        clarification_cite="PIPEDA has no clarification pause",
+    ),
+}
+
+REGIME_NAMES = tuple(REGIMES)
+
+
+@dataclass(frozen=True)
+class Pause:
+    """A time the clock stood still: a question asked and, perhaps, answered."""
+
+    asked: dt.date
+    answered: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What happened to a request, as far as its deadline cares."""
+
+    received: dt.date | dt.datetime    # arrival (electronic) or posting date (post)
+    via: str = "email"
+    delivered: dt.date | None = None   # tracked delivery date, rebutting any presumption
+    id_requested: dt.date | None = None
+    id_received: dt.date | None = None
+    fee_requested: dt.date | None = None
+    fee_paid: dt.date | None = None
+    clarifications: tuple[Pause, ...] = ()
+    extended: bool = False
+    extension_notified: dt.date | None = None  # when the controller announced it, if known
+
+
+@dataclass(frozen=True)
+class Options:
+    """Readings the law leaves open; defaults first (docs/deadlines.md)."""
+
+    # "same-day": the controller-local date of arrival (ICO). "cpr-6.26": after
+    # 16:30 or on a non-business day it counts from the next business day.
+    email_receipt: str = "same-day"
+    # "pd-1985": 2nd working day (first class) / 4th (second class) after posting,
+    # Practice Direction [1985] 1 All ER 889. "cpr-6.26": first class on the second
+    # day after posting if a business day, else the next business day.
+    post_presumption: str = "pd-1985"
+    # "inclusive": the days from question to answer, both counted (s.54(3C)
+    # wording). "resume": the clock restarts the day after the answer, one day less.
+    pause_counting: str = "inclusive"
+    # "ico": the corresponding date next month. "strict": 'one month beginning
+    # with' read under English rules, ending the day before. Informational only:
+    # nothing is called overdue before the ICO date has passed.
+    uk_counting: str = "ico"
+    # None: the regime's own rule. True/False force it.
+    roll: bool | None = None
+
+
+OPTION_CHOICES = {
+    "email_receipt": ("same-day", "cpr-6.26"),
+    "post_presumption": ("pd-1985", "cpr-6.26"),
+    "pause_counting": ("inclusive", "resume"),
+    "uk_counting": ("ico", "strict"),
+}
+
+
+@dataclass
+class Deadline:
+    """A due date and everything that went into it."""
+
+    regime: str
+    rule: str
+    calendar: str
+    receipt: dt.date
+    start: dt.date | None
+    due: dt.date | None                 # None while the clock is stopped
+    ext_notice_due: dt.date | None      # an extension must be announced by then
+    extended_due: dt.date | None        # the date if a valid extension is (or were) taken
+    extended: bool = False
+    ack_due: dt.date | None = None
+    paused_since: dt.date | None = None
+    waiting_for: str | None = None
+    explanation: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        iso = lambda d: d.isoformat() if d else None  # noqa: E731
+        return {
+            "regime": self.regime,
+            "rule": self.rule,
+            "calendar": self.calendar,
+            "receipt": iso(self.receipt),
+            "start": iso(self.start),
+            "due": iso(self.due),
+            "extended": self.extended,
+            "ext_notice_due": iso(self.ext_notice_due),
+            "extended_due": iso(self.extended_due),
+            "ack_due": iso(self.ack_due),
+            "paused_since": iso(self.paused_since),
+            "waiting_for": self.waiting_for,
+            "explanation": list(self.explanation),
+            "warnings": list(self.warnings),
+        }
+
+
+def deemed_receipt(facts: Facts, cal: calendars.Calendar, options: Options) -> tuple[dt.date, list[str]]:
+    """The date the controller is taken to have received the request, with why."""
+    if facts.via not in CHANNELS:
+        raise DeadlineInputError(f"unknown channel {facts.via!r} (one of {', '.join(CHANNELS)})")
+    steps: list[str] = []
+    when = facts.received
+    if facts.via in POSTAL:
+        posted = when.date() if isinstance(when, dt.datetime) else when
+        if facts.delivered is not None:
+            if facts.delivered < posted:
+                raise DeadlineInputError("the delivery date is before the posting date")
+            steps.append(f"posted {short(posted)} by {facts.via} post; tracked delivery "
+                         f"{short(facts.delivered)} rebuts any presumption (legal.md §1.4)")
+            return facts.delivered, steps
+        if facts.via == "second-class":
+            # CPR 6.26 covers only next-day services, so second class always
+            # follows the Practice Direction.
+            day = cal.add_working_days(posted, 4)
+            steps.append(f"posted {short(posted)} by second-class post → deemed received on "
+                         f"the 4th working day after, {short(day)} (Practice Direction [1985]; "
+                         f"{cal.name})")
+            return day, steps
+        if options.post_presumption == "cpr-6.26":
+            second = posted + dt.timedelta(days=2)
+            day, _ = cal.roll_forward(second)
+            steps.append(f"posted {short(posted)} by {facts.via} post → deemed received on the "
+                         f"second day after, if a business day, else the next: {short(day)} "
+                         f"(CPR 6.26; {cal.name})")
+            return day, steps
+        day = cal.add_working_days(posted, 2)
+        steps.append(f"posted {short(posted)} by {facts.via} post → deemed received on the 2nd "
+                     f"working day after, {short(day)} (Practice Direction [1985]; {cal.name})")
+        return day, steps
+
+    if isinstance(when, dt.datetime):
+        local = _to_zone(when, cal.zone)
+        day = local.date()
+        if when.tzinfo is not None and day != when.date():
+            steps.append(f"arrived {when.isoformat()} = {local.strftime('%H:%M')} on "
+                         f"{short(day)} in {cal.zone} (the controller's local date)")
+        if options.email_receipt == "cpr-6.26" and (
+            local.time() >= dt.time(16, 30) or not cal.is_working_day(day)
+        ):
+            nxt = cal.add_working_days(day, 1)
+            steps.append(f"arrived after 16:30 or on a non-business day → counted from "
+                         f"{short(nxt)} (CPR 6.26 option)")
+            return nxt, steps
+    else:
+        day = when
+        if options.email_receipt == "cpr-6.26" and not cal.is_working_day(day):
+            nxt = cal.add_working_days(day, 1)
+            steps.append(f"arrived on a non-business day → counted from {short(nxt)} "
+                         f"(CPR 6.26 option)")
+            return nxt, steps
+    steps.append(f"received {short(day)} by {facts.via}" +
+                 ("" if cal.is_working_day(day) else
+                  " (a non-working day still counts as the day of receipt)"))
+    return day, steps
+
+
+def _to_zone(when: dt.datetime, zone: str) -> dt.datetime:
+    if when.tzinfo is None:
+        return when  # a naive time is already the controller's local time
+    from zoneinfo import ZoneInfo
+
+    return when.astimezone(ZoneInfo(zone))
+
+
+def _pause_days(pause: Pause, start: dt.date, options: Options) -> int:
+    assert pause.answered is not None
+    first = max(pause.asked, start)
+    if pause.answered < first:
+        return 0
+    days = (pause.answered - first).days
+    return days + 1 if options.pause_counting == "inclusive" else days
+
+
+def due_date(
+    facts: Facts,
+    regime: str | Regime = "uk-gdpr",
+    calendar: str | None = None,
+    options: Options | None = None,
+) -> Deadline:
+    """The statutory due date for `facts` under `regime`, with its reasoning."""
+    reg = regime if isinstance(regime, Regime) else REGIMES[regime]
+    options = options or Options()
+    for name, allowed in OPTION_CHOICES.items():
+        if getattr(options, name) not in allowed:
+            raise DeadlineInputError(f"option {name} must be one of {', '.join(allowed)}")
+    cal = calendars.get(calendar or reg.default_calendar)
+    roll = reg.roll if options.roll is None else options.roll
+    _check_order(facts)
+
+    receipt, steps = deemed_receipt(facts, cal, options)
+    warnings: list[str] = []
+    result = Deadline(regime=reg.name, rule=reg.rule, calendar=cal.code, receipt=receipt,
+                      start=receipt, due=None, ext_notice_due=None, extended_due=None,
+                      explanation=steps, warnings=warnings)
+
+    if reg.ack_business_days:
+        result.ack_due = cal.add_working_days(receipt, reg.ack_business_days)
+        steps.append(f"acknowledgement due {short(result.ack_due)}: {reg.ack_business_days} "
+                     f"business days after receipt ({reg.ack_cite}; {cal.name})")
+
+    # ID and fee (Art. 12(6), Art. 12(5)): under UK law a fresh month from the
+    # latest of them; under EU law a suspension while the controller waits.
+    start = receipt
+    suspensions: list[Pause] = []
+    for what, asked, got in (("ID", facts.id_requested, facts.id_received),
+                             ("fee", facts.fee_requested, facts.fee_paid)):
+        if asked is None and got is None:
+            continue
+        if reg.id_rule == "none":
+            steps.append(f"{what} asked for or provided: does not move the deadline ({reg.id_cite})")
+            continue
+        if got is None:
+            result.start = None
+            result.paused_since = asked
+            result.waiting_for = what
+            steps.append(f"{what} requested {short(asked)}: the clock is stopped until it "
+                         f"arrives ({reg.id_cite})")
+            return result
+        if reg.id_rule == "restart":
+            if got > start:
+                start = got
+                steps.append(f"{what} received {short(got)} → a fresh {reg.period} runs from "
+                             f"that day ({reg.id_cite})")
+        else:
+            suspensions.append(Pause(asked or receipt, got))
+            if asked is None:
+                steps.append(f"{what} provided {short(got)}; no request date known, so the "
+                             f"suspension is counted from receipt")
+    result.start = start
+
+    end, working, clamped = reg.period.after(start)
+    steps.append(f"{reg.period} from {short(start)} (day 0): {working} ({reg.period_cite})")
+    if reg.name == "uk-gdpr" and options.uk_counting == "strict" and not clamped:
+        strict = end - dt.timedelta(days=1)
+        warnings.append(f"read strictly ('one month beginning with'), the period ends "
+                        f"{short(strict)}; the ICO date {short(end)} is used, so nothing "
+                        "is called late before the regulator would")
+
+    # Clarification (UK Art. 12A; DPA s.54(3C)): the days from question to
+    # answer do not count towards the period or the extension-notice deadline.
+    extra = 0
+    for p in sorted(facts.clarifications, key=lambda p: p.asked):
+        if reg.clarification_rule != "pause":
+            steps.append(f"clarification asked {short(p.asked)}: does not stop the clock "
+                         f"({reg.clarification_cite})")
+            continue
+        if p.answered is None:
+            result.paused_since = p.asked
+            result.waiting_for = "clarification"
+            steps.append(f"clarification asked {short(p.asked)}: the clock is stopped until "
+                         f"the answer ({reg.clarification_cite})")
+            return result
+        running = _rolled(end + dt.timedelta(days=extra), cal, roll)
+        if p.asked > running:
+            warnings.append(f"clarification asked {short(p.asked)}, after the deadline had "
+                            "passed: it cannot stop a clock that has run out")
+            continue
+        days = _pause_days(p, start, options)
+        extra += days
+        steps.append(f"clarification asked {short(p.asked)}, answered {short(p.answered)}: "
+                     f"{days} day{'s' if days != 1 else ''} do not count ({reg.clarification_cite})")
+    for p in suspensions:
+        days = _pause_days(p, start, options)
+        extra += days
+        steps.append(f"waiting from {short(p.asked)} to {short(p.answered)}: {days} "
+                     f"day{'s' if days != 1 else ''} suspended ({reg.id_cite})")
+    if extra:
+        end = end + dt.timedelta(days=extra)
+        steps.append(f"{short(end)} once the {extra} paused day{'s' if extra != 1 else ''} "
+                     "are added")
+
+    one_period_due = _roll_step(end, cal, roll, reg, steps)
+    result.ext_notice_due = one_period_due
+
+    ext_end, ext_working, _ = reg.extended.after(start)
+    ext_end += dt.timedelta(days=extra)
+    result.extended_due = _rolled(ext_end, cal, roll)
+
+    extension_valid = facts.extended or facts.extension_notified is not None
+    if facts.extension_notified is not None and facts.extension_notified > one_period_due:
+        warnings.append(f"extension notified {short(facts.extension_notified)}, after "
+                        f"{short(one_period_due)}: too late to be valid, so the deadline "
+                        f"does not move ({reg.extension_cite})")
+        extension_valid = False
+    if extension_valid:
+        result.extended = True
+        when = (f" notified {short(facts.extension_notified)}, in time"
+                if facts.extension_notified else "")
+        steps.append(f"extension{when}: {reg.extended} from {short(start)}: {ext_working}"
+                     + (f" + {extra} paused days = {short(ext_end)}" if extra else "")
+                     + f" ({reg.extension_cite})")
+        result.due = _roll_step(ext_end, cal, roll, reg, steps)
+    else:
+        result.due = one_period_due
+    steps.append(f"due {short(result.due)}")
+    return result
+
+
+def _rolled(day: dt.date, cal: calendars.Calendar, roll: bool) -> dt.date:
+    return cal.roll_forward(day)[0] if roll else day
+
+
+def _roll_step(day: dt.date, cal: calendars.Calendar, roll: bool, reg: Regime,
+               steps: list[str]) -> dt.date:
+    if not roll:
+        if not cal.is_working_day(day):
+            steps.append(f"{short(day)} is not a working day but is not moved ({reg.roll_cite})")
+        return day
+    rolled, sentence = cal.describe_roll(day)
+    if sentence:
+        steps.append(f"{sentence} ({reg.roll_cite})")
+    return rolled
+
+
+def _check_order(facts: Facts) -> None:
+    received = facts.received.date() if isinstance(facts.received, dt.datetime) else facts.received
+    pairs = [("ID", facts.id_requested, facts.id_received),
+             ("fee", facts.fee_requested, facts.fee_paid)]
+    for what, asked, got in pairs:
+        if asked and asked < received:
+            raise DeadlineInputError(f"{what} requested before the request was received")
+        if asked and got and got < asked:
+            raise DeadlineInputError(f"{what} provided before it was requested")
+        if got and got < received and facts.via in ELECTRONIC:
+            raise DeadlineInputError(f"{what} provided before the request was received")
+    for p in facts.clarifications:
+        if p.asked < received:
+            raise DeadlineInputError("clarification asked before the request was received")
+        if p.answered and p.answered < p.asked:
+            raise DeadlineInputError("clarification answered before it was asked")
+    if facts.extension_notified and facts.extension_notified < received:
+        raise DeadlineInputError("extension notified before the request was received")
+
+
+def with_options(options: Options, **changes) -> Options:
+    return replace(options, **changes)

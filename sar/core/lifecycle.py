@@ -1,0 +1,267 @@
+"""The life of a request, derived from its events.
+
+Pure: `derive()` reads a request's events in date order and returns its status and
+the facts its deadline depends on. The same function decides whether a new event
+makes sense (`fulfilled` on a letter never sent does not), so the rules that
+validate and the rules that derive can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sar.core import deadlines
+from sar.errors import InvalidEventError
+
+KINDS = ("access", "erasure", "objection", "rectification", "restriction", "portability")
+
+ANSWERS = ("fulfilled", "partially-fulfilled", "no-data-held", "refused")
+# Events a user may record with `sar mark`.
+MARKABLE = (
+    "acknowledged", "id-requested", "id-provided", "clarification-requested",
+    "clarification-provided", "fee-requested", "fee-paid", "extended", *ANSWERS,
+    "bounced", "withdrawn", "note",
+)
+# Events only the system records (by `new`, `send`, `post`, `watch`, `remind`, `complain`).
+SYSTEM = ("drafted", "sent", "posted", "delivered", "reply-received", "reminded", "escalated")
+EVENT_KINDS = MARKABLE + SYSTEM
+
+STATUSES = (
+    "draft", "sent", "acknowledged", "awaiting-id", "awaiting-clarification", "awaiting-fee",
+    "extended", "overdue", *ANSWERS, "bounced", "withdrawn", "escalated",
+)
+# Statuses in which the statutory clock is running and can run out.
+RUNNING = ("sent", "acknowledged", "extended")
+# Statuses in which nothing more is owed by the organisation.
+CLOSED = ("fulfilled", "no-data-held", "refused", "withdrawn")
+
+_WAITING = {"id-requested": ("awaiting-id", "id-provided"),
+            "clarification-requested": ("awaiting-clarification", "clarification-provided"),
+            "fee-requested": ("awaiting-fee", "fee-paid")}
+_ANSWER_TO = {answer: status for status, answer in _WAITING.values()}
+
+# What may follow each status. Everything may take a note or a reply.
+_REPLIES = ("acknowledged", "id-requested", "clarification-requested", "fee-requested",
+            "extended", *ANSWERS)
+_ANY = ("note", "reply-received")
+_ALLOWED: dict[str, tuple[str, ...]] = {
+    "draft": ("sent", "posted", "withdrawn"),
+    "bounced": ("sent", "posted", "withdrawn"),
+    "sent": (*_REPLIES, "bounced", "delivered", "reminded", "escalated", "withdrawn"),
+    "acknowledged": (*_REPLIES, "delivered", "reminded", "escalated", "withdrawn"),
+    "extended": (*_REPLIES, "delivered", "reminded", "escalated", "withdrawn"),
+    "awaiting-id": ("id-provided", "acknowledged", *ANSWERS, "delivered", "reminded",
+                    "escalated", "withdrawn"),
+    "awaiting-clarification": ("clarification-provided", "acknowledged", *ANSWERS,
+                               "delivered", "reminded", "escalated", "withdrawn"),
+    "awaiting-fee": ("fee-paid", "acknowledged", *ANSWERS, "delivered", "reminded",
+                     "escalated", "withdrawn"),
+    "fulfilled": (*ANSWERS, "reminded", "escalated"),
+    "partially-fulfilled": (*ANSWERS, "reminded", "escalated", "withdrawn"),
+    "no-data-held": (*ANSWERS, "reminded", "escalated"),
+    "refused": (*ANSWERS, "reminded", "escalated", "withdrawn"),
+    "escalated": (*_REPLIES, "reminded", "escalated", "withdrawn"),
+    "withdrawn": (),
+}
+
+_WHY_NOT = {
+    "draft": "it is a draft: it has not been sent or posted yet",
+    "bounced": "its letter bounced: send or post it again first",
+    "withdrawn": "it was withdrawn",
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    """One fact about a request. `on` is the date it happened."""
+
+    kind: str
+    on: dt.date
+    source: str = "user"
+    details: dict = field(default_factory=dict, hash=False, compare=False)
+    seq: int = 0
+    at: dt.datetime | None = None  # the exact time, when known (sending)
+
+
+@dataclass
+class State:
+    """What the events say about a request."""
+
+    status: str                      # without 'overdue', which depends on today
+    facts: deadlines.Facts | None    # None until the request has reached the organisation
+    sent_on: dt.date | None = None
+    answered_on: dt.date | None = None
+    extension_notified: dt.date | None = None
+    before_extension: str = "sent"   # the status to show if an extension proves invalid
+    events: list[Event] = field(default_factory=list)
+
+
+def ordered(events) -> list[Event]:
+    return sorted(events, key=lambda e: (e.on, e.seq))
+
+
+def derive(events, *, check: bool = True) -> State:
+    """Fold events (in date order, then recording order) into a State.
+
+    With `check`, an event that does not fit raises InvalidEventError naming it.
+    """
+    status = "draft"
+    resume = "sent"       # the status to return to when a wait ends
+    before_extension = "sent"
+    receipt: dict | None = None
+    delivered: dt.date | None = None
+    id_pair: list = [None, None]
+    fee_pair: list = [None, None]
+    clarifications: list[list] = []
+    extension_notified = None
+    answered_on = None
+    evs = ordered(events)
+
+    for e in evs:
+        if e.kind not in EVENT_KINDS:
+            raise InvalidEventError(f"unknown event {e.kind!r}")
+        if e.kind == "drafted":
+            continue
+        if check and e.kind not in _ANY and e.kind not in _ALLOWED[status]:
+            raise InvalidEventError(_refusal(e, status))
+        if check and receipt and e.kind in (*_REPLIES, "delivered", "bounced") \
+                and e.on < receipt["on"]:
+            raise InvalidEventError(
+                f"{e.kind} on {e.on} is before the request was sent ({receipt['on']})")
+
+        if e.kind in ("sent", "posted"):
+            channel = "email" if e.kind == "sent" else e.details.get("method", "first-class")
+            receipt = {"on": e.on, "at": e.at, "via": channel}
+            delivered = None
+            status = resume = before_extension = "sent"
+        elif e.kind == "delivered":
+            if check and (receipt is None or receipt["via"] == "email"):
+                raise InvalidEventError("delivered applies only to a posted letter")
+            delivered = e.on
+        elif e.kind == "bounced":
+            status, receipt = "bounced", None
+            id_pair, fee_pair, clarifications = [None, None], [None, None], []
+            extension_notified = None
+        elif e.kind == "acknowledged":
+            if status == "sent":
+                status = resume = before_extension = "acknowledged"
+            elif status.startswith("awaiting-") and resume == "sent":
+                resume = before_extension = "acknowledged"
+        elif e.kind in _WAITING:
+            if status in RUNNING:
+                resume = status
+            status = _WAITING[e.kind][0]
+            if e.kind == "id-requested":
+                id_pair = [e.on, None]
+            elif e.kind == "fee-requested":
+                fee_pair = [e.on, None]
+            else:
+                clarifications.append([e.on, None])
+        elif e.kind in _ANSWER_TO:
+            if e.kind == "id-provided":
+                id_pair[1] = e.on
+            elif e.kind == "fee-paid":
+                fee_pair[1] = e.on
+            else:
+                clarifications[-1][1] = e.on
+            status = resume
+        elif e.kind == "extended":
+            extension_notified = e.on
+            if status in RUNNING:
+                before_extension = status
+            status = resume = "extended"
+        elif e.kind in ANSWERS:
+            status = e.kind
+            answered_on = answered_on or e.on
+        elif e.kind in ("withdrawn", "escalated"):
+            status = e.kind
+
+    facts = None
+    if receipt is not None:
+        received = receipt["at"] if receipt["via"] == "email" and receipt["at"] else receipt["on"]
+        facts = deadlines.Facts(
+            received=received,
+            via=receipt["via"],
+            delivered=delivered,
+            id_requested=id_pair[0], id_received=id_pair[1],
+            fee_requested=fee_pair[0], fee_paid=fee_pair[1],
+            clarifications=tuple(deadlines.Pause(a, b) for a, b in clarifications),
+            extension_notified=extension_notified,
+        )
+    return State(status=status, facts=facts, sent_on=receipt["on"] if receipt else None,
+                  answered_on=answered_on, extension_notified=extension_notified,
+                  before_extension=before_extension, events=evs)
+
+
+def _refusal(e: Event, status: str) -> str:
+    why = _WHY_NOT.get(status)
+    if e.kind in _ANSWER_TO and status != _ANSWER_TO[e.kind]:
+        asked = {v[1]: k for k, v in _WAITING.items()}[e.kind]
+        return f"cannot record {e.kind}: no open {asked} (the request is {status})"
+    if e.kind in ("sent", "posted") and status not in ("draft", "bounced"):
+        return f"cannot record {e.kind}: the request was already sent (status {status})"
+    if why:
+        return f"cannot record {e.kind}: {why}"
+    return f"cannot record {e.kind} on a request that is {status}"
+
+
+@dataclass
+class Assessment:
+    """A request's status and deadline as of one day."""
+
+    status: str
+    base_status: str
+    deadline: deadlines.Deadline | None
+    overdue_days: int = 0
+
+
+def assess(events, regime: str, calendar: str, today: dt.date,
+           options: deadlines.Options | None = None) -> Assessment:
+    """Status (with 'overdue' when the clock has run out by `today`) and deadline."""
+    state = derive(events, check=False)
+    deadline = None
+    status = state.status
+    if state.facts is not None:
+        deadline = deadlines.due_date(state.facts, regime, calendar, options)
+        if status == "extended" and not deadline.extended:
+            status = state.before_extension
+    base = status
+    overdue_days = 0
+    if status in RUNNING and deadline and deadline.due and today > deadline.due:
+        overdue_days = (today - deadline.due).days
+        status = "overdue"
+    return Assessment(status=status, base_status=base, deadline=deadline,
+                      overdue_days=overdue_days)
+
+
+def status_on(base_status: str, due: dt.date | None, today: dt.date) -> str:
+    """The status shown on `today` from the cached base status and due date.
+
+    Overdue only from the day after the due date: never earlier than a regulator
+    would say (legal.md §1.1).
+    """
+    if base_status in RUNNING and due is not None and today > due:
+        return "overdue"
+    return base_status
+
+
+NEXT_STEP = {
+    "draft": "send it: `sar send {ref}` (email) or print it with "
+             "`sar letter {ref} --format docx` and record `sar post {ref}`",
+    "sent": "wait for a reply; record it with `sar mark {ref} EVENT`",
+    "acknowledged": "wait for the answer; the deadline still runs",
+    "extended": "wait for the answer by the extended date",
+    "awaiting-id": "send the identification asked for, then `sar mark {ref} id-provided`",
+    "awaiting-clarification": "answer the question, then "
+                              "`sar mark {ref} clarification-provided`",
+    "awaiting-fee": "pay the fee if it is justified, then `sar mark {ref} fee-paid`",
+    "overdue": "the deadline has passed: send a reminder, then complain to the regulator",
+    "partially-fulfilled": "check what is missing and ask for it",
+    "fulfilled": "nothing: the request is answered",
+    "no-data-held": "nothing, unless you have reason to doubt the answer",
+    "refused": "check the reasons given; you may complain to the regulator",
+    "bounced": "find a working address, then send or post the letter again",
+    "withdrawn": "nothing: the request was withdrawn",
+    "escalated": "wait for the regulator",
+}
