@@ -1,0 +1,88 @@
+"""Settings a user may change with `sar config set KEY VALUE`.
+
+Passwords are never among them: they come from the OS keyring or the
+environment (SAR_SMTP_PASSWORD, SAR_IMAP_PASSWORD) and are never written by sar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sar.core.deadlines import OPTION_CHOICES
+from sar.errors import UsageError, did_you_mean
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    help: str
+    default: object = None
+    choices: tuple[str, ...] = ()
+    kind: type = str
+
+
+SETTINGS = {s.key: s for s in [
+    Setting("mail.transport", "how letters are sent", "maildir", ("maildir", "smtp")),
+    Setting("mail.from", "the From address, if not the profile's email"),
+    Setting("smtp.host", "SMTP server name"),
+    Setting("smtp.port", "SMTP port", None, kind=int),
+    Setting("smtp.security", "SMTP transport security", "starttls", ("none", "starttls", "tls")),
+    Setting("smtp.username", "SMTP login name"),
+    Setting("imap.host", "IMAP server name"),
+    Setting("imap.port", "IMAP port", None, kind=int),
+    Setting("imap.security", "IMAP transport security", "tls", ("none", "starttls", "tls")),
+    Setting("imap.username", "IMAP login name"),
+    Setting("imap.folder", "the folder replies arrive in", "INBOX"),
+    Setting("letters.lang", "letter language", "en", ("en",)),
+    Setting("letters.attach_docx", "attach the DOCX letter to emails", False, ("true", "false"), bool),
+    Setting("deadlines.email_receipt", "when an email counts as received",
+            "same-day", OPTION_CHOICES["email_receipt"]),
+    Setting("deadlines.post_presumption", "when a posted letter is deemed received",
+            "pd-1985", OPTION_CHOICES["post_presumption"]),
+    Setting("deadlines.pause_counting", "how a clarification pause is counted",
+            "inclusive", OPTION_CHOICES["pause_counting"]),
+    Setting("deadlines.uk_counting", "also show the strict 'beginning with' reading",
+            "ico", OPTION_CHOICES["uk_counting"]),
+]}
+
+
+def setting(key: str) -> Setting:
+    if "password" in key or "secret" in key or "token" in key:
+        raise UsageError(
+            f"{key} cannot be stored: passwords live in the OS keyring or the environment "
+            "(SAR_SMTP_PASSWORD, SAR_IMAP_PASSWORD), never in config.toml")
+    if key not in SETTINGS:
+        raise UsageError(f"unknown setting {key!r}{did_you_mean(key, SETTINGS)}")
+    return SETTINGS[key]
+
+
+def parse(key: str, value: str):
+    s = setting(key)
+    value = value.strip()
+    if s.choices and value.lower() not in s.choices:
+        raise UsageError(f"{key} must be one of {', '.join(s.choices)}")
+    if s.kind is bool:
+        return value.lower() == "true"
+    if s.kind is int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise UsageError(f"{key} must be a whole number") from None
+        if not 0 < number < 65536:
+            raise UsageError(f"{key} must be between 1 and 65535")
+        return number
+    if not value or any(ord(c) < 32 for c in value):
+        raise UsageError(f"{key} must be non-empty text on one line")
+    return value
+
+
+def get(config: dict, key: str):
+    s = setting(key)
+    section, _, name = key.partition(".")
+    return config.get(section, {}).get(name, s.default)
+
+
+def put(config: dict, key: str, value: str) -> dict:
+    section, _, name = key.partition(".")
+    config.setdefault(section, {})[name] = parse(key, value)
+    return config

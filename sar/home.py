@@ -1,0 +1,113 @@
+"""The home directory and its configuration.
+
+One folder holds everything: config.toml, sar.db, evidence/, outbox/, letters/,
+orgs/ and templates/ overrides. It is SAR_HOME or --home, else the platform's user
+data directory. Folders are 0700 and files 0600: the contents are personal data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from pathlib import Path
+
+from sar.errors import StoreError, UsageError
+
+ENV_HOME = "SAR_HOME"
+ENV_TODAY = "SAR_TODAY"
+
+
+def default_home() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("sar", appauthor=False))
+
+
+def resolve(explicit: str | os.PathLike | None = None) -> Path:
+    if explicit:
+        return Path(explicit).expanduser()
+    if os.environ.get(ENV_HOME):
+        return Path(os.environ[ENV_HOME]).expanduser()
+    return default_home()
+
+
+def today() -> dt.date:
+    """SAR_TODAY when set (what-if views and tests), else the local date."""
+    value = os.environ.get(ENV_TODAY)
+    if not value:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(f"SAR_TODAY={value!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def clock_is_real() -> bool:
+    return not os.environ.get(ENV_TODAY)
+
+
+class Home:
+    """Paths under one home directory, created on first write."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.config_path = root / "config.toml"
+        self.db_path = root / "sar.db"
+        self.evidence = root / "evidence"
+        self.outbox = root / "outbox"
+        self.letters = root / "letters"
+        self.orgs = root / "orgs"
+        self.templates = root / "templates"
+
+    def exists(self) -> bool:
+        return self.config_path.exists() or self.db_path.exists()
+
+    def ensure(self) -> None:
+        """Create the home with private permissions, or say why it cannot be."""
+        os.umask(0o077)
+        try:
+            if self.root.exists() and not self.root.is_dir():
+                raise StoreError(f"cannot use {self.root} as the sar home: it is not a directory")
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            probe = self.root / f".write-test-{os.getpid()}"
+            probe.touch()
+            probe.unlink()
+        except StoreError:
+            raise
+        except OSError as e:
+            raise StoreError(f"cannot write to the sar home {self.root}: {e.strerror}") from None
+
+    def subdir(self, path: Path) -> Path:
+        self.ensure()
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return path
+
+    def load_config(self) -> dict:
+        if not self.config_path.exists():
+            return {}
+        try:
+            return tomllib.loads(self.config_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise StoreError(f"{self.config_path} is not valid TOML: {e}") from None
+
+    def save_config(self, config: dict) -> None:
+        import tomli_w
+
+        self.ensure()
+        write_private(self.config_path, tomli_w.dumps(config).encode("utf-8"))
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a 0600 file atomically: a crash leaves the old file or the new one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,40 @@
+"""Opening the database: pragmas, migrations, and a refusal of newer schemas."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sar.errors import StoreError
+
+
+def connect(path: Path):
+    """Open (creating if need be) and migrate the database at `path`."""
+    import sqlite_utils
+
+    from sar.store.migrations import KNOWN, migrations
+
+    try:
+        conn = sqlite3.connect(str(path), timeout=10)
+        conn.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.Error as e:
+        raise StoreError(f"cannot open the database {path}: {e}") from None
+    # FULL: a state committed before a message leaves must survive a power cut,
+    # or at-most-once sending is a promise we cannot keep.
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    db = sqlite_utils.Database(conn, execute_plugins=False)
+    applied = [m.name for m in migrations.applied(db)]
+    unknown = [name for name in applied if name not in KNOWN]
+    if unknown:
+        conn.close()
+        raise StoreError(
+            f"the database {path} was written by a newer sar (schema {unknown[-1]}); "
+            "upgrade sar to use it"
+        )
+    if len(applied) < len(KNOWN):
+        try:
+            migrations.apply(db)
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot migrate the database {path}: {e}") from None
+    return db

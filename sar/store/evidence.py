@@ -1,0 +1,50 @@
+"""The evidence store: raw bytes kept forever under their SHA-256.
+
+Letters sent and replies received are evidence for a complaint, so they are
+stored byte for byte, named by their hash (evidence/ab/cdef...), written to a
+temporary file and renamed into place so a crash never leaves half a file.
+Storing the same bytes twice is one file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+
+class EvidenceStore:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def path(self, digest: str) -> Path:
+        return self.root / digest[:2] / digest[2:]
+
+    def put(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        target = self.path(digest)
+        if target.exists():
+            return digest
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return digest
+
+    def get(self, digest: str) -> bytes:
+        return self.path(digest).read_bytes()
+
+    def verify(self, digest: str) -> bool:
+        """True when the stored bytes still hash to their name."""
+        try:
+            return hashlib.sha256(self.get(digest)).hexdigest() == digest
+        except FileNotFoundError:
+            return False

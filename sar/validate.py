@@ -1,0 +1,58 @@
+"""Checks on what people type, shared by the profile, directory and commands.
+
+Anything that may end up in an email header is checked for control characters
+here, at the edge, so that a name with a line break can never inject a header.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sar.errors import UsageError
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9.-]{0,62}$")
+
+
+def text(value: str, what: str, *, max_len: int = 300) -> str:
+    value = value.strip()
+    if not value:
+        raise UsageError(f"{what} is empty")
+    if _CONTROL.search(value):
+        raise UsageError(f"{what} contains a line break or control character")
+    if len(value) > max_len:
+        raise UsageError(f"{what} is longer than {max_len} characters")
+    return value
+
+
+def email(value: str, what: str = "email") -> str:
+    value = text(value, what, max_len=254)
+    if not _EMAIL.match(value):
+        raise UsageError(f"{what} {value!r} is not an email address")
+    return value
+
+
+def domain(value: str, what: str = "domain") -> str:
+    value = text(value, what, max_len=253).lower().rstrip(".")
+    if not _DOMAIN.match(value):
+        raise UsageError(f"{what} {value!r} is not a domain name")
+    return value
+
+
+def slug(value: str) -> str:
+    value = value.strip().lower()
+    if not _SLUG.match(value):
+        raise UsageError(f"slug {value!r} must be lower-case letters, digits, '.' or '-'")
+    return value
+
+
+def address_lines(value: str | list[str], what: str = "address") -> list[str]:
+    """A postal address from one line ('1 High St, London N1 1AA') or a list of lines."""
+    parts = value if isinstance(value, list) else re.split(r"\s*[,;]\s*|\n", value)
+    lines = [text(p, what) for p in parts if p.strip()]
+    if not lines:
+        raise UsageError(f"{what} is empty")
+    return lines
