@@ -1,0 +1,212 @@
+"""Letters: Jinja2 templates rendered to one structure, then to text, email or DOCX.
+
+A template (templates/letters/LANG/FAMILY/KIND.j2) extends its language's
+`_base.j2` and fills four sections: subject, salutation, body and closing. The
+body is written in the markup of `sar.letters.markup`. Every template renders in
+Jinja2's sandbox with StrictUndefined: a missing field is an error naming the
+field and the template line, never a blank in a letter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from sar.errors import TemplateError
+from sar.letters.markup import Block, parse
+
+
+def builtin_templates() -> Path:
+    """`sar/templates` in an installed wheel, the repository's `templates/` in a checkout."""
+    here = Path(__file__).resolve().parent.parent
+    packaged = here / "templates"
+    return packaged if packaged.is_dir() else here.parent / "templates"
+
+
+# Which template family each regime's letters come from.
+FAMILIES = {"uk-gdpr": "gdpr", "eu-gdpr": "gdpr", "ccpa": "ccpa"}
+
+LAW = {
+    "uk-gdpr": {
+        "name": "UK GDPR", "full": "the UK General Data Protection Regulation",
+        "regulator": "the Information Commissioner's Office (ICO)", "regulator_short": "the ICO",
+        "uk": True,
+    },
+    "eu-gdpr": {
+        "name": "GDPR", "full": "the General Data Protection Regulation (EU) 2016/679",
+        "regulator": "the competent data protection supervisory authority",
+        "regulator_short": "the supervisory authority", "uk": False,
+    },
+    "ccpa": {
+        "name": "CCPA", "full": "the California Consumer Privacy Act, as amended by the CPRA",
+        "regulator": "the California Privacy Protection Agency",
+        "regulator_short": "the California Privacy Protection Agency", "uk": False,
+    },
+}
+
+SECTIONS = ("subject", "salutation", "body", "closing")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def longdate(value) -> str:
+    """31 January 2026"""
+    d = _as_date(value)
+    return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
+
+
+def daydate(value) -> str:
+    """Monday 2 March 2026"""
+    d = _as_date(value)
+    return f"{_DAYS[d.weekday()]} {longdate(d)}"
+
+
+def _as_date(value) -> dt.date:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+class Fields(dict):
+    """A mapping that knows its own name, so a missing field is named in full."""
+
+    def __init__(self, label: str, data: dict):
+        super().__init__({k: Fields(f"{label}.{k}", v) if isinstance(v, dict) else v
+                          for k, v in data.items()})
+        self.label = label
+
+
+def _environment(search_path: tuple[str, ...]):
+    from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class NamedUndefined(StrictUndefined):
+        @property
+        def _undefined_message(self) -> str:
+            owner = self._undefined_obj
+            if isinstance(owner, Fields):
+                return f"field '{owner.label}.{self._undefined_name}' is undefined"
+            return f"field '{self._undefined_name}' is undefined"
+
+    env = ImmutableSandboxedEnvironment(
+        loader=ChoiceLoader([FileSystemLoader(p) for p in search_path]),
+        undefined=NamedUndefined, autoescape=False, trim_blocks=True,
+        lstrip_blocks=True, keep_trailing_newline=True,
+    )
+    env.filters["longdate"] = longdate
+    env.filters["daydate"] = daydate
+    return env
+
+
+@lru_cache(maxsize=8)
+def environment(user_templates: str | None = None):
+    paths = ([user_templates] if user_templates else []) + [str(builtin_templates())]
+    return _environment(tuple(paths))
+
+
+def template_name(lang: str, regime: str, kind: str) -> str:
+    return f"letters/{lang}/{FAMILIES.get(regime, regime)}/{kind}.j2"
+
+
+def available(lang: str, regime: str, kind: str, user_templates: Path | None = None) -> bool:
+    name = template_name(lang, regime, kind)
+    roots = ([user_templates] if user_templates else []) + [builtin_templates()]
+    return any((root / name).is_file() for root in roots)
+
+
+@dataclass
+class Letter:
+    """A rendered letter, ready for any output format."""
+
+    ref: str
+    kind: str
+    date: dt.date
+    sender: list[str]
+    recipient: list[str]
+    subject: str
+    salutation: str
+    body: list[Block]
+    closing: str
+    signature: list[str]
+    lang: str = "en"
+    due: dt.date | None = None
+    meta: dict = field(default_factory=dict)
+
+
+def render(context: dict, *, lang: str, regime: str, kind: str,
+           user_templates: Path | None = None) -> dict[str, str]:
+    """The four sections of a letter as rendered markup text."""
+    from jinja2 import TemplateNotFound, TemplateSyntaxError, UndefinedError
+    from jinja2.exceptions import SecurityError
+
+    env = environment(str(user_templates) if user_templates else None)
+    name = template_name(lang, regime, kind)
+    try:
+        template = env.get_template(name)
+        text = template.render(**{k: Fields(k, v) if isinstance(v, dict) else v
+                                  for k, v in context.items()})
+    except TemplateNotFound:
+        raise TemplateError(f"no {kind} letter for {regime} in language {lang!r} "
+                            f"(looked for {name})") from None
+    except TemplateSyntaxError as e:
+        raise TemplateError(f"template {e.name or name} line {e.lineno}: {e.message}") from None
+    except UndefinedError as e:
+        where = _template_line(sys.exc_info()[2], name)
+        raise TemplateError(f"template {where}: {e.message}") from None
+    except SecurityError as e:
+        where = _template_line(sys.exc_info()[2], name)
+        raise TemplateError(f"template {where} tried something unsafe: {e}") from None
+    return split_sections(text, name)
+
+
+def split_sections(text: str, name: str) -> dict[str, str]:
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in text.splitlines():
+        if line.startswith("@@") and line[2:].strip() in SECTIONS:
+            current = line[2:].strip()
+            sections[current] = []
+        elif current is not None:
+            sections[current].append(line)
+    missing = [s for s in SECTIONS if s not in sections]
+    if missing:
+        raise TemplateError(f"template {name} has no {', '.join(missing)} section "
+                            "(does it extend _base.j2?)")
+    return {k: "\n".join(v).strip() for k, v in sections.items()}
+
+
+def _template_line(tb, fallback: str) -> str:
+    """'letters/en/gdpr/access.j2 line 12' from a Jinja-rewritten traceback."""
+    found = fallback
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            root = str(builtin_templates())
+            shown = filename[len(root) + 1:] if filename.startswith(root) else filename
+            found = f"{shown} line {tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
+
+
+def build(context: dict, *, lang: str, regime: str, kind: str,
+          user_templates: Path | None = None) -> Letter:
+    """Render the templates for a request and lay the letter out."""
+    sections = render(context, lang=lang, regime=regime, kind=kind,
+                      user_templates=user_templates)
+    req, me, org = context["request"], context["requester"], context["org"]
+    sender = [me["name"], *me["address"], me["email"]]
+    recipient = [org.get("attention") or "Data Protection Officer", org["name"]]
+    if req.get("channel") == "post" or not org.get("email"):
+        recipient += list(org.get("address") or [])
+    else:
+        recipient.append(org["email"])
+    signature = [me["name"]]
+    return Letter(
+        ref=req["ref"], kind=kind, date=_as_date(req["date"]), sender=sender,
+        recipient=recipient, subject=" ".join(sections["subject"].split()),
+        salutation=sections["salutation"], body=parse(sections["body"]),
+        closing=sections["closing"], signature=signature, lang=lang,
+        due=_as_date(req["due"]) if req.get("due") else None,
+    )

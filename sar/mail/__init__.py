@@ -1,0 +1,1 @@
+"""Mail: composing outgoing messages and the transports that carry them."""

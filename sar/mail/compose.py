@@ -1,0 +1,59 @@
+"""One place builds every outgoing message.
+
+The reference goes in the subject ([SAR-7K2QX]) and the body, so a reply can be
+matched even when a ticket system rewrites the subject. We generate the
+Message-ID and store it before sending, so the In-Reply-To of a reply points
+back at the request. No Auto-Submitted header: ticket systems suspend mail that
+carries one. Header values are set through the email package's header registry,
+which refuses line breaks, so no user-supplied text can add a header.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from sar.errors import UsageError
+
+
+def _address(name: str, email: str) -> Address:
+    if any(c in name + email for c in "\r\n"):
+        raise UsageError("a name or address contains a line break")
+    local, _, domain = email.rpartition("@")
+    return Address(display_name=name, username=local, domain=domain)
+
+
+def new_message_id(ref: str, sender_email: str) -> str:
+    domain = sender_email.rpartition("@")[2] or "sar.invalid"
+    return make_msgid(idstring=ref.lower(), domain=domain)
+
+
+def compose(*, subject: str, body: str, sender_name: str, sender_email: str,
+            to_name: str, to_email: str, message_id: str, when: dt.datetime,
+            reply_to: str | None = None, in_reply_to: str | None = None,
+            attachments: list[tuple[str, str, bytes]] = ()) -> EmailMessage:
+    """A complete message. `attachments` are (filename, mime type, bytes)."""
+    msg = EmailMessage()
+    msg["From"] = _address(sender_name, sender_email)
+    msg["To"] = _address(to_name, to_email)
+    if reply_to:
+        msg["Reply-To"] = _address(sender_name, reply_to)
+    msg["Subject"] = " ".join(subject.split())
+    msg["Date"] = format_datetime(when)
+    msg["Message-ID"] = message_id
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+        msg["References"] = in_reply_to
+    msg.set_content(body, subtype="plain", charset="utf-8", cte="quoted-printable")
+    for filename, mime, data in attachments:
+        maintype, _, subtype = mime.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return msg
+
+
+def as_bytes(msg: EmailMessage) -> bytes:
+    from email import policy
+
+    return msg.as_bytes(policy=policy.SMTP)
