@@ -1,0 +1,92 @@
+"""The `sar` command line: a thin skin over sar.workspace.
+
+Only typer, the standard library and sar's light modules are imported here;
+everything heavy (jinja2, python-docx, sqlite-utils, holidays) is imported inside
+the function that needs it, so `sar --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+
+from sar.errors import SarError
+
+
+class _State:
+    home: str | None = None
+
+
+state = _State()
+
+
+class SarGroup(TyperGroup):
+    """Turns SarError into one line on stderr and exit status 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SarError as e:
+            if os.environ.get("SAR_DEBUG"):
+                raise
+            typer.echo(f"Error: {e}", err=True)
+            raise typer.Exit(1) from None
+        except BrokenPipeError:
+            # The reader went away (`sar list | head`): stop quietly.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            raise typer.Exit(1) from None
+        except OSError as e:
+            if os.environ.get("SAR_DEBUG"):
+                raise
+            where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+            typer.echo(f"Error: {e.strerror or e}{where}", err=True)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=SarGroup,
+    name="sar",
+    help="Write, send and track data-protection requests: subject access, erasure and "
+         "follow-ups, with every statutory deadline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from sar import __version__
+
+        typer.echo(f"sar {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    home: Annotated[str | None, typer.Option(
+        "--home", help="Keep all state in this folder (default: $SAR_HOME, else the "
+                       "platform's user data folder).", metavar="DIR")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    state.home = home
+
+
+def workspace():
+    from sar.workspace import Workspace
+
+    return Workspace(state.home)
+
+
+from sar.cli import setup_cmd, orgs_cmd, requests_cmd, deadline_cmd  # noqa: E402,F401,I001
+
+
+def main() -> None:
+    app()

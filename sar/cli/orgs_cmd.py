@@ -1,0 +1,85 @@
+"""`sar orgs`: the organisation directory."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sar.cli import app, output, workspace
+
+orgs_app = typer.Typer(help="Find organisations and their data-protection contacts.",
+                       no_args_is_help=True)
+app.add_typer(orgs_app, name="orgs")
+
+
+@orgs_app.command("list")
+def orgs_list(
+    kind: Annotated[str | None, typer.Option(help="Only this kind, e.g. political-party, data-broker.")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List organisations, with how to reach each."""
+    orgs = [o.as_dict() for o in workspace().directory.all(kind)]
+    if json_:
+        output.emit_json(orgs)
+        return
+    for o in orgs:
+        o["contact"] = o["email"] or ("post" if o["address"] else "none known")
+    output.table(orgs, [("slug", "slug"), ("name", "name"), ("kind", "kind"),
+                        ("contact", "contact")])
+
+
+@orgs_app.command("show")
+def orgs_show(
+    slug: Annotated[str, typer.Argument(help="The organisation's slug (or an alias).")],
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Everything known about one organisation, and where it was read."""
+    o = workspace().directory.get(slug).as_dict()
+    if json_:
+        output.emit_json(o)
+        return
+    typer.echo(f"{o['name']} ({o['slug']}) — {o['kind']}, {o['country'] or 'country unknown'}")
+    if o["aliases"]:
+        typer.echo(f"  also known as: {', '.join(o['aliases'])}")
+    typer.echo(f"  email:    {o['email'] or 'none known'}")
+    for alt in o["alt_emails"]:
+        typer.echo(f"            {alt} (alternative)")
+    if o["webform"]:
+        typer.echo(f"  web form: {o['webform']}")
+    typer.echo("  post:     " + ("\n            ".join(o["address_lines"]) if o["address_lines"]
+                                 else "none known"))
+    if o["phone"]:
+        typer.echo(f"  phone:    {o['phone']}")
+    typer.echo(f"  domains:  {', '.join(o['domains']) or 'none known'}")
+    typer.echo(f"  regime:   {o['regime'] or 'from your profile'}; calendar "
+               f"{o['calendar'] or 'from your profile'}; letters go by {o['channel']}")
+    if o["note"]:
+        typer.echo(f"  note:     {o['note']}")
+    for s in o["sources"]:
+        typer.echo(f"  source:   {s['url']} (read: {s.get('read', 'undated')})")
+    typer.echo(f"  verified: {o['verified_on'] or 'no — check the organisation’s own page first'}")
+
+
+@orgs_app.command("add")
+def orgs_add(
+    slug: Annotated[str, typer.Option(help="A short name, lower case: acme or labour.")],
+    name: Annotated[str | None, typer.Option(help="The organisation's name.")] = None,
+    email: Annotated[str | None, typer.Option(help="Its privacy or DPO email address.")] = None,
+    address: Annotated[str | None, typer.Option(help="Its postal address on one line.")] = None,
+    domain: Annotated[list[str] | None, typer.Option(
+        "--domain", help="A mail domain it replies from (repeatable).")] = None,
+    kind: Annotated[str | None, typer.Option(help="political-party, data-broker, ...")] = None,
+    country: Annotated[str | None, typer.Option(help="ISO country code, e.g. GB.")] = None,
+    calendar: Annotated[str | None, typer.Option(help="Holiday calendar for its deadlines.")] = None,
+    regime: Annotated[str | None, typer.Option(help="uk-gdpr, eu-gdpr or ccpa.")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
+) -> None:
+    """Add your own organisation, or correct a built-in one (same slug)."""
+    record = workspace().add_org(slug=slug, name=name, email=email, domains=domain or [],
+                                 kind=kind, country=country, calendar=calendar, regime=regime,
+                                 address=address)
+    if json_:
+        output.emit_json(record)
+    else:
+        typer.echo(f"Saved {record['slug']} ({record['origin']}).")

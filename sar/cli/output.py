@@ -1,0 +1,69 @@
+"""Formatting for the terminal: JSON for scripts, tables for people.
+
+Rich is imported only when stdout is a terminal; piped output is plain text
+with aligned columns, so `sar list | grep` works and start-up stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+
+STATUS_STYLE = {
+    "overdue": "bold red", "draft": "dim", "sent": "cyan", "acknowledged": "cyan",
+    "extended": "yellow", "awaiting-id": "yellow", "awaiting-clarification": "yellow",
+    "awaiting-fee": "yellow", "fulfilled": "green", "partially-fulfilled": "yellow",
+    "no-data-held": "green", "refused": "red", "bounced": "red", "withdrawn": "dim",
+    "escalated": "magenta",
+}
+
+
+def emit_json(data) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def table(rows: list[dict], columns: list[tuple[str, str]], *, title: str | None = None) -> None:
+    """Print rows; columns are (key, heading)."""
+    if not rows:
+        return
+    if is_terminal():
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table(title=title, header_style="bold", box=None, pad_edge=False)
+        for _, heading in columns:
+            t.add_column(heading)
+        for row in rows:
+            cells = []
+            for key, _ in columns:
+                value = "" if row.get(key) is None else str(row.get(key))
+                style = STATUS_STYLE.get(value) if key == "status" else None
+                cells.append(f"[{style}]{value}[/]" if style else value.replace("[", r"\["))
+            t.add_row(*cells)
+        Console().print(t)
+        return
+    if title:
+        typer.echo(title)
+    cells = [[heading.upper() for _, heading in columns]] + [
+        ["" if r.get(k) is None else str(r.get(k)) for k, _ in columns] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    for row in cells:
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def days_text(days_left: int | None, status: str) -> str:
+    if days_left is None:
+        return ""
+    if status in ("fulfilled", "no-data-held", "refused", "withdrawn", "partially-fulfilled"):
+        return ""
+    if days_left < 0:
+        return f"{-days_left}d overdue"
+    if days_left == 0:
+        return "due today"
+    return f"{days_left}d left"

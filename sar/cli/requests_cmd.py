@@ -1,0 +1,207 @@
+"""Requests: new, letter, send, post, mark, list, show, overdue."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sar.cli import app, output, workspace
+from sar.errors import UsageError
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def parse_day(value: str | None, what: str):
+    if value is None:
+        return None
+    from sar.core.dates import parse_date
+
+    try:
+        return parse_date(value)
+    except ValueError as e:
+        raise UsageError(f"{what}: {e}") from None
+
+
+@app.command()
+def new(
+    kind: Annotated[str, typer.Argument(help="access, erasure, objection, rectification, "
+                                             "restriction or portability.")],
+    to: Annotated[list[str], typer.Option("--to", help="An organisation's slug (repeatable).")],
+    regime: Annotated[str | None, typer.Option(help="uk-gdpr, eu-gdpr or ccpa (default: the "
+                                                    "organisation's, else your home's).")] = None,
+    via: Annotated[str | None, typer.Option(help="email or post (default: email when known).")] = None,
+    lang: Annotated[str | None, typer.Option(help="Letter language (default en).")] = None,
+    details: Annotated[str | None, typer.Option(
+        help="What the letter needs beyond your profile: for rectification, what is wrong; "
+             "for objection or restriction, your reasons.")] = None,
+    again: Annotated[bool, typer.Option(help="Draft even if an open request of this kind exists.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Draft a request to one or more organisations."""
+    extra = {}
+    if details:
+        extra = {"rectification": {"correction": details}}.get(kind, {"reasons": details})
+    created = workspace().new(kind, to, regime=regime, via=via, lang=lang, details=extra,
+                              again=again)
+    if json_:
+        output.emit_json(created)
+        return
+    for c in created:
+        typer.echo(f"{c['ref']}  {c['kind']} request to {c['org']} ({c['regime']}, by {c['channel']})")
+    refs = " ".join(c["ref"] for c in created)
+    typer.echo(f"Next: read it with `sar letter {created[0]['ref']}`, then `sar send {refs}`.")
+
+
+@app.command()
+def letter(
+    ref: Annotated[str, typer.Argument(help="The request's reference, e.g. SAR-7K2QX.")],
+    format_: Annotated[str, typer.Option("--format", "-f", help="text, eml or docx.")] = "text",
+    out: Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file.")] = None,
+) -> None:
+    """Print or save a request's letter. A sent email comes back exactly as sent."""
+    if format_ == "docx" and out is None and sys.stdout.isatty():
+        raise UsageError("a DOCX file is binary: save it with -o FILE.docx")
+    data = workspace().letter(ref, format_)
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    out.write_bytes(data)
+    typer.echo(f"Wrote {out}", err=True)
+
+
+@app.command()
+def send(
+    refs: Annotated[list[str] | None, typer.Argument(help="References to send.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Send every email draft.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Send email drafts (by default into the Maildir outbox in your sar home)."""
+    results = workspace().send(refs or [], all_drafts=all_)
+    if json_:
+        output.emit_json([r.as_dict() for r in results])
+    else:
+        if not results:
+            typer.echo("Nothing to send.")
+        for r in results:
+            typer.echo(f"{r.ref}  {r.status}" + (f"  {r.detail}" if r.detail else ""))
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def post(
+    ref: Annotated[str, typer.Argument(help="The request's reference.")],
+    posted: Annotated[str | None, typer.Option(help="The date you posted it, YYYY-MM-DD.")] = None,
+    method: Annotated[str | None, typer.Option(
+        help="first-class, second-class or signed-for (default first-class).")] = None,
+    delivered: Annotated[str | None, typer.Option(help="The tracked delivery date, if known.")] = None,
+    tracking: Annotated[str | None, typer.Option(help="The tracking number, if any.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Record a letter you posted (print it with `sar letter REF --format docx`)."""
+    shown = workspace().post(ref, posted=parse_day(posted, "--posted"), method=method,
+                             delivered=parse_day(delivered, "--delivered"), tracking=tracking)
+    if json_:
+        output.emit_json(shown)
+    else:
+        typer.echo(f"{shown['ref']}  {shown['status']}, due {shown['due']}")
+
+
+@app.command()
+def mark(
+    ref: Annotated[str, typer.Argument(help="The request's reference.")],
+    event: Annotated[str, typer.Argument(help="acknowledged, id-requested, id-provided, "
+                                              "clarification-requested, clarification-provided, "
+                                              "fee-requested, fee-paid, extended, fulfilled, "
+                                              "partially-fulfilled, no-data-held, refused, "
+                                              "bounced, withdrawn or note.")],
+    on: Annotated[str | None, typer.Option(help="When it happened, YYYY-MM-DD (default today).")] = None,
+    note: Annotated[str | None, typer.Option(help="A note to keep with the event.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Record what happened: a reply, an ID request, an extension, an answer."""
+    result = workspace().mark(ref, event, parse_day(on, "--on"), note)
+    if json_:
+        output.emit_json(result)
+        return
+    typer.echo(f"{result['ref']}  {result['status']}" +
+               (f", due {result['due']}" if result["due"] else ""))
+    for w in result["warnings"]:
+        typer.echo(f"Warning: {w}", err=True)
+
+
+_COLUMNS = [("ref", "ref"), ("org", "organisation"), ("kind", "kind"), ("status", "status"),
+            ("due", "due"), ("when", "")]
+
+
+def _board(rows: list[dict], empty: str) -> None:
+    if not rows:
+        typer.echo(empty)
+        return
+    for r in rows:
+        r["when"] = output.days_text(r["days_left"], r["status"])
+    output.table(rows, _COLUMNS)
+
+
+@app.command("list")
+def list_(
+    status: Annotated[str | None, typer.Option(help="Only requests with this status.")] = None,
+    org: Annotated[str | None, typer.Option(help="Only requests to this organisation.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only requests of this kind.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """List requests, due soonest first."""
+    rows = workspace().list(status=status, org=org, kind=kind)
+    if json_:
+        output.emit_json(rows)
+    else:
+        _board(rows, "No requests." if not (status or org or kind) else "No matching requests.")
+
+
+@app.command()
+def overdue(json_: JsonOpt = False) -> None:
+    """Requests whose statutory deadline has passed without an answer."""
+    rows = workspace().overdue()
+    if json_:
+        output.emit_json(rows)
+    else:
+        _board(rows, "Nothing is overdue.")
+
+
+@app.command()
+def show(
+    ref: Annotated[str, typer.Argument(help="The request's reference.")],
+    json_: JsonOpt = False,
+) -> None:
+    """The whole story of one request: deadline and why, timeline, letters, next step."""
+    s = workspace().show(ref)
+    if json_:
+        output.emit_json(s)
+        return
+    org = s["organisation"]
+    typer.echo(f"{s['ref']}  {s['kind']} request to {org['name']} ({s['org']}) — "
+               f"{s['regime']}, by {s['channel']}")
+    due = f", due {s['due']}" if s["due"] else ""
+    when = output.days_text(s["days_left"], s["status"]) if s["due"] else ""
+    typer.echo(f"Status: {s['status']}{due}" + (f" ({when})" if when else ""))
+    if s["explanation"]:
+        typer.echo("\nDeadline")
+        for line in s["explanation"]:
+            typer.echo(f"  {line}")
+        for w in s["warnings"]:
+            typer.echo(f"  ! {w}")
+    typer.echo("\nTimeline")
+    for e in s["events"]:
+        bits = [f"{k} {v}" for k, v in e["details"].items() if k not in ("sha256",)]
+        typer.echo(f"  {e['on']}  {e['kind']:<24} {e['source']:<7} {'; '.join(bits)}".rstrip())
+    if s["messages"]:
+        typer.echo("\nLetters and messages")
+        for m in s["messages"]:
+            typer.echo(f"  {m['direction']:<3} {m['transport']:<8} {m['state']:<8} "
+                       f"sha256:{(m['sha256'] or '')[:16]}  {m['subject'] or ''}")
+    if s["next"]:
+        typer.echo(f"\nNext: {s['next']}")

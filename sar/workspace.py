@@ -1,0 +1,655 @@
+"""The library behind every command: one Workspace per home directory.
+
+A command parses its arguments, calls one method here and formats the result.
+Every change to a request is an event written in the same transaction as the
+cached status and due date it implies (DESIGN.md: the log is the truth).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from sar import home as home_mod
+from sar import profile as profile_mod
+from sar.core import deadlines, lifecycle, refs
+from sar.core.lifecycle import Event
+from sar.errors import InvalidEventError, NotFoundError, SarError, UsageError, did_you_mean
+
+POST_METHODS = ("first-class", "second-class", "signed-for")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _fingerprint(data: dict) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False)
+                          .encode("utf-8")).hexdigest()
+
+
+def default_regime(calendar: str) -> str:
+    """The law a requester living under `calendar` would normally invoke."""
+    country = calendar.split("-")[0].upper()
+    if country == "GB":
+        return "uk-gdpr"
+    if calendar.upper() == "US-CA":
+        return "ccpa"
+    return "eu-gdpr"
+
+
+@dataclass
+class SendResult:
+    ref: str
+    status: str            # sent | failed | skipped
+    detail: str = ""
+    message_id: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"ref": self.ref, "status": self.status, "detail": self.detail,
+                "message_id": self.message_id}
+
+
+class Workspace:
+    """All of sar's state under one home directory."""
+
+    def __init__(self, root: Path | str | None = None, today: dt.date | None = None):
+        self.home = home_mod.Home(home_mod.resolve(root))
+        self.today = today or home_mod.today()
+
+    # -- set-up -------------------------------------------------------------------
+
+    @cached_property
+    def db(self):
+        from sar.store.db import connect
+
+        self.home.ensure()
+        return connect(self.home.db_path)
+
+    @cached_property
+    def config(self) -> dict:
+        return self.home.load_config()
+
+    @cached_property
+    def directory(self):
+        from sar.directory import Directory
+
+        return Directory(self.home.orgs)
+
+    @cached_property
+    def evidence(self):
+        from sar.store.evidence import EvidenceStore
+
+        return EvidenceStore(self.home.subdir(self.home.evidence))
+
+    def options(self) -> deadlines.Options:
+        from sar import config as cfg
+
+        return deadlines.Options(**{
+            name: cfg.get(self.config, f"deadlines.{name}")
+            for name in ("email_receipt", "post_presumption", "pause_counting", "uk_counting")
+        })
+
+    def profile(self) -> profile_mod.Profile:
+        return profile_mod.from_config(self.config)
+
+    def init(self, profile: profile_mod.Profile) -> Path:
+        self.home.ensure()
+        config = self.home.load_config()
+        config["profile"] = profile.as_dict()
+        config.setdefault("mail", {}).setdefault("transport", "maildir")
+        self.home.save_config(config)
+        self.__dict__.pop("config", None)
+        self.db  # noqa: B018 - create and migrate the database now, not on first use
+        return self.home.config_path
+
+    def set_config(self, key: str, value: str) -> None:
+        from sar import config as cfg
+
+        config = self.home.load_config()
+        cfg.put(config, key, value)
+        self.home.save_config(config)
+        self.__dict__.pop("config", None)
+
+    # -- organisations ------------------------------------------------------------
+
+    def add_org(self, *, slug: str, name: str | None = None, email: str | None = None,
+                domains: list[str] = (), kind: str | None = None, country: str | None = None,
+                calendar: str | None = None, regime: str | None = None,
+                address: str | None = None) -> dict:
+        from sar import validate
+        from sar.directory import Directory, from_record, write_user_record
+
+        slug = validate.slug(slug)
+        builtin = {o.slug for o in Directory(None).all()}
+        existing = self.home.orgs / f"{slug}.toml"
+        if slug not in builtin and not existing.exists():
+            if not name:
+                raise UsageError(f"{slug} is a new organisation: give its --name")
+            if not email and not address:
+                raise UsageError(f"{slug} is a new organisation: give its --email or --address")
+        record = {"slug": slug, "name": name, "email": email,
+                  "domains": [validate.domain(d) for d in domains], "kind": kind,
+                  "country": country.upper() if country else None,
+                  "calendar": calendar.upper() if calendar else None, "regime": regime,
+                  "address": validate.address_lines(address) if address else None}
+        record = {k: v for k, v in record.items() if v not in (None, [])}
+        # Validate the merged result before anything is written.
+        merged = {**(Directory(None).get(slug).as_dict() if slug in builtin else {}), **record}
+        check = {k: v for k, v in merged.items() if k in record or k in ("slug", "name")}
+        from_record(check, f"orgs add {slug}", "user")
+        self.home.ensure()
+        write_user_record(self.home.subdir(self.home.orgs), record)
+        self.__dict__.pop("directory", None)
+        return self.directory.get(slug).as_dict()
+
+    # -- requests -----------------------------------------------------------------
+
+    def new(self, kind: str, slugs: list[str], *, regime: str | None = None,
+            via: str | None = None, lang: str | None = None, details: dict | None = None,
+            again: bool = False) -> list[dict]:
+        """Draft one request per organisation; all or nothing."""
+        from sar import letters
+
+        if kind not in lifecycle.KINDS:
+            raise UsageError(f"unknown kind {kind!r}{did_you_mean(kind, lifecycle.KINDS)} "
+                             f"(one of {', '.join(lifecycle.KINDS)})")
+        if not slugs:
+            raise UsageError("name at least one organisation with --to")
+        if regime is not None and regime not in deadlines.REGIMES:
+            raise UsageError(f"unknown regime {regime!r}{did_you_mean(regime, deadlines.REGIMES)}")
+        if via is not None and via not in ("email", "post"):
+            raise UsageError("--via must be email or post")
+        me = self.profile()
+        lang = lang or self.config.get("letters", {}).get("lang", "en")
+        details = {k: v for k, v in (details or {}).items() if v}
+        if kind == "rectification" and not details.get("correction"):
+            raise UsageError("a rectification letter must say what is wrong: add "
+                             "--details 'what is wrong and what it should say'")
+
+        plans = []
+        seen = set()
+        for slug in slugs:
+            org = self.directory.get(slug)
+            if org.slug in seen:
+                continue
+            seen.add(org.slug)
+            plans.append(self._plan(org, me, kind, regime, via, lang, again))
+        for plan in plans:
+            if not letters.available(plan["lang"], plan["regime"], kind, self.home.templates):
+                raise UsageError(f"there is no {kind} letter for {plan['regime']} in "
+                                 f"language {plan['lang']!r} yet")
+
+        created = []
+        with self.db.atomic():
+            requester_id = self._snapshot("requesters", {
+                "name": me.name, "email": me.email, "address": me.address,
+                "previous_addresses": me.previous_addresses,
+                "date_of_birth": me.date_of_birth, "calendar": me.calendar})
+            for plan in plans:
+                org = plan["org"]
+                record = org.as_dict()
+                org_id = self._snapshot("organisations", {
+                    "slug": org.slug, "name": org.name, "kind": org.kind,
+                    "country": org.country, "email": org.email,
+                    "address": list(org.address), "domains": list(org.domains),
+                    "calendar": org.calendar, "regime": org.regime, "record": record})
+                ref = self._unused_ref()
+                row = {"ref": ref, "requester_id": requester_id, "organisation_id": org_id,
+                       "org_slug": org.slug, "kind": kind, "regime": plan["regime"],
+                       "channel": plan["channel"], "lang": plan["lang"],
+                       "calendar": plan["calendar"], "details": json.dumps(details),
+                       "created_on": self.today.isoformat(), "status": "draft", "due": None,
+                       "updated_at": _now()}
+                request_id = self.db["requests"].insert(row).last_pk
+                row["id"] = request_id
+                self._append(row, Event("drafted", self.today, "system",
+                                        {"org": org.slug, "channel": plan["channel"]}))
+                created.append({"ref": ref, "org": org.slug, "kind": kind,
+                                "regime": plan["regime"], "channel": plan["channel"],
+                                "status": "draft"})
+        return created
+
+    def _plan(self, org, me, kind, regime, via, lang, again) -> dict:
+        if org.kind == "supervisory-authority":
+            raise UsageError(f"{org.slug} is a regulator: complaints to it come with "
+                             "`sar complain`, not `sar new`")
+        channel = via or ("email" if org.email and org.channel != "post" else
+                          "post" if org.address else "email" if org.email else None)
+        if channel is None:
+            raise UsageError(f"no email or postal address is known for {org.slug}: add one "
+                             f"with `sar orgs add --slug {org.slug} --email ADDRESS`")
+        if channel == "email" and not org.email:
+            raise UsageError(f"no email address is known for {org.slug}: use --via post"
+                             if org.address else f"no email address is known for {org.slug}")
+        if channel == "post" and not org.address:
+            raise UsageError(f"no postal address is known for {org.slug}: use --via email"
+                             if org.email else f"no postal address is known for {org.slug}")
+        if not again:
+            open_ = self.db.execute(
+                "SELECT ref, status FROM requests WHERE org_slug = ? AND kind = ? "
+                "AND status NOT IN ('fulfilled', 'no-data-held', 'refused', 'withdrawn', "
+                "'partially-fulfilled') ORDER BY id LIMIT 1", [org.slug, kind]).fetchone()
+            if open_:
+                raise UsageError(f"an open {kind} request to {org.slug} exists already "
+                                 f"({open_[0]}, {open_[1]}); add --again to draft another")
+        return {"org": org, "regime": regime or org.regime or default_regime(me.calendar),
+                "channel": channel, "lang": lang, "calendar": org.calendar or me.calendar}
+
+    def _snapshot(self, table: str, data: dict) -> int:
+        fingerprint = _fingerprint(data)
+        row = self.db.execute(f"SELECT id FROM {table} WHERE fingerprint = ?",
+                              [fingerprint]).fetchone()
+        if row:
+            return row[0]
+        stored = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
+                  for k, v in data.items()}
+        return self.db[table].insert({**stored, "fingerprint": fingerprint,
+                                      "created_at": _now()}).last_pk
+
+    def _unused_ref(self) -> str:
+        for _ in range(100):
+            ref = refs.new_ref()
+            if not self.db.execute("SELECT 1 FROM requests WHERE ref = ?", [ref]).fetchone():
+                return ref
+        raise SarError("could not find an unused reference")  # pragma: no cover
+
+    # -- reading ------------------------------------------------------------------
+
+    def find(self, ref: str) -> dict:
+        wanted = refs.normalise(ref)
+        rows = list(self.db.query("SELECT * FROM requests WHERE ref = ?", [wanted]))
+        if rows:
+            return rows[0]
+        known = [r[0] for r in self.db.execute("SELECT ref FROM requests").fetchall()]
+        hint = did_you_mean(wanted, known) if known else " (no requests yet: `sar new`)"
+        raise NotFoundError(f"no request {ref.strip()!r}{hint}")
+
+    def events(self, request_id: int) -> list[Event]:
+        out = []
+        for r in self.db.query("SELECT * FROM events WHERE request_id = ? ORDER BY seq",
+                               [request_id]):
+            at = dt.datetime.fromisoformat(r["occurred_at"]) if r["occurred_at"] else None
+            out.append(Event(r["kind"], dt.date.fromisoformat(r["occurred_on"]), r["source"],
+                             json.loads(r["details"]), r["seq"], at))
+        return out
+
+    def assess(self, row: dict, events: list[Event] | None = None) -> lifecycle.Assessment:
+        events = self.events(row["id"]) if events is None else events
+        return lifecycle.assess(events, row["regime"], row["calendar"], self.today,
+                                self.options())
+
+    def summary(self, row: dict) -> dict:
+        status = lifecycle.status_on(row["status"], _date(row["due"]), self.today)
+        due = _date(row["due"])
+        return {"ref": row["ref"], "org": row["org_slug"], "kind": row["kind"],
+                "regime": row["regime"], "channel": row["channel"], "status": status,
+                "due": row["due"],
+                "days_left": (due - self.today).days if due else None,
+                "created_on": row["created_on"]}
+
+    def list(self, status: str | None = None, org: str | None = None,
+             kind: str | None = None) -> list[dict]:
+        if status is not None and status not in lifecycle.STATUSES:
+            raise UsageError(f"unknown status {status!r}"
+                             f"{did_you_mean(status, lifecycle.STATUSES)}")
+        where, params = [], []
+        if org:
+            where.append("org_slug = ?")
+            params.append(self.directory.get(org).slug)
+        if kind:
+            where.append("kind = ?")
+            params.append(kind)
+        today = self.today.isoformat()
+        running = ", ".join(f"'{s}'" for s in lifecycle.RUNNING)
+        if status == "overdue":
+            where.append(f"status IN ({running}) AND due IS NOT NULL AND due < ?")
+            params.append(today)
+        elif status in lifecycle.RUNNING:
+            where.append("status = ? AND (due IS NULL OR due >= ?)")
+            params += [status, today]
+        elif status:
+            where.append("status = ?")
+            params.append(status)
+        sql = "SELECT * FROM requests"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY due IS NULL, due, id"
+        return [self.summary(r) for r in self.db.query(sql, params)]
+
+    def overdue(self) -> list[dict]:
+        return self.list(status="overdue")
+
+    def show(self, ref: str) -> dict:
+        row = self.find(ref)
+        events = self.events(row["id"])
+        a = self.assess(row, events)
+        org = json.loads(self._org_row(row)["record"])
+        out = self.summary(row)
+        dl = a.deadline
+        out.update({
+            "status": a.status,
+            "due": dl.due.isoformat() if dl and dl.due else None,
+            "calendar": row["calendar"],
+            "organisation": {"slug": org["slug"], "name": org["name"], "email": org["email"],
+                             "address": org["address"]},
+            "deadline": dl.as_dict() if dl else None,
+            "explanation": dl.explanation if dl else [],
+            "warnings": dl.warnings if dl else [],
+            "overdue_days": a.overdue_days,
+            "events": [{"kind": e.kind, "on": e.on.isoformat(), "source": e.source,
+                        "details": e.details, **({"at": e.at.isoformat()} if e.at else {})}
+                       for e in events],
+            "messages": [{"direction": m["direction"], "state": m["state"],
+                          "transport": m["transport"], "message_id": m["message_id"],
+                          "subject": m["subject"], "sha256": m["sha256"],
+                          "evidence": str(self.evidence.path(m["sha256"])) if m["sha256"] else None,
+                          "date": m["date"]}
+                         for m in self.db.query("SELECT * FROM messages WHERE request_id = ? "
+                                                "ORDER BY id", [row["id"]])],
+            "next": lifecycle.NEXT_STEP.get(a.status, "").format(ref=row["ref"]),
+        })
+        return out
+
+    def _org_row(self, row: dict) -> dict:
+        return next(self.db.query("SELECT * FROM organisations WHERE id = ?",
+                                  [row["organisation_id"]]))
+
+    # -- recording events ---------------------------------------------------------
+
+    def _append(self, row: dict, event: Event) -> lifecycle.Assessment:
+        """Add one event and refresh the cached status and due date, atomically."""
+        with self.db.atomic():
+            events = self.events(row["id"])
+            seq = max((e.seq for e in events), default=0) + 1
+            event = Event(event.kind, event.on, event.source, event.details, seq, event.at)
+            lifecycle.derive([*events, event])  # raises InvalidEventError if it does not fit
+            assessment = self.assess(row, [*events, event])
+            prev = self.db.execute("SELECT hash FROM events WHERE request_id = ? ORDER BY seq "
+                                   "DESC LIMIT 1", [row["id"]]).fetchone()
+            prev_hash = prev[0] if prev else "0" * 64
+            record = {"request_id": row["id"], "seq": seq, "kind": event.kind,
+                      "occurred_on": event.on.isoformat(),
+                      "occurred_at": event.at.isoformat() if event.at else None,
+                      "recorded_at": _now(), "source": event.source,
+                      "details": json.dumps(event.details, sort_keys=True, ensure_ascii=False)}
+            digest = hashlib.sha256((prev_hash + json.dumps(
+                {k: record[k] for k in ("seq", "kind", "occurred_on", "occurred_at", "source",
+                                        "details")}, sort_keys=True)).encode()).hexdigest()
+            self.db["events"].insert({**record, "prev_hash": prev_hash, "hash": digest})
+            dl = assessment.deadline
+            self.db["requests"].update(row["id"], {
+                "status": assessment.base_status,
+                "due": dl.due.isoformat() if dl and dl.due else None,
+                "updated_at": _now()})
+        return assessment
+
+    def _check_date(self, on: dt.date, what: str) -> None:
+        if on > self.today:
+            raise UsageError(f"{what} {on.isoformat()} is after today ({self.today.isoformat()})")
+
+    def mark(self, ref: str, event: str, on: dt.date | None = None,
+             note: str | None = None, source: str = "user") -> dict:
+        if event not in lifecycle.MARKABLE:
+            extra = (" (it is recorded by `sar send`, `sar post` or `sar watch`)"
+                     if event in lifecycle.SYSTEM else did_you_mean(event, lifecycle.MARKABLE))
+            raise UsageError(f"cannot mark {event!r}{extra}")
+        if event == "note" and not note:
+            raise UsageError("a note needs --note TEXT")
+        on = on or self.today
+        self._check_date(on, "the date")
+        row = self.find(ref)
+        details = {"note": note} if note else {}
+        a = self._append(row, Event(event, on, source, details))
+        return {**self.summary({**row, "status": a.base_status,
+                                "due": a.deadline.due.isoformat()
+                                if a.deadline and a.deadline.due else None}),
+                "warnings": a.deadline.warnings if a.deadline else []}
+
+    def post(self, ref: str, *, posted: dt.date | None, method: str | None = None,
+             delivered: dt.date | None = None, tracking: str | None = None) -> dict:
+        """Record a letter posted (and printed from `sar letter --format docx`)."""
+        if posted is None and delivered is None:
+            raise UsageError("give --posted DATE (and --method), or --delivered DATE")
+        if method is not None and method not in POST_METHODS:
+            raise UsageError(f"--method must be one of {', '.join(POST_METHODS)}")
+        row = self.find(ref)
+        for when, what in ((posted, "posting date"), (delivered, "delivery date")):
+            if when:
+                self._check_date(when, f"the {what}")
+        if posted and delivered and delivered < posted:
+            raise UsageError("the delivery date is before the posting date")
+        with self.db.atomic():
+            if posted:
+                method = method or "first-class"
+                letter = self._letter(row, posted)
+                from sar.letters.text import as_text
+
+                digest = self.evidence.put(as_text(letter).encode("utf-8"))
+                details = {"method": method, "sha256": digest}
+                if tracking:
+                    from sar import validate
+
+                    details["tracking"] = validate.text(tracking, "tracking number", max_len=64)
+                self._append(row, Event("posted", posted, "user", details))
+                self.db["messages"].insert({
+                    "request_id": row["id"], "direction": "out", "state": "sent",
+                    "transport": "post", "subject": letter.subject,
+                    "to_addrs": json.dumps(letter.recipient[1:], ensure_ascii=False),
+                    "date": posted.isoformat(), "sha256": digest,
+                    "size": len(as_text(letter).encode("utf-8")),
+                    "detail": f"{method}" + (f", tracking {tracking}" if tracking else ""),
+                    "created_at": _now(), "updated_at": _now()})
+            if delivered:
+                self._append(row, Event("delivered", delivered, "user", {}))
+        return self.show(row["ref"])
+
+    # -- letters ------------------------------------------------------------------
+
+    def _letter(self, row: dict, letter_date: dt.date):
+        from sar import letters
+
+        context = self.letter_context(row, letter_date)
+        return letters.build(context, lang=row["lang"], regime=row["regime"], kind=row["kind"],
+                             user_templates=self.home.templates
+                             if self.home.templates.is_dir() else None)
+
+    def letter_context(self, row: dict, letter_date: dt.date) -> dict:
+        from sar import letters
+
+        requester = next(self.db.query("SELECT * FROM requesters WHERE id = ?",
+                                        [row["requester_id"]]))
+        org = json.loads(self._org_row(row)["record"])
+        a = self.assess(row)
+        dl = a.deadline
+        if dl is None:  # not sent yet: as if it went today by the chosen channel
+            via = "email" if row["channel"] == "email" else "first-class"
+            dl = deadlines.due_date(deadlines.Facts(letter_date, via), row["regime"],
+                                    row["calendar"], self.options())
+        regime = deadlines.REGIMES[row["regime"]]
+        raw_end = regime.period.after(dl.start or dl.receipt)[0]
+        rule = f"{regime.period} from receipt"
+        if dl.due and dl.due != raw_end and not dl.extended:
+            rule += ", moved to the next working day"
+        return {
+            "requester": {"name": requester["name"], "email": requester["email"],
+                          "address": json.loads(requester["address"]),
+                          "previous_addresses": json.loads(requester["previous_addresses"]),
+                          "date_of_birth": requester["date_of_birth"]},
+            "org": {**org, "address": org.get("address_lines") or []},
+            "request": {"ref": row["ref"], "kind": row["kind"], "regime": row["regime"],
+                        "channel": row["channel"], "date": letter_date,
+                        "receipt": dl.receipt, "due": dl.due or dl.receipt,
+                        "due_rule": rule, "details": json.loads(row["details"] or "{}")},
+            "law": letters.LAW[row["regime"]],
+        }
+
+    def letter_date(self, row: dict) -> dt.date:
+        for e in reversed(self.events(row["id"])):
+            if e.kind in ("sent", "posted"):
+                return e.on
+        return self.today
+
+    def letter(self, ref: str, fmt: str) -> bytes:
+        """The letter as text, eml or docx. A sent email is returned exactly as sent."""
+        if fmt not in ("text", "eml", "docx"):
+            raise UsageError("--format must be text, eml or docx")
+        row = self.find(ref)
+        if fmt == "eml":
+            sent = self.db.execute(
+                "SELECT sha256 FROM messages WHERE request_id = ? AND direction = 'out' "
+                "AND transport != 'post' AND state = 'sent' ORDER BY id LIMIT 1",
+                [row["id"]]).fetchone()
+            if sent:
+                return self.evidence.get(sent[0])
+        letter = self._letter(row, self.letter_date(row))
+        if fmt == "text":
+            from sar.letters.text import as_text
+
+            return as_text(letter).encode("utf-8")
+        if fmt == "docx":
+            from sar.letters.docx import as_docx
+
+            return as_docx(letter)
+        return self._compose(row, letter)[1]
+
+    def _compose(self, row: dict, letter, when: dt.datetime | None = None):
+        from sar.letters.text import email_body
+        from sar.mail import compose
+
+        org = json.loads(self._org_row(row)["record"])
+        if not org.get("email"):
+            raise UsageError(f"{row['ref']}: no email address is known for {org['slug']}; "
+                             "print the letter and post it")
+        me = self.profile()
+        sender = self.config.get("mail", {}).get("from") or me.email
+        when = when or _letter_time(letter.date)
+        attachments = []
+        if self.config.get("letters", {}).get("attach_docx"):
+            from sar.letters.docx import as_docx
+
+            attachments.append((f"{row['ref']}.docx", "application/vnd.openxmlformats-"
+                                "officedocument.wordprocessingml.document", as_docx(letter)))
+        message_id = compose.new_message_id(row["ref"], sender)
+        msg = compose.compose(subject=letter.subject, body=email_body(letter),
+                              sender_name=me.name, sender_email=sender,
+                              to_name=org["name"], to_email=org["email"],
+                              message_id=message_id, when=when, attachments=attachments)
+        return msg, compose.as_bytes(msg)
+
+    # -- sending ------------------------------------------------------------------
+
+    def transport(self):
+        from sar import config as cfg
+        from sar.mail.transports import MaildirTransport
+
+        name = cfg.get(self.config, "mail.transport")
+        if name != "maildir":
+            raise UsageError(f"mail.transport {name!r} is not available in this version; "
+                             "use maildir")
+        return MaildirTransport(self.home.outbox)
+
+    def send(self, refs_: list[str] | None = None, *, all_drafts: bool = False) -> list[SendResult]:
+        """Send drafts by email through the configured transport, at most once each."""
+        if not refs_ and not all_drafts:
+            raise UsageError("name the requests to send, or use --all")
+        self.profile()  # no profile, no sending
+        if all_drafts:
+            rows = list(self.db.query("SELECT * FROM requests WHERE status IN ('draft') "
+                                      "AND channel = 'email' ORDER BY id"))
+        else:
+            rows = [self.find(r) for r in refs_]
+        transport = self.transport()
+        self._recover_interrupted(transport)
+        results = []
+        for row in rows:
+            results.append(self._send_one(row, transport))
+        return results
+
+    def _send_one(self, row: dict, transport) -> SendResult:
+        if row["status"] not in ("draft", "bounced"):
+            return SendResult(row["ref"], "skipped", f"already {row['status']}")
+        if row["channel"] != "email":
+            return SendResult(row["ref"], "skipped", "a postal request: print it with "
+                              f"`sar letter {row['ref']} --format docx`, then `sar post`")
+        pending = self.db.execute("SELECT state FROM messages WHERE request_id = ? AND "
+                                  "state IN ('sending', 'unknown')", [row["id"]]).fetchone()
+        if pending:
+            return SendResult(row["ref"], "skipped",
+                              "an earlier attempt's fate is unknown: check the outbox")
+        at = dt.datetime.now(dt.UTC).replace(microsecond=0) if home_mod.clock_is_real() else None
+        letter = self._letter(row, self.today)
+        msg, raw = self._compose(row, letter, at or _letter_time(self.today))
+        digest = self.evidence.put(raw)
+        with self.db.atomic():
+            message_pk = self.db["messages"].insert({
+                "request_id": row["id"], "direction": "out", "state": "sending",
+                "transport": transport.name, "message_id": msg["Message-ID"],
+                "subject": str(msg["Subject"]), "from_addr": str(msg["From"]),
+                "to_addrs": json.dumps([str(msg["To"])], ensure_ascii=False),
+                "date": str(msg["Date"]), "sha256": digest, "size": len(raw),
+                "created_at": _now(), "updated_at": _now()}).last_pk
+        # Committed as 'sending' before the hand-over: after a crash it is
+        # reported as unknown, never silently sent again.
+        from sar.mail.transports import TransportError
+
+        try:
+            receipt = transport.deliver(raw)
+        except TransportError as e:
+            self.db["messages"].update(message_pk, {"state": "failed", "detail": str(e),
+                                                    "updated_at": _now()})
+            return SendResult(row["ref"], "failed", str(e))
+        with self.db.atomic():
+            self.db["messages"].update(message_pk, {"state": "sent", "detail": receipt,
+                                                    "updated_at": _now()})
+            self._append(row, Event("sent", self.today, "system",
+                                    {"message_id": msg["Message-ID"], "transport": transport.name,
+                                     "sha256": digest}, at=at))
+        return SendResult(row["ref"], "sent", receipt, msg["Message-ID"])
+
+    def _recover_interrupted(self, transport) -> None:
+        """Messages left 'sending' by a crash: settle them if the outbox can tell."""
+        for m in self.db.query("SELECT * FROM messages WHERE state = 'sending'"):
+            found = transport.find(m["message_id"]) if hasattr(transport, "find") else None
+            if found is None and not hasattr(transport, "find"):
+                self.db["messages"].update(m["id"], {"state": "unknown", "updated_at": _now()})
+                continue
+            row = next(self.db.query("SELECT * FROM requests WHERE id = ?", [m["request_id"]]))
+            with self.db.atomic():
+                if found:
+                    self.db["messages"].update(m["id"], {"state": "sent", "detail": found,
+                                                         "updated_at": _now()})
+                    sent_on = _date_from_header(m["date"]) or self.today
+                    self._append(row, Event("sent", sent_on, "system",
+                                            {"message_id": m["message_id"],
+                                             "transport": transport.name,
+                                             "sha256": m["sha256"], "recovered": True}))
+                else:
+                    self.db["messages"].update(m["id"], {
+                        "state": "failed", "detail": "interrupted before it reached the outbox",
+                        "updated_at": _now()})
+
+
+def _letter_time(day: dt.date) -> dt.datetime:
+    """A stand-in send time for a what-if date (SAR_TODAY): noon UTC that day."""
+    return dt.datetime.combine(day, dt.time(12, 0), tzinfo=dt.UTC)
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _date_from_header(value: str | None) -> dt.date | None:
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return parsedate_to_datetime(value).date() if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+__all__ = ["Workspace", "SendResult", "InvalidEventError"]
