@@ -121,28 +121,25 @@ class Workspace:
                 domains: list[str] = (), kind: str | None = None, country: str | None = None,
                 calendar: str | None = None, regime: str | None = None,
                 address: str | None = None) -> dict:
+        """Add a user record, or lay the given fields over an existing one."""
         from sar import validate
-        from sar.directory import Directory, from_record, write_user_record
+        from sar.directory import from_record, write_user_record
 
         slug = validate.slug(slug)
-        builtin = {o.slug for o in Directory(None).all()}
-        existing = self.home.orgs / f"{slug}.toml"
-        if slug not in builtin and not existing.exists():
-            if not name:
-                raise UsageError(f"{slug} is a new organisation: give its --name")
-            if not email and not address:
-                raise UsageError(f"{slug} is a new organisation: give its --email or --address")
         record = {"slug": slug, "name": name, "email": email,
                   "domains": [validate.domain(d) for d in domains], "kind": kind,
                   "country": country.upper() if country else None,
                   "calendar": calendar.upper() if calendar else None, "regime": regime,
                   "address": validate.address_lines(address) if address else None}
         record = {k: v for k, v in record.items() if v not in (None, [])}
-        # Validate the merged result before anything is written.
-        merged = {**(Directory(None).get(slug).as_dict() if slug in builtin else {}), **record}
-        check = {k: v for k, v in merged.items() if k in record or k in ("slug", "name")}
-        from_record(check, f"orgs add {slug}", "user")
-        self.home.ensure()
+        existing = self.directory.raw(slug)
+        if existing is None:
+            if not name:
+                raise UsageError(f"{slug} is a new organisation: give its --name")
+            if not email and not address:
+                raise UsageError(f"{slug} is a new organisation: give its --email or --address")
+        # Validate the record as it will be read back, before anything is written.
+        from_record({**(existing or {}), **record}, f"orgs add {slug}", "user")
         write_user_record(self.home.subdir(self.home.orgs), record)
         self.__dict__.pop("directory", None)
         return self.directory.get(slug).as_dict()
@@ -558,19 +555,17 @@ class Workspace:
         if not refs_ and not all_drafts:
             raise UsageError("name the requests to send, or use --all")
         self.profile()  # no profile, no sending
+        transport = self.transport()
+        self._recover_interrupted(transport)
         if all_drafts:
             rows = list(self.db.query("SELECT * FROM requests WHERE status IN ('draft') "
                                       "AND channel = 'email' ORDER BY id"))
         else:
             rows = [self.find(r) for r in refs_]
-        transport = self.transport()
-        self._recover_interrupted(transport)
-        results = []
-        for row in rows:
-            results.append(self._send_one(row, transport))
-        return results
+        return [self._send_one(row, transport) for row in rows]
 
     def _send_one(self, row: dict, transport) -> SendResult:
+        row = self.find(row["ref"])  # fresh: an earlier step may have changed it
         if row["status"] not in ("draft", "bounced"):
             return SendResult(row["ref"], "skipped", f"already {row['status']}")
         if row["channel"] != "email":

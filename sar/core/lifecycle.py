@@ -124,6 +124,10 @@ def derive(events, *, check: bool = True) -> State:
         if e.kind == "drafted":
             continue
         if check and e.kind not in _ANY and e.kind not in _ALLOWED[status]:
+            later = [x for x in evs if x.kind in ("sent", "posted") and x.on > e.on]
+            if status == "draft" and later:
+                raise InvalidEventError(f"{e.kind} on {e.on} is before the request was sent "
+                                        f"({later[0].on})")
             raise InvalidEventError(_refusal(e, status))
         if check and receipt and e.kind in (*_REPLIES, "delivered", "bounced") \
                 and e.on < receipt["on"]:

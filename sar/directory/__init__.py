@@ -140,11 +140,18 @@ class Directory:
         self.user_dir = user_dir
         self.builtin = builtin
         self._records: dict[str, Organisation] | None = None
+        self._raw: dict[str, tuple[dict, str, str]] = {}
+
+    def raw(self, slug: str) -> dict | None:
+        """The record as its files say (built-in merged with the user's), unvalidated."""
+        self._load()
+        found = self._raw.get(slug)
+        return dict(found[0]) if found else None
 
     def _load(self) -> dict[str, Organisation]:
         if self._records is not None:
             return self._records
-        raw: dict[str, tuple[dict, str, str]] = {}
+        raw = self._raw
         for path in sorted(self.builtin.glob("*.toml")):
             data = _read(path)
             raw[data.get("slug", path.stem)] = (data, str(path), "built-in")
@@ -174,8 +181,10 @@ class Directory:
         for org in records.values():
             if key in (a.lower() for a in org.aliases) or key in org.domains:
                 return org
-        hint = closest(key, list(records) + [a for o in records.values() for a in o.aliases])
-        extra = f" (did you mean {hint[0]}?)" if hint else " (see `sar orgs list`)"
+        names = {slug: slug for slug in records}
+        names.update({a.lower(): o.slug for o in records.values() for a in o.aliases})
+        hint = closest(key, names)
+        extra = f" (did you mean {names[hint[0]]}?)" if hint else " (see `sar orgs list`)"
         raise NotFoundError(f"unknown organisation {slug!r}{extra}")
 
     def by_domain(self, domain: str) -> list[Organisation]:

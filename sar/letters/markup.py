@@ -44,8 +44,6 @@ def parse(source: str) -> list[Block]:
         stripped = line.strip()
         if not stripped:
             flush()
-            if blocks and blocks[-1].kind != "item":
-                number = 0
             continue
         indented = line.startswith("  ")
         if indented and current is not None:
@@ -70,8 +68,7 @@ def parse(source: str) -> list[Block]:
             current["lines"].append(stripped)
         else:
             flush()
-            if blocks and blocks[-1].kind != "item":
-                number = 0
+            number = 0  # a paragraph ends a numbered list
             current = {"kind": "paragraph", "lines": [stripped], "marker": ""}
     flush()
     return blocks
