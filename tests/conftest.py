@@ -1,0 +1,118 @@
+"""Shared fixtures: a private sar home under tmp_path, and a CLI runner for it.
+
+Tests use only invented people and example.org / .example addresses. Nothing is
+ever sent over a network; the Maildir outbox is a folder under tmp_path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sar.cli import app
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+PERSON = {"name": "Robin Testperson", "email": "robin@example.org",
+          "address": "12 Sample Lane, Exampleton, EX1 2MP"}
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+    stdout_bytes: bytes = b""
+
+    def json(self):
+        return json.loads(self.stdout)
+
+
+class Sar:
+    """Runs `sar` in-process against one home, as a user would from a shell."""
+
+    def __init__(self, home: Path, today: str | None = "2026-03-02"):
+        self.home = home
+        self.today = today
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, today: str | None = None, input: str | None = None,
+                 ok: bool = True) -> Run:
+        env = {"SAR_HOME": str(self.home), "SAR_TODAY": today or self.today or "",
+               "SAR_DEBUG": "", "COLUMNS": "120"}
+        result = self.runner.invoke(app, [str(a) for a in args], env=env, input=input)
+        run = Run(result.exit_code, result.stdout, result.stderr, result.stdout_bytes)
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        if ok and run.exit_code != 0:
+            raise AssertionError(f"sar {' '.join(args)} failed ({run.exit_code}): "
+                                 f"{run.stderr or run.stdout}")
+        return run
+
+    def fails(self, *args: str, today: str | None = None, code: int = 1) -> str:
+        """Run a command that must fail with one line on stderr; return that line."""
+        run = self(*args, today=today, ok=False)
+        assert run.exit_code == code, (run.exit_code, run.stdout, run.stderr)
+        if code == 1:
+            lines = run.stderr.strip().splitlines()
+            assert len(lines) == 1, run.stderr
+            assert lines[0].startswith("Error: "), run.stderr
+            assert "Traceback" not in run.stderr
+            return lines[0]
+        return run.stderr
+
+    def state(self) -> dict:
+        """A snapshot of everything in the home, to prove a failure changed nothing."""
+        files = {}
+        if self.home.exists():
+            for p in sorted(self.home.rglob("*")):
+                if p.is_file() and not p.name.endswith(("-wal", "-shm")):
+                    files[str(p.relative_to(self.home))] = p.read_bytes()
+        rows = {}
+        db = self.home / "sar.db"
+        if db.exists():
+            import sqlite3
+
+            conn = sqlite3.connect(db)
+            for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'"):
+                rows[table] = conn.execute(f"SELECT * FROM [{table}] ORDER BY rowid").fetchall()
+            conn.close()
+        files.pop("sar.db", None)
+        return {"files": files, "rows": rows}
+
+
+@pytest.fixture
+def home(tmp_path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def sar(home, monkeypatch) -> Sar:
+    monkeypatch.setenv("SAR_HOME", str(home))
+    return Sar(home)
+
+
+@pytest.fixture
+def me(sar) -> Sar:
+    """A home with a profile and one test organisation (acme, at example.org)."""
+    sar("init", "--name", PERSON["name"], "--email", PERSON["email"],
+        "--address", PERSON["address"], "--no-input")
+    sar("orgs", "add", "--slug", "acme", "--name", "Acme Data Ltd",
+        "--email", "privacy@acme.example", "--domain", "acme.example",
+        "--address", "1 Acme Way, Exampleton, EX9 9AA", "--kind", "data-broker")
+    sar("orgs", "add", "--slug", "fictional-party", "--name", "Fictional Party",
+        "--email", "dpo@party.example", "--domain", "party.example",
+        "--kind", "political-party", "--calendar", "GB-SCT")
+    return sar
+
+
+@pytest.fixture(autouse=True)
+def _no_real_home(monkeypatch, tmp_path):
+    """No test may touch the real user data folder."""
+    monkeypatch.setenv("SAR_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("SAR_TODAY", raising=False)
+    os.environ.pop("SAR_DEBUG", None)

@@ -1,0 +1,326 @@
+"""Drafting, sending, posting, marking and reading requests from the command line."""
+
+from __future__ import annotations
+
+import email
+import hashlib
+import mailbox
+import sqlite3
+from email import policy
+
+import pytest
+
+
+def new(sar, *args):
+    return sar("new", *args, "--json").json()
+
+
+def only_ref(sar, *args):
+    [created] = new(sar, *args)
+    return created["ref"]
+
+
+# -- new ----------------------------------------------------------------------------
+
+
+def test_new_drafts_one_request_per_organisation(me):
+    created = new(me, "access", "--to", "acme", "--to", "fictional-party")
+    assert [c["org"] for c in created] == ["acme", "fictional-party"]
+    assert all(c["ref"].startswith("SAR-") and c["kind"] == "access" for c in created)
+    listed = me("list", "--json").json()
+    assert {r["ref"] for r in listed} == {c["ref"] for c in created}
+    assert all(r["status"] == "draft" and r["due"] is None for r in listed)
+    shown = me("show", created[0]["ref"], "--json").json()
+    assert shown["events"][0]["kind"] == "drafted"
+    assert shown["regime"] == "uk-gdpr" and shown["org"] == "acme"
+
+
+def test_new_is_all_or_nothing(me):
+    before = me.state()
+    line = me.fails("new", "access", "--to", "acme", "--to", "acmee-typo")
+    assert "unknown organisation" in line and "did you mean acme" in line
+    assert me.state() == before
+
+
+@pytest.mark.parametrize("args,message", [
+    (["acess", "--to", "acme"], "did you mean access"),
+    (["access", "--to", "acme", "--regime", "gdpr"], "unknown regime"),
+    (["access", "--to", "acme", "--via", "fax"], "--via"),
+    (["rectification", "--to", "acme"], "must say what is wrong"),
+    (["access", "--to", "snp", "--via", "email"], "use --via post"),
+    (["access", "--to", "sinn-fein"], "no email or postal address"),
+    (["access", "--to", "ico"], "regulator"),
+    (["access", "--to", "acme", "--lang", "xx"], "no access letter"),
+])
+def test_new_refuses_bad_input(me, args, message):
+    before = me.state()
+    assert message in me.fails("new", *args)
+    assert me.state() == before
+
+
+def test_new_refuses_a_duplicate_open_request_unless_again(me):
+    ref = only_ref(me, "access", "--to", "acme")
+    assert ref in me.fails("new", "access", "--to", "acme")
+    assert only_ref(me, "access", "--to", "acme", "--again") != ref
+
+
+def test_new_without_a_profile_says_run_init(sar):
+    assert "sar init" in sar.fails("new", "access", "--to", "labour")
+
+
+def test_regime_and_calendar_come_from_the_organisation(me):
+    ref = only_ref(me, "access", "--to", "fictional-party")
+    me("send", ref, today="2025-12-02")
+    shown = me("show", ref, "--json", today="2025-12-02").json()
+    assert shown["calendar"] == "GB-SCT"
+    assert shown["due"] == "2026-01-05"  # 2 Jan is a Scottish bank holiday
+
+
+# -- letters ------------------------------------------------------------------------
+
+
+def test_text_letter_has_every_article_15_item_on_its_own_line(me):
+    ref = only_ref(me, "access", "--to", "acme")
+    text = me("letter", ref).stdout
+    for label in "abcdefgh":
+        assert any(line.startswith(f"({label}) ") for line in text.splitlines()), label
+    assert ref in text and "Robin Testperson" in text and "Acme Data Ltd" in text
+    assert "Thursday 2 April 2026" in text  # sent today (2 Mar 2026) -> due 2 Apr
+    assert "broker" in text.lower()  # the sector asks for a data broker
+
+
+def test_party_letter_asks_what_parties_hold(me):
+    ref = only_ref(me, "access", "--to", "fictional-party")
+    text = me("letter", ref).stdout
+    assert "ethnicity" in text and "custom" in text and "appropriate policy document" in text
+
+
+def test_erasure_letter_objects_and_asks_for_restriction(me):
+    ref = only_ref(me, "erasure", "--to", "acme")
+    text = me("letter", ref).stdout
+    assert "Article 17" in text and "Article 21(2)" in text and "Article 18" in text
+    assert "Article 19" in text and ref in text
+
+
+def test_eml_is_a_complete_message_with_the_reference(me):
+    ref = only_ref(me, "access", "--to", "acme")
+    raw = me("letter", ref, "--format", "eml").stdout.encode()
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert msg["To"].addresses[0].addr_spec == "privacy@acme.example"
+    assert msg["From"].addresses[0].addr_spec == "robin@example.org"
+    assert f"[{ref}]" in msg["Subject"]
+    assert msg["Message-ID"].endswith("@example.org>")
+    assert msg["Auto-Submitted"] is None
+    assert ref in msg.get_body(("plain",)).get_content()
+
+
+def test_docx_letter_reopens_with_reference_and_due_date(me, tmp_path):
+    from docx import Document
+
+    ref = only_ref(me, "access", "--to", "acme")
+    out = tmp_path / "letter.docx"
+    me("letter", ref, "--format", "docx", "-o", str(out))
+    doc = Document(str(out))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert ref in text and "Thursday 2 April 2026" in text and "Robin Testperson" in text
+    assert doc.core_properties.subject == ref
+    assert any(p.style.name.startswith("Heading") for p in doc.paragraphs)
+
+
+def test_letter_for_an_unknown_reference_suggests_one(me):
+    ref = only_ref(me, "access", "--to", "acme")
+    typo = ref[:-1] + ("2" if ref[-1] != "2" else "3")
+    assert f"did you mean {ref}" in me.fails("letter", typo)
+
+
+def test_letter_format_must_be_known(me):
+    ref = only_ref(me, "access", "--to", "acme")
+    assert "--format must be" in me.fails("letter", ref, "--format", "pdf")
+
+
+# -- send ---------------------------------------------------------------------------
+
+
+def test_send_writes_to_the_outbox_once_and_keeps_the_evidence(me, home):
+    ref = only_ref(me, "access", "--to", "acme")
+    [result] = me("send", ref, "--json").json()
+    assert result["status"] == "sent"
+    box = mailbox.Maildir(home / "outbox", create=False)
+    [key] = box.keys()
+    raw = box.get_bytes(key)
+    assert f"[{ref}]".encode() in raw
+    shown = me("show", ref, "--json").json()
+    assert shown["status"] == "sent" and shown["due"] == "2026-04-02"
+    sent = [e for e in shown["events"] if e["kind"] == "sent"][0]
+    assert sent["source"] == "system" and sent["details"]["message_id"] in raw.decode()
+    [message] = shown["messages"]
+    assert message["sha256"] == hashlib.sha256(raw).hexdigest()
+    assert (home / "evidence" / message["sha256"][:2] / message["sha256"][2:]).read_bytes() == raw
+    # The eml of a sent request is the evidence, byte for byte.
+    assert me("letter", ref, "--format", "eml").stdout_bytes == raw
+    # Sending again does nothing.
+    [again] = me("send", ref, "--json").json()
+    assert again["status"] == "skipped"
+    assert len(mailbox.Maildir(home / "outbox", create=False).keys()) == 1
+
+
+def test_send_all_skips_postal_requests(me, home):
+    new(me, "access", "--to", "acme", "--to", "snp")
+    results = me("send", "--all", "--json").json()
+    assert [r["status"] for r in results] == ["sent"]
+    assert len(mailbox.Maildir(home / "outbox", create=False).keys()) == 1
+
+
+def test_send_needs_references_or_all(me):
+    assert "--all" in me.fails("send")
+
+
+def test_send_without_a_profile_is_refused(sar):
+    assert "sar init" in sar.fails("send", "--all")
+
+
+def test_an_interrupted_send_is_settled_from_the_outbox_not_resent(me, home):
+    from sar.workspace import Workspace
+
+    ref = only_ref(me, "access", "--to", "acme")
+    ws = Workspace(home)
+    row = ws.find(ref)
+    letter = ws._letter(row, ws.today)
+    msg, raw = ws._compose(row, letter)
+    # As if sar died after the hand-over but before recording it.
+    with ws.db.atomic():
+        ws.db["messages"].insert({"request_id": row["id"], "direction": "out",
+                                  "state": "sending", "transport": "maildir",
+                                  "message_id": msg["Message-ID"], "sha256": "0" * 64,
+                                  "date": msg["Date"], "created_at": "x", "updated_at": "x"})
+    mailbox.Maildir(home / "outbox", create=True).add(raw)
+    me("send", "--all")
+    assert len(mailbox.Maildir(home / "outbox", create=False).keys()) == 1
+    shown = me("show", ref, "--json").json()
+    assert shown["status"] == "sent"
+    assert [m["state"] for m in shown["messages"]] == ["sent"]
+
+
+# -- post ---------------------------------------------------------------------------
+
+
+def test_post_then_delivery_moves_the_receipt(me):
+    ref = only_ref(me, "access", "--to", "acme", "--via", "post")
+    posted = me("post", ref, "--posted", "2026-03-06", "--method", "first-class", "--json",
+                today="2026-03-06").json()
+    assert posted["status"] == "sent" and posted["due"] == "2026-04-10"  # Tue 10 Mar + 1 month
+    delivered = me("post", ref, "--delivered", "2026-03-12", "--json", today="2026-03-12").json()
+    assert delivered["due"] == "2026-04-13"
+    kinds = [e["kind"] for e in delivered["events"]]
+    assert kinds == ["drafted", "posted", "delivered"]
+    assert delivered["messages"][0]["transport"] == "post"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--posted", "2026-03-06", "--method", "pigeon"], "--method"),
+    (["--posted", "2026-03-32"], "not a date"),
+    (["--posted", "2026-03-09"], "after today"),
+    (["--posted", "2026-03-06", "--delivered", "2026-03-05"], "before the posting date"),
+    ([], "--posted"),
+])
+def test_post_refuses_bad_input(me, args, message):
+    ref = only_ref(me, "access", "--to", "acme", "--via", "post")
+    before = me.state()
+    assert message in me.fails("post", ref, *args, today="2026-03-08")
+    assert me.state() == before
+
+
+def test_delivered_without_posting_is_refused(me):
+    ref = only_ref(me, "access", "--to", "acme", "--via", "post")
+    assert "not been sent or posted" in me.fails("post", ref, "--delivered", "2026-03-02")
+
+
+# -- mark ---------------------------------------------------------------------------
+
+
+def test_mark_walks_a_request_through_its_life(me):
+    ref = only_ref(me, "access", "--to", "acme")
+    me("send", ref)
+    assert me("mark", ref, "acknowledged", "--on", "2026-03-03", "--json",
+              today="2026-03-04").json()["status"] == "acknowledged"
+    r = me("mark", ref, "id-requested", "--json", today="2026-03-05").json()
+    assert r["status"] == "awaiting-id" and r["due"] is None
+    r = me("mark", ref, "id-provided", "--json", today="2026-03-10").json()
+    assert r["status"] == "acknowledged" and r["due"] == "2026-04-10"
+    r = me("mark", ref, "fulfilled", "--note", "zip file received", "--json",
+           today="2026-04-01").json()
+    assert r["status"] == "fulfilled"
+    events = me("show", ref, "--json", today="2026-04-01").json()["events"]
+    assert [e["kind"] for e in events] == ["drafted", "sent", "acknowledged", "id-requested",
+                                           "id-provided", "fulfilled"]
+    assert events[-1]["details"]["note"] == "zip file received"
+    assert all(e["source"] in ("user", "system") for e in events)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["fulfilled"], "draft"),
+    (["fulfiled"], "did you mean fulfilled"),
+    (["sent"], "recorded by"),
+    (["acknowledged", "--on", "2026-02-30"], "not a date"),
+    (["acknowledged", "--on", "2026-03-09"], "after today"),
+    (["note"], "--note"),
+])
+def test_mark_refuses_what_makes_no_sense(me, args, message):
+    ref = only_ref(me, "access", "--to", "acme")
+    before = me.state()
+    assert message in me.fails("mark", ref, *args)
+    assert me.state() == before
+
+
+def test_a_late_extension_is_recorded_with_a_warning(me):
+    ref = only_ref(me, "access", "--to", "acme")
+    me("send", ref, today="2026-01-31")
+    run = me("mark", ref, "extended", today="2026-03-03")
+    assert "too late to be valid" in run.stderr
+    shown = me("show", ref, "--json", today="2026-03-03").json()
+    assert shown["status"] == "overdue" and shown["due"] == "2026-03-02"
+    assert shown["warnings"]
+
+
+# -- list, show, overdue ------------------------------------------------------------
+
+
+def test_overdue_lists_what_has_run_out(me):
+    late, answered, waiting = (only_ref(me, "access", "--to", o) for o in
+                               ("acme", "fictional-party", "labour"))
+    me("send", "--all", today="2026-03-02")
+    me("mark", answered, "fulfilled", today="2026-03-20")
+    me("mark", waiting, "id-requested", today="2026-03-20")
+    assert me("overdue", "--json", today="2026-04-02").json() == []
+    overdue = me("overdue", "--json", today="2026-04-03").json()
+    assert [r["ref"] for r in overdue] == [late]
+    assert overdue[0]["status"] == "overdue" and overdue[0]["days_left"] == -1
+    assert [r["ref"] for r in me("list", "--status", "overdue", "--json",
+                                 today="2026-04-03").json()] == [late]
+    assert [r["ref"] for r in me("list", "--status", "fulfilled", "--json",
+                                 today="2026-04-03").json()] == [answered]
+    assert [r["ref"] for r in me("list", "--org", "labour", "--json").json()] == [waiting]
+    assert "unknown status" in me.fails("list", "--status", "late")
+    text = me("overdue", today="2026-04-10").stdout
+    assert late in text and "8d overdue" in text
+
+
+def test_show_explains_the_deadline(me):
+    ref = only_ref(me, "access", "--to", "acme")
+    me("send", ref, today="2026-01-31")
+    text = me("show", ref, today="2026-02-01").stdout
+    assert "no 31 Feb 2026, so the last day of that month, Sat 28 Feb 2026" in text
+    assert "next working day Mon 2 Mar 2026" in text
+    assert "Timeline" in text and "sent" in text
+    assert "Next:" in text
+
+
+def test_events_cannot_be_rewritten_in_the_database(me, home):
+    ref = only_ref(me, "access", "--to", "acme")
+    conn = sqlite3.connect(home / "sar.db")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("UPDATE events SET kind = 'fulfilled'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("DELETE FROM events")
+    conn.close()
+    assert me("show", ref, "--json").json()["events"][0]["kind"] == "drafted"

@@ -1,0 +1,100 @@
+"""`sar init`, `sar config` and the home directory."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+
+import pytest
+
+from tests.conftest import PERSON
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_init_writes_a_private_profile(sar, home):
+    sar("init", "--name", PERSON["name"], "--email", PERSON["email"], "--address",
+        PERSON["address"], "--previous-address", "3 Old Road, Sampleford, SA1 1AA",
+        "--dob", "1980-05-17", "--calendar", "gb-sct", "--no-input")
+    config = tomllib.loads((home / "config.toml").read_text())
+    assert config["profile"]["name"] == PERSON["name"]
+    assert config["profile"]["address"] == ["12 Sample Lane", "Exampleton", "EX1 2MP"]
+    assert config["profile"]["calendar"] == "GB-SCT"
+    assert config["profile"]["date_of_birth"] == "1980-05-17"
+    assert mode(home) == 0o700
+    assert mode(home / "config.toml") == 0o600
+    assert mode(home / "sar.db") == 0o600
+
+
+def test_init_prompts_for_what_is_missing(sar, home):
+    sar("init", input=f"{PERSON['name']}\n{PERSON['email']}\n{PERSON['address']}\nGB-NIR\n")
+    config = tomllib.loads((home / "config.toml").read_text())
+    assert config["profile"]["email"] == PERSON["email"]
+    assert config["profile"]["calendar"] == "GB-NIR"
+
+
+def test_init_again_keeps_what_is_not_changed(sar, home):
+    sar("init", "--name", PERSON["name"], "--email", PERSON["email"], "--address",
+        PERSON["address"], "--no-input")
+    sar("init", "--email", "robin.new@example.org", "--no-input")
+    profile = tomllib.loads((home / "config.toml").read_text())["profile"]
+    assert profile["email"] == "robin.new@example.org"
+    assert profile["name"] == PERSON["name"]
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--email", "robin@example.org", "--address", "1 A St"], "--name is required"),
+    (["--name", "Robin", "--email", "not-an-email", "--address", "1 A St"], "not an email"),
+    (["--name", "Robin\nBcc: x@example.org", "--email", "robin@example.org", "--address", "1 A"],
+     "line break"),
+    (["--name", "Robin", "--email", "robin@example.org", "--address", "1 A St",
+      "--calendar", "GB"], "ambiguous"),
+    (["--name", "Robin", "--email", "robin@example.org", "--address", "1 A St",
+      "--dob", "1980-02-30"], "not a date"),
+    (["--name", "Robin", "--email", "robin@example.org", "--address", "1 A St",
+      "--dob", "2030-01-01"], "not in the past"),
+])
+def test_init_refuses_bad_input_and_writes_nothing(sar, home, flags, message):
+    line = sar.fails("init", "--no-input", *flags)
+    assert message in line
+    assert not (home / "config.toml").exists()
+
+
+def test_home_that_is_a_file_is_one_clear_error(sar, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    line = sar.fails("--home", str(blocker), "init", "--name", "R", "--email",
+                     "r@example.org", "--address", "1 A St", "--no-input")
+    assert "not a directory" in line
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_home_that_is_not_writable_is_one_clear_error(sar, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    line = sar.fails("--home", str(locked / "home"), "init", "--name", "R", "--email",
+                     "r@example.org", "--address", "1 A St", "--no-input")
+    assert "cannot write" in line
+
+
+def test_config_set_get_and_refuses_passwords(sar, home):
+    sar("config", "set", "smtp.host", "mail.example.org")
+    sar("config", "set", "smtp.port", "587")
+    assert sar("config", "get", "smtp.host").stdout.strip() == "mail.example.org"
+    assert sar("config", "get", "mail.transport").stdout.strip() == "maildir"
+    assert "keyring" in sar.fails("config", "set", "smtp.password", "hunter2")
+    assert "hunter2" not in (home / "config.toml").read_text()
+    assert "whole number" in sar.fails("config", "set", "smtp.port", "abc")
+    assert "did you mean smtp.host" in sar.fails("config", "get", "smtp.hots")
+    assert "one of" in sar.fails("config", "set", "smtp.security", "maybe")
+
+
+def test_version_and_help(sar):
+    assert sar("--version").stdout.startswith("sar ")
+    out = sar("--help").stdout
+    for command in ("init", "new", "letter", "send", "post", "mark", "list", "show",
+                    "overdue", "deadline", "demo", "orgs", "config"):
+        assert command in out

@@ -1,0 +1,244 @@
+"""The deadline engine, tested as a pure function: rules, options and properties."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sar.core import calendars
+from sar.core.deadlines import (
+    DeadlineInputError,
+    Facts,
+    Options,
+    Pause,
+    due_date,
+)
+from sar.core.dates import add_months
+
+D = dt.date
+days = st.dates(min_value=D(2024, 1, 1), max_value=D(2028, 12, 31))
+UK_CALENDARS = ["GB-ENG", "GB-WLS", "GB-SCT", "GB-NIR"]
+
+
+def due(facts, regime="uk-gdpr", calendar="GB-ENG", **options):
+    return due_date(facts, regime, calendar, Options(**options))
+
+
+# -- rules --------------------------------------------------------------------------
+
+
+def test_add_months_clamps_and_says_so():
+    assert add_months(D(2026, 1, 31), 1) == (D(2026, 2, 28), True)
+    assert add_months(D(2028, 1, 31), 1) == (D(2028, 2, 29), True)
+    assert add_months(D(2026, 11, 30), 3) == (D(2027, 2, 28), True)
+    assert add_months(D(2026, 12, 15), 1) == (D(2027, 1, 15), False)
+
+
+def test_explanation_reads_like_the_design_example():
+    r = due(Facts(D(2026, 1, 31)))
+    text = " | ".join(r.explanation)
+    assert "received Sat 31 Jan 2026 by email" in text
+    assert "no 31 Feb 2026, so the last day of that month, Sat 28 Feb 2026" in text
+    assert "next working day Mon 2 Mar 2026 (England & Wales)" in text
+    assert r.rule == "uk-gdpr/ico-2019"
+
+
+def test_scottish_and_english_calendars_differ_on_2_january():
+    # 2 Jan 2026 is a bank holiday in Scotland only (received Tue 2 Dec 2025).
+    assert due(Facts(D(2025, 12, 2)), calendar="GB-ENG").due == D(2026, 1, 2)
+    assert due(Facts(D(2025, 12, 2)), calendar="GB-SCT").due == D(2026, 1, 5)
+
+
+def test_northern_ireland_has_st_patricks_day():
+    assert due(Facts(D(2026, 2, 17)), calendar="GB-ENG").due == D(2026, 3, 17)
+    assert due(Facts(D(2026, 2, 17)), calendar="GB-NIR").due == D(2026, 3, 18)
+
+
+def test_id_requested_but_not_received_stops_the_clock():
+    r = due(Facts(D(2026, 3, 2), id_requested=D(2026, 3, 4)))
+    assert r.due is None
+    assert r.waiting_for == "ID"
+    assert r.paused_since == D(2026, 3, 4)
+
+
+def test_open_clarification_stops_the_clock():
+    r = due(Facts(D(2026, 3, 2), clarifications=(Pause(D(2026, 3, 6)),)))
+    assert r.due is None and r.waiting_for == "clarification"
+
+
+def test_resume_counting_gives_one_day_less():
+    # Received Mon 1 Jun 2026, clarification asked 2 Jun, answered 3 Jun.
+    facts = Facts(D(2026, 6, 1), clarifications=(Pause(D(2026, 6, 2), D(2026, 6, 3)),))
+    assert due(facts).due == D(2026, 7, 3)                          # 1 Jul + 2 days
+    assert due(facts, pause_counting="resume").due == D(2026, 7, 2)  # 1 Jul + 1 day
+
+
+def test_two_clarification_pauses_add_up():
+    facts = Facts(D(2026, 3, 2), clarifications=(
+        Pause(D(2026, 3, 4), D(2026, 3, 5)), Pause(D(2026, 3, 10), D(2026, 3, 12))))
+    # 2 Apr + 2 + 3 = 7 Apr 2026, a working day after Easter Monday.
+    assert due(facts).due == D(2026, 4, 7)
+
+
+def test_clarification_under_eu_gdpr_does_not_stop_the_clock():
+    facts = Facts(D(2026, 3, 2), clarifications=(Pause(D(2026, 3, 6), D(2026, 3, 16)),))
+    r = due(facts, regime="eu-gdpr", calendar="IE")
+    assert r.due == D(2026, 4, 2)
+    assert any("does not stop the clock" in s for s in r.explanation)
+
+
+def test_eu_id_wait_is_a_suspension_not_a_restart():
+    facts = Facts(D(2026, 3, 2), id_requested=D(2026, 3, 10), id_received=D(2026, 3, 12))
+    # EU: 2 Apr + 3 days waiting = Sun 5 Apr, Easter Monday in Ireland, so Tue 7 Apr.
+    assert due(facts, regime="eu-gdpr", calendar="IE").due == D(2026, 4, 7)
+    # UK: a fresh month from 12 Mar = Sun 12 Apr, so Mon 13 Apr.
+    assert due(facts).due == D(2026, 4, 13)
+
+
+def test_ccpa_ignores_id_verification():
+    facts = Facts(D(2026, 3, 2), id_requested=D(2026, 3, 3), id_received=D(2026, 3, 20))
+    assert due(facts, regime="ccpa", calendar="US-CA").due == D(2026, 4, 16)
+
+
+def test_late_extension_is_flagged_and_moves_nothing():
+    late = Facts(D(2026, 1, 31), extension_notified=D(2026, 3, 3))
+    r = due(late)
+    assert r.due == D(2026, 3, 2)
+    assert not r.extended
+    assert any("too late to be valid" in w for w in r.warnings)
+    in_time = due(Facts(D(2026, 1, 31), extension_notified=D(2026, 3, 2)))
+    assert in_time.extended and in_time.due == D(2026, 4, 30)
+
+
+def test_extension_deadline_includes_clarification_pause():
+    facts = Facts(D(2026, 3, 2), clarifications=(Pause(D(2026, 3, 6), D(2026, 3, 16)),),
+                  extended=True)
+    r = due(facts)
+    assert r.ext_notice_due == D(2026, 4, 13)
+    assert r.due == D(2026, 6, 15)  # 2 Jun + 11 days = Sat 13 Jun -> Mon 15 Jun
+
+
+def test_clarification_asked_after_the_deadline_cannot_stop_it():
+    r = due(Facts(D(2026, 3, 2), clarifications=(Pause(D(2026, 4, 10), D(2026, 4, 20)),)))
+    assert r.due == D(2026, 4, 2)
+    assert any("after the deadline" in w for w in r.warnings)
+
+
+def test_cpr_email_rule_counts_late_arrivals_from_the_next_business_day():
+    late = Facts(dt.datetime(2026, 3, 4, 17, 0, tzinfo=dt.UTC))  # 17:00 GMT, a Wednesday
+    assert due(late).due == D(2026, 4, 7)  # 4 Apr is a Saturday, then Easter
+    assert due(late, email_receipt="cpr-6.26").due == D(2026, 4, 7)
+    early = Facts(dt.datetime(2026, 3, 13, 17, 0, tzinfo=dt.UTC))  # a Friday
+    assert due(early).due == D(2026, 4, 13)
+    assert due(early, email_receipt="cpr-6.26").due == D(2026, 4, 16)
+
+
+def test_strict_reading_is_a_warning_never_an_earlier_due_date():
+    r = due(Facts(D(2025, 9, 3)), uk_counting="strict")
+    assert r.due == D(2025, 10, 3)
+    assert any("Thu 2 Oct 2025" in w for w in r.warnings)
+
+
+def test_second_class_post_is_the_fourth_working_day():
+    # Posted Thu 2 Apr 2026: Fri 3 (Good Friday), Mon 6 (Easter Monday) do not count.
+    r = due(Facts(D(2026, 4, 2), via="second-class"))
+    assert r.receipt == D(2026, 4, 10)
+
+
+def test_impossible_facts_are_refused():
+    with pytest.raises(DeadlineInputError):
+        due(Facts(D(2026, 3, 2), id_requested=D(2026, 3, 5), id_received=D(2026, 3, 4)))
+    with pytest.raises(DeadlineInputError):
+        due(Facts(D(2026, 3, 2), clarifications=(Pause(D(2026, 3, 1), D(2026, 3, 4)),)))
+    with pytest.raises(DeadlineInputError):
+        due(Facts(D(2026, 3, 2), via="first-class", delivered=D(2026, 3, 1)))
+    with pytest.raises(DeadlineInputError):
+        due(Facts(D(2026, 3, 2), via="pigeon"))
+
+
+def test_unknown_calendar_is_a_clear_error():
+    with pytest.raises(calendars.UnknownCalendarError, match="GB-ENG"):
+        calendars.get("GB")
+    with pytest.raises(calendars.UnknownCalendarError):
+        calendars.get("ZZ")
+
+
+# -- properties ---------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(received=days, cal=st.sampled_from(UK_CALENDARS))
+def test_uk_due_is_a_working_day_about_a_month_later(received, cal):
+    r = due(Facts(received), calendar=cal)
+    assert calendars.get(cal).is_working_day(r.due)
+    assert 28 <= (r.due - received).days <= 36
+    assert r.due >= add_months(received, 1)[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=days, b=days, cal=st.sampled_from(UK_CALENDARS + ["IE", "FR"]))
+def test_a_later_receipt_never_gives_an_earlier_due_date(a, b, cal):
+    a, b = sorted((a, b))
+    regime = "uk-gdpr" if cal.startswith("GB") else "eu-gdpr"
+    assert due(Facts(a), regime, cal).due <= due(Facts(b), regime, cal).due
+
+
+@settings(max_examples=200, deadline=None)
+@given(received=days, asked=st.integers(0, 20), waited=st.integers(0, 40))
+def test_id_and_clarification_never_bring_the_date_forward(received, asked, waited):
+    base = due(Facts(received)).due
+    ask = received + dt.timedelta(days=asked)
+    answer = ask + dt.timedelta(days=waited)
+    with_id = due(Facts(received, id_requested=ask, id_received=answer)).due
+    assert with_id >= base
+    with_pause = due(Facts(received, clarifications=(Pause(ask, answer),))).due
+    assert with_pause >= base
+
+
+@settings(max_examples=200, deadline=None)
+@given(received=days, notified=st.integers(0, 45))
+def test_an_extension_never_shortens_and_only_counts_in_time(received, notified):
+    plain = due(Facts(received))
+    r = due(Facts(received, extension_notified=received + dt.timedelta(days=notified)))
+    if r.extended:
+        assert r.due >= plain.due
+        assert received + dt.timedelta(days=notified) <= plain.due
+    else:
+        assert r.due == plain.due and r.warnings
+
+
+@settings(max_examples=150, deadline=None)
+@given(received=days)
+def test_uk_and_eu_rules_give_the_same_dates_on_one_calendar(received):
+    # Reg. 1182/71 and the ICO's counting agree (legal.md §0.2).
+    assert due(Facts(received), "uk-gdpr", "GB-ENG").due == \
+        due(Facts(received), "eu-gdpr", "GB-ENG").due
+
+
+@settings(max_examples=150, deadline=None)
+@given(received=days)
+def test_ccpa_is_45_calendar_days_and_never_rolls(received):
+    r = due(Facts(received), "ccpa", "US-CA")
+    assert (r.due - received).days == 45
+    assert r.ack_due.weekday() < 5 and r.ack_due > received
+
+
+@settings(max_examples=150, deadline=None)
+@given(posted=days, method=st.sampled_from(["first-class", "second-class", "signed-for"]))
+def test_post_is_deemed_received_after_posting(posted, method):
+    r = due(Facts(posted, via=method))
+    assert (r.receipt - posted).days >= (4 if method == "second-class" else 2)
+    assert calendars.get("GB-ENG").is_working_day(r.receipt)
+
+
+@settings(max_examples=150, deadline=None)
+@given(when=st.datetimes(min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2028, 12, 31),
+                         timezones=st.just(dt.UTC)))
+def test_a_zoned_datetime_counts_from_its_london_date(when):
+    from zoneinfo import ZoneInfo
+
+    london = when.astimezone(ZoneInfo("Europe/London")).date()
+    assert due(Facts(when)).due == due(Facts(london)).due

@@ -1,0 +1,112 @@
+"""Letter templates: the markup, the whole kind x regime matrix, and template errors."""
+
+from __future__ import annotations
+
+import email
+import io
+from email import policy
+
+import pytest
+
+from sar.letters.markup import parse
+
+KINDS = ["access", "erasure", "objection", "rectification", "restriction", "portability"]
+MATRIX = [(k, r) for r in ("uk-gdpr", "eu-gdpr") for k in KINDS] + \
+         [("access", "ccpa"), ("erasure", "ccpa")]
+
+
+def test_markup_blocks():
+    blocks = parse("""Intro line one
+continues here.
+
+## Heading
++ first
+  continued
++ second
+
+(a) labelled
+- bullet
+
+After.
++ restarts""")
+    assert [(b.kind, b.marker, b.text) for b in blocks] == [
+        ("paragraph", "", "Intro line one continues here."),
+        ("heading", "", "Heading"),
+        ("item", "1.", "first continued"),
+        ("item", "2.", "second"),
+        ("item", "(a)", "labelled"),
+        ("item", "•", "bullet"),
+        ("paragraph", "", "After."),
+        ("item", "1.", "restarts"),
+    ]
+
+
+@pytest.mark.parametrize("kind,regime", MATRIX, ids=[f"{k}-{r}" for k, r in MATRIX])
+def test_every_letter_renders_in_every_format(me, kind, regime):
+    from docx import Document
+
+    args = ["new", kind, "--to", "acme", "--regime", regime, "--json"]
+    if kind in ("rectification", "objection", "restriction"):
+        args += ["--details", "My address is 12 Sample Lane, not 21 Sample Lane."]
+    ref = me(*args).json()[0]["ref"]
+    text = me("letter", ref).stdout
+    assert ref in text and "Robin Testperson" in text
+    assert "{{" not in text and "{%" not in text and "@@" not in text
+    # No doubled spaces or run-together words from template joins.
+    assert all("  " not in line.strip() for line in text.splitlines())
+    raw = me("letter", ref, "--format", "eml").stdout_bytes
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert f"[{ref}]" in msg["Subject"]
+    docx = me("letter", ref, "--format", "docx").stdout_bytes
+    body = "\n".join(p.text for p in Document(io.BytesIO(docx)).paragraphs)
+    assert ref in body
+    due = me("show", ref, "--json").json()
+    assert due["status"] == "draft"
+
+
+def test_uk_and_eu_letters_name_their_own_law_and_regulator(me):
+    uk = me("new", "access", "--to", "acme", "--json").json()[0]["ref"]
+    eu = me("new", "access", "--to", "acme", "--regime", "eu-gdpr", "--again",
+            "--json").json()[0]["ref"]
+    uk_text, eu_text = me("letter", uk).stdout, me("letter", eu).stdout
+    assert "UK GDPR" in uk_text and "Information Commissioner" in uk_text
+    assert "Article 15(1A)" in uk_text
+    assert "UK GDPR" not in eu_text and "(EU) 2016/679" in eu_text
+    assert "Article 15(1A)" not in eu_text
+
+
+def test_a_user_template_with_a_missing_field_names_it(me, home):
+    ref = me("new", "access", "--to", "acme", "--json").json()[0]["ref"]
+    target = home / "templates" / "letters" / "en" / "gdpr"
+    target.mkdir(parents=True)
+    (target / "access.j2").write_text(
+        '{% extends "letters/en/_base.j2" %}\n'
+        "{% block subject %}Hi [{{ request.ref }}]{% endblock %}\n"
+        "{% block body %}\nLine one.\nYour phone: {{ org.telephone }}\n{% endblock %}\n")
+    line = me.fails("letter", ref)
+    assert "org.telephone" in line and "line 5" in line
+
+
+def test_a_user_template_cannot_reach_python_internals(me, home):
+    ref = me("new", "access", "--to", "acme", "--json").json()[0]["ref"]
+    target = home / "templates" / "letters" / "en" / "gdpr"
+    target.mkdir(parents=True)
+    (target / "access.j2").write_text(
+        '{% extends "letters/en/_base.j2" %}\n'
+        "{% block subject %}x{% endblock %}\n"
+        "{% block body %}{{ request.__class__.__mro__[1].__subclasses__() }}{% endblock %}\n")
+    line = me.fails("letter", ref)
+    assert "unsafe" in line or "undefined" in line
+    assert "subclasses" not in line.split(":", 1)[0]
+
+
+def test_a_user_template_overrides_the_builtin_one(me, home):
+    ref = me("new", "access", "--to", "acme", "--json").json()[0]["ref"]
+    target = home / "templates" / "letters" / "en" / "gdpr"
+    target.mkdir(parents=True)
+    (target / "access.j2").write_text(
+        '{% extends "letters/en/_base.j2" %}\n'
+        "{% block subject %}Custom [{{ request.ref }}]{% endblock %}\n"
+        "{% block body %}\nA campaign's own words for {{ org.name }}.\n{% endblock %}\n")
+    text = me("letter", ref).stdout
+    assert f"Custom [{ref}]" in text and "campaign's own words for Acme Data Ltd" in text

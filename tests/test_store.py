@@ -1,0 +1,88 @@
+"""The database, its migrations, the hash-chained event log and the evidence store."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+
+import pytest
+
+from sar.errors import StoreError
+from sar.store.db import connect
+from sar.store.evidence import EvidenceStore
+from sar.store.migrations import KNOWN
+
+
+def test_a_blank_database_migrates_to_the_current_schema(tmp_path):
+    db = connect(tmp_path / "sar.db")
+    tables = set(db.table_names())
+    assert {"requesters", "organisations", "requests", "events", "messages",
+            "attachments"} <= tables
+    applied = [r["name"] for r in db.query("SELECT name FROM _sqlite_migrations")]
+    assert applied == KNOWN
+    db.conn.close()
+    # Opening again applies nothing twice.
+    again = connect(tmp_path / "sar.db")
+    assert [r["name"] for r in again.query("SELECT name FROM _sqlite_migrations")] == KNOWN
+
+
+def test_a_database_from_a_newer_sar_is_refused(tmp_path, sar):
+    db = connect(tmp_path / "sar.db")
+    db["_sqlite_migrations"].insert({"migration_set": "sar", "name": "m999_from_the_future",
+                                     "applied_at": "2030-01-01"})
+    db.conn.close()
+    with pytest.raises(StoreError, match="newer sar"):
+        connect(tmp_path / "sar.db")
+    line = sar.fails("--home", str(tmp_path), "list")
+    assert "newer sar" in line
+
+
+def test_the_event_log_is_hash_chained(me, home):
+    ref = me("new", "access", "--to", "acme", "--json").json()[0]["ref"]
+    me("send", ref)
+    me("mark", ref, "acknowledged")
+    conn = sqlite3.connect(home / "sar.db")
+    conn.row_factory = sqlite3.Row
+    rows = conn.execute("SELECT * FROM events ORDER BY seq").fetchall()
+    prev = "0" * 64
+    for r in rows:
+        assert r["prev_hash"] == prev
+        body = {k: r[k] for k in ("seq", "kind", "occurred_on", "occurred_at", "source",
+                                  "details")}
+        assert r["hash"] == hashlib.sha256((prev + json.dumps(body, sort_keys=True))
+                                           .encode()).hexdigest()
+        prev = r["hash"]
+    assert [r["kind"] for r in rows] == ["drafted", "sent", "acknowledged"]
+
+
+def test_cached_status_and_due_match_the_events(me, home):
+    ref = me("new", "access", "--to", "acme", "--json").json()[0]["ref"]
+    me("send", ref)
+    me("mark", ref, "extended", today="2026-03-20")
+    conn = sqlite3.connect(home / "sar.db")
+    status, due = conn.execute("SELECT status, due FROM requests WHERE ref = ?", [ref]).fetchone()
+    assert (status, due) == ("extended", "2026-06-02")
+
+
+def test_snapshots_keep_the_address_a_letter_went_to(me, home):
+    ref = me("new", "access", "--to", "acme", "--json").json()[0]["ref"]
+    me("orgs", "add", "--slug", "acme", "--email", "new-dpo@acme.example")
+    text = me("letter", ref, "--format", "eml").stdout
+    assert "privacy@acme.example" in text and "new-dpo@acme.example" not in text
+    second = me("new", "erasure", "--to", "acme", "--json").json()[0]["ref"]
+    assert "new-dpo@acme.example" in me("letter", second, "--format", "eml").stdout
+
+
+def test_evidence_is_content_addressed_private_and_idempotent(tmp_path):
+    store = EvidenceStore(tmp_path / "evidence")
+    digest = store.put(b"raw bytes of a letter")
+    assert digest == hashlib.sha256(b"raw bytes of a letter").hexdigest()
+    path = store.path(digest)
+    assert path.read_bytes() == b"raw bytes of a letter"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert store.put(b"raw bytes of a letter") == digest
+    assert len(list((tmp_path / "evidence").rglob("*"))) == 2  # one folder, one file
+    assert store.verify(digest)
+    path.write_bytes(b"tampered")
+    assert not store.verify(digest)
