@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sar.core import calendars
+from sar.core.dates import add_months
 from sar.core.deadlines import (
     DeadlineInputError,
     Facts,
@@ -16,7 +17,6 @@ from sar.core.deadlines import (
     Pause,
     due_date,
 )
-from sar.core.dates import add_months
 
 D = dt.date
 days = st.dates(min_value=D(2024, 1, 1), max_value=D(2028, 12, 31))

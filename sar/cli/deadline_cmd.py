@@ -13,27 +13,27 @@ from sar.errors import UsageError
 @app.command()
 def deadline(
     received: Annotated[str, typer.Option(
-        help="When the request arrived (YYYY-MM-DD, or a datetime with a zone); for post, "
+        metavar="DATE", help="When the request arrived (YYYY-MM-DD, or a datetime with a zone); for post, "
              "the posting date.")],
-    regime: Annotated[str, typer.Option(help="uk-gdpr, eu-gdpr, ccpa or pipeda.")] = "uk-gdpr",
+    regime: Annotated[str, typer.Option(metavar="REGIME", help="uk-gdpr, eu-gdpr, ccpa or pipeda.")] = "uk-gdpr",
     calendar: Annotated[str | None, typer.Option(
-        help="Holiday calendar (default: the regime's: GB-ENG, IE, US-CA, CA).")] = None,
+        metavar="CAL", help="Holiday calendar (default: the regime's: GB-ENG, IE, US-CA, CA).")] = None,
     via: Annotated[str, typer.Option(
-        help="email, web-form, hand, first-class, second-class or signed-for.")] = "email",
-    delivered: Annotated[str | None, typer.Option(help="Tracked delivery date (post).")] = None,
-    id_requested: Annotated[str | None, typer.Option(help="When ID was asked for.")] = None,
-    id_received: Annotated[str | None, typer.Option(help="When the ID arrived.")] = None,
-    fee_requested: Annotated[str | None, typer.Option(help="When a fee was asked for.")] = None,
-    fee_paid: Annotated[str | None, typer.Option(help="When the fee was paid.")] = None,
+        metavar="CHANNEL", help="email, web-form, hand, first-class, second-class or signed-for.")] = "email",
+    delivered: Annotated[str | None, typer.Option(metavar="DATE", help="Tracked delivery date (post).")] = None,
+    id_requested: Annotated[str | None, typer.Option(metavar="DATE", help="When ID was asked for.")] = None,
+    id_received: Annotated[str | None, typer.Option(metavar="DATE", help="When the ID arrived.")] = None,
+    fee_requested: Annotated[str | None, typer.Option(metavar="DATE", help="When a fee was asked for.")] = None,
+    fee_paid: Annotated[str | None, typer.Option(metavar="DATE", help="When the fee was paid.")] = None,
     clarification: Annotated[list[str] | None, typer.Option(
-        help="ASKED:ANSWERED dates of a clarification (repeatable; UK pauses the clock).")] = None,
-    extended: Annotated[bool, typer.Option(help="The controller extended the deadline.")] = False,
+        metavar="ASKED:ANSWERED", help="ASKED:ANSWERED dates of a clarification (repeatable; UK pauses the clock).")] = None,
+    extended: Annotated[bool, typer.Option("--extended", help="The controller extended the deadline.")] = False,
     extended_on: Annotated[str | None, typer.Option(
-        help="When the extension was notified (checks it came in time).")] = None,
-    post_rule: Annotated[str, typer.Option(help="pd-1985 or cpr-6.26 (post presumption).")] = "pd-1985",
-    email_rule: Annotated[str, typer.Option(help="same-day or cpr-6.26 (email receipt).")] = "same-day",
-    pause_rule: Annotated[str, typer.Option(help="inclusive or resume (clarification days).")] = "inclusive",
-    strict: Annotated[bool, typer.Option(
+        metavar="DATE", help="When the extension was notified (checks it came in time).")] = None,
+    post_rule: Annotated[str, typer.Option(metavar="RULE", help="pd-1985 or cpr-6.26 (post presumption).")] = "pd-1985",
+    email_rule: Annotated[str, typer.Option(metavar="RULE", help="same-day or cpr-6.26 (email receipt).")] = "same-day",
+    pause_rule: Annotated[str, typer.Option(metavar="RULE", help="inclusive or resume (clarification days).")] = "inclusive",
+    strict: Annotated[bool, typer.Option("--strict",
         help="Also show the strict 'one month beginning with' reading.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:

@@ -15,7 +15,7 @@ app.add_typer(orgs_app, name="orgs")
 
 @orgs_app.command("list")
 def orgs_list(
-    kind: Annotated[str | None, typer.Option(help="Only this kind, e.g. political-party, data-broker.")] = None,
+    kind: Annotated[str | None, typer.Option(metavar="KIND", help="Only this kind, e.g. political-party, data-broker.")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List organisations, with how to reach each."""
@@ -31,7 +31,7 @@ def orgs_list(
 
 @orgs_app.command("show")
 def orgs_show(
-    slug: Annotated[str, typer.Argument(help="The organisation's slug (or an alias).")],
+    slug: Annotated[str, typer.Argument(metavar="SLUG", help="The organisation's slug (or an alias).")],
     json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Everything known about one organisation, and where it was read."""
@@ -63,16 +63,16 @@ def orgs_show(
 
 @orgs_app.command("add")
 def orgs_add(
-    slug: Annotated[str, typer.Option(help="A short name, lower case: acme or labour.")],
-    name: Annotated[str | None, typer.Option(help="The organisation's name.")] = None,
-    email: Annotated[str | None, typer.Option(help="Its privacy or DPO email address.")] = None,
-    address: Annotated[str | None, typer.Option(help="Its postal address on one line.")] = None,
+    slug: Annotated[str, typer.Option(metavar="SLUG", help="A short name, lower case: acme or labour.")],
+    name: Annotated[str | None, typer.Option(metavar="NAME", help="The organisation's name.")] = None,
+    email: Annotated[str | None, typer.Option(metavar="EMAIL", help="Its privacy or DPO email address.")] = None,
+    address: Annotated[str | None, typer.Option(metavar="ADDRESS", help="Its postal address on one line.")] = None,
     domain: Annotated[list[str] | None, typer.Option(
-        "--domain", help="A mail domain it replies from (repeatable).")] = None,
-    kind: Annotated[str | None, typer.Option(help="political-party, data-broker, ...")] = None,
-    country: Annotated[str | None, typer.Option(help="ISO country code, e.g. GB.")] = None,
-    calendar: Annotated[str | None, typer.Option(help="Holiday calendar for its deadlines.")] = None,
-    regime: Annotated[str | None, typer.Option(help="uk-gdpr, eu-gdpr or ccpa.")] = None,
+        "--domain", metavar="DOMAIN", help="A mail domain it replies from (repeatable).")] = None,
+    kind: Annotated[str | None, typer.Option(metavar="KIND", help="political-party, data-broker, ...")] = None,
+    country: Annotated[str | None, typer.Option(metavar="CC", help="ISO country code, e.g. GB.")] = None,
+    calendar: Annotated[str | None, typer.Option(metavar="CAL", help="Holiday calendar for its deadlines.")] = None,
+    regime: Annotated[str | None, typer.Option(metavar="REGIME", help="uk-gdpr, eu-gdpr or ccpa.")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
 ) -> None:
     """Add your own organisation, or correct a built-in one (same slug)."""

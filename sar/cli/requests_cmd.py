@@ -27,17 +27,17 @@ def parse_day(value: str | None, what: str):
 
 @app.command()
 def new(
-    kind: Annotated[str, typer.Argument(help="access, erasure, objection, rectification, "
+    kind: Annotated[str, typer.Argument(metavar="KIND", help="access, erasure, objection, rectification, "
                                              "restriction or portability.")],
-    to: Annotated[list[str], typer.Option("--to", help="An organisation's slug (repeatable).")],
-    regime: Annotated[str | None, typer.Option(help="uk-gdpr, eu-gdpr or ccpa (default: the "
+    to: Annotated[list[str], typer.Option("--to", metavar="SLUG", help="An organisation's slug (repeatable).")],
+    regime: Annotated[str | None, typer.Option(metavar="REGIME", help="uk-gdpr, eu-gdpr or ccpa (default: the "
                                                     "organisation's, else your home's).")] = None,
-    via: Annotated[str | None, typer.Option(help="email or post (default: email when known).")] = None,
-    lang: Annotated[str | None, typer.Option(help="Letter language (default en).")] = None,
+    via: Annotated[str | None, typer.Option(metavar="CHANNEL", help="email or post (default: email when known).")] = None,
+    lang: Annotated[str | None, typer.Option(metavar="LANG", help="Letter language (default en).")] = None,
     details: Annotated[str | None, typer.Option(
-        help="What the letter needs beyond your profile: for rectification, what is wrong; "
+        metavar="TEXT", help="What the letter needs beyond your profile: for rectification, what is wrong; "
              "for objection or restriction, your reasons.")] = None,
-    again: Annotated[bool, typer.Option(help="Draft even if an open request of this kind exists.")] = False,
+    again: Annotated[bool, typer.Option("--again", help="Draft even if an open request of this kind exists.")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Draft a request to one or more organisations."""
@@ -57,9 +57,9 @@ def new(
 
 @app.command()
 def letter(
-    ref: Annotated[str, typer.Argument(help="The request's reference, e.g. SAR-7K2QX.")],
-    format_: Annotated[str, typer.Option("--format", "-f", help="text, eml or docx.")] = "text",
-    out: Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file.")] = None,
+    ref: Annotated[str, typer.Argument(metavar="REF", help="The request's reference, e.g. SAR-7K2QX.")],
+    format_: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="text, eml or docx.")] = "text",
+    out: Annotated[Path | None, typer.Option("-o", "--output", metavar="PATH", help="Write to this file.")] = None,
 ) -> None:
     """Print or save a request's letter. A sent email comes back exactly as sent."""
     if format_ == "docx" and out is None and sys.stdout.isatty():
@@ -75,7 +75,7 @@ def letter(
 
 @app.command()
 def send(
-    refs: Annotated[list[str] | None, typer.Argument(help="References to send.")] = None,
+    refs: Annotated[list[str] | None, typer.Argument(metavar="REF", help="References to send.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Send every email draft.")] = False,
     json_: JsonOpt = False,
 ) -> None:
@@ -94,12 +94,12 @@ def send(
 
 @app.command()
 def post(
-    ref: Annotated[str, typer.Argument(help="The request's reference.")],
-    posted: Annotated[str | None, typer.Option(help="The date you posted it, YYYY-MM-DD.")] = None,
+    ref: Annotated[str, typer.Argument(metavar="REF", help="The request's reference.")],
+    posted: Annotated[str | None, typer.Option(metavar="DATE", help="The date you posted it, YYYY-MM-DD.")] = None,
     method: Annotated[str | None, typer.Option(
-        help="first-class, second-class or signed-for (default first-class).")] = None,
-    delivered: Annotated[str | None, typer.Option(help="The tracked delivery date, if known.")] = None,
-    tracking: Annotated[str | None, typer.Option(help="The tracking number, if any.")] = None,
+        metavar="METHOD", help="first-class, second-class or signed-for (default first-class).")] = None,
+    delivered: Annotated[str | None, typer.Option(metavar="DATE", help="The tracked delivery date, if known.")] = None,
+    tracking: Annotated[str | None, typer.Option(metavar="NUMBER", help="The tracking number, if any.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Record a letter you posted (print it with `sar letter REF --format docx`)."""
@@ -113,14 +113,14 @@ def post(
 
 @app.command()
 def mark(
-    ref: Annotated[str, typer.Argument(help="The request's reference.")],
-    event: Annotated[str, typer.Argument(help="acknowledged, id-requested, id-provided, "
+    ref: Annotated[str, typer.Argument(metavar="REF", help="The request's reference.")],
+    event: Annotated[str, typer.Argument(metavar="EVENT", help="acknowledged, id-requested, id-provided, "
                                               "clarification-requested, clarification-provided, "
                                               "fee-requested, fee-paid, extended, fulfilled, "
                                               "partially-fulfilled, no-data-held, refused, "
                                               "bounced, withdrawn or note.")],
-    on: Annotated[str | None, typer.Option(help="When it happened, YYYY-MM-DD (default today).")] = None,
-    note: Annotated[str | None, typer.Option(help="A note to keep with the event.")] = None,
+    on: Annotated[str | None, typer.Option(metavar="DATE", help="When it happened, YYYY-MM-DD (default today).")] = None,
+    note: Annotated[str | None, typer.Option(metavar="TEXT", help="A note to keep with the event.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Record what happened: a reply, an ID request, an extension, an answer."""
@@ -149,9 +149,9 @@ def _board(rows: list[dict], empty: str) -> None:
 
 @app.command("list")
 def list_(
-    status: Annotated[str | None, typer.Option(help="Only requests with this status.")] = None,
-    org: Annotated[str | None, typer.Option(help="Only requests to this organisation.")] = None,
-    kind: Annotated[str | None, typer.Option(help="Only requests of this kind.")] = None,
+    status: Annotated[str | None, typer.Option(metavar="STATUS", help="Only requests with this status.")] = None,
+    org: Annotated[str | None, typer.Option(metavar="SLUG", help="Only requests to this organisation.")] = None,
+    kind: Annotated[str | None, typer.Option(metavar="KIND", help="Only requests of this kind.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """List requests, due soonest first."""
@@ -174,7 +174,7 @@ def overdue(json_: JsonOpt = False) -> None:
 
 @app.command()
 def show(
-    ref: Annotated[str, typer.Argument(help="The request's reference.")],
+    ref: Annotated[str, typer.Argument(metavar="REF", help="The request's reference.")],
     json_: JsonOpt = False,
 ) -> None:
     """The whole story of one request: deadline and why, timeline, letters, next step."""

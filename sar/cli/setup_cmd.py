@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from sar.cli import app, output, state, workspace
+from sar.cli import app, output, workspace
 from sar.errors import UsageError
 
 config_app = typer.Typer(help="Read and change settings (mail accounts, deadline rules).",
@@ -16,16 +16,16 @@ app.add_typer(config_app, name="config")
 
 @app.command()
 def init(
-    name: Annotated[str | None, typer.Option(help="Your full name, as organisations know it.")] = None,
-    email: Annotated[str | None, typer.Option(help="Your email address; replies come here.")] = None,
+    name: Annotated[str | None, typer.Option(metavar="NAME", help="Your full name, as organisations know it.")] = None,
+    email: Annotated[str | None, typer.Option(metavar="EMAIL", help="Your email address; replies come here.")] = None,
     address: Annotated[str | None, typer.Option(
-        help='Your postal address on one line: "1 High Street, London, N1 1AA".')] = None,
+        metavar="ADDRESS", help='Your postal address on one line: "1 High Street, London, N1 1AA".')] = None,
     previous_address: Annotated[list[str] | None, typer.Option(
-        "--previous-address", help="An earlier address organisations may know (repeatable).")] = None,
+        "--previous-address", metavar="ADDRESS", help="An earlier address organisations may know (repeatable).")] = None,
     dob: Annotated[str | None, typer.Option(
-        "--dob", help="Date of birth, YYYY-MM-DD (optional; helps some organisations find you).")] = None,
+        "--dob", metavar="DATE", help="Date of birth, YYYY-MM-DD (optional; helps some organisations find you).")] = None,
     calendar: Annotated[str | None, typer.Option(
-        help="Your home holiday calendar: GB-ENG, GB-WLS, GB-SCT, GB-NIR, IE, FR, ...")] = None,
+        metavar="CAL", help="Your home holiday calendar: GB-ENG, GB-WLS, GB-SCT, GB-NIR, IE, FR, ...")] = None,
     no_input: Annotated[bool, typer.Option("--no-input", help="Never prompt; take everything from flags.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print the profile as JSON.")] = False,
 ) -> None:
@@ -71,15 +71,15 @@ def init(
 
 
 @config_app.command("set")
-def config_set(key: Annotated[str, typer.Argument(help="A setting, e.g. mail.transport.")],
-               value: Annotated[str, typer.Argument(help="Its new value.")]) -> None:
+def config_set(key: Annotated[str, typer.Argument(metavar="KEY", help="A setting, e.g. mail.transport.")],
+               value: Annotated[str, typer.Argument(metavar="VALUE", help="Its new value.")]) -> None:
     """Change a setting."""
     workspace().set_config(key, value)
     typer.echo(f"{key} = {value}")
 
 
 @config_app.command("get")
-def config_get(key: Annotated[str, typer.Argument(help="A setting, e.g. mail.transport.")]) -> None:
+def config_get(key: Annotated[str, typer.Argument(metavar="KEY", help="A setting, e.g. mail.transport.")]) -> None:
     """Print a setting's value."""
     from sar import config as cfg
 
@@ -99,17 +99,3 @@ def config_list(json_: Annotated[bool, typer.Option("--json")] = False) -> None:
         output.emit_json(rows)
     else:
         output.table(rows, [("key", "setting"), ("value", "value"), ("help", "meaning")])
-
-
-@app.command()
-def demo(
-    home: Annotated[str | None, typer.Option(
-        "--home", metavar="DIR", help="Keep the demo's files here (default: a new temporary folder).")] = None,
-    json_: Annotated[bool, typer.Option("--json", help="Print the final board as JSON.")] = False,
-) -> None:
-    """Show sar at work in a throwaway home: letters to UK parties and Experian, sent,
-    answered (or not), and the board two months on."""
-    from sar.demo import run_demo
-
-    target = home or state.home
-    run_demo(target, echo=None if json_ else typer.echo, as_json=json_)

@@ -137,7 +137,7 @@ def _country_name(country: str, subdiv: str | None) -> str:
     from holidays import registry
 
     name = country
-    for module, (class_name, *codes) in registry.COUNTRIES.items():
+    for module, (_class, *codes) in registry.COUNTRIES.items():
         if country in codes:
             name = module.replace("_", " ").title()
             break

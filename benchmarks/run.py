@@ -1,0 +1,128 @@
+"""sar's benchmarks, each beside a bare-library baseline measured in the same run.
+
+    python benchmarks/run.py            # all scenarios, 1,000 letters
+    python benchmarks/run.py -n 200     # smaller
+    python benchmarks/run.py startup    # one scenario
+
+Times are wall-clock on this machine, so compare a row with its own baseline, not
+with another machine's figures. Timing lives here, never in the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _median_run(cmd: list[str], repeat: int, env=None) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True, env=env)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def startup(n: int) -> list[tuple[str, float, str, float]]:
+    sar = Path(sys.executable).with_name("sar")
+    repeat = 15
+    return [
+        ("`sar --help`, median of 15", _median_run([str(sar), "--help"], repeat),
+         "`python -c 'import typer'`", _median_run([sys.executable, "-c", "import typer"], repeat)),
+    ]
+
+
+def _workspace(home: Path, today: dt.date):
+    from sar import profile
+    from sar.workspace import Workspace
+
+    ws = Workspace(home, today=today)
+    ws.init(profile.make("Robin Testperson", "robin@example.org",
+                         "12 Sample Lane, Exampleton, EX1 2MP", today=today))
+    ws.add_org(slug="acme", name="Acme Data Ltd", email="privacy@acme.example",
+               kind="data-broker", address="1 Acme Way, Exampleton, EX9 9AA")
+    return ws
+
+
+def letters(n: int) -> list[tuple[str, float, str, float]]:
+    import io
+
+    import jinja2
+    from docx import Document
+
+    from sar import letters as letters_mod
+
+    today = dt.date(2026, 3, 2)
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = _workspace(Path(tmp) / "home", today)
+        refs: list[str] = []
+        draft = _timed(lambda: refs.extend(
+            ws.new("access", ["acme"], again=True)[0]["ref"] for _ in range(n)))
+        text = _timed(lambda: [ws.letter(r, "text") for r in refs])
+        docx = _timed(lambda: [ws.letter(r, "docx") for r in refs])
+        context = ws.letter_context(ws.find(refs[0]), today)
+
+    # Baselines: the same template through a plain Jinja2 environment, and a DOCX of
+    # the same shape written straight with python-docx.
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(letters_mod.builtin_templates())),
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(longdate=letters_mod.longdate, daydate=letters_mod.daydate)
+    template = env.get_template("letters/en/gdpr/access.j2")
+    bare_text = _timed(lambda: [template.render(**context) for _ in range(n)])
+    paragraphs = template.render(**context).split("\n\n")
+
+    def bare_docx():
+        for _ in range(n):
+            doc = Document()
+            for p in paragraphs:
+                doc.add_paragraph(p)
+            doc.save(io.BytesIO())
+
+    bare = _timed(bare_docx)
+    per = f"{n:,}"
+    return [
+        (f"draft {per} requests (one `new` each, own transaction)", draft, "", 0.0),
+        (f"render {per} letters as text", text, f"bare Jinja2, same template, {per}x", bare_text),
+        (f"render {per} letters as DOCX", docx, f"bare python-docx, same paragraphs, {per}x", bare),
+    ]
+
+
+SCENARIOS = {"startup": startup, "letters": letters}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenarios", nargs="*", help=f"any of {', '.join(SCENARIOS)} (default all)")
+    parser.add_argument("-n", type=int, default=1000, help="letters per scenario")
+    args = parser.parse_args()
+    os.environ.pop("SAR_TODAY", None)
+    unknown = [s for s in args.scenarios if s not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown scenario {unknown[0]!r}")
+    rows = []
+    for name in args.scenarios or SCENARIOS:
+        rows += SCENARIOS[name](args.n)
+    print(f"{'scenario':<56} {'sar':>9}   {'baseline':<44} {'base':>9} {'ratio':>6}")
+    for label, t, base_label, base in rows:
+        ratio = f"{t / base:6.1f}" if base else ""
+        base_text = f"{base:8.3f}s" if base else ""
+        print(f"{label:<56} {t:8.3f}s   {base_label:<44} {base_text:>9} {ratio:>6}")
+
+
+if __name__ == "__main__":
+    main()
