@@ -420,26 +420,29 @@ class Workspace:
                 self._check_date(when, f"the {what}")
         if posted and delivered and delivered < posted:
             raise UsageError("the delivery date is before the posting date")
+        if tracking:
+            from sar import validate
+
+            tracking = validate.text(tracking, "tracking number", max_len=64)
         with self.db.atomic():
             if posted:
-                method = method or "first-class"
-                letter = self._letter(row, posted)
                 from sar.letters.text import as_text
 
-                digest = self.evidence.put(as_text(letter).encode("utf-8"))
+                method = method or "first-class"
+                letter = self._letter(row, posted, method)
+                text = as_text(letter).encode("utf-8")
+                digest = self.evidence.put(text)
                 details = {"method": method, "sha256": digest}
                 if tracking:
-                    from sar import validate
-
-                    details["tracking"] = validate.text(tracking, "tracking number", max_len=64)
+                    details["tracking"] = tracking
                 self._append(row, Event("posted", posted, "user", details))
+                org = json.loads(self._org_row(row)["record"])
                 self.db["messages"].insert({
                     "request_id": row["id"], "direction": "out", "state": "sent",
                     "transport": "post", "subject": letter.subject,
-                    "to_addrs": json.dumps(letter.recipient[1:], ensure_ascii=False),
-                    "date": posted.isoformat(), "sha256": digest,
-                    "size": len(as_text(letter).encode("utf-8")),
-                    "detail": f"{method}" + (f", tracking {tracking}" if tracking else ""),
+                    "to_addrs": json.dumps(org.get("address_lines") or [], ensure_ascii=False),
+                    "date": posted.isoformat(), "sha256": digest, "size": len(text),
+                    "detail": method + (f", tracking {tracking}" if tracking else ""),
                     "created_at": _now(), "updated_at": _now()})
             if delivered:
                 self._append(row, Event("delivered", delivered, "user", {}))
@@ -447,30 +450,28 @@ class Workspace:
 
     # -- letters ------------------------------------------------------------------
 
-    def _letter(self, row: dict, letter_date: dt.date):
+    def _letter(self, row: dict, letter_date: dt.date, via: str | None = None):
         from sar import letters
 
-        context = self.letter_context(row, letter_date)
+        context = self.letter_context(row, letter_date, via)
         return letters.build(context, lang=row["lang"], regime=row["regime"], kind=row["kind"],
                              user_templates=self.home.templates
                              if self.home.templates.is_dir() else None)
 
-    def letter_context(self, row: dict, letter_date: dt.date) -> dict:
+    def letter_context(self, row: dict, letter_date: dt.date, via: str | None = None) -> dict:
+        """What a template sees. The deadline is the one the letter itself can state:
+        from its own date and channel, whatever happened after it was sent."""
         from sar import letters
 
         requester = next(self.db.query("SELECT * FROM requesters WHERE id = ?",
                                         [row["requester_id"]]))
         org = json.loads(self._org_row(row)["record"])
-        a = self.assess(row)
-        dl = a.deadline
-        if dl is None:  # not sent yet: as if it went today by the chosen channel
-            via = "email" if row["channel"] == "email" else "first-class"
-            dl = deadlines.due_date(deadlines.Facts(letter_date, via), row["regime"],
-                                    row["calendar"], self.options())
-        regime = deadlines.REGIMES[row["regime"]]
-        raw_end = regime.period.after(dl.start or dl.receipt)[0]
-        rule = f"{regime.period} from receipt"
-        if dl.due and dl.due != raw_end and not dl.extended:
+        via = via or ("email" if row["channel"] == "email" else self._posting_method(row))
+        dl = deadlines.due_date(deadlines.Facts(letter_date, via), row["regime"],
+                                row["calendar"], self.options())
+        raw_end = deadlines.REGIMES[row["regime"]].period.after(dl.receipt)[0]
+        rule = f"{deadlines.REGIMES[row['regime']].period} from receipt"
+        if dl.due != raw_end:
             rule += ", moved to the next working day"
         return {
             "requester": {"name": requester["name"], "email": requester["email"],
@@ -480,10 +481,16 @@ class Workspace:
             "org": {**org, "address": org.get("address_lines") or []},
             "request": {"ref": row["ref"], "kind": row["kind"], "regime": row["regime"],
                         "channel": row["channel"], "date": letter_date,
-                        "receipt": dl.receipt, "due": dl.due or dl.receipt,
+                        "receipt": dl.receipt, "due": dl.due,
                         "due_rule": rule, "details": json.loads(row["details"] or "{}")},
             "law": letters.LAW[row["regime"]],
         }
+
+    def _posting_method(self, row: dict) -> str:
+        for e in reversed(self.events(row["id"])):
+            if e.kind == "posted":
+                return e.details.get("method", "first-class")
+        return "first-class"
 
     def letter_date(self, row: dict) -> dt.date:
         for e in reversed(self.events(row["id"])):

@@ -110,3 +110,16 @@ def test_a_user_template_overrides_the_builtin_one(me, home):
         "{% block body %}\nA campaign's own words for {{ org.name }}.\n{% endblock %}\n")
     text = me("letter", ref).stdout
     assert f"Custom [{ref}]" in text and "campaign's own words for Acme Data Ltd" in text
+
+
+@pytest.mark.parametrize("pad", range(0, 80, 3))
+def test_wrapping_never_splits_a_reference_or_an_address(pad):
+    from sar.letters import Letter
+    from sar.letters.text import body_lines
+
+    text = "x" * pad + " My reference is SAR-KYEWF; write to robin.testperson@example.org."
+    letter = Letter(ref="SAR-KYEWF", kind="access", date=None, sender=[], recipient=[],
+                    subject="", salutation="", body=parse(text), closing="", signature=[])
+    lines = body_lines(letter)
+    assert any("SAR-KYEWF" in line for line in lines)
+    assert any("robin.testperson@example.org" in line for line in lines)

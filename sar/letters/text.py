@@ -9,6 +9,12 @@ from sar.letters import Letter, longdate
 WIDTH = 72
 
 
+def _wrap(text: str, **kw) -> list[str]:
+    # Never split a reference (SAR-7K2QX), an address or a URL across lines: a
+    # reference broken at its hyphen no longer matches a reply.
+    return textwrap.wrap(text, WIDTH, break_on_hyphens=False, break_long_words=False, **kw)
+
+
 def body_lines(letter: Letter) -> list[str]:
     out: list[str] = []
     previous = None
@@ -18,12 +24,11 @@ def body_lines(letter: Letter) -> list[str]:
         if block.kind == "heading":
             out.append(block.text)
         elif block.kind == "paragraph":
-            out.extend(textwrap.wrap(block.text, WIDTH) or [""])
+            out.extend(_wrap(block.text) or [""])
         else:
             marker = "-" if block.marker == "•" else block.marker
             pad = " " * (len(marker) + 1)
-            out.extend(textwrap.wrap(block.text, WIDTH, initial_indent=marker + " ",
-                                     subsequent_indent=pad))
+            out.extend(_wrap(block.text, initial_indent=marker + " ", subsequent_indent=pad))
         previous = block.kind
     return out
 
