@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
@@ -19,9 +19,6 @@ from sar import profile as profile_mod
 from sar.core import deadlines, lifecycle, refs
 from sar.core.lifecycle import Event
 from sar.errors import InvalidEventError, NotFoundError, SarError, UsageError, did_you_mean
-
-POST_METHODS = ("first-class", "second-class", "signed-for")
-
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -40,18 +37,6 @@ def default_regime(calendar: str) -> str:
     if calendar.upper() == "US-CA":
         return "ccpa"
     return "eu-gdpr"
-
-
-@dataclass
-class SendResult:
-    ref: str
-    status: str            # sent | failed | skipped
-    detail: str = ""
-    message_id: str | None = None
-
-    def as_dict(self) -> dict:
-        return {"ref": self.ref, "status": self.status, "detail": self.detail,
-                "message_id": self.message_id}
 
 
 class Workspace:
@@ -86,6 +71,25 @@ class Workspace:
 
         return EvidenceStore(self.home.subdir(self.home.evidence))
 
+    @contextmanager
+    def transaction(self):
+        """One write transaction. BEGIN IMMEDIATE takes the write lock up front, so two
+        sar processes queue (busy timeout) instead of failing halfway; nested calls
+        become savepoints."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
     def options(self) -> deadlines.Options:
         from sar import config as cfg
 
@@ -114,6 +118,23 @@ class Workspace:
         cfg.put(config, key, value)
         self.home.save_config(config)
         self.__dict__.pop("config", None)
+        if key.startswith("deadlines.") and self.home.db_path.exists():
+            self.reassess()
+
+    def reassess(self) -> int:
+        """Recompute every open request's cached status and due date (after a change
+        of deadline rules), in one transaction. Returns how many changed."""
+        changed = 0
+        closed = ", ".join(f"'{s}'" for s in lifecycle.CLOSED)
+        with self.transaction():
+            for row in list(self.db.query(f"SELECT * FROM requests WHERE status NOT IN ({closed})")):
+                a = self.assess(row)
+                due = a.deadline.due.isoformat() if a.deadline and a.deadline.due else None
+                if (a.base_status, due) != (row["status"], row["due"]):
+                    self.db["requests"].update(row["id"], {"status": a.base_status, "due": due,
+                                                           "updated_at": _now()})
+                    changed += 1
+        return changed
 
     # -- organisations ------------------------------------------------------------
 
@@ -182,19 +203,11 @@ class Workspace:
                                  f"language {plan['lang']!r} yet")
 
         created = []
-        with self.db.atomic():
-            requester_id = self._snapshot("requesters", {
-                "name": me.name, "email": me.email, "address": me.address,
-                "previous_addresses": me.previous_addresses,
-                "date_of_birth": me.date_of_birth, "calendar": me.calendar})
+        with self.transaction():
+            requester_id = self._snapshot("requesters", _requester_snapshot(me))
             for plan in plans:
                 org = plan["org"]
-                record = org.as_dict()
-                org_id = self._snapshot("organisations", {
-                    "slug": org.slug, "name": org.name, "kind": org.kind,
-                    "country": org.country, "email": org.email,
-                    "address": list(org.address), "domains": list(org.domains),
-                    "calendar": org.calendar, "regime": org.regime, "record": record})
+                org_id = self._snapshot("organisations", _org_snapshot(org))
                 ref = self._unused_ref()
                 row = {"ref": ref, "requester_id": requester_id, "organisation_id": org_id,
                        "org_slug": org.slug, "kind": kind, "regime": plan["regime"],
@@ -227,15 +240,49 @@ class Workspace:
             raise UsageError(f"no postal address is known for {org.slug}: use --via email"
                              if org.email else f"no postal address is known for {org.slug}")
         if not again:
+            closed = ", ".join(f"'{s}'" for s in lifecycle.CLOSED)
             open_ = self.db.execute(
-                "SELECT ref, status FROM requests WHERE org_slug = ? AND kind = ? "
-                "AND status NOT IN ('fulfilled', 'no-data-held', 'refused', 'withdrawn', "
-                "'partially-fulfilled') ORDER BY id LIMIT 1", [org.slug, kind]).fetchone()
+                f"SELECT ref, status FROM requests WHERE org_slug = ? AND kind = ? "
+                f"AND status NOT IN ({closed}) ORDER BY id LIMIT 1", [org.slug, kind]).fetchone()
             if open_:
                 raise UsageError(f"an open {kind} request to {org.slug} exists already "
                                  f"({open_[0]}, {open_[1]}); add --again to draft another")
         return {"org": org, "regime": regime or org.regime or default_regime(me.calendar),
                 "channel": channel, "lang": lang, "calendar": org.calendar or me.calendar}
+
+    def refresh_snapshots(self, row: dict) -> dict:
+        """Before a draft (or a bounced letter) goes out, take the current directory
+        record and profile, so a corrected address is used; an event says so."""
+        if row["status"] not in ("draft", "bounced"):
+            return row
+        try:
+            org = self.directory.get(row["org_slug"])
+        except NotFoundError:
+            return row  # the record was removed: the snapshot is all we have
+        with self.transaction():
+            org_id = self._snapshot("organisations", _org_snapshot(org))
+            requester_id = self._snapshot("requesters", _requester_snapshot(self.profile()))
+            if (org_id, requester_id) == (row["organisation_id"], row["requester_id"]):
+                return row
+            old = json.loads(self._org_row(row)["record"])
+            changes = {}
+            if org_id != row["organisation_id"]:
+                changes["to"] = org.email or ", ".join(org.address)
+                changes["was"] = old.get("email") or old.get("address") or ""
+            if requester_id != row["requester_id"]:
+                changes["profile"] = "updated"
+            self.db["requests"].update(row["id"], {"organisation_id": org_id,
+                                                   "requester_id": requester_id})
+            row = {**row, "organisation_id": org_id, "requester_id": requester_id}
+            self._append(row, Event("redrafted", self.today, "system", changes))
+        return self.find(row["ref"])
+
+    def check_event(self, row: dict, event: Event) -> None:
+        """Raise InvalidEventError if `event` does not fit the request's history."""
+        events = self.events(row["id"])
+        seq = max((e.seq for e in events), default=0) + 1
+        lifecycle.derive([*events, Event(event.kind, event.on, event.source, event.details,
+                                         seq, event.at)])
 
     def _snapshot(self, table: str, data: dict) -> int:
         fingerprint = _fingerprint(data)
@@ -360,11 +407,19 @@ class Workspace:
 
     def _append(self, row: dict, event: Event) -> lifecycle.Assessment:
         """Add one event and refresh the cached status and due date, atomically."""
-        with self.db.atomic():
+        with self.transaction():
             events = self.events(row["id"])
             seq = max((e.seq for e in events), default=0) + 1
             event = Event(event.kind, event.on, event.source, event.details, seq, event.at)
-            lifecycle.derive([*events, event])  # raises InvalidEventError if it does not fit
+            try:
+                lifecycle.derive([*events, event])
+            except InvalidEventError as e:
+                failing = getattr(e, "event", event)
+                if failing.seq == seq:
+                    raise
+                raise InvalidEventError(
+                    f"cannot record {event.kind} on {event.on}: the {failing.kind} recorded "
+                    f"for {failing.on} would no longer fit ({e})") from None
             assessment = self.assess(row, [*events, event])
             prev = self.db.execute("SELECT hash FROM events WHERE request_id = ? ORDER BY seq "
                                    "DESC LIMIT 1", [row["id"]]).fetchone()
@@ -408,12 +463,16 @@ class Workspace:
                 "warnings": a.deadline.warnings if a.deadline else []}
 
     def post(self, ref: str, *, posted: dt.date | None, method: str | None = None,
-             delivered: dt.date | None = None, tracking: str | None = None) -> dict:
-        """Record a letter posted (and printed from `sar letter --format docx`)."""
+             delivered: dt.date | None = None, tracking: str | None = None,
+             printed: Path | None = None) -> dict:
+        """Record a letter posted. The evidence is the file printed (`printed`), or
+        else the letter as sar renders it for the posting date."""
         if posted is None and delivered is None:
             raise UsageError("give --posted DATE (and --method), or --delivered DATE")
-        if method is not None and method not in POST_METHODS:
-            raise UsageError(f"--method must be one of {', '.join(POST_METHODS)}")
+        if method is not None and method not in deadlines.POSTAL:
+            raise UsageError(f"--method must be one of {', '.join(deadlines.POSTAL)}")
+        if printed is not None and posted is None:
+            raise UsageError("--file goes with --posted")
         row = self.find(ref)
         for when, what in ((posted, "posting date"), (delivered, "delivery date")):
             if when:
@@ -424,15 +483,26 @@ class Workspace:
             from sar import validate
 
             tracking = validate.text(tracking, "tracking number", max_len=64)
-        with self.db.atomic():
+        data = None
+        if printed is not None:
+            try:
+                data = printed.read_bytes()
+            except OSError as e:
+                raise UsageError(f"cannot read {printed}: {e.strerror}") from None
+        if posted:
+            method = method or "first-class"
+            self.check_event(row, Event("posted", posted, "user", {"method": method}))
+            row = self.refresh_snapshots(row)
+        with self.transaction():
             if posted:
-                from sar.letters.text import as_text
-
-                method = method or "first-class"
                 letter = self._letter(row, posted, method)
-                text = as_text(letter).encode("utf-8")
-                digest = self.evidence.put(text)
-                details = {"method": method, "sha256": digest}
+                if data is None:
+                    from sar.letters.text import as_text
+
+                    data = as_text(letter).encode("utf-8")
+                digest = self.evidence.put(data)
+                details = {"method": method, "sha256": digest,
+                           "evidence": "printed file" if printed else "rendered by sar"}
                 if tracking:
                     details["tracking"] = tracking
                 self._append(row, Event("posted", posted, "user", details))
@@ -441,7 +511,7 @@ class Workspace:
                     "request_id": row["id"], "direction": "out", "state": "sent",
                     "transport": "post", "subject": letter.subject,
                     "to_addrs": json.dumps(org.get("address_lines") or [], ensure_ascii=False),
-                    "date": posted.isoformat(), "sha256": digest, "size": len(text),
+                    "date": posted.isoformat(), "sha256": digest, "size": len(data),
                     "detail": method + (f", tracking {tracking}" if tracking else ""),
                     "created_at": _now(), "updated_at": _now()})
             if delivered:
@@ -463,8 +533,6 @@ class Workspace:
         from its own date and channel, whatever happened after it was sent."""
         from sar import letters
 
-        requester = next(self.db.query("SELECT * FROM requesters WHERE id = ?",
-                                        [row["requester_id"]]))
         org = json.loads(self._org_row(row)["record"])
         via = via or ("email" if row["channel"] == "email" else self._posting_method(row))
         dl = deadlines.due_date(deadlines.Facts(letter_date, via), row["regime"],
@@ -474,13 +542,11 @@ class Workspace:
         if dl.due != raw_end:
             rule += ", moved to the next working day"
         return {
-            "requester": {"name": requester["name"], "email": requester["email"],
-                          "address": json.loads(requester["address"]),
-                          "previous_addresses": json.loads(requester["previous_addresses"]),
-                          "date_of_birth": requester["date_of_birth"]},
+            "requester": self._requester(row),
             "org": {**org, "address": org.get("address_lines") or []},
             "request": {"ref": row["ref"], "kind": row["kind"], "regime": row["regime"],
-                        "channel": row["channel"], "date": letter_date,
+                        "channel": "email" if via in deadlines.ELECTRONIC else "post",
+                        "date": letter_date,
                         "receipt": dl.receipt, "due": dl.due,
                         "due_rule": rule, "details": json.loads(row["details"] or "{}")},
             "law": letters.LAW[row["regime"]],
@@ -506,7 +572,7 @@ class Workspace:
         if fmt == "eml":
             sent = self.db.execute(
                 "SELECT sha256 FROM messages WHERE request_id = ? AND direction = 'out' "
-                "AND transport != 'post' AND state = 'sent' ORDER BY id LIMIT 1",
+                "AND transport != 'post' AND state = 'sent' ORDER BY id DESC LIMIT 1",
                 [row["id"]]).fetchone()
             if sent:
                 return self.evidence.get(sent[0])
@@ -519,9 +585,10 @@ class Workspace:
             from sar.letters.docx import as_docx
 
             return as_docx(letter)
-        return self._compose(row, letter)[1]
+        when = dt.datetime.combine(letter.date, dt.time(12, 0), tzinfo=dt.UTC)
+        return self._compose(row, letter, when)[1]
 
-    def _compose(self, row: dict, letter, when: dt.datetime | None = None):
+    def _compose(self, row: dict, letter, when: dt.datetime):
         from sar.letters.text import email_body
         from sar.mail import compose
 
@@ -529,9 +596,8 @@ class Workspace:
         if not org.get("email"):
             raise UsageError(f"{row['ref']}: no email address is known for {org['slug']}; "
                              "print the letter and post it")
-        me = self.profile()
-        sender = self.config.get("mail", {}).get("from") or me.email
-        when = when or _letter_time(letter.date)
+        me = self._requester(row)
+        sender = self.config.get("mail", {}).get("from") or me["email"]
         attachments = []
         if self.config.get("letters", {}).get("attach_docx"):
             from sar.letters.docx import as_docx
@@ -540,10 +606,16 @@ class Workspace:
                                 "officedocument.wordprocessingml.document", as_docx(letter)))
         message_id = compose.new_message_id(row["ref"], sender)
         msg = compose.compose(subject=letter.subject, body=email_body(letter),
-                              sender_name=me.name, sender_email=sender,
+                              sender_name=me["name"], sender_email=sender,
                               to_name=org["name"], to_email=org["email"],
                               message_id=message_id, when=when, attachments=attachments)
         return msg, compose.as_bytes(msg)
+
+    def _requester(self, row: dict) -> dict:
+        r = next(self.db.query("SELECT * FROM requesters WHERE id = ?", [row["requester_id"]]))
+        return {"name": r["name"], "email": r["email"], "address": json.loads(r["address"]),
+                "previous_addresses": json.loads(r["previous_addresses"]),
+                "date_of_birth": r["date_of_birth"]}
 
     # -- sending ------------------------------------------------------------------
 
@@ -557,101 +629,42 @@ class Workspace:
                              "use maildir")
         return MaildirTransport(self.home.outbox)
 
-    def send(self, refs_: list[str] | None = None, *, all_drafts: bool = False) -> list[SendResult]:
+    def send(self, refs_: list[str] | None = None, *, all_drafts: bool = False,
+             retry_unknown: bool = False):
         """Send drafts by email through the configured transport, at most once each."""
+        from sar.mail.outbox import Outbox
+
+        if refs_ and all_drafts:
+            raise UsageError("name requests or use --all, not both")
         if not refs_ and not all_drafts:
             raise UsageError("name the requests to send, or use --all")
         self.profile()  # no profile, no sending
-        transport = self.transport()
-        self._recover_interrupted(transport)
         if all_drafts:
-            rows = list(self.db.query("SELECT * FROM requests WHERE status IN ('draft') "
+            rows = list(self.db.query("SELECT * FROM requests WHERE status = 'draft' "
                                       "AND channel = 'email' ORDER BY id"))
         else:
             rows = [self.find(r) for r in refs_]
-        return [self._send_one(row, transport) for row in rows]
+        return Outbox(self, self.transport()).send(rows, retry_unknown=retry_unknown)
 
-    def _send_one(self, row: dict, transport) -> SendResult:
-        row = self.find(row["ref"])  # fresh: an earlier step may have changed it
-        if row["status"] not in ("draft", "bounced"):
-            return SendResult(row["ref"], "skipped", f"already {row['status']}")
-        if row["channel"] != "email":
-            return SendResult(row["ref"], "skipped", "a postal request: print it with "
-                              f"`sar letter {row['ref']} --format docx`, then `sar post`")
-        pending = self.db.execute("SELECT state FROM messages WHERE request_id = ? AND "
-                                  "state IN ('sending', 'unknown')", [row["id"]]).fetchone()
-        if pending:
-            return SendResult(row["ref"], "skipped",
-                              "an earlier attempt's fate is unknown: check the outbox")
-        at = dt.datetime.now(dt.UTC).replace(microsecond=0) if home_mod.clock_is_real() else None
-        letter = self._letter(row, self.today)
-        msg, raw = self._compose(row, letter, at or _letter_time(self.today))
-        digest = self.evidence.put(raw)
-        with self.db.atomic():
-            message_pk = self.db["messages"].insert({
-                "request_id": row["id"], "direction": "out", "state": "sending",
-                "transport": transport.name, "message_id": msg["Message-ID"],
-                "subject": str(msg["Subject"]), "from_addr": str(msg["From"]),
-                "to_addrs": json.dumps([str(msg["To"])], ensure_ascii=False),
-                "date": str(msg["Date"]), "sha256": digest, "size": len(raw),
-                "created_at": _now(), "updated_at": _now()}).last_pk
-        # Committed as 'sending' before the hand-over: after a crash it is
-        # reported as unknown, never silently sent again.
-        from sar.mail.transports import TransportError
-
-        try:
-            receipt = transport.deliver(raw)
-        except TransportError as e:
-            self.db["messages"].update(message_pk, {"state": "failed", "detail": str(e),
-                                                    "updated_at": _now()})
-            return SendResult(row["ref"], "failed", str(e))
-        with self.db.atomic():
-            self.db["messages"].update(message_pk, {"state": "sent", "detail": receipt,
-                                                    "updated_at": _now()})
-            self._append(row, Event("sent", self.today, "system",
-                                    {"message_id": msg["Message-ID"], "transport": transport.name,
-                                     "sha256": digest}, at=at))
-        return SendResult(row["ref"], "sent", receipt, msg["Message-ID"])
-
-    def _recover_interrupted(self, transport) -> None:
-        """Messages left 'sending' by a crash: settle them if the outbox can tell."""
-        for m in self.db.query("SELECT * FROM messages WHERE state = 'sending'"):
-            found = transport.find(m["message_id"]) if hasattr(transport, "find") else None
-            if found is None and not hasattr(transport, "find"):
-                self.db["messages"].update(m["id"], {"state": "unknown", "updated_at": _now()})
-                continue
-            row = next(self.db.query("SELECT * FROM requests WHERE id = ?", [m["request_id"]]))
-            with self.db.atomic():
-                if found:
-                    self.db["messages"].update(m["id"], {"state": "sent", "detail": found,
-                                                         "updated_at": _now()})
-                    sent_on = _date_from_header(m["date"]) or self.today
-                    self._append(row, Event("sent", sent_on, "system",
-                                            {"message_id": m["message_id"],
-                                             "transport": transport.name,
-                                             "sha256": m["sha256"], "recovered": True}))
-                else:
-                    self.db["messages"].update(m["id"], {
-                        "state": "failed", "detail": "interrupted before it reached the outbox",
-                        "updated_at": _now()})
+    def send_time(self) -> dt.datetime | None:
+        """The exact time of sending, unless SAR_TODAY has set a what-if date."""
+        return dt.datetime.now(dt.UTC).replace(microsecond=0) if home_mod.clock_is_real() else None
 
 
-def _letter_time(day: dt.date) -> dt.datetime:
-    """A stand-in send time for a what-if date (SAR_TODAY): noon UTC that day."""
-    return dt.datetime.combine(day, dt.time(12, 0), tzinfo=dt.UTC)
+def _requester_snapshot(me: profile_mod.Profile) -> dict:
+    return {"name": me.name, "email": me.email, "address": me.address,
+            "previous_addresses": me.previous_addresses,
+            "date_of_birth": me.date_of_birth, "calendar": me.calendar}
+
+
+def _org_snapshot(org) -> dict:
+    return {"slug": org.slug, "name": org.name, "kind": org.kind, "country": org.country,
+            "email": org.email, "address": list(org.address), "domains": list(org.domains),
+            "calendar": org.calendar, "regime": org.regime, "record": org.as_dict()}
 
 
 def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def _date_from_header(value: str | None) -> dt.date | None:
-    from email.utils import parsedate_to_datetime
-
-    try:
-        return parsedate_to_datetime(value).date() if value else None
-    except (TypeError, ValueError):
-        return None
-
-
-__all__ = ["Workspace", "SendResult", "InvalidEventError"]
+__all__ = ["Workspace", "InvalidEventError"]

@@ -11,12 +11,12 @@ from email import policy
 import pytest
 
 
-def new(sar, *args):
-    return sar("new", *args, "--json").json()
+def new(sar, *args, today=None):
+    return sar("new", *args, "--json", today=today).json()
 
 
-def only_ref(sar, *args):
-    [created] = new(sar, *args)
+def only_ref(sar, *args, today=None):
+    [created] = new(sar, *args, today=today)
     return created["ref"]
 
 
@@ -69,7 +69,7 @@ def test_new_without_a_profile_says_run_init(sar):
 
 
 def test_regime_and_calendar_come_from_the_organisation(me):
-    ref = only_ref(me, "access", "--to", "fictional-party")
+    ref = only_ref(me, "access", "--to", "fictional-party", today="2025-12-02")
     me("send", ref, today="2025-12-02")
     shown = me("show", ref, "--json", today="2025-12-02").json()
     assert shown["calendar"] == "GB-SCT"
@@ -171,34 +171,106 @@ def test_send_all_skips_postal_requests(me, home):
     assert len(mailbox.Maildir(home / "outbox", create=False).keys()) == 1
 
 
-def test_send_needs_references_or_all(me):
+def test_send_needs_references_or_all_not_both(me):
     assert "--all" in me.fails("send")
+    ref = only_ref(me, "access", "--to", "acme")
+    assert "not both" in me.fails("send", ref, "--all")
 
 
 def test_send_without_a_profile_is_refused(sar):
     assert "sar init" in sar.fails("send", "--all")
 
 
-def test_an_interrupted_send_is_settled_from_the_outbox_not_resent(me, home):
+def _interrupted(home, ref, *, reached_outbox: bool):
+    """Leave the home as a send killed mid-way would: a 'sending' row, and the
+    message in the outbox or not."""
+    import datetime as dt
+
     from sar.workspace import Workspace
 
-    ref = only_ref(me, "access", "--to", "acme")
     ws = Workspace(home)
     row = ws.find(ref)
     letter = ws._letter(row, ws.today)
-    msg, raw = ws._compose(row, letter)
-    # As if sar died after the hand-over but before recording it.
-    with ws.db.atomic():
+    msg, raw = ws._compose(row, letter, dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC))
+    with ws.transaction():
         ws.db["messages"].insert({"request_id": row["id"], "direction": "out",
                                   "state": "sending", "transport": "maildir",
-                                  "message_id": msg["Message-ID"], "sha256": "0" * 64,
+                                  "message_id": msg["Message-ID"], "sha256": ws.evidence.put(raw),
                                   "date": msg["Date"], "created_at": "x", "updated_at": "x"})
-    mailbox.Maildir(home / "outbox", create=True).add(raw)
+    if reached_outbox:
+        mailbox.Maildir(home / "outbox", create=True).add(raw)
+
+
+def outbox_size(home):
+    return len(mailbox.Maildir(home / "outbox", create=True).keys())
+
+
+def test_an_interrupted_send_found_in_the_outbox_is_recorded_not_resent(me, home):
+    ref = only_ref(me, "access", "--to", "acme")
+    _interrupted(home, ref, reached_outbox=True)
     me("send", "--all")
-    assert len(mailbox.Maildir(home / "outbox", create=False).keys()) == 1
+    assert outbox_size(home) == 1
     shown = me("show", ref, "--json").json()
     assert shown["status"] == "sent"
     assert [m["state"] for m in shown["messages"]] == ["sent"]
+    assert [e for e in shown["events"] if e["kind"] == "sent"][0]["details"]["recovered"]
+
+
+def test_an_interrupted_send_not_in_the_outbox_is_unknown_until_the_user_decides(me, home):
+    ref = only_ref(me, "access", "--to", "acme")
+    _interrupted(home, ref, reached_outbox=False)
+    [skipped] = me("send", ref, "--json").json()
+    assert skipped["status"] == "skipped" and "--retry-unknown" in skipped["detail"]
+    assert outbox_size(home) == 0
+    assert me("show", ref, "--json").json()["messages"][0]["state"] == "unknown"
+    [sent] = me("send", ref, "--retry-unknown", "--json").json()
+    assert sent["status"] == "sent" and outbox_size(home) == 1
+    states = [m["state"] for m in me("show", ref, "--json").json()["messages"]]
+    assert states == ["failed", "sent"]
+
+
+def test_an_interrupted_send_for_a_request_that_moved_on_blocks_nothing(me, home):
+    ref, other = (only_ref(me, "access", "--to", o) for o in ("acme", "fictional-party"))
+    _interrupted(home, ref, reached_outbox=True)
+    me("mark", ref, "withdrawn")
+    [result] = me("send", other, "--json").json()
+    assert result["status"] == "sent"
+    shown = me("show", ref, "--json").json()
+    assert shown["status"] == "withdrawn"
+    assert "interrupted send reached the outbox" in shown["events"][-1]["details"]["note"]
+
+
+def test_only_one_sender_at_a_time(me, home):
+    import fcntl
+    import os
+
+    ref = only_ref(me, "access", "--to", "acme")
+    fd = os.open(home / ".send.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        assert "another `sar send` is running" in me.fails("send", ref)
+    finally:
+        os.close(fd)
+    assert outbox_size(home) == 0
+    me("send", ref)
+    assert outbox_size(home) == 1
+
+
+def test_a_bounced_letter_goes_to_the_corrected_address(me, home):
+    ref = only_ref(me, "access", "--to", "acme")
+    me("send", ref)
+    me("mark", ref, "bounced")
+    me("orgs", "add", "--slug", "acme", "--email", "dpo@acme.example")
+    me("send", ref)
+    box = mailbox.Maildir(home / "outbox", create=False)
+    recipients = sorted(email.message_from_bytes(box.get_bytes(k))["To"] for k in box.keys())
+    assert [r.split("<")[1].rstrip(">") for r in recipients] == ["dpo@acme.example",
+                                                                  "privacy@acme.example"]
+    shown = me("show", ref, "--json").json()
+    assert shown["status"] == "sent"
+    redrafted = [e for e in shown["events"] if e["kind"] == "redrafted"][0]
+    assert redrafted["details"] == {"to": "dpo@acme.example", "was": "privacy@acme.example"}
+    assert "dpo@acme.example" in me("letter", ref, "--format", "eml").stdout
 
 
 # -- post ---------------------------------------------------------------------------
@@ -273,7 +345,7 @@ def test_mark_refuses_what_makes_no_sense(me, args, message):
 
 
 def test_a_late_extension_is_recorded_with_a_warning(me):
-    ref = only_ref(me, "access", "--to", "acme")
+    ref = only_ref(me, "access", "--to", "acme", today="2026-01-31")
     me("send", ref, today="2026-01-31")
     run = me("mark", ref, "extended", today="2026-03-03")
     assert "too late to be valid" in run.stderr
@@ -306,7 +378,7 @@ def test_overdue_lists_what_has_run_out(me):
 
 
 def test_show_explains_the_deadline(me):
-    ref = only_ref(me, "access", "--to", "acme")
+    ref = only_ref(me, "access", "--to", "acme", today="2026-01-31")
     me("send", ref, today="2026-01-31")
     text = me("show", ref, today="2026-02-01").stdout
     assert "no 31 Feb 2026, so the last day of that month, Sat 28 Feb 2026" in text
@@ -324,3 +396,15 @@ def test_events_cannot_be_rewritten_in_the_database(me, home):
         conn.execute("DELETE FROM events")
     conn.close()
     assert me("show", ref, "--json").json()["events"][0]["kind"] == "drafted"
+
+
+def test_an_event_that_would_break_a_later_one_names_it(me):
+    ref = only_ref(me, "access", "--to", "acme")
+    me("send", ref)
+    me("mark", ref, "id-requested", today="2026-03-10")
+    me("mark", ref, "id-provided", today="2026-03-12")
+    before = me.state()
+    line = me.fails("mark", ref, "fulfilled", "--on", "2026-03-11", today="2026-03-13")
+    assert "cannot record fulfilled on 2026-03-11" in line
+    assert "the id-provided recorded for 2026-03-12 would no longer fit" in line
+    assert me.state() == before

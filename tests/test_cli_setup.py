@@ -98,3 +98,37 @@ def test_version_and_help(sar):
     for command in ("init", "new", "letter", "send", "post", "mark", "list", "show",
                     "overdue", "deadline", "demo", "orgs", "config"):
         assert command in out
+
+
+def test_config_choices_are_stored_lower_case_and_mail_from_is_an_address(sar, home):
+    sar("config", "set", "deadlines.pause_counting", "Resume")
+    assert sar("config", "get", "deadlines.pause_counting").stdout.strip() == "resume"
+    assert "not an email" in sar.fails("config", "set", "mail.from", "not-an-address")
+    assert "one of maildir" in sar.fails("config", "set", "mail.transport", "smtp")
+
+
+def test_changing_a_deadline_rule_refreshes_cached_due_dates(me):
+    ref = me("new", "access", "--to", "acme", "--via", "post", "--json").json()[0]["ref"]
+    me("post", ref, "--posted", "2026-03-06", today="2026-03-06")  # a Friday, first class
+    assert me("list", "--json").json()[0]["due"] == "2026-04-10"   # Practice Direction
+    me("config", "set", "deadlines.post_presumption", "cpr-6.26")
+    assert me("list", "--json").json()[0]["due"] == "2026-04-09"   # CPR 6.26
+    assert me("show", ref, "--json").json()["due"] == "2026-04-09"
+
+
+def test_a_locked_database_is_one_clear_line(me, home):
+    import sqlite3
+
+    ref = me("new", "access", "--to", "acme", "--json").json()[0]["ref"]
+    blocker = sqlite3.connect(home / "sar.db", isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        import os
+
+        os.environ["SAR_TEST_BUSY_TIMEOUT"] = "1"
+        line = me.fails("mark", ref, "note", "--note", "x")
+    finally:
+        os.environ.pop("SAR_TEST_BUSY_TIMEOUT", None)
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert "database" in line and "locked" in line

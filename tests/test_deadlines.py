@@ -87,7 +87,7 @@ def test_clarification_under_eu_gdpr_does_not_stop_the_clock():
     facts = Facts(D(2026, 3, 2), clarifications=(Pause(D(2026, 3, 6), D(2026, 3, 16)),))
     r = due(facts, regime="eu-gdpr", calendar="IE")
     assert r.due == D(2026, 4, 2)
-    assert any("does not stop the clock" in s for s in r.explanation)
+    assert any("does not move the deadline" in s for s in r.explanation)
 
 
 def test_eu_id_wait_is_a_suspension_not_a_restart():
@@ -242,3 +242,53 @@ def test_a_zoned_datetime_counts_from_its_london_date(when):
 
     london = when.astimezone(ZoneInfo("Europe/London")).date()
     assert due(Facts(when)).due == due(Facts(london)).due
+
+
+# -- questions and notices judged on the day they came --------------------------------
+
+
+def test_a_clarification_during_a_valid_extension_still_pauses():
+    facts = Facts(D(2026, 3, 2), extension_notified=D(2026, 3, 10),
+                  clarifications=(Pause(D(2026, 4, 10), D(2026, 4, 20)),))
+    r = due(facts)
+    assert r.due == D(2026, 6, 15)  # 2 Jun + 11 days = Sat 13 Jun -> Mon 15 Jun
+    assert not r.warnings
+
+
+def test_an_unanswered_question_after_the_deadline_stops_nothing():
+    late = Facts(D(2026, 3, 2), clarifications=(Pause(D(2026, 4, 20)),))
+    r = due(late)
+    assert r.due == D(2026, 4, 2) and r.waiting_for is None
+    assert any("after the deadline" in w for w in r.warnings)
+    late_id = due(Facts(D(2026, 3, 2), id_requested=D(2026, 4, 20), id_received=D(2026, 5, 25)))
+    assert late_id.due == D(2026, 4, 2)  # no fresh month for an ID request made too late
+
+
+def test_every_round_of_id_waiting_counts_under_eu_law():
+    one = Facts(D(2026, 3, 2), id_rounds=(Pause(D(2026, 3, 3), D(2026, 3, 20)),))
+    two = Facts(D(2026, 3, 2), id_rounds=(Pause(D(2026, 3, 3), D(2026, 3, 20)),
+                                          Pause(D(2026, 3, 21), D(2026, 3, 22))))
+    first = due(one, regime="eu-gdpr", calendar="IE").due
+    second = due(two, regime="eu-gdpr", calendar="IE").due
+    assert first == D(2026, 4, 20)  # 2 Apr + 18 days
+    assert second == D(2026, 4, 22)  # and 2 more
+
+
+def test_uk_restarts_from_the_last_id_to_arrive():
+    facts = Facts(D(2026, 3, 2), id_rounds=(Pause(D(2026, 3, 3), D(2026, 3, 5)),
+                                            Pause(D(2026, 3, 9), D(2026, 3, 16))))
+    assert due(facts).due == D(2026, 4, 16)
+
+
+def test_overlapping_pauses_count_each_day_once():
+    facts = Facts(D(2026, 3, 2), clarifications=(Pause(D(2026, 3, 5), D(2026, 3, 8)),
+                                                  Pause(D(2026, 3, 7), D(2026, 3, 10))))
+    r = due(facts)
+    assert any("once the 6 paused days are added" in s for s in r.explanation)
+    assert r.due == D(2026, 4, 8)  # 2 Apr + 6 days
+
+
+def test_resume_counting_says_so_in_the_explanation():
+    facts = Facts(D(2026, 6, 1), clarifications=(Pause(D(2026, 6, 2), D(2026, 6, 3)),))
+    text = " ".join(due(facts, pause_counting="resume").explanation)
+    assert "resume counting" in text and "1 day do not count" in text

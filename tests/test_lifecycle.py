@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sar.core import lifecycle
 from sar.core.lifecycle import Event, assess, derive
@@ -80,6 +82,12 @@ def test_posted_letter_uses_the_tracked_delivery_date():
     ([SENT, ("acknowledged", D(2026, 3, 1))], "before the request was sent"),
     ([SENT, ("delivered", D(2026, 3, 3))], "only to a posted letter"),
     ([SENT, ("withdrawn", D(2026, 3, 3)), ("fulfilled", D(2026, 3, 4))], "withdrawn"),
+    ([SENT, ("acknowledged", D(2026, 3, 3)), ("acknowledged", D(2026, 3, 4))], "already"),
+    ([SENT, ("fulfilled", D(2026, 3, 3)), ("fulfilled", D(2026, 3, 4))], "already"),
+    ([SENT, ("extended", D(2026, 3, 3)), ("extended", D(2026, 3, 4))], "already recorded"),
+    ([("posted", D(2026, 3, 2), {"method": "first-class"}), ("delivered", D(2026, 3, 4)),
+      ("delivered", D(2026, 3, 5))], "delivery is already recorded"),
+    ([("posted", D(2026, 2, 20))], "before the request was drafted"),
 ])
 def test_events_that_do_not_fit_are_refused(pairs, message):
     with pytest.raises(InvalidEventError, match=message):
@@ -97,3 +105,59 @@ def test_every_status_has_a_next_step_and_every_markable_event_is_known():
     for s in lifecycle.STATUSES:
         assert s in lifecycle.NEXT_STEP
     assert set(lifecycle.MARKABLE) <= set(lifecycle.EVENT_KINDS)
+
+
+def test_a_second_extension_notice_does_not_undo_the_first():
+    a = assess(evs(("drafted", D(2026, 3, 1)), SENT, ("extended", D(2026, 3, 10)),
+                   ("extended", D(2026, 4, 8))), "uk-gdpr", "GB-ENG", D(2026, 4, 20))
+    assert a.status == "extended" and a.deadline.due == D(2026, 6, 2)
+
+
+def test_a_question_asked_after_the_deadline_leaves_the_request_overdue():
+    a = assess(evs(("drafted", D(2026, 3, 1)), SENT, ("clarification-requested", D(2026, 4, 20))),
+               "uk-gdpr", "GB-ENG", D(2026, 4, 21))
+    assert a.status == "overdue" and a.deadline.due == D(2026, 4, 2)
+
+
+def test_a_partial_answer_still_owes_the_rest():
+    a = assess(evs(("drafted", D(2026, 3, 1)), SENT, ("partially-fulfilled", D(2026, 3, 20))),
+               "uk-gdpr", "GB-ENG", D(2026, 4, 3))
+    assert a.status == "overdue"
+
+
+def test_each_id_round_is_kept():
+    state = derive(evs(("drafted", D(2026, 3, 1)), SENT, ("id-requested", D(2026, 3, 3)),
+                       ("id-provided", D(2026, 3, 5)), ("id-requested", D(2026, 3, 9)),
+                       ("id-provided", D(2026, 3, 16))))
+    assert [(p.asked, p.answered) for p in state.facts.id_rounds] == [
+        (D(2026, 3, 3), D(2026, 3, 5)), (D(2026, 3, 9), D(2026, 3, 16))]
+
+
+# Any history a user could record: appending one more non-answer event never
+# brings the due date forward (STYLE.md §13).
+_FOLLOW_UPS = ["acknowledged", "id-requested", "id-provided", "clarification-requested",
+               "clarification-provided", "fee-requested", "fee-paid", "extended", "reminded",
+               "note", "reply-received"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps=st.lists(st.tuples(st.sampled_from(_FOLLOW_UPS), st.integers(0, 12)),
+                      max_size=8),
+       regime=st.sampled_from(["uk-gdpr", "eu-gdpr"]))
+def test_no_later_event_makes_the_due_date_earlier(steps, regime):
+    history = [Event("drafted", D(2026, 3, 1), seq=1), Event("sent", D(2026, 3, 2), seq=2)]
+    on = D(2026, 3, 2)
+    previous = assess(history, regime, "GB-ENG", D(2027, 1, 1)).deadline.due
+    for kind, gap in steps:
+        on += dt.timedelta(days=gap)
+        candidate = [*history, Event(kind, on, seq=len(history) + 1)]
+        try:
+            derive(candidate)
+        except InvalidEventError:
+            continue
+        history = candidate
+        due = assess(history, regime, "GB-ENG", D(2027, 1, 1)).deadline.due
+        if previous is not None and due is not None:
+            assert due >= previous, (kind, on, history)
+        if due is not None:
+            previous = due

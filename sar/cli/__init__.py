@@ -45,6 +45,13 @@ class SarGroup(TyperGroup):
             where = f" ({e.filename})" if getattr(e, "filename", None) else ""
             typer.echo(f"Error: {e.strerror or e}{where}", err=True)
             raise typer.Exit(1) from None
+        except Exception as e:
+            # sqlite3 is not imported at start-up, so its errors are recognised by
+            # module: a locked or damaged database is one line, not a traceback.
+            if type(e).__module__ != "sqlite3" or os.environ.get("SAR_DEBUG"):
+                raise
+            typer.echo(f"Error: the database could not be used: {e}", err=True)
+            raise typer.Exit(1) from None
 
 
 app = typer.Typer(

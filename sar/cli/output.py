@@ -60,7 +60,9 @@ def table(rows: list[dict], columns: list[tuple[str, str]], *, title: str | None
 def days_text(days_left: int | None, status: str) -> str:
     if days_left is None:
         return ""
-    if status in ("fulfilled", "no-data-held", "refused", "withdrawn", "partially-fulfilled"):
+    from sar.core.lifecycle import CLOSED
+
+    if status in CLOSED:
         return ""
     if days_left < 0:
         return f"{-days_left}d overdue"

@@ -77,10 +77,14 @@ def letter(
 def send(
     refs: Annotated[list[str] | None, typer.Argument(metavar="REF", help="References to send.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Send every email draft.")] = False,
+    retry_unknown: Annotated[bool, typer.Option(
+        "--retry-unknown", help="Send again a letter whose earlier attempt was interrupted "
+                                "and may or may not have gone.")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Send email drafts (by default into the Maildir outbox in your sar home)."""
-    results = workspace().send(refs or [], all_drafts=all_)
+    """Send email drafts (by default into the Maildir outbox in your sar home), at most
+    once each."""
+    results = workspace().send(refs or [], all_drafts=all_, retry_unknown=retry_unknown)
     if json_:
         output.emit_json([r.as_dict() for r in results])
     else:
@@ -100,11 +104,15 @@ def post(
         metavar="METHOD", help="first-class, second-class or signed-for (default first-class).")] = None,
     delivered: Annotated[str | None, typer.Option(metavar="DATE", help="The tracked delivery date, if known.")] = None,
     tracking: Annotated[str | None, typer.Option(metavar="NUMBER", help="The tracking number, if any.")] = None,
+    file: Annotated[Path | None, typer.Option(
+        "--file", metavar="PATH", help="The file you printed, kept as the evidence of what "
+                                       "was posted (default: the letter as sar renders it).")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Record a letter you posted (print it with `sar letter REF --format docx`)."""
     shown = workspace().post(ref, posted=parse_day(posted, "--posted"), method=method,
-                             delivered=parse_day(delivered, "--delivered"), tracking=tracking)
+                             delivered=parse_day(delivered, "--delivered"), tracking=tracking,
+                             printed=file)
     if json_:
         output.emit_json(shown)
     else:

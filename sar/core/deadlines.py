@@ -98,7 +98,7 @@ REGIMES: dict[str, Regime] = {
         id_rule="restart",
         id_cite="Art. 12(6) and the 'relevant time' (DPA 2018 s.54(3A)); ICO: a fresh month",
         clarification_rule="pause",
-        clarification_cite="Art. 12A UK GDPR; DPA 2018 s.54(3C): ask to answer, both inclusive",
+        clarification_cite="Art. 12A UK GDPR; DPA 2018 s.54(3C)",
     ),
     "eu-gdpr": Regime(
         name="eu-gdpr",
@@ -178,6 +178,16 @@ class Facts:
     clarifications: tuple[Pause, ...] = ()
     extended: bool = False
     extension_notified: dt.date | None = None  # when the controller announced it, if known
+    id_rounds: tuple[Pause, ...] = ()   # every ID request and answer, when there were several
+    fee_rounds: tuple[Pause, ...] = ()
+
+    def rounds(self, what: str) -> tuple[Pause, ...]:
+        """Every (asked, answered) pair for 'ID' or 'fee'; asked is None if unknown."""
+        many, asked, got = ((self.id_rounds, self.id_requested, self.id_received) if what == "ID"
+                            else (self.fee_rounds, self.fee_requested, self.fee_paid))
+        if asked is None and got is None:
+            return many
+        return (*many, Pause(asked, got))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -317,13 +327,15 @@ def _to_zone(when: dt.datetime, zone: str) -> dt.datetime:
     return when.astimezone(ZoneInfo(zone))
 
 
-def _pause_days(pause: Pause, start: dt.date, options: Options) -> int:
+def _paused(pause: Pause, start: dt.date, options: Options) -> set[dt.date]:
+    """The days a pause takes out of the period: from the question (or the start,
+    if later) to the answer, both included (s.54(3C)); with "resume" counting, the
+    answer day itself runs again."""
     assert pause.answered is not None
     first = max(pause.asked, start)
-    if pause.answered < first:
-        return 0
-    days = (pause.answered - first).days
-    return days + 1 if options.pause_counting == "inclusive" else days
+    last = pause.answered if options.pause_counting == "inclusive" else \
+        pause.answered - dt.timedelta(days=1)
+    return {first + dt.timedelta(days=i) for i in range((last - first).days + 1)}
 
 
 def due_date(
@@ -353,91 +365,98 @@ def due_date(
         steps.append(f"acknowledgement due {short(result.ack_due)}: {reg.ack_business_days} "
                      f"business days after receipt ({reg.ack_cite}; {cal.name})")
 
-    # ID and fee (Art. 12(6), Art. 12(5)): under UK law a fresh month from the
-    # latest of them; under EU law a suspension while the controller waits.
+    # Questions (ID, fee, clarification) and an extension notice, in date order:
+    # each is judged against the deadline as it stood on that day, so a question
+    # asked after the deadline has passed cannot stop a clock that has run out,
+    # and an extension counts only if announced within the first period.
+    items: list[tuple[dt.date, int, str, Pause | None]] = []
+    for what in ("ID", "fee"):
+        for p in facts.rounds(what):
+            items.append((p.asked or receipt, 0, what, p))
+    for p in facts.clarifications:
+        items.append((p.asked, 0, "clarification", p))
+    if facts.extension_notified is not None:
+        items.append((facts.extension_notified, 1, "extension", None))
+    items.sort(key=lambda item: (item[0], item[1]))
+
     start = receipt
-    suspensions: list[Pause] = []
-    for what, asked, got in (("ID", facts.id_requested, facts.id_received),
-                             ("fee", facts.fee_requested, facts.fee_paid)):
-        if asked is None and got is None:
+    pauses: list[tuple[Pause, str]] = []
+    extended = facts.extended and facts.extension_notified is None  # the calculator's "assume valid"
+
+    def paused_days() -> int:
+        # A day two overlapping pauses both cover is one day, not two.
+        return len(set().union(*(_paused(p, start, options) for p, _ in pauses)))
+
+    def running(with_extension: bool) -> dt.date:
+        period = reg.extended if with_extension else reg.period
+        return _rolled(period.after(start)[0] + dt.timedelta(days=paused_days()), cal, roll)
+
+    for when, _, what, p in items:
+        if what == "extension":
+            limit = running(False)
+            if when <= limit:
+                extended = True
+            else:
+                warnings.append(f"extension notified {short(when)}, after {short(limit)}: too "
+                                f"late to be valid, so the deadline does not move "
+                                f"({reg.extension_cite})")
             continue
-        if reg.id_rule == "none":
-            steps.append(f"{what} asked for or provided: does not move the deadline ({reg.id_cite})")
+        rule, cite = ((reg.id_rule, reg.id_cite) if what != "clarification"
+                      else (reg.clarification_rule, reg.clarification_cite))
+        if rule == "none":
+            steps.append(f"{what} asked {short(when)}: does not move the deadline ({cite})")
             continue
-        if got is None:
-            result.start = None
-            result.paused_since = asked
+        deadline_then = running(extended)
+        if when > deadline_then:
+            warnings.append(f"{what} asked {short(when)}, after the deadline of "
+                            f"{short(deadline_then)} had passed: it does not stop the clock")
+            continue
+        if p.answered is None:
+            result.start = start
+            result.paused_since = when
             result.waiting_for = what
-            steps.append(f"{what} requested {short(asked)}: the clock is stopped until it "
-                         f"arrives ({reg.id_cite})")
+            steps.append(f"{what} asked {short(when)}: the clock is stopped until "
+                         f"{'the answer' if what == 'clarification' else 'it arrives'} ({cite})")
             return result
-        if reg.id_rule == "restart":
-            if got > start:
-                start = got
-                steps.append(f"{what} received {short(got)} → a fresh {reg.period} runs from "
-                             f"that day ({reg.id_cite})")
+        if rule == "restart":
+            if p.answered > start:
+                start = p.answered
+                steps.append(f"{what} received {short(p.answered)} → a fresh {reg.period} runs "
+                             f"from that day ({cite})")
         else:
-            suspensions.append(Pause(asked or receipt, got))
-            if asked is None:
-                steps.append(f"{what} provided {short(got)}; no request date known, so the "
-                             f"suspension is counted from receipt")
+            if p.asked is None:
+                p = Pause(receipt, p.answered)
+                steps.append(f"{what} provided {short(p.answered)}; no request date known, so "
+                             "the suspension is counted from receipt")
+            pauses.append((p, what))
     result.start = start
 
     end, working, clamped = reg.period.after(start)
     steps.append(f"{reg.period} from {short(start)} (day 0): {working} ({reg.period_cite})")
     if reg.name == "uk-gdpr" and options.uk_counting == "strict" and not clamped:
-        strict = end - dt.timedelta(days=1)
         warnings.append(f"read strictly ('one month beginning with'), the period ends "
-                        f"{short(strict)}; the ICO date {short(end)} is used, so nothing "
-                        "is called late before the regulator would")
-
-    # Clarification (UK Art. 12A; DPA s.54(3C)): the days from question to
-    # answer do not count towards the period or the extension-notice deadline.
-    extra = 0
-    for p in sorted(facts.clarifications, key=lambda p: p.asked):
-        if reg.clarification_rule != "pause":
-            steps.append(f"clarification asked {short(p.asked)}: does not stop the clock "
-                         f"({reg.clarification_cite})")
-            continue
-        if p.answered is None:
-            result.paused_since = p.asked
-            result.waiting_for = "clarification"
-            steps.append(f"clarification asked {short(p.asked)}: the clock is stopped until "
-                         f"the answer ({reg.clarification_cite})")
-            return result
-        running = _rolled(end + dt.timedelta(days=extra), cal, roll)
-        if p.asked > running:
-            warnings.append(f"clarification asked {short(p.asked)}, after the deadline had "
-                            "passed: it cannot stop a clock that has run out")
-            continue
-        days = _pause_days(p, start, options)
-        extra += days
-        steps.append(f"clarification asked {short(p.asked)}, answered {short(p.answered)}: "
-                     f"{days} day{'s' if days != 1 else ''} do not count ({reg.clarification_cite})")
-    for p in suspensions:
-        days = _pause_days(p, start, options)
-        extra += days
-        steps.append(f"waiting from {short(p.asked)} to {short(p.answered)}: {days} "
-                     f"day{'s' if days != 1 else ''} suspended ({reg.id_cite})")
+                        f"{short(end - dt.timedelta(days=1))}; the ICO date {short(end)} is "
+                        "used, so nothing is called late before the regulator would")
+    counting = ("question to answer, both days included" if options.pause_counting == "inclusive"
+                else "question to the day before the answer (resume counting)")
+    for p, what in pauses:
+        days = len(_paused(p, start, options))
+        cite = reg.clarification_cite if what == "clarification" else reg.id_cite
+        steps.append(f"{what} asked {short(p.asked)}, answered {short(p.answered)}: {days} "
+                     f"day{'s' if days != 1 else ''} do not count, {counting} ({cite})")
+    extra = paused_days()
     if extra:
-        end = end + dt.timedelta(days=extra)
+        end += dt.timedelta(days=extra)
         steps.append(f"{short(end)} once the {extra} paused day{'s' if extra != 1 else ''} "
                      "are added")
-
+    # The days paused count against the extension-notice deadline too (s.54(3C)(ii)).
     one_period_due = _roll_step(end, cal, roll, reg, steps)
     result.ext_notice_due = one_period_due
-
     ext_end, ext_working, _ = reg.extended.after(start)
     ext_end += dt.timedelta(days=extra)
     result.extended_due = _rolled(ext_end, cal, roll)
 
-    extension_valid = facts.extended or facts.extension_notified is not None
-    if facts.extension_notified is not None and facts.extension_notified > one_period_due:
-        warnings.append(f"extension notified {short(facts.extension_notified)}, after "
-                        f"{short(one_period_due)}: too late to be valid, so the deadline "
-                        f"does not move ({reg.extension_cite})")
-        extension_valid = False
-    if extension_valid:
+    if extended:
         result.extended = True
         when = (f" notified {short(facts.extension_notified)}, in time"
                 if facts.extension_notified else "")
@@ -469,15 +488,14 @@ def _roll_step(day: dt.date, cal: calendars.Calendar, roll: bool, reg: Regime,
 
 def _check_order(facts: Facts) -> None:
     received = facts.received.date() if isinstance(facts.received, dt.datetime) else facts.received
-    pairs = [("ID", facts.id_requested, facts.id_received),
-             ("fee", facts.fee_requested, facts.fee_paid)]
-    for what, asked, got in pairs:
-        if asked and asked < received:
-            raise DeadlineInputError(f"{what} requested before the request was received")
-        if asked and got and got < asked:
-            raise DeadlineInputError(f"{what} provided before it was requested")
-        if got and got < received and facts.via in ELECTRONIC:
-            raise DeadlineInputError(f"{what} provided before the request was received")
+    for what in ("ID", "fee"):
+        for p in facts.rounds(what):
+            if p.asked and p.asked < received:
+                raise DeadlineInputError(f"{what} requested before the request was received")
+            if p.asked and p.answered and p.answered < p.asked:
+                raise DeadlineInputError(f"{what} provided before it was requested")
+            if p.answered and p.answered < received and facts.via in ELECTRONIC:
+                raise DeadlineInputError(f"{what} provided before the request was received")
     for p in facts.clarifications:
         if p.asked < received:
             raise DeadlineInputError("clarification asked before the request was received")
@@ -485,7 +503,3 @@ def _check_order(facts: Facts) -> None:
             raise DeadlineInputError("clarification answered before it was asked")
     if facts.extension_notified and facts.extension_notified < received:
         raise DeadlineInputError("extension notified before the request was received")
-
-
-def with_options(options: Options, **changes) -> Options:
-    return replace(options, **changes)

@@ -24,15 +24,19 @@ MARKABLE = (
     "bounced", "withdrawn", "note",
 )
 # Events only the system records (by `new`, `send`, `post`, `watch`, `remind`, `complain`).
-SYSTEM = ("drafted", "sent", "posted", "delivered", "reply-received", "reminded", "escalated")
+SYSTEM = ("drafted", "redrafted", "sent", "posted", "delivered", "reply-received", "reminded",
+          "escalated")
 EVENT_KINDS = MARKABLE + SYSTEM
 
 STATUSES = (
     "draft", "sent", "acknowledged", "awaiting-id", "awaiting-clarification", "awaiting-fee",
     "extended", "overdue", *ANSWERS, "bounced", "withdrawn", "escalated",
 )
-# Statuses in which the statutory clock is running and can run out.
-RUNNING = ("sent", "acknowledged", "extended")
+# Statuses in which the statutory clock is running and can run out. A partial
+# answer leaves the rest owed; a question asked too late stops nothing, so a
+# request awaiting an answer can be overdue too when the engine gives a due date.
+RUNNING = ("sent", "acknowledged", "extended", "partially-fulfilled",
+           "awaiting-id", "awaiting-clarification", "awaiting-fee")
 # Statuses in which nothing more is owed by the organisation.
 CLOSED = ("fulfilled", "no-data-held", "refused", "withdrawn")
 
@@ -46,8 +50,8 @@ _REPLIES = ("acknowledged", "id-requested", "clarification-requested", "fee-requ
             "extended", *ANSWERS)
 _ANY = ("note", "reply-received")
 _ALLOWED: dict[str, tuple[str, ...]] = {
-    "draft": ("sent", "posted", "withdrawn"),
-    "bounced": ("sent", "posted", "withdrawn"),
+    "draft": ("sent", "posted", "redrafted", "withdrawn"),
+    "bounced": ("sent", "posted", "redrafted", "withdrawn"),
     "sent": (*_REPLIES, "bounced", "delivered", "reminded", "escalated", "withdrawn"),
     "acknowledged": (*_REPLIES, "delivered", "reminded", "escalated", "withdrawn"),
     "extended": (*_REPLIES, "delivered", "reminded", "escalated", "withdrawn"),
@@ -111,28 +115,41 @@ def derive(events, *, check: bool = True) -> State:
     before_extension = "sent"
     receipt: dict | None = None
     delivered: dt.date | None = None
-    id_pair: list = [None, None]
-    fee_pair: list = [None, None]
-    clarifications: list[list] = []
+    # Each question asked and its answer, [asked, answered]; there may be several.
+    waits: dict[str, list[list]] = {"id-requested": [], "fee-requested": [],
+                                    "clarification-requested": []}
     extension_notified = None
     answered_on = None
     evs = ordered(events)
+    drafted_on = min((e.on for e in evs if e.kind == "drafted"), default=None)
+
+    def refuse(e: Event, message: str):
+        error = InvalidEventError(message)
+        error.event = e
+        raise error
 
     for e in evs:
         if e.kind not in EVENT_KINDS:
-            raise InvalidEventError(f"unknown event {e.kind!r}")
+            refuse(e, f"unknown event {e.kind!r}")
         if e.kind == "drafted":
             continue
-        if check and e.kind not in _ANY and e.kind not in _ALLOWED[status]:
+        if not check:
+            pass  # deriving a stored history: it was checked when recorded
+        elif e.kind not in _ANY and e.kind not in _ALLOWED[status]:
             later = [x for x in evs if x.kind in ("sent", "posted") and x.on > e.on]
             if status == "draft" and later:
-                raise InvalidEventError(f"{e.kind} on {e.on} is before the request was sent "
-                                        f"({later[0].on})")
-            raise InvalidEventError(_refusal(e, status))
-        if check and receipt and e.kind in (*_REPLIES, "delivered", "bounced") \
-                and e.on < receipt["on"]:
-            raise InvalidEventError(
-                f"{e.kind} on {e.on} is before the request was sent ({receipt['on']})")
+                refuse(e, f"{e.kind} on {e.on} is before the request was sent ({later[0].on})")
+            refuse(e, _refusal(e, status))
+        elif receipt and e.kind in (*_REPLIES, "delivered", "bounced") and e.on < receipt["on"]:
+            refuse(e, f"{e.kind} on {e.on} is before the request was sent ({receipt['on']})")
+        elif e.kind in ("sent", "posted") and drafted_on and e.on < drafted_on:
+            refuse(e, f"{e.kind} on {e.on} is before the request was drafted ({drafted_on})")
+        elif e.kind == status or (e.kind == "acknowledged" and resume == "acknowledged"):
+            refuse(e, f"{e.kind} is already recorded")
+        elif e.kind == "extended" and extension_notified:
+            refuse(e, f"an extension is already recorded (notified {extension_notified})")
+        elif e.kind == "delivered" and delivered:
+            refuse(e, f"the delivery is already recorded ({delivered})")
 
         if e.kind in ("sent", "posted"):
             channel = "email" if e.kind == "sent" else e.details.get("method", "first-class")
@@ -141,11 +158,11 @@ def derive(events, *, check: bool = True) -> State:
             status = resume = before_extension = "sent"
         elif e.kind == "delivered":
             if check and (receipt is None or receipt["via"] == "email"):
-                raise InvalidEventError("delivered applies only to a posted letter")
+                refuse(e, "delivered applies only to a posted letter")
             delivered = e.on
         elif e.kind == "bounced":
             status, receipt = "bounced", None
-            id_pair, fee_pair, clarifications = [None, None], [None, None], []
+            waits = {k: [] for k in waits}
             extension_notified = None
         elif e.kind == "acknowledged":
             if status == "sent":
@@ -153,26 +170,19 @@ def derive(events, *, check: bool = True) -> State:
             elif status.startswith("awaiting-") and resume == "sent":
                 resume = before_extension = "acknowledged"
         elif e.kind in _WAITING:
-            if status in RUNNING:
+            if status in ("sent", "acknowledged", "extended"):
                 resume = status
             status = _WAITING[e.kind][0]
-            if e.kind == "id-requested":
-                id_pair = [e.on, None]
-            elif e.kind == "fee-requested":
-                fee_pair = [e.on, None]
-            else:
-                clarifications.append([e.on, None])
+            waits[e.kind].append([e.on, None])
         elif e.kind in _ANSWER_TO:
-            if e.kind == "id-provided":
-                id_pair[1] = e.on
-            elif e.kind == "fee-paid":
-                fee_pair[1] = e.on
-            else:
-                clarifications[-1][1] = e.on
+            asked = {answer: question for question, (_, answer) in _WAITING.items()}[e.kind]
+            waits[asked][-1][1] = e.on
             status = resume
         elif e.kind == "extended":
-            extension_notified = e.on
-            if status in RUNNING:
+            # The first notice is the one that counts; a later one (a reminder, a
+            # restatement) must not make a valid extension look late.
+            extension_notified = extension_notified or e.on
+            if status in ("sent", "acknowledged"):
                 before_extension = status
             status = resume = "extended"
         elif e.kind in ANSWERS:
@@ -184,13 +194,13 @@ def derive(events, *, check: bool = True) -> State:
     facts = None
     if receipt is not None:
         received = receipt["at"] if receipt["via"] == "email" and receipt["at"] else receipt["on"]
+        def pauses(kind):
+            return tuple(deadlines.Pause(a, b) for a, b in waits[kind])
+
         facts = deadlines.Facts(
-            received=received,
-            via=receipt["via"],
-            delivered=delivered,
-            id_requested=id_pair[0], id_received=id_pair[1],
-            fee_requested=fee_pair[0], fee_paid=fee_pair[1],
-            clarifications=tuple(deadlines.Pause(a, b) for a, b in clarifications),
+            received=received, via=receipt["via"], delivered=delivered,
+            id_rounds=pauses("id-requested"), fee_rounds=pauses("fee-requested"),
+            clarifications=pauses("clarification-requested"),
             extension_notified=extension_notified,
         )
     return State(status=status, facts=facts, sent_on=receipt["on"] if receipt else None,

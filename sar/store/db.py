@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -15,7 +16,9 @@ def connect(path: Path):
     from sar.store.migrations import KNOWN, migrations
 
     try:
-        conn = sqlite3.connect(str(path), timeout=10)
+        # Wait for another sar's write to finish rather than fail at once.
+        timeout = float(os.environ.get("SAR_TEST_BUSY_TIMEOUT", "10"))
+        conn = sqlite3.connect(str(path), timeout=timeout)
         conn.execute("PRAGMA journal_mode=WAL")
     except sqlite3.Error as e:
         raise StoreError(f"cannot open the database {path}: {e}") from None
