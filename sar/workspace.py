@@ -20,6 +20,7 @@ from sar.core import deadlines, lifecycle, refs
 from sar.core.lifecycle import Event
 from sar.errors import InvalidEventError, NotFoundError, SarError, UsageError, did_you_mean
 
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 

@@ -15,7 +15,7 @@ requester without ever calling an answer late before the regulator would.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from sar.core import calendars
 from sar.core.dates import add_months, short
