@@ -263,7 +263,7 @@ def test_a_bounced_letter_goes_to_the_corrected_address(me, home):
     me("orgs", "add", "--slug", "acme", "--email", "dpo@acme.example")
     me("send", ref)
     box = mailbox.Maildir(home / "outbox", create=False)
-    recipients = sorted(email.message_from_bytes(box.get_bytes(k))["To"] for k in box)
+    recipients = sorted(email.message_from_bytes(box.get_bytes(k))["To"] for k in box.keys())  # noqa: SIM118 - a Maildir iterates messages, not keys
     assert [r.split("<")[1].rstrip(">") for r in recipients] == ["dpo@acme.example",
                                                                   "privacy@acme.example"]
     shown = me("show", ref, "--json").json()
