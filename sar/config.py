@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sar.core.deadlines import OPTION_CHOICES
-from sar.errors import UsageError, did_you_mean
+from sar.errors import UsageError, unknown
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def setting(key: str) -> Setting:
             f"{key} cannot be stored: passwords live in the OS keyring or the environment "
             "(SAR_SMTP_PASSWORD, SAR_IMAP_PASSWORD), never in config.toml")
     if key not in SETTINGS:
-        raise UsageError(f"unknown setting {key!r}{did_you_mean(key, SETTINGS)}")
+        raise UsageError(unknown("setting", key, SETTINGS))
     return SETTINGS[key]
 
 

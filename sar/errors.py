@@ -48,3 +48,9 @@ def did_you_mean(word: str, candidates) -> str:
     """' (did you mean X?)' or '' when nothing is close."""
     hits = closest(word, candidates)
     return f" (did you mean {hits[0]}?)" if hits else ""
+
+
+def unknown(what: str, value: str, choices) -> str:
+    """"unknown kind 'acess' (did you mean access?)", else the choices listed."""
+    hint = did_you_mean(value, choices)
+    return f"unknown {what} {value!r}" + (hint or f" (one of {', '.join(choices)})")

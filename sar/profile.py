@@ -36,6 +36,8 @@ def make(name: str, email: str, address: str | list[str], previous_addresses=(),
             raise UsageError(f"date of birth {date_of_birth!r} is not a date (YYYY-MM-DD)") from None
         if today and born >= today:
             raise UsageError("date of birth is not in the past")
+        if born.year < 1900:
+            raise UsageError("date of birth is before 1900")
         dob = born.isoformat()
     calendar = calendar.strip().upper()
     calendars.get(calendar)  # raises UnknownCalendarError, a UsageError

@@ -56,3 +56,11 @@ def address_lines(value: str | list[str], what: str = "address") -> list[str]:
     if not lines:
         raise UsageError(f"{what} is empty")
     return lines
+
+
+def country(value: str) -> str:
+    """An ISO 3166-1 alpha-2 code such as GB or IE."""
+    code = value.strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", code):
+        raise UsageError(f"country {value!r} is not a two-letter ISO code (GB, IE, FR, ...)")
+    return code

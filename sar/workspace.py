@@ -18,7 +18,14 @@ from sar import home as home_mod
 from sar import profile as profile_mod
 from sar.core import deadlines, lifecycle, refs
 from sar.core.lifecycle import Event
-from sar.errors import InvalidEventError, NotFoundError, SarError, UsageError, did_you_mean
+from sar.errors import (
+    InvalidEventError,
+    NotFoundError,
+    SarError,
+    UsageError,
+    closest,
+    unknown,
+)
 
 
 def _now() -> str:
@@ -129,7 +136,7 @@ class Workspace:
         closed = ", ".join(f"'{s}'" for s in lifecycle.CLOSED)
         with self.transaction():
             for row in list(self.db.query(f"SELECT * FROM requests WHERE status NOT IN ({closed})")):
-                a = self.assess(row)
+                a = self.assess(row, as_of_today=False)
                 due = a.deadline.due.isoformat() if a.deadline and a.deadline.due else None
                 if (a.base_status, due) != (row["status"], row["due"]):
                     self.db["requests"].update(row["id"], {"status": a.base_status, "due": due,
@@ -150,7 +157,7 @@ class Workspace:
         slug = validate.slug(slug)
         record = {"slug": slug, "name": name, "email": email,
                   "domains": [validate.domain(d) for d in domains], "kind": kind,
-                  "country": country.upper() if country else None,
+                  "country": validate.country(country) if country else None,
                   "calendar": calendar.upper() if calendar else None, "regime": regime,
                   "address": validate.address_lines(address) if address else None}
         record = {k: v for k, v in record.items() if v not in (None, [])}
@@ -169,26 +176,22 @@ class Workspace:
     # -- requests -----------------------------------------------------------------
 
     def new(self, kind: str, slugs: list[str], *, regime: str | None = None,
-            via: str | None = None, lang: str | None = None, details: dict | None = None,
+            via: str | None = None, lang: str | None = None, details: str | None = None,
             again: bool = False) -> list[dict]:
         """Draft one request per organisation; all or nothing."""
         from sar import letters
 
         if kind not in lifecycle.KINDS:
-            raise UsageError(f"unknown kind {kind!r}{did_you_mean(kind, lifecycle.KINDS)} "
-                             f"(one of {', '.join(lifecycle.KINDS)})")
+            raise UsageError(unknown("kind", kind, lifecycle.KINDS))
         if not slugs:
             raise UsageError("name at least one organisation with --to")
-        if regime is not None and regime not in deadlines.REGIMES:
-            raise UsageError(f"unknown regime {regime!r}{did_you_mean(regime, deadlines.REGIMES)}")
+        if regime is not None and regime not in letters.FAMILIES:
+            raise UsageError(unknown("regime", regime, letters.FAMILIES))
         if via is not None and via not in ("email", "post"):
             raise UsageError("--via must be email or post")
         me = self.profile()
         lang = lang or self.config.get("letters", {}).get("lang", "en")
-        details = {k: v for k, v in (details or {}).items() if v}
-        if kind == "rectification" and not details.get("correction"):
-            raise UsageError("a rectification letter must say what is wrong: add "
-                             "--details 'what is wrong and what it should say'")
+        extra = _details(kind, details)
 
         plans = []
         seen = set()
@@ -213,7 +216,7 @@ class Workspace:
                 row = {"ref": ref, "requester_id": requester_id, "organisation_id": org_id,
                        "org_slug": org.slug, "kind": kind, "regime": plan["regime"],
                        "channel": plan["channel"], "lang": plan["lang"],
-                       "calendar": plan["calendar"], "details": json.dumps(details),
+                       "calendar": plan["calendar"], "details": json.dumps(extra),
                        "created_on": self.today.isoformat(), "status": "draft", "due": None,
                        "updated_at": _now()}
                 request_id = self.db["requests"].insert(row).last_pk
@@ -227,8 +230,8 @@ class Workspace:
 
     def _plan(self, org, me, kind, regime, via, lang, again) -> dict:
         if org.kind == "supervisory-authority":
-            raise UsageError(f"{org.slug} is a regulator: complaints to it come with "
-                             "`sar complain`, not `sar new`")
+            raise UsageError(f"{org.slug} is a regulator: it takes complaints about other "
+                             "organisations, not requests")
         channel = via or ("email" if org.email and org.channel != "post" else
                           "post" if org.address else "email" if org.email else None)
         if channel is None:
@@ -306,12 +309,19 @@ class Workspace:
     # -- reading ------------------------------------------------------------------
 
     def find(self, ref: str) -> dict:
+        if not self.home.db_path.exists():
+            raise NotFoundError(f"no request {ref.strip()!r}: no requests yet "
+                                f"in {self.home.root} (`sar new`)")
         wanted = refs.normalise(ref)
         rows = list(self.db.query("SELECT * FROM requests WHERE ref = ?", [wanted]))
         if rows:
             return rows[0]
-        known = [r[0] for r in self.db.execute("SELECT ref FROM requests").fetchall()]
-        hint = did_you_mean(wanted, known) if known else " (no requests yet: `sar new`)"
+        known = {r[0][len(refs.PREFIX):]: r[0] for r in
+                 self.db.execute("SELECT ref FROM requests").fetchall()}
+        # Compare the five characters that differ, not the shared SAR- prefix.
+        close = closest(wanted[len(refs.PREFIX):], known)
+        hint = (f" (did you mean {known[close[0]]}?)" if close else "") if known else \
+            " (no requests yet: `sar new`)"
         raise NotFoundError(f"no request {ref.strip()!r}{hint}")
 
     def events(self, request_id: int) -> list[Event]:
@@ -323,12 +333,22 @@ class Workspace:
                              json.loads(r["details"]), r["seq"], at))
         return out
 
-    def assess(self, row: dict, events: list[Event] | None = None) -> lifecycle.Assessment:
+    def assess(self, row: dict, events: list[Event] | None = None, *,
+               as_of_today: bool = True) -> lifecycle.Assessment:
+        """Status and deadline. As of today, events dated later are not seen yet, so
+        SAR_TODAY in the past shows the board as it stood then."""
         events = self.events(row["id"]) if events is None else events
+        if as_of_today:
+            events = [e for e in events if e.on <= self.today]
         return lifecycle.assess(events, row["regime"], row["calendar"], self.today,
                                 self.options())
 
     def summary(self, row: dict) -> dict:
+        if row.get("last_event_on") and row["last_event_on"] > self.today.isoformat():
+            # A what-if date before the latest event: the cache is too new.
+            a = self.assess(row)
+            row = {**row, "status": a.base_status,
+                   "due": a.deadline.due.isoformat() if a.deadline and a.deadline.due else None}
         status = lifecycle.status_on(row["status"], _date(row["due"]), self.today)
         due = _date(row["due"])
         return {"ref": row["ref"], "org": row["org_slug"], "kind": row["kind"],
@@ -339,9 +359,15 @@ class Workspace:
 
     def list(self, status: str | None = None, org: str | None = None,
              kind: str | None = None) -> list[dict]:
+        """Requests as of today, due soonest first. The status filter runs in SQL on
+        the cached columns (fast for any number of requests); rows whose cache holds
+        events after a what-if today are re-derived and filtered here."""
         if status is not None and status not in lifecycle.STATUSES:
-            raise UsageError(f"unknown status {status!r}"
-                             f"{did_you_mean(status, lifecycle.STATUSES)}")
+            raise UsageError(unknown("status", status, lifecycle.STATUSES))
+        if kind is not None and kind not in lifecycle.KINDS:
+            raise UsageError(unknown("kind", kind, lifecycle.KINDS))
+        if not self.home.db_path.exists():
+            return []  # nothing drafted yet; do not create a home just to look
         where, params = [], []
         if org:
             where.append("org_slug = ?")
@@ -352,19 +378,20 @@ class Workspace:
         today = self.today.isoformat()
         running = ", ".join(f"'{s}'" for s in lifecycle.RUNNING)
         if status == "overdue":
-            where.append(f"status IN ({running}) AND due IS NOT NULL AND due < ?")
-            params.append(today)
+            condition, extra = f"status IN ({running}) AND due IS NOT NULL AND due < ?", [today]
         elif status in lifecycle.RUNNING:
-            where.append("status = ? AND (due IS NULL OR due >= ?)")
-            params += [status, today]
+            condition, extra = "status = ? AND (due IS NULL OR due >= ?)", [status, today]
         elif status:
-            where.append("status = ?")
-            params.append(status)
+            condition, extra = "status = ?", [status]
+        if status:
+            where.append(f"(({condition}) OR last_event_on > ?)")
+            params += [*extra, today]
         sql = "SELECT * FROM requests"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY due IS NULL, due, id"
-        return [self.summary(r) for r in self.db.query(sql, params)]
+        rows = [self.summary(r) for r in self.db.query(sql, params)]
+        return [r for r in rows if status is None or r["status"] == status]
 
     def overdue(self) -> list[dict]:
         return self.list(status="overdue")
@@ -421,7 +448,7 @@ class Workspace:
                 raise InvalidEventError(
                     f"cannot record {event.kind} on {event.on}: the {failing.kind} recorded "
                     f"for {failing.on} would no longer fit ({e})") from None
-            assessment = self.assess(row, [*events, event])
+            assessment = self.assess(row, [*events, event], as_of_today=False)
             prev = self.db.execute("SELECT hash FROM events WHERE request_id = ? ORDER BY seq "
                                    "DESC LIMIT 1", [row["id"]]).fetchone()
             prev_hash = prev[0] if prev else "0" * 64
@@ -438,6 +465,7 @@ class Workspace:
             self.db["requests"].update(row["id"], {
                 "status": assessment.base_status,
                 "due": dl.due.isoformat() if dl and dl.due else None,
+                "last_event_on": max(e.on for e in [*events, event]).isoformat(),
                 "updated_at": _now()})
         return assessment
 
@@ -447,21 +475,28 @@ class Workspace:
 
     def mark(self, ref: str, event: str, on: dt.date | None = None,
              note: str | None = None, source: str = "user") -> dict:
+        if event in lifecycle.SYSTEM:
+            raise UsageError(f"cannot mark {event!r}: it is recorded by `sar send` or `sar post`")
         if event not in lifecycle.MARKABLE:
-            extra = (" (it is recorded by `sar send`, `sar post` or `sar watch`)"
-                     if event in lifecycle.SYSTEM else did_you_mean(event, lifecycle.MARKABLE))
-            raise UsageError(f"cannot mark {event!r}{extra}")
+            raise UsageError(unknown("event", event, lifecycle.MARKABLE))
         if event == "note" and not note:
             raise UsageError("a note needs --note TEXT")
+        if note:
+            from sar import validate
+
+            note = validate.text(note, "--note", max_len=2000)
         on = on or self.today
         self._check_date(on, "the date")
         row = self.find(ref)
+        before = self.assess(row, as_of_today=False).deadline
         details = {"note": note} if note else {}
         a = self._append(row, Event(event, on, source, details))
+        known = set(before.warnings) if before else set()
         return {**self.summary({**row, "status": a.base_status,
                                 "due": a.deadline.due.isoformat()
                                 if a.deadline and a.deadline.due else None}),
-                "warnings": a.deadline.warnings if a.deadline else []}
+                "warnings": [w for w in (a.deadline.warnings if a.deadline else [])
+                             if w not in known]}
 
     def post(self, ref: str, *, posted: dt.date | None, method: str | None = None,
              delivered: dt.date | None = None, tracking: str | None = None,
@@ -650,6 +685,25 @@ class Workspace:
     def send_time(self) -> dt.datetime | None:
         """The exact time of sending, unless SAR_TODAY has set a what-if date."""
         return dt.datetime.now(dt.UTC).replace(microsecond=0) if home_mod.clock_is_real() else None
+
+
+# What `--details` means for each kind of letter that uses it.
+DETAILS_FIELD = {"rectification": "correction", "objection": "reasons",
+                 "restriction": "reasons", "portability": "recipient"}
+
+
+def _details(kind: str, text: str | None) -> dict:
+    from sar import validate
+
+    if kind == "rectification" and not text:
+        raise UsageError("a rectification letter must say what is wrong: add "
+                         "--details 'what is wrong and what it should say'")
+    if not text:
+        return {}
+    if kind not in DETAILS_FIELD:
+        raise UsageError(f"an {kind} letter takes no --details (it is for "
+                         f"{', '.join(DETAILS_FIELD)})")
+    return {DETAILS_FIELD[kind]: validate.text(text, "--details", max_len=2000)}
 
 
 def _requester_snapshot(me: profile_mod.Profile) -> dict:

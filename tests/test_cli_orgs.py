@@ -59,6 +59,8 @@ def test_add_a_new_org_and_override_a_builtin(sar, home):
      "line break"),
     (["--slug", "new-org", "--name", "New", "--email", "a@new.example", "--domain", "no spaces"],
      "not a domain"),
+    (["--slug", "new-org", "--name", "New", "--email", "a@new.example", "--country", "Britain"],
+     "two-letter"),
 ])
 def test_add_refuses_bad_records_and_writes_nothing(sar, home, flags, message):
     before = sar.state()

@@ -51,6 +51,9 @@ def test_new_is_all_or_nothing(me):
     (["access", "--to", "sinn-fein"], "no email or postal address"),
     (["access", "--to", "ico"], "regulator"),
     (["access", "--to", "acme", "--lang", "xx"], "no access letter"),
+    (["access", "--to", "acme", "--details", "why"], "takes no --details"),
+    (["objection", "--to", "acme", "--details", "line one\n@@closing"], "line break"),
+    (["access", "--to", "acme", "--regime", "pipeda"], "unknown regime"),
 ])
 def test_new_refuses_bad_input(me, args, message):
     before = me.state()
@@ -131,6 +134,23 @@ def test_letter_for_an_unknown_reference_suggests_one(me):
     ref = only_ref(me, "access", "--to", "acme")
     typo = ref[:-1] + ("2" if ref[-1] != "2" else "3")
     assert f"did you mean {ref}" in me.fails("letter", typo)
+
+
+def test_letter_format_follows_the_file_name(me, tmp_path):
+    from docx import Document
+
+    ref = only_ref(me, "access", "--to", "acme")
+    me("letter", ref, "-o", str(tmp_path / "x.docx"))
+    assert ref in "\n".join(p.text for p in Document(str(tmp_path / "x.docx")).paragraphs)
+    me("letter", ref, "-o", str(tmp_path / "x.eml"))
+    assert (tmp_path / "x.eml").read_bytes().startswith(b"From: ")
+
+
+def test_a_postal_letter_names_the_organisation_once(me):
+    ref = only_ref(me, "access", "--to", "snp")
+    text = me("letter", ref).stdout
+    head = text.split("Reference:")[0]
+    assert head.count("Scottish National Party") == 1 and "Gordon Lamb House" in head
 
 
 def test_letter_format_must_be_known(me):
@@ -336,6 +356,8 @@ def test_mark_walks_a_request_through_its_life(me):
     (["acknowledged", "--on", "2026-02-30"], "not a date"),
     (["acknowledged", "--on", "2026-03-09"], "after today"),
     (["note"], "--note"),
+    (["ack"], "one of acknowledged"),
+    (["note", "--note", "two\nlines"], "line break"),
 ])
 def test_mark_refuses_what_makes_no_sense(me, args, message):
     ref = only_ref(me, "access", "--to", "acme")
@@ -373,6 +395,7 @@ def test_overdue_lists_what_has_run_out(me):
                                  today="2026-04-03").json()] == [answered]
     assert [r["ref"] for r in me("list", "--org", "labour", "--json").json()] == [waiting]
     assert "unknown status" in me.fails("list", "--status", "late")
+    assert "did you mean access" in me.fails("list", "--kind", "acces")
     text = me("overdue", today="2026-04-10").stdout
     assert late in text and "8d overdue" in text
 
@@ -408,3 +431,24 @@ def test_an_event_that_would_break_a_later_one_names_it(me):
     assert "cannot record fulfilled on 2026-03-11" in line
     assert "the id-provided recorded for 2026-03-12 would no longer fit" in line
     assert me.state() == before
+
+
+def test_a_what_if_date_in_the_past_does_not_see_later_events(me):
+    ref = only_ref(me, "access", "--to", "acme")
+    me("send", ref)
+    me("mark", ref, "fulfilled", today="2026-03-20")
+    assert me("list", "--status", "fulfilled", "--json", today="2026-03-25").json()[0]["ref"] == ref
+    earlier = me("list", "--json", today="2026-03-10").json()
+    assert earlier[0]["status"] == "sent"
+    assert me("list", "--status", "fulfilled", "--json", today="2026-03-10").json() == []
+    assert [r["ref"] for r in me("list", "--status", "sent", "--json",
+                                 today="2026-03-10").json()] == [ref]
+    shown = me("show", ref, "--json", today="2026-03-10").json()
+    assert shown["status"] == "sent"
+
+
+def test_looking_at_a_new_home_creates_nothing(sar, home):
+    assert sar("list", "--json").json() == []
+    assert sar("overdue").stdout.strip() == "Nothing is overdue."
+    assert "no requests yet" in sar.fails("show", "SAR-23456")
+    assert not home.exists()

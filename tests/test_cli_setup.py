@@ -30,10 +30,15 @@ def test_init_writes_a_private_profile(sar, home):
 
 
 def test_init_prompts_for_what_is_missing(sar, home):
-    sar("init", input=f"{PERSON['name']}\n{PERSON['email']}\n{PERSON['address']}\nGB-NIR\n")
+    run = sar("init", input=f"{PERSON['name']}\nnot-an-email\n{PERSON['email']}\n"
+                            f"{PERSON['address']}\n1800-01-01\n\nGB\nGB-NIR\n")
+    # A bad answer is explained and asked again, not fatal after the last question.
+    assert "not an email address" in run.stdout
+    assert "before 1900" in run.stdout and "ambiguous" in run.stdout
     config = tomllib.loads((home / "config.toml").read_text())
     assert config["profile"]["email"] == PERSON["email"]
     assert config["profile"]["calendar"] == "GB-NIR"
+    assert "date_of_birth" not in config["profile"]
 
 
 def test_init_again_keeps_what_is_not_changed(sar, home):
@@ -110,6 +115,7 @@ def test_config_choices_are_stored_lower_case_and_mail_from_is_an_address(sar, h
 def test_changing_a_deadline_rule_refreshes_cached_due_dates(me):
     ref = me("new", "access", "--to", "acme", "--via", "post", "--json").json()[0]["ref"]
     me("post", ref, "--posted", "2026-03-06", today="2026-03-06")  # a Friday, first class
+    me.today = "2026-03-06"
     assert me("list", "--json").json()[0]["due"] == "2026-04-10"   # Practice Direction
     me("config", "set", "deadlines.post_presumption", "cpr-6.26")
     assert me("list", "--json").json()[0]["due"] == "2026-04-09"   # CPR 6.26

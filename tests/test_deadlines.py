@@ -292,3 +292,15 @@ def test_resume_counting_says_so_in_the_explanation():
     facts = Facts(D(2026, 6, 1), clarifications=(Pause(D(2026, 6, 2), D(2026, 6, 3)),))
     text = " ".join(due(facts, pause_counting="resume").explanation)
     assert "resume counting" in text and "1 day do not count" in text
+
+
+def test_the_calculator_names_the_flag_that_is_wrong(sar):
+    assert "--post-rule must be one of" in sar.fails("deadline", "--received", "2026-03-02",
+                                                     "--post-rule", "foo")
+    assert "posted letter" in sar.fails("deadline", "--received", "2026-03-02",
+                                        "--delivered", "2026-03-04")
+    assert "--id-received" in sar.fails("deadline", "--received", "2026-03-02",
+                                        "--id-received", "2026-13-01")
+    waiting = sar("deadline", "--received", "2026-03-02", "--clarification", "2026-03-05:",
+                  "--json").json()
+    assert waiting["due"] is None and waiting["waiting_for"] == "clarification"

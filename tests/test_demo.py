@@ -12,7 +12,7 @@ def test_demo_runs_end_to_end(sar, tmp_path):
     run = sar("demo", "--home", str(target), today="2026-03-02")
     out = run.stdout
     assert "The board on day 45 (2026-04-16)" in out
-    assert f"export SAR_HOME={target}" in out
+    assert f"sar --home {target} overdue" in out
     # Letters as text and DOCX, re-opened.
     docx = sorted((target / "letters").glob("*.docx"))
     texts = sorted((target / "letters").glob("*.txt"))
@@ -39,6 +39,7 @@ def test_demo_refuses_a_folder_with_something_in_it(sar, tmp_path):
     target.mkdir()
     (target / "keep.txt").write_text("mine")
     assert "not empty" in sar.fails("demo", "--home", str(target))
+    assert "not a directory" in sar.fails("demo", "--home", str(target / "keep.txt"))
     assert (target / "keep.txt").read_text() == "mine"
 
 

@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from sar.cli import app, output
-from sar.errors import UsageError
 
 
 @app.command()
@@ -37,67 +36,29 @@ def deadline(
         help="Also show the strict 'one month beginning with' reading.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Work out a statutory deadline and show the reasoning, step by step."""
-    from sar.core import deadlines
-    from sar.core.dates import parse_date, parse_date_or_datetime
+    """Work out a statutory deadline.
 
-    if regime not in deadlines.REGIMES:
-        from sar.errors import did_you_mean
+    Shows the reasoning step by step: receipt, period, pauses, extension, roll.
+    """
+    from sar.calculator import calculate
 
-        raise UsageError(f"unknown regime {regime!r}{did_you_mean(regime, deadlines.REGIMES)}")
-
-    def day(value, flag):
-        if value is None:
-            return None
-        try:
-            return parse_date(value)
-        except ValueError as e:
-            raise UsageError(f"{flag}: {e}") from None
-
-    try:
-        when = parse_date_or_datetime(received)
-    except ValueError as e:
-        raise UsageError(f"--received: {e}") from None
-    pauses = []
-    for pair in clarification or []:
-        asked, sep, answered = pair.partition(":")
-        if not sep:
-            raise UsageError(f"--clarification {pair!r}: expected ASKED:ANSWERED")
-        pauses.append(deadlines.Pause(day(asked, "--clarification"),
-                                      day(answered, "--clarification")))
-    id_received_day = day(id_received, "--id-received")
-    fee_paid_day = day(fee_paid, "--fee-paid")
-    facts = deadlines.Facts(
-        received=when, via=via, delivered=day(delivered, "--delivered"),
-        id_requested=day(id_requested, "--id-requested") or (
-            id_received_day and _received_day(when)),
-        id_received=id_received_day,
-        fee_requested=day(fee_requested, "--fee-requested") or (
-            fee_paid_day and _received_day(when)),
-        fee_paid=fee_paid_day, clarifications=tuple(pauses), extended=extended,
-        extension_notified=day(extended_on, "--extended-on"),
-    )
-    options = deadlines.Options(email_receipt=email_rule, post_presumption=post_rule,
-                                pause_counting=pause_rule,
-                                uk_counting="strict" if strict else "ico")
-    result = deadlines.due_date(facts, regime, calendar, options)
-    data = {"received": received, "via": via, **result.as_dict()}
+    data = calculate(received=received, regime=regime, calendar=calendar, via=via,
+                     delivered=delivered, id_requested=id_requested, id_received=id_received,
+                     fee_requested=fee_requested, fee_paid=fee_paid,
+                     clarifications=clarification or [], extended=extended,
+                     extended_on=extended_on, email_rule=email_rule, post_rule=post_rule,
+                     pause_rule=pause_rule, strict=strict)
     if json_:
         output.emit_json(data)
         return
-    typer.echo(f"Due: {data['due'] or 'not running (waiting for ' + str(result.waiting_for) + ')'}")
-    for line in result.explanation:
+    waiting = f"not running: waiting for the {data['waiting_for']} asked {data['paused_since']}"
+    typer.echo(f"Due: {data['due'] or waiting}")
+    for line in data["explanation"]:
         typer.echo(f"  {line}")
-    for w in result.warnings:
+    for w in data["warnings"]:
         typer.echo(f"  ! {w}")
-    if result.ack_due:
-        typer.echo(f"Acknowledgement due: {result.ack_due.isoformat()}")
-    if not result.extended and result.extended_due:
-        typer.echo(f"With a valid extension (notified by {result.ext_notice_due}): "
-                   f"{result.extended_due.isoformat()}")
-
-
-def _received_day(when):
-    import datetime as dt
-
-    return when.date() if isinstance(when, dt.datetime) else when
+    if data["ack_due"]:
+        typer.echo(f"Acknowledgement due: {data['ack_due']}")
+    if data["due"] and not data["extended"] and data["extended_due"]:
+        typer.echo(f"With a valid extension (notified by {data['ext_notice_due']}): "
+                   f"{data['extended_due']}")

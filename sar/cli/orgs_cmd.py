@@ -8,7 +8,7 @@ import typer
 
 from sar.cli import app, output, workspace
 
-orgs_app = typer.Typer(help="Find organisations and their data-protection contacts.",
+orgs_app = typer.Typer(help="Find organisations and their contacts.",
                        no_args_is_help=True)
 app.add_typer(orgs_app, name="orgs")
 

@@ -41,27 +41,38 @@ def new(
     json_: JsonOpt = False,
 ) -> None:
     """Draft a request to one or more organisations."""
-    extra = {}
-    if details:
-        extra = {"rectification": {"correction": details}}.get(kind, {"reasons": details})
-    created = workspace().new(kind, to, regime=regime, via=via, lang=lang, details=extra,
+    created = workspace().new(kind, to, regime=regime, via=via, lang=lang, details=details,
                               again=again)
     if json_:
         output.emit_json(created)
         return
     for c in created:
         typer.echo(f"{c['ref']}  {c['kind']} request to {c['org']} ({c['regime']}, by {c['channel']})")
-    refs = " ".join(c["ref"] for c in created)
-    typer.echo(f"Next: read it with `sar letter {created[0]['ref']}`, then `sar send {refs}`.")
+    typer.echo(f"Next: read it with `sar letter {created[0]['ref']}`.")
+    emails = " ".join(c["ref"] for c in created if c["channel"] == "email")
+    if emails:
+        typer.echo(f"  send the emails: `sar send {emails}`")
+    for c in created:
+        if c["channel"] == "post":
+            typer.echo(f"  print and post {c['ref']}: `sar letter {c['ref']} -o "
+                       f"{c['ref']}.docx`, then `sar post {c['ref']} --posted DATE`")
 
 
 @app.command()
 def letter(
     ref: Annotated[str, typer.Argument(metavar="REF", help="The request's reference, e.g. SAR-7K2QX.")],
-    format_: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="text, eml or docx.")] = "text",
+    format_: Annotated[str | None, typer.Option(
+        "--format", "-f", metavar="FORMAT",
+        help="text, eml or docx (default: from the -o file's extension, else text).")] = None,
     out: Annotated[Path | None, typer.Option("-o", "--output", metavar="PATH", help="Write to this file.")] = None,
 ) -> None:
-    """Print or save a request's letter. A sent email comes back exactly as sent."""
+    """Print or save a request's letter.
+
+    A sent email comes back exactly as it was sent.
+    """
+    if format_ is None:
+        suffix = out.suffix.lower() if out else ""
+        format_ = {".docx": "docx", ".eml": "eml"}.get(suffix, "text")
     if format_ == "docx" and out is None and sys.stdout.isatty():
         raise UsageError("a DOCX file is binary: save it with -o FILE.docx")
     data = workspace().letter(ref, format_)
@@ -82,8 +93,10 @@ def send(
                                 "and may or may not have gone.")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Send email drafts (by default into the Maildir outbox in your sar home), at most
-    once each."""
+    """Send email drafts, at most once each.
+
+    By default messages go into the Maildir outbox in your sar home.
+    """
     results = workspace().send(refs or [], all_drafts=all_, retry_unknown=retry_unknown)
     if json_:
         output.emit_json([r.as_dict() for r in results])
@@ -109,7 +122,10 @@ def post(
                                        "was posted (default: the letter as sar renders it).")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Record a letter you posted (print it with `sar letter REF --format docx`)."""
+    """Record a letter you posted.
+
+    Print it first with `sar letter REF -o letter.docx`.
+    """
     shown = workspace().post(ref, posted=parse_day(posted, "--posted"), method=method,
                              delivered=parse_day(delivered, "--delivered"), tracking=tracking,
                              printed=file)
@@ -131,7 +147,10 @@ def mark(
     note: Annotated[str | None, typer.Option(metavar="TEXT", help="A note to keep with the event.")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Record what happened: a reply, an ID request, an extension, an answer."""
+    """Record what happened to a request.
+
+    A reply, an ID request, an extension, an answer.
+    """
     result = workspace().mark(ref, event, parse_day(on, "--on"), note)
     if json_:
         output.emit_json(result)
@@ -172,7 +191,10 @@ def list_(
 
 @app.command()
 def overdue(json_: JsonOpt = False) -> None:
-    """Requests whose statutory deadline has passed without an answer."""
+    """Requests past their deadline.
+
+    Those whose statutory deadline has passed without an answer.
+    """
     rows = workspace().overdue()
     if json_:
         output.emit_json(rows)
@@ -185,7 +207,10 @@ def show(
     ref: Annotated[str, typer.Argument(metavar="REF", help="The request's reference.")],
     json_: JsonOpt = False,
 ) -> None:
-    """The whole story of one request: deadline and why, timeline, letters, next step."""
+    """The whole story of one request.
+
+    The deadline and why, the timeline, the letters and the next step.
+    """
     s = workspace().show(ref)
     if json_:
         output.emit_json(s)

@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 
 from sar.cli import app, output, workspace
-from sar.errors import UsageError
+from sar.errors import SarError, UsageError
 
-config_app = typer.Typer(help="Read and change settings (mail accounts, deadline rules).",
+config_app = typer.Typer(help="Read and change settings: mail, letters, deadline rules.",
                          no_args_is_help=True)
 app.add_typer(config_app, name="config")
 
@@ -29,37 +29,59 @@ def init(
     no_input: Annotated[bool, typer.Option("--no-input", help="Never prompt; take everything from flags.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print the profile as JSON.")] = False,
 ) -> None:
-    """Set up your profile: who you are, where you live, where replies should go."""
+    """Set up your profile.
+
+    Who you are, where you live, and where replies should go.
+    """
     from sar import profile as profile_mod
+    from sar import validate
+    from sar.core import calendars
+    from sar.errors import ProfileMissingError
 
     ws = workspace()
     try:
         current = ws.profile()
-    except UsageError:
-        current = None
-    except Exception:  # noqa: BLE001 - a missing or broken profile just means no defaults
+    except ProfileMissingError:
         current = None
 
-    def ask(value, label, default):
+    def checked(check):
+        # Re-ask on a bad answer instead of failing after the last question.
+        def proc(value: str) -> str:
+            try:
+                check(value)
+            except SarError as e:
+                raise typer.BadParameter(str(e)) from None
+            return value.strip()
+        return proc
+
+    def ask(value, label, default, check, required=True):
         if value is not None:
             return value
         if no_input:
-            if default is not None:
+            if default is not None or not required:
                 return default
             raise UsageError(f"--{label} is required with --no-input")
-        return typer.prompt(label.replace("-", " ").capitalize(), default=default)
+        prompt = label.replace("-", " ").capitalize() + ("" if required else " (optional)")
+        answer = typer.prompt(prompt, default=default if default is not None else
+                              (None if required else ""), value_proc=checked(check),
+                              show_default=default is not None)
+        return answer or None
 
-    name = ask(name, "name", current.name if current else None)
-    email = ask(email, "email", current.email if current else None)
-    address = ask(address, "address", ", ".join(current.address) if current else None)
+    def dob_check(value):
+        if value.strip():
+            profile_mod.make("x", "x@example.org", "x", date_of_birth=value, today=ws.today)
+
+    name = ask(name, "name", current.name if current else None,
+               lambda v: validate.text(v, "name", max_len=200))
+    email = ask(email, "email", current.email if current else None, validate.email)
+    address = ask(address, "address", ", ".join(current.address) if current else None,
+                  validate.address_lines)
     previous = previous_address if previous_address is not None else (
         current.previous_addresses if current else [])
-    if dob is None and current and current.date_of_birth:
-        dob = current.date_of_birth
-    if calendar is None:
-        calendar = current.calendar if current else "GB-ENG"
-        if not no_input and current is None:
-            calendar = typer.prompt("Home calendar", default=calendar)
+    dob = ask(dob, "date-of-birth", current.date_of_birth if current else None, dob_check,
+              required=False)
+    calendar = ask(calendar, "calendar", current.calendar if current else "GB-ENG",
+                   calendars.get)
     profile = profile_mod.make(name, email, address, previous, dob, calendar, today=ws.today)
     path = ws.init(profile)
     if json_:
@@ -88,7 +110,7 @@ def config_get(key: Annotated[str, typer.Argument(metavar="KEY", help="A setting
 
 
 @config_app.command("list")
-def config_list(json_: Annotated[bool, typer.Option("--json")] = False) -> None:
+def config_list(json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Every setting, its value and what it does."""
     from sar import config as cfg
 

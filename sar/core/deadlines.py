@@ -270,8 +270,9 @@ def deemed_receipt(facts: Facts, cal: calendars.Calendar, options: Options) -> t
         if facts.delivered is not None:
             if facts.delivered < posted:
                 raise DeadlineInputError("the delivery date is before the posting date")
-            steps.append(f"posted {short(posted)} by {facts.via} post; tracked delivery "
-                         f"{short(facts.delivered)} rebuts any presumption (legal.md §1.4)")
+            steps.append(f"posted {short(posted)} by {facts.via} post; tracked delivery on "
+                         f"{short(facts.delivered)} proves the date of receipt (Interpretation "
+                         "Act 1978 s.7: presumed 'unless the contrary is proved')")
             return facts.delivered, steps
         if facts.via == "second-class":
             # CPR 6.26 covers only next-day services, so second class always

@@ -270,7 +270,8 @@ NEXT_STEP = {
     "awaiting-clarification": "answer the question, then "
                               "`sar mark {ref} clarification-provided`",
     "awaiting-fee": "pay the fee if it is justified, then `sar mark {ref} fee-paid`",
-    "overdue": "the deadline has passed: send a reminder, then complain to the regulator",
+    "overdue": "the deadline has passed: chase the organisation in writing, then complain "
+               "to the regulator",
     "partially-fulfilled": "check what is missing and ask for it",
     "fulfilled": "nothing: the request is answered",
     "no-data-held": "nothing, unless you have reason to doubt the answer",

@@ -199,7 +199,9 @@ def build(context: dict, *, lang: str, regime: str, kind: str,
     sender = [me["name"], *me["address"], me["email"]]
     recipient = [org.get("attention") or "Data Protection Officer", org["name"]]
     if req.get("channel") == "post" or not org.get("email"):
-        recipient += list(org.get("address") or [])
+        # Many postal addresses start with the organisation's name: print it once.
+        recipient += [line for line in org.get("address") or []
+                      if line.casefold() not in (r.casefold() for r in recipient)]
     else:
         recipient.append(org["email"])
     signature = [me["name"]]

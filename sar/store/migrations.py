@@ -114,4 +114,14 @@ def m001_initial(db):
     )
 
 
+
+@migrations()
+def m002_requests_last_event_on(db):
+    # The date of a request's latest event, so a what-if view (SAR_TODAY in the
+    # past) can tell which cached rows include events it must not see yet.
+    db.execute("ALTER TABLE requests ADD COLUMN last_event_on TEXT")
+    db.execute("UPDATE requests SET last_event_on = (SELECT MAX(occurred_on) FROM events "
+               "WHERE events.request_id = requests.id)")
+
+
 KNOWN = [m.name for m in migrations._migrations]
