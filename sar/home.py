@@ -60,12 +60,8 @@ class Home:
         self.orgs = root / "orgs"
         self.templates = root / "templates"
 
-    def exists(self) -> bool:
-        return self.config_path.exists() or self.db_path.exists()
-
     def ensure(self) -> None:
         """Create the home with private permissions, or say why it cannot be."""
-        os.umask(0o077)
         try:
             if self.root.exists() and not self.root.is_dir():
                 raise StoreError(f"cannot use {self.root} as the sar home: it is not a directory")

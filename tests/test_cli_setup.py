@@ -138,3 +138,16 @@ def test_a_locked_database_is_one_clear_line(me, home):
         blocker.execute("ROLLBACK")
         blocker.close()
     assert "database" in line and "locked" in line
+
+
+def test_everything_written_is_private(me, home, monkeypatch):
+    os.umask(0o022)  # a permissive umask, as many systems have
+    ref = me("new", "access", "--to", "acme", "--json").json()[0]["ref"]
+    me("send", ref)
+    me("letter", ref, "-o", str(home / "letters-copy.docx"))
+    for path in home.rglob("*"):
+        if path.name.endswith(".docx"):
+            continue  # a file the user asked for by name, where they asked for it
+        expected = 0o700 if path.is_dir() else 0o600
+        assert mode(path) & 0o077 == 0, f"{path} is {oct(mode(path))}"
+        assert mode(path) & 0o777 in (expected, 0o600, 0o700), path

@@ -42,6 +42,7 @@ def test_ids_are_unique():
     ids = [c["id"] for c in CASES]
     assert len(ids) == len(set(ids))
     assert len(_cases("reference_cases.toml")) >= 20
+    assert len(_cases("deadline_cases.toml")) >= 50
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])

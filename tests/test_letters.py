@@ -60,8 +60,7 @@ def test_every_letter_renders_in_every_format(me, kind, regime):
     docx = me("letter", ref, "--format", "docx").stdout_bytes
     body = "\n".join(p.text for p in Document(io.BytesIO(docx)).paragraphs)
     assert ref in body
-    due = me("show", ref, "--json").json()
-    assert due["status"] == "draft"
+    assert me("show", ref, "--json").json()["status"] == "draft"  # rendering records nothing
 
 
 def test_uk_and_eu_letters_name_their_own_law_and_regulator(me):
@@ -96,8 +95,9 @@ def test_a_user_template_cannot_reach_python_internals(me, home):
         "{% block subject %}x{% endblock %}\n"
         "{% block body %}{{ request.__class__.__mro__[1].__subclasses__() }}{% endblock %}\n")
     line = me.fails("letter", ref)
-    assert "unsafe" in line or "undefined" in line
-    assert "subclasses" not in line.split(":", 1)[0]
+    # The sandbox stops the walk to Python's class tree before anything runs.
+    assert "unsafe" in line or "is undefined" in line
+    assert "<class" not in line and "subprocess" not in line
 
 
 def test_a_user_template_overrides_the_builtin_one(me, home):

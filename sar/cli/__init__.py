@@ -84,6 +84,9 @@ def root(
                                           help="Show the version and exit.")] = False,
 ) -> None:
     state.home = home
+    # Everything sar writes is personal data: private to this user (and to any
+    # library it calls, such as mailbox or sqlite3, that creates files itself).
+    os.umask(0o077)
 
 
 def workspace():

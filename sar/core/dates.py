@@ -5,18 +5,26 @@ from __future__ import annotations
 import calendar as _calendar
 import datetime as dt
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# English names, whatever the machine's locale (strftime's %a and %-d are neither
+# locale-proof nor portable).
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+                "September", "October", "November", "December")
 
 
 def short(d: dt.date) -> str:
-    """'Sat 31 Jan 2026' (strftime's %-d is not portable)."""
-    return f"{_DAYS[d.weekday()]} {d.day} {_MONTHS[d.month - 1]} {d.year}"
+    """'Sat 31 Jan 2026'"""
+    return f"{_DAY_NAMES[d.weekday()][:3]} {d.day} {_MONTH_NAMES[d.month - 1][:3]} {d.year}"
 
 
-def day_name(d: dt.date) -> str:
-    return _DAY_NAMES[d.weekday()]
+def long(d: dt.date) -> str:
+    """'31 January 2026'"""
+    return f"{d.day} {_MONTH_NAMES[d.month - 1]} {d.year}"
+
+
+def with_weekday(d: dt.date) -> str:
+    """'Monday 2 March 2026'"""
+    return f"{_DAY_NAMES[d.weekday()]} {long(d)}"
 
 
 def add_months(start: dt.date, months: int) -> tuple[dt.date, bool]:

@@ -80,7 +80,6 @@ class Regime:
     clarification_cite: str
     ack_business_days: int = 0
     ack_cite: str = ""
-    closes_on_weekends: bool = True
 
 
 REGIMES: dict[str, Regime] = {

@@ -94,8 +94,6 @@ class State:
 
     status: str                      # without 'overdue', which depends on today
     facts: deadlines.Facts | None    # None until the request has reached the organisation
-    sent_on: dt.date | None = None
-    answered_on: dt.date | None = None
     extension_notified: dt.date | None = None
     before_extension: str = "sent"   # the status to show if an extension proves invalid
     events: list[Event] = field(default_factory=list)
@@ -119,7 +117,6 @@ def derive(events, *, check: bool = True) -> State:
     waits: dict[str, list[list]] = {"id-requested": [], "fee-requested": [],
                                     "clarification-requested": []}
     extension_notified = None
-    answered_on = None
     evs = ordered(events)
     drafted_on = min((e.on for e in evs if e.kind == "drafted"), default=None)
 
@@ -185,10 +182,7 @@ def derive(events, *, check: bool = True) -> State:
             if status in ("sent", "acknowledged"):
                 before_extension = status
             status = resume = "extended"
-        elif e.kind in ANSWERS:
-            status = e.kind
-            answered_on = answered_on or e.on
-        elif e.kind in ("withdrawn", "escalated"):
+        elif e.kind in ANSWERS or e.kind in ("withdrawn", "escalated"):
             status = e.kind
 
     facts = None
@@ -203,8 +197,7 @@ def derive(events, *, check: bool = True) -> State:
             clarifications=pauses("clarification-requested"),
             extension_notified=extension_notified,
         )
-    return State(status=status, facts=facts, sent_on=receipt["on"] if receipt else None,
-                  answered_on=answered_on, extension_notified=extension_notified,
+    return State(status=status, facts=facts, extension_notified=extension_notified,
                   before_extension=before_extension, events=evs)
 
 

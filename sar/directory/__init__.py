@@ -56,10 +56,6 @@ class Organisation:
     verified_on: str | None = None
     origin: str = "built-in"
 
-    @property
-    def contactable(self) -> bool:
-        return bool(self.email or self.address)
-
     def as_dict(self) -> dict:
         return {
             "slug": self.slug, "name": self.name, "kind": self.kind, "country": self.country,
@@ -186,11 +182,6 @@ class Directory:
         hint = closest(key, names)
         extra = f" (did you mean {names[hint[0]]}?)" if hint else " (see `sar orgs list`)"
         raise NotFoundError(f"unknown organisation {slug!r}{extra}")
-
-    def by_domain(self, domain: str) -> list[Organisation]:
-        domain = domain.lower()
-        return [o for o in self._load().values()
-                if any(domain == d or domain.endswith("." + d) for d in o.domains)]
 
 
 def write_user_record(user_dir: Path, data: dict) -> Path:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from sar.core import dates
 from sar.errors import TemplateError
 from sar.letters.markup import Block, parse
 
@@ -48,21 +49,16 @@ LAW = {
 }
 
 SECTIONS = ("subject", "salutation", "body", "closing")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def longdate(value) -> str:
-    """31 January 2026"""
-    d = _as_date(value)
-    return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
+    """31 January 2026 (a template filter)."""
+    return dates.long(_as_date(value))
 
 
 def daydate(value) -> str:
-    """Monday 2 March 2026"""
-    d = _as_date(value)
-    return f"{_DAYS[d.weekday()]} {longdate(d)}"
+    """Monday 2 March 2026 (a template filter)."""
+    return dates.with_weekday(_as_date(value))
 
 
 def _as_date(value) -> dt.date:

@@ -6,6 +6,7 @@ the server's reply), and raises TransportError when the message did not go.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sar.errors import SarError
@@ -33,6 +34,7 @@ class MaildirTransport:
         try:
             box = mailbox.Maildir(self.path, create=True)
             key = box.add(raw)
+            os.chmod(self.path / "new" / key, 0o600)  # mailbox creates files 0666 & ~umask
         except OSError as e:
             raise TransportError(f"cannot write to the outbox {self.path}: {e.strerror}") from None
         return f"maildir:{key}"

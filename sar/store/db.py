@@ -15,6 +15,10 @@ def connect(path: Path):
 
     from sar.store.migrations import KNOWN, migrations
 
+    if not path.exists():
+        # Private from the first byte; SQLite gives its -wal and -shm files the
+        # database file's permissions.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     try:
         # Wait for another sar's write to finish rather than fail at once.
         timeout = float(os.environ.get("SAR_TEST_BUSY_TIMEOUT", "10"))

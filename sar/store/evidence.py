@@ -9,8 +9,9 @@ Storing the same bytes twice is one file.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
+
+from sar.home import write_private
 
 
 class EvidenceStore:
@@ -26,17 +27,7 @@ class EvidenceStore:
         if target.exists():
             return digest
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        write_private(target, data)
         return digest
 
     def get(self, digest: str) -> bytes:
