@@ -74,26 +74,28 @@ def test_uk_and_eu_letters_name_their_own_law_and_regulator(me):
     assert "Article 15(1A)" not in eu_text
 
 
-def test_a_user_template_with_a_missing_field_names_it(me, home):
+def with_user_template(me, home, subject: str, body: str) -> str:
+    """Draft an access request and drop in a user's own access template."""
     ref = me("new", "access", "--to", "acme", "--json").json()[0]["ref"]
     target = home / "templates" / "letters" / "en" / "gdpr"
     target.mkdir(parents=True)
     (target / "access.j2").write_text(
         '{% extends "letters/en/_base.j2" %}\n'
-        "{% block subject %}Hi [{{ request.ref }}]{% endblock %}\n"
-        "{% block body %}\nLine one.\nYour phone: {{ org.telephone }}\n{% endblock %}\n")
+        f"{{% block subject %}}{subject}{{% endblock %}}\n"
+        f"{{% block body %}}{body}{{% endblock %}}\n")
+    return ref
+
+
+def test_a_user_template_with_a_missing_field_names_it(me, home):
+    ref = with_user_template(me, home, "Hi [{{ request.ref }}]",
+                             "\nLine one.\nYour phone: {{ org.telephone }}\n")
     line = me.fails("letter", ref)
     assert "org.telephone" in line and "line 5" in line
 
 
 def test_a_user_template_cannot_reach_python_internals(me, home):
-    ref = me("new", "access", "--to", "acme", "--json").json()[0]["ref"]
-    target = home / "templates" / "letters" / "en" / "gdpr"
-    target.mkdir(parents=True)
-    (target / "access.j2").write_text(
-        '{% extends "letters/en/_base.j2" %}\n'
-        "{% block subject %}x{% endblock %}\n"
-        "{% block body %}{{ request.__class__.__mro__[1].__subclasses__() }}{% endblock %}\n")
+    ref = with_user_template(me, home, "x",
+                             "{{ request.__class__.__mro__[1].__subclasses__() }}")
     line = me.fails("letter", ref)
     # The sandbox stops the walk to Python's class tree before anything runs.
     assert "unsafe" in line or "is undefined" in line
@@ -101,13 +103,8 @@ def test_a_user_template_cannot_reach_python_internals(me, home):
 
 
 def test_a_user_template_overrides_the_builtin_one(me, home):
-    ref = me("new", "access", "--to", "acme", "--json").json()[0]["ref"]
-    target = home / "templates" / "letters" / "en" / "gdpr"
-    target.mkdir(parents=True)
-    (target / "access.j2").write_text(
-        '{% extends "letters/en/_base.j2" %}\n'
-        "{% block subject %}Custom [{{ request.ref }}]{% endblock %}\n"
-        "{% block body %}\nA campaign's own words for {{ org.name }}.\n{% endblock %}\n")
+    ref = with_user_template(me, home, "Custom [{{ request.ref }}]",
+                             "\nA campaign's own words for {{ org.name }}.\n")
     text = me("letter", ref).stdout
     assert f"Custom [{ref}]" in text and "campaign's own words for Acme Data Ltd" in text
 
