@@ -42,3 +42,9 @@ def test_help_imports_nothing_heavy():
 def test_the_probe_would_notice_a_heavy_import():
     # The same probe, after a command that needs the holidays package.
     assert "holidays" in loaded_after(["deadline", "--received", "2026-01-31", "--json"])
+
+
+def test_python_dash_m_sar_runs_the_cli():
+    out = subprocess.run([sys.executable, "-m", "sar", "--version"], capture_output=True,
+                         text=True, check=True).stdout
+    assert out.startswith("sar ")
