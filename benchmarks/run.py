@@ -2,7 +2,7 @@
 
     python benchmarks/run.py            # all scenarios, 1,000 letters
     python benchmarks/run.py -n 200     # smaller
-    python benchmarks/run.py startup    # one scenario
+    python benchmarks/run.py smtp       # one scenario (startup, letters, smtp)
 
 Times are wall-clock on this machine, so compare a row with its own baseline, not
 with another machine's figures. Timing lives here, never in the tests.
@@ -102,7 +102,51 @@ def letters(n: int) -> list[tuple[str, float, str, float]]:
     ]
 
 
-SCENARIOS = {"startup": startup, "letters": letters}
+def smtp(n: int) -> list[tuple[str, float, str, float]]:
+    """`sar send --all` of 2n requests to a local aiosmtpd sink (its own process) beside a
+    bare smtplib loop over one connection to the same sink."""
+    import smtplib
+    import socket
+
+    count = 2 * n
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    sink = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+                             "-c", "aiosmtpd.handlers.Sink"])
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        with tempfile.TemporaryDirectory() as tmp:
+            ws = _workspace(Path(tmp) / "home", dt.date.today())
+            for key, value in [("mail.transport", "smtp"), ("smtp.host", "127.0.0.1"),
+                               ("smtp.port", str(port)), ("smtp.security", "none")]:
+                ws.set_config(key, value)
+            for _ in range(count):
+                ws.new("access", ["acme"], again=True)
+            ws = type(ws)(ws.home.root, today=ws.today)
+            ours = _timed(lambda: ws.send(all_drafts=True))
+            sample = ws.letter(ws.list()[0]["ref"], "eml")
+        conn = smtplib.SMTP("127.0.0.1", port)
+
+        def bare():
+            for _ in range(count):
+                conn.sendmail("robin@example.org", ["privacy@acme.example"], sample)
+
+        base = _timed(bare)
+        conn.quit()
+    finally:
+        sink.terminate()
+        sink.wait()
+    return [(f"`sar send --all`, {count:,} requests: {count / ours:,.0f} msg/s", ours,
+             f"bare smtplib, one connection: {count / base:,.0f} msg/s", base)]
+
+
+SCENARIOS = {"startup": startup, "letters": letters, "smtp": smtp}
 
 
 def main() -> None:
@@ -117,11 +161,12 @@ def main() -> None:
     rows = []
     for name in args.scenarios or SCENARIOS:
         rows += SCENARIOS[name](args.n)
-    print(f"{'scenario':<56} {'sar':>9}   {'baseline':<44} {'base':>9} {'ratio':>6}")
+    print(f"{'scenario':<58} {'sar':>9}   {'baseline':<44} {'base':>9} {'ratio':>6}")
     for label, t, base_label, base in rows:
-        ratio = f"{t / base:6.1f}" if base else ""
+        ratio = f"{t / base:6.2f}" if base else ""
         base_text = f"{base:8.3f}s" if base else ""
-        print(f"{label:<56} {t:8.3f}s   {base_label:<44} {base_text:>9} {ratio:>6}")
+        print(f"{label:<58} {t:8.3f}s   {base_label:<44} {base_text:>9} {ratio:>6}")
+    print("ratio = sar's time / the baseline's time (for smtp: the baseline's rate / sar's)")
 
 
 if __name__ == "__main__":

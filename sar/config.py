@@ -22,14 +22,20 @@ class Setting:
 
 
 SETTINGS = {s.key: s for s in [
-    # SMTP arrives with its own issue; until then only the Maildir outbox is offered,
-    # rather than a setting that would make every `sar send` fail.
-    Setting("mail.transport", "how letters are sent", "maildir", ("maildir",)),
+    Setting("mail.transport", "how letters are sent", "maildir", ("maildir", "smtp")),
     Setting("mail.from", "the From address, if not the profile's email"),
+    Setting("mail.plus_address", "reply to you+sar-REF@... so replies name their request",
+            False, ("true", "false"), bool),
     Setting("smtp.host", "SMTP server name"),
     Setting("smtp.port", "SMTP port", None, kind=int),
     Setting("smtp.security", "SMTP transport security", "starttls", ("none", "starttls", "tls")),
     Setting("smtp.username", "SMTP login name"),
+    Setting("smtp.auth", "password, or xoauth2 for Gmail / Microsoft 365", "password",
+            ("password", "xoauth2")),
+    Setting("smtp.token_command", "a command that prints an OAuth2 access token (xoauth2)"),
+    Setting("smtp.ca_file", "a CA certificate file, for a server with a private CA"),
+    Setting("smtp.retry_wait", "seconds before retrying a 4xx reply; then 5x, 25x", 2.0,
+            kind=float),
     Setting("imap.host", "IMAP server name"),
     Setting("imap.port", "IMAP port", None, kind=int),
     Setting("imap.security", "IMAP transport security", "tls", ("none", "starttls", "tls")),
@@ -49,7 +55,7 @@ SETTINGS = {s.key: s for s in [
 
 
 def setting(key: str) -> Setting:
-    if "password" in key or "secret" in key or "token" in key:
+    if "password" in key or "secret" in key or key.endswith("token"):
         raise UsageError(
             f"{key} cannot be stored: passwords live in the OS keyring or the environment "
             "(SAR_SMTP_PASSWORD, SAR_IMAP_PASSWORD), never in config.toml")
@@ -67,6 +73,14 @@ def parse(key: str, value: str):
         value = value.lower()
     if s.kind is bool:
         return value == "true"
+    if s.kind is float:
+        try:
+            number = float(value)
+        except ValueError:
+            raise UsageError(f"{key} must be a number of seconds") from None
+        if not 0 <= number <= 600:
+            raise UsageError(f"{key} must be between 0 and 600 seconds")
+        return number
     if s.kind is int:
         try:
             number = int(value)

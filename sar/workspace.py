@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import json
 from contextlib import contextmanager
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from sar import home as home_mod
@@ -26,6 +26,7 @@ from sar.errors import (
     closest,
     unknown,
 )
+from sar.store import db as store
 
 
 def _now() -> str:
@@ -139,7 +140,7 @@ class Workspace:
                 a = self.assess(row, as_of_today=False)
                 due = a.deadline.due.isoformat() if a.deadline and a.deadline.due else None
                 if (a.base_status, due) != (row["status"], row["due"]):
-                    self.db["requests"].update(row["id"], {"status": a.base_status, "due": due,
+                    store.update(self.db, "requests", row["id"], {"status": a.base_status, "due": due,
                                                            "updated_at": _now()})
                     changed += 1
         return changed
@@ -219,7 +220,7 @@ class Workspace:
                        "calendar": plan["calendar"], "details": json.dumps(extra),
                        "created_on": self.today.isoformat(), "status": "draft", "due": None,
                        "updated_at": _now()}
-                request_id = self.db["requests"].insert(row).last_pk
+                request_id = store.insert(self.db, "requests", row)
                 row["id"] = request_id
                 self._append(row, Event("drafted", self.today, "system",
                                         {"org": org.slug, "channel": plan["channel"]}))
@@ -275,7 +276,7 @@ class Workspace:
                 changes["was"] = old.get("email") or old.get("address") or ""
             if requester_id != row["requester_id"]:
                 changes["profile"] = "updated"
-            self.db["requests"].update(row["id"], {"organisation_id": org_id,
+            store.update(self.db, "requests", row["id"], {"organisation_id": org_id,
                                                    "requester_id": requester_id})
             row = {**row, "organisation_id": org_id, "requester_id": requester_id}
             self._append(row, Event("redrafted", self.today, "system", changes))
@@ -296,8 +297,8 @@ class Workspace:
             return row[0]
         stored = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
                   for k, v in data.items()}
-        return self.db[table].insert({**stored, "fingerprint": fingerprint,
-                                      "created_at": _now()}).last_pk
+        return store.insert(self.db, table, {**stored, "fingerprint": fingerprint,
+                                      "created_at": _now()})
 
     def _unused_ref(self) -> str:
         for _ in range(100):
@@ -460,9 +461,9 @@ class Workspace:
             digest = hashlib.sha256((prev_hash + json.dumps(
                 {k: record[k] for k in ("seq", "kind", "occurred_on", "occurred_at", "source",
                                         "details")}, sort_keys=True)).encode()).hexdigest()
-            self.db["events"].insert({**record, "prev_hash": prev_hash, "hash": digest})
+            store.insert(self.db, "events", {**record, "prev_hash": prev_hash, "hash": digest})
             dl = assessment.deadline
-            self.db["requests"].update(row["id"], {
+            store.update(self.db, "requests", row["id"], {
                 "status": assessment.base_status,
                 "due": dl.due.isoformat() if dl and dl.due else None,
                 "last_event_on": max(e.on for e in [*events, event]).isoformat(),
@@ -543,7 +544,7 @@ class Workspace:
                     details["tracking"] = tracking
                 self._append(row, Event("posted", posted, "user", details))
                 org = json.loads(self._org_row(row)["record"])
-                self.db["messages"].insert({
+                store.insert(self.db, "messages", {
                     "request_id": row["id"], "direction": "out", "state": "sent",
                     "transport": "post", "subject": letter.subject,
                     "to_addrs": json.dumps(org.get("address_lines") or [], ensure_ascii=False),
@@ -571,19 +572,15 @@ class Workspace:
 
         org = json.loads(self._org_row(row)["record"])
         via = via or ("email" if row["channel"] == "email" else self._posting_method(row))
-        dl = deadlines.due_date(deadlines.Facts(letter_date, via), row["regime"],
-                                row["calendar"], self.options())
-        raw_end = deadlines.REGIMES[row["regime"]].period.after(dl.receipt)[0]
-        rule = f"{deadlines.REGIMES[row['regime']].period} from receipt"
-        if dl.due != raw_end:
-            rule += ", moved to the next working day"
+        receipt, due, rule = _stated_deadline(letter_date, via, row["regime"], row["calendar"],
+                                              self.options())
         return {
             "requester": self._requester(row),
             "org": {**org, "address": org.get("address_lines") or []},
             "request": {"ref": row["ref"], "kind": row["kind"], "regime": row["regime"],
                         "channel": "email" if via in deadlines.ELECTRONIC else "post",
                         "date": letter_date,
-                        "receipt": dl.receipt, "due": dl.due,
+                        "receipt": receipt, "due": due,
                         "due_rule": rule, "details": json.loads(row["details"] or "{}")},
             "law": letters.LAW[row["regime"]],
         }
@@ -624,7 +621,9 @@ class Workspace:
         when = dt.datetime.combine(letter.date, dt.time(12, 0), tzinfo=dt.UTC)
         return self._compose(row, letter, when)[1]
 
-    def _compose(self, row: dict, letter, when: dt.datetime):
+    def _compose(self, row: dict, letter, when: dt.datetime, extra: list[Path] = ()):
+        """The complete email for a request: see sar.mail.compose."""
+        from sar import config as cfg
         from sar.letters.text import email_body
         from sar.mail import compose
 
@@ -633,18 +632,21 @@ class Workspace:
             raise UsageError(f"{row['ref']}: no email address is known for {org['slug']}; "
                              "print the letter and post it")
         me = self._requester(row)
-        sender = self.config.get("mail", {}).get("from") or me["email"]
+        sender = cfg.get(self.config, "mail.from") or me["email"]
         attachments = []
-        if self.config.get("letters", {}).get("attach_docx"):
+        if cfg.get(self.config, "letters.attach_docx"):
             from sar.letters.docx import as_docx
 
-            attachments.append((f"{row['ref']}.docx", "application/vnd.openxmlformats-"
-                                "officedocument.wordprocessingml.document", as_docx(letter)))
+            attachments.append((f"{row['ref']}.docx", compose.DOCX, as_docx(letter)))
+        attachments += compose.read_attachments(extra)
+        reply_to = (compose.plus_address(sender, row["ref"])
+                    if cfg.get(self.config, "mail.plus_address") else None)
         message_id = compose.new_message_id(row["ref"], sender)
         msg = compose.compose(subject=letter.subject, body=email_body(letter),
                               sender_name=me["name"], sender_email=sender,
                               to_name=org["name"], to_email=org["email"],
-                              message_id=message_id, when=when, attachments=attachments)
+                              message_id=message_id, when=when, reply_to=reply_to,
+                              attachments=attachments)
         return msg, compose.as_bytes(msg)
 
     def _requester(self, row: dict) -> dict:
@@ -656,31 +658,57 @@ class Workspace:
     # -- sending ------------------------------------------------------------------
 
     def transport(self):
+        """The configured transport: the Maildir outbox, or SMTP (mail.transport)."""
         from sar import config as cfg
         from sar.mail.transports import MaildirTransport
 
-        name = cfg.get(self.config, "mail.transport")
-        if name != "maildir":
-            raise UsageError(f"mail.transport {name!r} is not available in this version; "
-                             "use maildir")
-        return MaildirTransport(self.home.outbox)
+        if cfg.get(self.config, "mail.transport") == "maildir":
+            return MaildirTransport(self.home.outbox)
+        from sar.mail.smtp import SmtpSettings, SmtpTransport
+
+        host = cfg.get(self.config, "smtp.host")
+        if not host:
+            raise UsageError("mail.transport is smtp but smtp.host is not set: "
+                             "`sar config set smtp.host mail.example.org`")
+        security = cfg.get(self.config, "smtp.security")
+        port = cfg.get(self.config, "smtp.port") or {"tls": 465, "starttls": 587}.get(security, 25)
+        wait = cfg.get(self.config, "smtp.retry_wait")
+        return SmtpTransport(SmtpSettings(
+            host=host, port=port, security=security,
+            username=cfg.get(self.config, "smtp.username"),
+            auth=cfg.get(self.config, "smtp.auth"),
+            token_command=cfg.get(self.config, "smtp.token_command"),
+            ca_file=cfg.get(self.config, "smtp.ca_file")), backoff=(wait, wait * 5, wait * 25))
 
     def send(self, refs_: list[str] | None = None, *, all_drafts: bool = False,
-             retry_unknown: bool = False):
+             retry_unknown: bool = False, dry_run: bool = False, rate: float | None = None,
+             attachments: list[Path] = (), progress=None):
         """Send drafts by email through the configured transport, at most once each."""
-        from sar.mail.outbox import Outbox
+        from sar.mail.outbox import Outbox, SendOptions
 
         if refs_ and all_drafts:
             raise UsageError("name requests or use --all, not both")
         if not refs_ and not all_drafts:
             raise UsageError("name the requests to send, or use --all")
+        if attachments and all_drafts:
+            raise UsageError("--attach goes with named requests, not --all: identity "
+                             "documents go only where you choose")
         self.profile()  # no profile, no sending
+        from sar.mail import compose
+
+        compose.read_attachments(attachments)  # a missing or huge file: refuse before anything
         if all_drafts:
             rows = list(self.db.query("SELECT * FROM requests WHERE status = 'draft' "
                                       "AND channel = 'email' ORDER BY id"))
         else:
             rows = [self.find(r) for r in refs_]
-        return Outbox(self, self.transport()).send(rows, retry_unknown=retry_unknown)
+        options = SendOptions(retry_unknown=retry_unknown, dry_run=dry_run, rate=rate,
+                              attachments=list(attachments), progress=progress)
+        return Outbox(self, self.transport()).send(rows, options)
+
+    def test_mail(self) -> dict:
+        """Connect and log in with the configured transport; send nothing."""
+        return self.transport().describe()
 
     def send_time(self) -> dt.datetime | None:
         """The exact time of sending, unless SAR_TODAY has set a what-if date."""
@@ -704,6 +732,19 @@ def _details(kind: str, text: str | None) -> dict:
         raise UsageError(f"an {kind} letter takes no --details (it is for "
                          f"{', '.join(DETAILS_FIELD)})")
     return {DETAILS_FIELD[kind]: validate.text(text, "--details", max_len=2000)}
+
+
+@lru_cache(maxsize=256)
+def _stated_deadline(letter_date: dt.date, via: str, regime: str, calendar: str,
+                     options: deadlines.Options) -> tuple[dt.date, dt.date, str]:
+    """Receipt, due date and rule as a letter states them (the same for every letter of
+    a batch, so worked out once)."""
+    dl = deadlines.due_date(deadlines.Facts(letter_date, via), regime, calendar, options)
+    period = deadlines.REGIMES[regime].period
+    rule = f"{period} from receipt"
+    if dl.due != period.after(dl.receipt)[0]:
+        rule += ", moved to the next working day"
+    return dl.receipt, dl.due, rule
 
 
 def _requester_snapshot(me: profile_mod.Profile) -> dict:

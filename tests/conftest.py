@@ -70,7 +70,7 @@ class Sar:
         files = {}
         if self.home.exists():
             for p in sorted(self.home.rglob("*")):
-                if p.is_file() and not p.name.endswith(("-wal", "-shm")):
+                if p.is_file() and not p.name.endswith(("-wal", "-shm", ".send.lock")):
                     files[str(p.relative_to(self.home))] = p.read_bytes()
         rows = {}
         db = self.home / "sar.db"

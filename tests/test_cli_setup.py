@@ -109,7 +109,7 @@ def test_config_choices_are_stored_lower_case_and_mail_from_is_an_address(sar, h
     sar("config", "set", "deadlines.pause_counting", "Resume")
     assert sar("config", "get", "deadlines.pause_counting").stdout.strip() == "resume"
     assert "not an email" in sar.fails("config", "set", "mail.from", "not-an-address")
-    assert "one of maildir" in sar.fails("config", "set", "mail.transport", "smtp")
+    assert "one of maildir, smtp" in sar.fails("config", "set", "mail.transport", "carrier-pigeon")
 
 
 def test_changing_a_deadline_rule_refreshes_cached_due_dates(me):

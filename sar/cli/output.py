@@ -69,3 +69,30 @@ def days_text(days_left: int | None, status: str) -> str:
     if days_left == 0:
         return "due today"
     return f"{days_left}d left"
+
+
+class _Progress:
+    """A progress bar on stderr for batches, only when stderr is a terminal."""
+
+    def __init__(self):
+        self.bar = None
+        self.task = None
+
+    def __call__(self, done: int, total: int, ref: str) -> None:
+        if total < 2:
+            return
+        if self.bar is None:
+            from rich.progress import Progress
+
+            self.bar = Progress(transient=True, console=None)
+            self.bar.start()
+            self.task = self.bar.add_task("sending", total=total)
+        self.bar.update(self.task, completed=done, description=ref)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def progress_bar():
+    return _Progress() if sys.stderr.isatty() else None

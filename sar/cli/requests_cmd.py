@@ -84,6 +84,18 @@ def letter(
     typer.echo(f"Wrote {out}", err=True)
 
 
+def _rate(value: str | None) -> float | None:
+    """'30/min', '2/s', '100/h' -> messages per second."""
+    if value is None:
+        return None
+    import re
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|min|h|hour)\s*", value)
+    if not m or float(m.group(1)) <= 0:
+        raise UsageError(f"--rate {value!r}: expected a number per s, min or h, like 30/min")
+    return float(m.group(1)) / {"s": 1, "sec": 1, "min": 60, "h": 3600, "hour": 3600}[m.group(2)]
+
+
 @app.command()
 def send(
     refs: Annotated[list[str] | None, typer.Argument(metavar="REF", help="References to send.")] = None,
@@ -91,13 +103,30 @@ def send(
     retry_unknown: Annotated[bool, typer.Option(
         "--retry-unknown", help="Send again a letter whose earlier attempt was interrupted "
                                 "and may or may not have gone.")] = False,
+    rate: Annotated[str | None, typer.Option(
+        metavar="N/UNIT", help="At most this many messages, e.g. 30/min (your provider's "
+                               "limit).")] = None,
+    attach: Annotated[list[Path] | None, typer.Option(
+        "--attach", metavar="FILE", help="Attach this file, e.g. a proof of identity you "
+                                         "chose to send (repeatable; named requests only).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; send "
+                                                            "nothing.")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Send email drafts, at most once each.
 
-    By default messages go into the Maildir outbox in your sar home.
+    By default messages go into the Maildir outbox in your sar home; with
+    mail.transport smtp, through your own mail account. Ctrl-C stops after the
+    current message.
     """
-    results = workspace().send(refs or [], all_drafts=all_, retry_unknown=retry_unknown)
+    progress = None if json_ else output.progress_bar()
+    try:
+        results = workspace().send(refs or [], all_drafts=all_, retry_unknown=retry_unknown,
+                                   dry_run=dry_run, rate=_rate(rate), attachments=attach or [],
+                                   progress=progress)
+    finally:
+        if progress:
+            progress.close()
     if json_:
         output.emit_json([r.as_dict() for r in results])
     else:
@@ -105,7 +134,7 @@ def send(
             typer.echo("Nothing to send.")
         for r in results:
             typer.echo(f"{r.ref}  {r.status}" + (f"  {r.detail}" if r.detail else ""))
-    if any(r.status == "failed" for r in results):
+    if any(r.status in ("failed", "unknown") for r in results):
         raise typer.Exit(1)
 
 

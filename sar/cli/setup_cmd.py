@@ -121,3 +121,42 @@ def config_list(json_: Annotated[bool, typer.Option("--json", help="Print JSON."
         output.emit_json(rows)
     else:
         output.table(rows, [("key", "setting"), ("value", "value"), ("help", "meaning")])
+
+
+@config_app.command("test-mail")
+def config_test_mail(json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Connect and log in with your mail settings; send nothing.
+
+    Reports what the server offers (TLS, size limit, extensions).
+    """
+    report = workspace().test_mail()
+    if json_:
+        output.emit_json(report)
+        return
+    for key, value in report.items():
+        if isinstance(value, list):
+            value = " ".join(value)
+        typer.echo(f"{key}: {value}")
+    typer.echo("OK: nothing was sent.")
+
+
+@config_app.command("password")
+def config_password(
+    kind: Annotated[str, typer.Argument(metavar="KIND", help="smtp or imap.")],
+) -> None:
+    """Store a mail password in the OS keyring (never in a file).
+
+    For scripts and CI, set SAR_SMTP_PASSWORD or SAR_IMAP_PASSWORD instead.
+    """
+    from sar import config as cfg
+    from sar.mail import secrets
+
+    if kind not in ("smtp", "imap"):
+        raise UsageError("KIND must be smtp or imap")
+    conf = workspace().config
+    host, user = cfg.get(conf, f"{kind}.host"), cfg.get(conf, f"{kind}.username")
+    if not host or not user:
+        raise UsageError(f"set {kind}.host and {kind}.username first")
+    secret = typer.prompt(f"{kind} password for {user} at {host}", hide_input=True)
+    secrets.store_password(kind, user, host, secret)
+    typer.echo(f"Stored in the OS keyring as sar / {secrets.keyring_name(kind, user, host)}.")

@@ -17,12 +17,44 @@ from email.utils import format_datetime, make_msgid
 
 from sar.errors import UsageError
 
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# Most providers refuse messages over 20-25 MB once encoded; base64 adds a third.
+MAX_ATTACHMENTS = 15 * 1024 * 1024
+
 
 def _address(name: str, email: str) -> Address:
     if any(c in name + email for c in "\r\n"):
         raise UsageError("a name or address contains a line break")
     local, _, domain = email.rpartition("@")
     return Address(display_name=name, username=local, domain=domain)
+
+
+def plus_address(email: str, ref: str) -> str:
+    """you@example.org -> you+sar-7k2qx@example.org, a Reply-To that names the request
+    (RFC 5233 subaddressing; Gmail and Microsoft 365 deliver it to you)."""
+    local, _, domain = email.rpartition("@")
+    return f"{local}+{ref.lower()}@{domain}"
+
+
+def read_attachments(paths) -> list[tuple[str, str, bytes]]:
+    """(file name, MIME type, bytes) for files the user chose to attach."""
+    import mimetypes
+    from pathlib import Path
+
+    out, total = [], 0
+    for path in paths:
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise UsageError(f"cannot attach {path}: {e.strerror}") from None
+        total += len(data)
+        if total > MAX_ATTACHMENTS:
+            raise UsageError(f"attachments are larger than {MAX_ATTACHMENTS // 2**20} MB in "
+                             "all; most mail servers would refuse the message")
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        out.append((path.name, mime, data))
+    return out
 
 
 def new_message_id(ref: str, sender_email: str) -> str:

@@ -1,7 +1,16 @@
-"""Transports carry a composed message away. The Maildir outbox is the default.
+"""Transports carry a composed message away: a Maildir outbox (the default) or SMTP.
 
-A transport has one method, deliver(raw) -> a short receipt (the file name, or
-the server's reply), and raises TransportError when the message did not go.
+Every transport has the same small interface:
+
+    open()                         connect and authenticate; SetupError if it cannot
+    deliver(raw, sender, rcpts)    -> a receipt (file name or the server's reply)
+    find(message_id)               -> a receipt if the message is known to have arrived,
+                                      None if the transport cannot tell
+    close()
+
+`deliver` raises DeliveryFailed when the message certainly did not go (the request
+stays a draft, with the reason) and DeliveryUnknown when it may or may not have gone
+(the outbox marks it unknown and never sends it again on its own).
 """
 
 from __future__ import annotations
@@ -16,11 +25,23 @@ class TransportError(SarError):
     """A message that could not be handed over."""
 
 
+class SetupError(TransportError):
+    """The transport could not connect or log in; nothing was sent."""
+
+
+class DeliveryFailed(TransportError):
+    """The message certainly did not go."""
+
+
+class DeliveryUnknown(TransportError):
+    """The connection broke after the message may have been accepted."""
+
+
 class MaildirTransport:
     """Writes each message into a Maildir folder ($SAR_HOME/outbox by default).
 
     Maildir delivery writes to tmp/ and renames into new/, so a message is either
-    wholly there or not at all.
+    wholly there or not at all, and `find` can always tell.
     """
 
     name = "maildir"
@@ -28,7 +49,18 @@ class MaildirTransport:
     def __init__(self, path: Path):
         self.path = path
 
-    def deliver(self, raw: bytes) -> str:
+    def open(self) -> None:
+        import mailbox
+
+        try:
+            mailbox.Maildir(self.path, create=True)
+        except OSError as e:
+            raise SetupError(f"cannot use the outbox {self.path}: {e.strerror}") from None
+
+    def close(self) -> None:
+        pass
+
+    def deliver(self, raw: bytes, sender: str = "", recipients: list[str] = ()) -> str:
         import mailbox
 
         try:
@@ -36,7 +68,7 @@ class MaildirTransport:
             key = box.add(raw)
             os.chmod(self.path / "new" / key, 0o600)  # mailbox creates files 0666 & ~umask
         except OSError as e:
-            raise TransportError(f"cannot write to the outbox {self.path}: {e.strerror}") from None
+            raise DeliveryFailed(f"cannot write to the outbox {self.path}: {e.strerror}") from None
         return f"maildir:{key}"
 
     def find(self, message_id: str) -> str | None:
@@ -51,3 +83,7 @@ class MaildirTransport:
                 if needle in head:
                     return f"maildir:{path.name}"
         return None
+
+    def describe(self) -> dict:
+        self.open()
+        return {"transport": "maildir", "outbox": str(self.path), "writable": True}

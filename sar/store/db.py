@@ -22,7 +22,9 @@ def connect(path: Path):
     try:
         # Wait for another sar's write to finish rather than fail at once.
         timeout = float(os.environ.get("SAR_TEST_BUSY_TIMEOUT", "10"))
-        conn = sqlite3.connect(str(path), timeout=timeout)
+        # isolation_level=None: no implicit transactions. A write outside an explicit
+        # transaction commits at once; everything that must be atomic says so.
+        conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
     except sqlite3.Error as e:
         raise StoreError(f"cannot open the database {path}: {e}") from None
@@ -45,3 +47,20 @@ def connect(path: Path):
         except sqlite3.Error as e:
             raise StoreError(f"cannot migrate the database {path}: {e}") from None
     return db
+
+
+# Plain-SQL writes for the hot paths: sqlite-utils' Table.insert and .update inspect
+# the schema on every call, which costs more than the write itself when a batch
+# records thousands of events. Table and column names here are always our own.
+
+def insert(db, table: str, row: dict) -> int:
+    columns = ", ".join(f"[{c}]" for c in row)
+    marks = ", ".join("?" for _ in row)
+    cursor = db.conn.execute(f"INSERT INTO [{table}] ({columns}) VALUES ({marks})",
+                             list(row.values()))
+    return cursor.lastrowid
+
+
+def update(db, table: str, pk: int, values: dict) -> None:
+    sets = ", ".join(f"[{c}] = ?" for c in values)
+    db.conn.execute(f"UPDATE [{table}] SET {sets} WHERE id = ?", [*values.values(), pk])

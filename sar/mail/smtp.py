@@ -1,0 +1,187 @@
+"""Sending through the user's own mail account over SMTP.
+
+One connection is reused for a whole batch. Certificates are always verified
+(a private CA can be named with smtp.ca_file). A reply in the 4xx range is retried
+with backoff; a 5xx fails the message with the server's own words. If the
+connection breaks during DATA the message may already have been accepted
+(RFC 5321 §4.1.1.4 gives the client no way to know), so it is reported as unknown
+rather than sent again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import ssl
+import time
+from dataclasses import dataclass
+
+from sar.mail.transports import DeliveryFailed, DeliveryUnknown, SetupError
+
+SECURITY = ("none", "starttls", "tls")
+
+
+@dataclass
+class SmtpSettings:
+    host: str
+    port: int
+    security: str = "starttls"
+    username: str | None = None
+    auth: str = "password"            # password | xoauth2
+    token_command: str | None = None  # for xoauth2
+    ca_file: str | None = None
+    timeout: float = 30.0
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    words = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    return f"{code} {' '.join(words.split())}"
+
+
+class SmtpTransport:
+    name = "smtp"
+
+    def __init__(self, settings: SmtpSettings, *, retries: int = 3,
+                 backoff: tuple[float, ...] = (2.0, 10.0, 30.0), sleep=time.sleep):
+        if settings.security not in SECURITY:
+            raise SetupError(f"smtp.security must be one of {', '.join(SECURITY)}")
+        self.settings = settings
+        self.retries = retries
+        self.backoff = backoff
+        self.sleep = sleep
+        self.conn: smtplib.SMTP | None = None
+        self.features: dict = {}
+
+    # -- connection ----------------------------------------------------------------
+
+    def _context(self) -> ssl.SSLContext:
+        try:
+            return ssl.create_default_context(cafile=self.settings.ca_file)
+        except (OSError, ssl.SSLError) as e:
+            raise SetupError(f"cannot read smtp.ca_file {self.settings.ca_file}: {e}") from None
+
+    def open(self) -> None:
+        if self.conn is not None:
+            return
+        s = self.settings
+        where = f"{s.host}:{s.port}"
+        try:
+            if s.security == "tls":
+                conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._context())
+            else:
+                conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            conn.ehlo()
+            if s.security == "starttls":
+                if not conn.has_extn("starttls"):
+                    conn.close()
+                    raise SetupError(f"{where} does not offer STARTTLS; refusing to send "
+                                     "in clear (set smtp.security to tls or none)")
+                conn.starttls(context=self._context())
+                conn.ehlo()
+            if s.username:
+                self._login(conn)
+        except SetupError:
+            raise
+        except ssl.SSLCertVerificationError as e:
+            raise SetupError(f"the certificate of {where} cannot be trusted: "
+                             f"{e.verify_message}") from None
+        except smtplib.SMTPAuthenticationError as e:
+            raise SetupError(f"{where} refused the login for {s.username}: "
+                             f"{_reply(e.smtp_code, e.smtp_error)}") from None
+        except smtplib.SMTPNotSupportedError:
+            raise SetupError(f"{where} offers no login here (does it need STARTTLS?)") from None
+        except (smtplib.SMTPException, ssl.SSLError) as e:
+            raise SetupError(f"{where}: {e}") from None
+        except (TimeoutError, OSError) as e:
+            raise SetupError(f"cannot connect to {where}: {e.strerror or e}") from None
+        self.conn = conn
+        self.features = dict(conn.esmtp_features)
+
+    def _login(self, conn: smtplib.SMTP) -> None:
+        from sar.mail import secrets
+
+        s = self.settings
+        if s.auth == "xoauth2":
+            if not s.token_command:
+                raise SetupError("smtp.auth is xoauth2 but smtp.token_command is not set")
+            token = secrets.oauth_token(s.token_command)
+            blob = f"user={s.username}\x01auth=Bearer {token}\x01\x01"
+            conn.auth("XOAUTH2", lambda challenge=None: blob, initial_response_ok=True)
+        else:
+            conn.login(s.username, secrets.password("smtp", s.username, s.host))
+
+    def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self.conn.quit()
+            self.conn = None
+
+    # -- sending -------------------------------------------------------------------
+
+    def deliver(self, raw: bytes, sender: str, recipients: list[str]) -> str:
+        attempt = 0
+        while True:
+            try:
+                return self._once(raw, sender, recipients)
+            except _Temporary as e:
+                if attempt >= self.retries:
+                    raise DeliveryFailed(f"still refused after {attempt + 1} tries: {e}") from None
+                self.sleep(self.backoff[min(attempt, len(self.backoff) - 1)])
+                attempt += 1
+
+    def _once(self, raw: bytes, sender: str, recipients: list[str]) -> str:
+        try:
+            self.open()
+            conn = self.conn
+            code, text = conn.mail(sender)
+            self._check(code, text, "the sender")
+            for rcpt in recipients:
+                code, text = conn.rcpt(rcpt)
+                self._check(code, text, f"the recipient {rcpt}")
+        except (smtplib.SMTPServerDisconnected, OSError) as e:
+            # Nothing was accepted before DATA: safe to try again on a new connection.
+            self.conn = None
+            raise _Temporary(f"connection lost before the message was sent ({e})") from None
+        try:
+            code, text = conn.data(raw)
+        except smtplib.SMTPDataError as e:
+            self._check(e.smtp_code, e.smtp_error, "the message")
+            raise  # pragma: no cover - _check always raises for a refusal
+        except (smtplib.SMTPServerDisconnected, OSError) as e:
+            self.conn = None
+            raise DeliveryUnknown(f"the connection broke while the message was being sent "
+                                  f"({e}); it may or may not have been accepted") from None
+        self._check(code, text, "the message")
+        return _reply(code, text)
+
+    def _check(self, code: int, text, what: str) -> None:
+        if 200 <= code < 300:
+            return
+        try:
+            self.conn.rset()
+        except (smtplib.SMTPException, OSError, AttributeError):
+            self.conn = None
+        if 400 <= code < 500:
+            raise _Temporary(f"{what}: {_reply(code, text)}")
+        raise DeliveryFailed(f"the server refused {what}: {_reply(code, text)}")
+
+    def find(self, message_id: str) -> str | None:
+        return None  # SMTP cannot say whether an interrupted message arrived
+
+    def describe(self) -> dict:
+        """Connect and log in, report what the server offers; send nothing."""
+        self.open()
+        try:
+            return {"transport": "smtp", "server": f"{self.settings.host}:{self.settings.port}",
+                    "security": self.settings.security,
+                    "tls": self.settings.security != "none",
+                    "logged_in_as": self.settings.username,
+                    "max_size": int(self.features["size"]) if self.features.get("size",
+                                                                               "").isdigit() else None,
+                    "extensions": sorted(k.upper() for k in self.features)}
+        finally:
+            self.close()
+
+
+class _Temporary(Exception):
+    """A 4xx reply or a connection lost before DATA: worth another try."""

@@ -1,0 +1,89 @@
+"""Kill `sar send` at random points during a batch, again and again, then finish.
+
+Against a real SMTP server on loopback: every request must end up sent exactly once
+or reported `unknown`, and nothing the server received may be recorded unsent.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from email import message_from_bytes
+
+import pytest
+
+from sar import profile
+from sar.core import refs
+from sar.workspace import Workspace
+from tests.smtp_server import SmtpServer
+
+BATCH = 200
+pytestmark = pytest.mark.slow
+
+
+def test_sigkill_during_a_batch_never_sends_twice(tmp_path):
+    home = tmp_path / "home"
+    server = SmtpServer().start()
+    try:
+        ws = Workspace(home)
+        ws.init(profile.make("Robin Testperson", "robin@example.org",
+                             "12 Sample Lane, Exampleton, EX1 2MP", today=ws.today))
+        ws.add_org(slug="acme", name="Acme Data Ltd", email="privacy@acme.example")
+        for key, value in [("mail.transport", "smtp"), ("smtp.host", "127.0.0.1"),
+                           ("smtp.port", str(server.port)), ("smtp.security", "none")]:
+            ws.set_config(key, value)
+        wanted = {ws.new("access", ["acme"], again=True)[0]["ref"] for _ in range(BATCH)}
+        env = {**os.environ, "SAR_HOME": str(home)}
+        env.pop("SAR_TODAY", None)
+        rng = random.Random(20261128)
+        kills = 0
+        for _ in range(8):
+            # A rate limit stretches the batch so the kills land inside it.
+            proc = subprocess.Popen([sys.executable, "-m", "sar", "send", "--all",
+                                     "--rate", "250/s"], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.3, 0.8))
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+            proc.wait()
+        finish = subprocess.run([sys.executable, "-m", "sar", "send", "--all"], env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert finish.returncode in (0, 1), finish.stderr
+        assert kills >= 3, "the batch finished before it could be interrupted"
+
+        received = Counter()
+        for m in server.handler.received:
+            [ref] = refs.find_all(message_from_bytes(m.content)["Subject"])
+            received[ref] += 1
+        conn = sqlite3.connect(home / "sar.db")
+        status = dict(conn.execute("SELECT ref, status FROM requests"))
+        unknown = {r for (r,) in conn.execute(
+            "SELECT DISTINCT requests.ref FROM messages JOIN requests ON "
+            "requests.id = messages.request_id WHERE messages.state = 'unknown'")}
+        recorded = dict(conn.execute(
+            "SELECT requests.ref, messages.message_id FROM messages JOIN requests ON "
+            "requests.id = messages.request_id WHERE messages.state = 'sent'"))
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        conn.close()
+    finally:
+        server.stop()
+
+    assert set(status) == wanted
+    for ref in wanted:
+        assert received[ref] <= 1, f"{ref} was sent {received[ref]} times"
+        if status[ref] == "sent":
+            assert received[ref] == 1
+        else:
+            assert ref in unknown, f"{ref} is {status[ref]} and not reported unknown"
+        if received[ref]:
+            assert status[ref] == "sent" or ref in unknown, f"{ref} went but is recorded unsent"
+    sent_ids = {message_from_bytes(m.content)["Message-ID"] for m in server.handler.received}
+    assert set(recorded.values()) <= sent_ids
+    print(f"\n{kills} kills; {sum(received.values())} received; {len(unknown)} unknown")

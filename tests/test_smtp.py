@@ -1,0 +1,262 @@
+"""Sending through real SMTP servers on loopback (aiosmtpd): security, login, refusals.
+
+Each test configures sar as a user would (`sar config set ...`) and runs `sar send`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+import trustme
+
+from tests.smtp_server import SmtpServer, free_port
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory):
+    authority = trustme.CA()
+    cert = authority.issue_cert("localhost", "127.0.0.1")
+    ca_file = tmp_path_factory.mktemp("ca") / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    return authority, cert, ca_file
+
+
+def server_context(cert):
+    import ssl
+
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(ctx)
+    return ctx
+
+
+@pytest.fixture
+def smtp():
+    servers = []
+
+    def start(**kwargs):
+        server = SmtpServer(**kwargs).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def use(me, server, security="none", user=None, ca_file=None, host="127.0.0.1"):
+    me("config", "set", "mail.transport", "smtp")
+    me("config", "set", "smtp.host", host)
+    me("config", "set", "smtp.port", str(server.port if server else free_port()))
+    me("config", "set", "smtp.security", security)
+    me("config", "set", "smtp.retry_wait", "0.01")
+    if user:
+        me("config", "set", "smtp.username", user)
+    if ca_file:
+        me("config", "set", "smtp.ca_file", str(ca_file))
+
+
+def drafts(me, *orgs):
+    return [me("new", "access", "--to", o, "--json").json()[0]["ref"] for o in orgs]
+
+
+def statuses(me):
+    return {r["ref"]: r["status"] for r in me("list", "--json").json()}
+
+
+def test_plain_smtp_sends_a_batch_over_one_connection(me, smtp):
+    server = smtp()
+    use(me, server)
+    refs = drafts(me, "acme", "fictional-party")
+    results = me("send", "--all", "--json").json()
+    assert [r["status"] for r in results] == ["sent", "sent"]
+    assert all(r["detail"].startswith("250") for r in results)
+    assert server.handler.ehlos == 1  # one connection for the batch
+    got = {m.message_id: m for m in server.handler.received}
+    shown = [me("show", ref, "--json").json() for ref in refs]
+    for s in shown:
+        message = s["messages"][0]
+        assert message["state"] == "sent" and message["message_id"] in got
+        assert s["status"] == "sent"
+    assert got[shown[0]["messages"][0]["message_id"]].rcpt_tos == ["privacy@acme.example"]
+    assert got[shown[0]["messages"][0]["message_id"]].mail_from == "robin@example.org"
+
+
+def test_starttls_with_login(me, smtp, ca, monkeypatch):
+    _, cert, ca_file = ca
+    server = smtp(tls_context=server_context(cert), users={"robin": PASSWORD})
+    use(me, server, "starttls", "robin", ca_file)
+    monkeypatch.setenv("SAR_SMTP_PASSWORD", PASSWORD)
+    [ref] = drafts(me, "acme")
+    assert me("send", ref, "--json").json()[0]["status"] == "sent"
+    assert len(server.handler.received) == 1
+    report = me("config", "test-mail", "--json").json()
+    assert report["tls"] is True and report["logged_in_as"] == "robin"
+    assert "AUTH" in report["extensions"] and report["max_size"] == 33554432
+    assert len(server.handler.received) == 1  # test-mail sent nothing
+
+
+def test_implicit_tls(me, smtp, ca, monkeypatch):
+    _, cert, ca_file = ca
+    server = smtp(tls_context=server_context(cert), implicit_tls=True, users={"robin": PASSWORD})
+    use(me, server, "tls", "robin", ca_file)
+    monkeypatch.setenv("SAR_SMTP_PASSWORD", PASSWORD)
+    [ref] = drafts(me, "acme")
+    assert me("send", ref, "--json").json()[0]["status"] == "sent"
+    assert len(server.handler.received) == 1
+
+
+def test_a_refused_login_changes_nothing_and_leaks_nothing(me, smtp, ca, monkeypatch, home):
+    _, cert, ca_file = ca
+    server = smtp(tls_context=server_context(cert), users={"robin": PASSWORD})
+    use(me, server, "starttls", "robin", ca_file)
+    monkeypatch.setenv("SAR_SMTP_PASSWORD", "wrong-password-123")
+    [ref] = drafts(me, "acme")
+    before = me.state()
+    line = me.fails("send", ref)
+    assert "refused the login for robin" in line and "wrong-password-123" not in line
+    assert me.state() == before
+    assert server.handler.received == []
+    for path in home.rglob("*"):
+        if path.is_file():
+            assert b"wrong-password-123" not in path.read_bytes()
+
+
+def test_an_untrusted_certificate_is_refused(me, smtp, ca):
+    _, cert, _ = ca
+    server = smtp(tls_context=server_context(cert))
+    use(me, server, "starttls")  # no smtp.ca_file: the test CA is not trusted
+    [ref] = drafts(me, "acme")
+    before = me.state()
+    assert "cannot be trusted" in me.fails("send", ref)
+    assert me.state() == before and server.handler.received == []
+
+
+def test_an_unreachable_server_is_one_line(me):
+    use(me, None)
+    [ref] = drafts(me, "acme")
+    before = me.state()
+    assert "cannot connect to 127.0.0.1" in me.fails("send", ref)
+    assert me.state() == before
+
+
+def test_missing_password_says_where_to_put_it(me, smtp, ca, monkeypatch):
+    _, cert, ca_file = ca
+    server = smtp(tls_context=server_context(cert), users={"robin": PASSWORD})
+    use(me, server, "starttls", "robin", ca_file)
+    monkeypatch.delenv("SAR_SMTP_PASSWORD", raising=False)
+    [ref] = drafts(me, "acme")
+    line = me.fails("send", ref)
+    assert "SAR_SMTP_PASSWORD" in line and "sar config password smtp" in line
+
+
+def test_a_temporary_refusal_is_retried(me, smtp):
+    server = smtp()
+    server.handler.data_replies = ["451 4.3.0 Try again later", "250 2.0.0 OK"]
+    use(me, server)
+    [ref] = drafts(me, "acme")
+    [result] = me("send", ref, "--json").json()
+    assert result["status"] == "sent" and result["detail"].startswith("250")
+    assert len(server.handler.received) == 1
+
+
+def test_a_permanent_refusal_fails_with_the_servers_words(me, smtp):
+    server = smtp()
+    server.handler.data_replies = ["550 5.7.1 Message rejected as spam"]
+    use(me, server)
+    [ref] = drafts(me, "acme")
+    run = me("send", ref, "--json", ok=False)
+    assert run.exit_code == 1
+    [result] = run.json()
+    assert result["status"] == "failed" and "550 5.7.1 Message rejected as spam" in result["detail"]
+    shown = me("show", ref, "--json").json()
+    assert shown["status"] == "draft"
+    assert shown["messages"][0]["state"] == "failed"
+    # It can be sent again once the problem is fixed.
+    assert me("send", ref, "--json").json()[0]["status"] == "sent"
+
+
+def test_a_refused_recipient(me, smtp):
+    server = smtp()
+    server.handler.refuse_rcpt = {"privacy@acme.example": "550 5.1.1 No such user"}
+    use(me, server)
+    refs = drafts(me, "acme", "fictional-party")
+    results = {r["ref"]: r for r in me("send", "--all", "--json", ok=False).json()}
+    assert results[refs[0]]["status"] == "failed" and "No such user" in results[refs[0]]["detail"]
+    assert results[refs[1]]["status"] == "sent"  # the batch goes on
+
+
+def test_a_connection_dropped_during_data_is_unknown_and_never_resent_by_itself(me, smtp):
+    server = smtp()
+    server.handler.drop_during_data = True
+    use(me, server)
+    [ref] = drafts(me, "acme")
+    [result] = me("send", ref, "--json", ok=False).json()
+    assert result["status"] == "unknown"
+    assert me("show", ref, "--json").json()["messages"][0]["state"] == "unknown"
+    server.handler.drop_during_data = False
+    [again] = me("send", "--all", "--json").json()
+    assert again["status"] == "skipped" and "--retry-unknown" in again["detail"]
+    assert len(server.handler.received) == 1  # only the dropped copy
+    [retried] = me("send", ref, "--retry-unknown", "--json").json()
+    assert retried["status"] == "sent" and len(server.handler.received) == 2
+
+
+def test_xoauth2_with_a_token_command(me, smtp, ca, tmp_path):
+    _, cert, ca_file = ca
+    server = smtp(tls_context=server_context(cert), users={})
+    server.handler.tokens = {"ya29.test-token"}
+    use(me, server, "starttls", "robin@example.org", ca_file)
+    script = tmp_path / "token.py"
+    script.write_text('print("ya29.test-token")\n')
+    me("config", "set", "smtp.auth", "xoauth2")
+    me("config", "set", "smtp.token_command", f"{sys.executable} {script}")
+    [ref] = drafts(me, "acme")
+    assert me("send", ref, "--json").json()[0]["status"] == "sent"
+    script.write_text('print("ya29.expired")\n')
+    [other] = drafts(me, "fictional-party")
+    assert "refused the login" in me.fails("send", other)
+
+
+def test_attachments_and_plus_address(me, smtp, tmp_path):
+    from email import message_from_bytes, policy
+
+    server = smtp()
+    use(me, server)
+    me("config", "set", "mail.plus_address", "true")
+    proof = tmp_path / "proof-of-address.pdf"
+    proof.write_bytes(b"%PDF-1.4 invented test document")
+    [ref] = drafts(me, "acme")
+    me("send", ref, "--attach", str(proof))
+    msg = message_from_bytes(server.handler.received[0].content, policy=policy.default)
+    assert msg["Reply-To"].addresses[0].addr_spec == f"robin+{ref.lower()}@example.org"
+    [part] = list(msg.iter_attachments())
+    assert part.get_filename() == "proof-of-address.pdf"
+    assert part.get_content() == b"%PDF-1.4 invented test document"
+
+
+def test_bad_attachments_are_refused_before_anything(me, smtp, tmp_path):
+    server = smtp()
+    use(me, server)
+    [ref] = drafts(me, "acme")
+    before = me.state()
+    assert "cannot attach" in me.fails("send", ref, "--attach", str(tmp_path / "missing.pdf"))
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"0" * (16 * 1024 * 1024))
+    assert "larger than" in me.fails("send", ref, "--attach", str(big))
+    assert "named requests" in me.fails("send", "--all", "--attach", str(big))
+    assert me.state() == before and server.handler.received == []
+
+
+def test_dry_run_and_rate(me, smtp):
+    server = smtp()
+    use(me, server)
+    refs = drafts(me, "acme", "fictional-party")
+    planned = me("send", "--all", "--dry-run", "--json").json()
+    assert [p["status"] for p in planned] == ["would-send", "would-send"]
+    assert server.handler.received == [] and set(statuses(me).values()) == {"draft"}
+    assert "expected a number" in me.fails("send", "--all", "--rate", "fast")
+    me("send", "--all", "--rate", "600/min")
+    assert {statuses(me)[r] for r in refs} == {"sent"}
