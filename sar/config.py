@@ -41,6 +41,12 @@ SETTINGS = {s.key: s for s in [
     Setting("imap.security", "IMAP transport security", "tls", ("none", "starttls", "tls")),
     Setting("imap.username", "IMAP login name"),
     Setting("imap.folder", "the folder replies arrive in", "INBOX"),
+    Setting("imap.auth", "password, or xoauth2 for Gmail / Microsoft 365", "password",
+            ("password", "xoauth2")),
+    Setting("imap.token_command", "a command that prints an OAuth2 access token (xoauth2)"),
+    Setting("imap.ca_file", "a CA certificate file, for a server with a private CA"),
+    Setting("mail.sent_folder", "keep a copy of each letter sent in this IMAP folder "
+            "(e.g. Sent; not for Gmail, which keeps its own)"),
     Setting("letters.lang", "letter language", "en", ("en",)),
     Setting("letters.attach_docx", "attach the DOCX letter to emails", False, ("true", "false"), bool),
     Setting("deadlines.email_receipt", "when an email counts as received",

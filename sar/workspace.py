@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -437,38 +438,56 @@ class Workspace:
     def _append(self, row: dict, event: Event) -> lifecycle.Assessment:
         """Add one event and refresh the cached status and due date, atomically."""
         with self.transaction():
-            events = self.events(row["id"])
-            seq = max((e.seq for e in events), default=0) + 1
-            event = Event(event.kind, event.on, event.source, event.details, seq, event.at)
-            try:
-                lifecycle.derive([*events, event])
-            except InvalidEventError as e:
-                failing = getattr(e, "event", event)
-                if failing.seq == seq:
-                    raise
-                raise InvalidEventError(
-                    f"cannot record {event.kind} on {event.on}: the {failing.kind} recorded "
-                    f"for {failing.on} would no longer fit ({e})") from None
-            assessment = self.assess(row, [*events, event], as_of_today=False)
-            prev = self.db.execute("SELECT hash FROM events WHERE request_id = ? ORDER BY seq "
-                                   "DESC LIMIT 1", [row["id"]]).fetchone()
-            prev_hash = prev[0] if prev else "0" * 64
-            record = {"request_id": row["id"], "seq": seq, "kind": event.kind,
-                      "occurred_on": event.on.isoformat(),
-                      "occurred_at": event.at.isoformat() if event.at else None,
-                      "recorded_at": _now(), "source": event.source,
-                      "details": json.dumps(event.details, sort_keys=True, ensure_ascii=False)}
-            digest = hashlib.sha256((prev_hash + json.dumps(
-                {k: record[k] for k in ("seq", "kind", "occurred_on", "occurred_at", "source",
-                                        "details")}, sort_keys=True)).encode()).hexdigest()
-            store.insert(self.db, "events", {**record, "prev_hash": prev_hash, "hash": digest})
-            dl = assessment.deadline
-            store.update(self.db, "requests", row["id"], {
-                "status": assessment.base_status,
-                "due": dl.due.isoformat() if dl and dl.due else None,
-                "last_event_on": max(e.on for e in [*events, event]).isoformat(),
-                "updated_at": _now()})
-        return assessment
+            prepared = self.prepare_event(row, event)
+            self.write_event(prepared)
+        return prepared.assessment
+
+    def prepare_event(self, row: dict, event: Event) -> PreparedEvent:
+        """Check an event against the history and work out everything it writes: the
+        log row with its chained hash, and the request's new cached status and due
+        date. Writing it later (`write_event`) is then two statements, which keeps
+        the work between a message's hand-over and its record short."""
+        events = self.events(row["id"])
+        seq = max((e.seq for e in events), default=0) + 1
+        event = Event(event.kind, event.on, event.source, event.details, seq, event.at)
+        try:
+            lifecycle.derive([*events, event])
+        except InvalidEventError as e:
+            failing = getattr(e, "event", event)
+            if failing.seq == seq:
+                raise
+            raise InvalidEventError(
+                f"cannot record {event.kind} on {event.on}: the {failing.kind} recorded "
+                f"for {failing.on} would no longer fit ({e})") from None
+        assessment = self.assess(row, [*events, event], as_of_today=False)
+        prev = self.db.execute("SELECT hash FROM events WHERE request_id = ? ORDER BY seq "
+                               "DESC LIMIT 1", [row["id"]]).fetchone()
+        prev_hash = prev[0] if prev else "0" * 64
+        record = {"request_id": row["id"], "seq": seq, "kind": event.kind,
+                  "occurred_on": event.on.isoformat(),
+                  "occurred_at": event.at.isoformat() if event.at else None,
+                  "source": event.source,
+                  "details": json.dumps(event.details, sort_keys=True, ensure_ascii=False)}
+        digest = hashlib.sha256((prev_hash + json.dumps(
+            {k: record[k] for k in ("seq", "kind", "occurred_on", "occurred_at", "source",
+                                    "details")}, sort_keys=True)).encode()).hexdigest()
+        dl = assessment.deadline
+        cache = {"status": assessment.base_status,
+                 "due": dl.due.isoformat() if dl and dl.due else None,
+                 "last_event_on": max(e.on for e in [*events, event]).isoformat()}
+        return PreparedEvent(row, event, {**record, "prev_hash": prev_hash, "hash": digest},
+                             cache, assessment)
+
+    def write_event(self, prepared: PreparedEvent) -> None:
+        """Write a prepared event, inside the caller's transaction. If the request's
+        log has moved on since it was prepared, prepare it again."""
+        latest = self.db.execute("SELECT hash FROM events WHERE request_id = ? ORDER BY seq "
+                                 "DESC LIMIT 1", [prepared.row["id"]]).fetchone()
+        if (latest[0] if latest else "0" * 64) != prepared.record["prev_hash"]:
+            prepared = self.prepare_event(prepared.row, prepared.event)
+        store.insert(self.db, "events", {**prepared.record, "recorded_at": _now()})
+        store.update(self.db, "requests", prepared.row["id"],
+                     {**prepared.cache, "updated_at": _now()})
 
     def _check_date(self, on: dt.date, what: str) -> None:
         if on > self.today:
@@ -680,6 +699,32 @@ class Workspace:
             token_command=cfg.get(self.config, "smtp.token_command"),
             ca_file=cfg.get(self.config, "smtp.ca_file")), backoff=(wait, wait * 5, wait * 25))
 
+    def imap_settings(self):
+        from sar import config as cfg
+        from sar.mail.imap import ImapSettings
+
+        host = cfg.get(self.config, "imap.host")
+        if not host:
+            raise UsageError("imap.host is not set: `sar config set imap.host imap.example.org`")
+        security = cfg.get(self.config, "imap.security")
+        port = cfg.get(self.config, "imap.port") or {"tls": 993}.get(security, 143)
+        return ImapSettings(host=host, port=port, security=security,
+                            username=cfg.get(self.config, "imap.username"),
+                            auth=cfg.get(self.config, "imap.auth"),
+                            token_command=cfg.get(self.config, "imap.token_command"),
+                            ca_file=cfg.get(self.config, "imap.ca_file"))
+
+    def sent_copy(self):
+        """Where to keep a copy of each letter sent (mail.sent_folder), or None."""
+        from sar import config as cfg
+
+        folder = cfg.get(self.config, "mail.sent_folder")
+        if not folder:
+            return None
+        from sar.mail.imap import SentCopy
+
+        return SentCopy(self.imap_settings(), folder)
+
     def send(self, refs_: list[str] | None = None, *, all_drafts: bool = False,
              retry_unknown: bool = False, dry_run: bool = False, rate: float | None = None,
              attachments: list[Path] = (), progress=None):
@@ -704,11 +749,27 @@ class Workspace:
             rows = [self.find(r) for r in refs_]
         options = SendOptions(retry_unknown=retry_unknown, dry_run=dry_run, rate=rate,
                               attachments=list(attachments), progress=progress)
-        return Outbox(self, self.transport()).send(rows, options)
+        return Outbox(self, self.transport(), self.sent_copy()).send(rows, options)
 
     def test_mail(self) -> dict:
-        """Connect and log in with the configured transport; send nothing."""
-        return self.transport().describe()
+        """Connect and log in with the configured transport (and IMAP, if set); send
+        nothing."""
+        from sar import config as cfg
+
+        report = self.transport().describe()
+        if cfg.get(self.config, "imap.host"):
+            from sar.mail.imap import connect
+
+            client = connect(self.imap_settings())
+            try:
+                report["imap"] = f"logged in at {cfg.get(self.config, 'imap.host')}"
+                folder = cfg.get(self.config, "mail.sent_folder")
+                if folder:
+                    report["sent_folder"] = folder + (
+                        "" if client.folder_exists(folder) else " (will be created)")
+            finally:
+                client.logout()
+        return report
 
     def send_time(self) -> dt.datetime | None:
         """The exact time of sending, unless SAR_TODAY has set a what-if date."""
@@ -745,6 +806,17 @@ def _stated_deadline(letter_date: dt.date, via: str, regime: str, calendar: str,
     if dl.due != period.after(dl.receipt)[0]:
         rule += ", moved to the next working day"
     return dl.receipt, dl.due, rule
+
+
+@dataclass
+class PreparedEvent:
+    """An event checked and worked out, ready to be written (Workspace.write_event)."""
+
+    row: dict
+    event: Event
+    record: dict       # the events row, hash included
+    cache: dict        # the request's new status, due and last_event_on
+    assessment: lifecycle.Assessment
 
 
 def _requester_snapshot(me: profile_mod.Profile) -> dict:

@@ -260,3 +260,38 @@ def test_dry_run_and_rate(me, smtp):
     assert "expected a number" in me.fails("send", "--all", "--rate", "fast")
     me("send", "--all", "--rate", "600/min")
     assert {statuses(me)[r] for r in refs} == {"sent"}
+
+
+def test_a_copy_goes_to_the_sent_folder_over_imap(me, smtp, monkeypatch):
+    from tests.imap_server import PASSWORD as IMAP_PASSWORD
+    from tests.imap_server import USER as IMAP_USER
+    from tests.imap_server import ImapServer
+
+    imap = ImapServer().start()
+    try:
+        server = smtp()
+        use(me, server)
+        for key, value in [("imap.host", "127.0.0.1"), ("imap.port", str(imap.port)),
+                           ("imap.security", "none"), ("imap.username", IMAP_USER),
+                           ("mail.sent_folder", "Sent")]:
+            me("config", "set", key, value)
+        monkeypatch.setenv("SAR_IMAP_PASSWORD", IMAP_PASSWORD)
+        [ref] = drafts(me, "acme")
+        [result] = me("send", ref, "--json").json()
+        assert result["status"] == "sent" and "no copy" not in result["detail"]
+        client = imap.client()
+        client.select_folder("Sent")
+        [uid] = client.search(["SUBJECT", ref])
+        stored = client.fetch([uid], ["BODY.PEEK[]", "FLAGS"])[uid]
+        digest = me("show", ref, "--json").json()["messages"][0]["sha256"]
+        evidence = (me.home / "evidence" / digest[:2] / digest[2:]).read_bytes()
+        assert stored[b"BODY[]"] == evidence  # the very bytes that were sent
+        assert rb"\Seen" in stored[b"FLAGS"]
+        client.logout()
+        # A refused login leaves the letter sent, with a word about the copy.
+        monkeypatch.setenv("SAR_IMAP_PASSWORD", "wrong")
+        [other] = drafts(me, "fictional-party")
+        [result] = me("send", other, "--json").json()
+        assert result["status"] == "sent" and "no copy in Sent" in result["detail"]
+    finally:
+        imap.stop()

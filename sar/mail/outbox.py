@@ -104,23 +104,22 @@ def _now() -> str:
 @dataclass
 class _Queued:
     ref: str
-    row: dict
     message_pk: int
     message_id: str
     sender: str
     recipients: list[str]
     raw: bytes
-    digest: str
-    at: dt.datetime | None
+    sent: object  # the request's 'sent' event, prepared (Workspace.prepare_event)
 
 
 class Outbox:
     """Sends requests' letters through one transport for one Workspace."""
 
-    def __init__(self, ws, transport):
+    def __init__(self, ws, transport, sent_copy=None):
         self.ws = ws
         self.db = ws.db
         self.transport = transport
+        self.sent_copy = sent_copy  # sar.mail.imap.SentCopy, or None
 
     def send(self, rows: list[dict], options: SendOptions | None = None) -> list[SendResult]:
         options = options or SendOptions()
@@ -138,6 +137,8 @@ class Outbox:
                 self._deliver_all(queued, options, results)
             finally:
                 self.transport.close()
+                if self.sent_copy is not None:
+                    self.sent_copy.close()
             return [results[row["ref"]] for row in rows if row["ref"] in results]
 
     # -- recovery ----------------------------------------------------------------------
@@ -228,9 +229,13 @@ class Outbox:
                     "to_addrs": json.dumps([str(msg["To"])], ensure_ascii=False),
                     "date": str(msg["Date"]), "sha256": digest, "size": len(raw),
                     "created_at": _now(), "updated_at": _now()})
-                queued.append(_Queued(ref, row, pk, msg["Message-ID"],
+                sent = self.ws.prepare_event(row, Event(
+                    "sent", self.ws.today, "system",
+                    {"message_id": msg["Message-ID"], "transport": self.transport.name,
+                     "sha256": digest}, at=at))
+                queued.append(_Queued(ref, pk, msg["Message-ID"],
                                       msg["From"].addresses[0].addr_spec,
-                                      [a.addr_spec for a in msg["To"].addresses], raw, digest, at))
+                                      [a.addr_spec for a in msg["To"].addresses], raw, sent))
         return queued
 
     def _deliver_all(self, queued: list[_Queued], options: SendOptions, results: dict) -> None:
@@ -264,6 +269,10 @@ class Outbox:
                 else:
                     finished = q
                     results[q.ref] = SendResult(q.ref, "sent", receipt, q.message_id)
+                    if self.sent_copy is not None:
+                        problem = self.sent_copy.save(q.raw)
+                        if problem:
+                            results[q.ref].detail += f" ({problem})"
                 if options.progress:
                     options.progress(i + 1, len(queued), q.ref)
             if finished is not None:
@@ -277,9 +286,7 @@ class Outbox:
 
     def _record_sent(self, q: _Queued, receipt: str) -> None:
         self._set(q.message_pk, "sent", receipt)
-        self.ws._append(q.row, Event("sent", self.ws.today, "system",
-                                     {"message_id": q.message_id, "transport": self.transport.name,
-                                      "sha256": q.digest}, at=q.at))
+        self.ws.write_event(q.sent)
 
     def _set(self, message_pk: int, state: str, detail: str) -> None:
         store.update(self.db, "messages", message_pk, {"state": state, "detail": detail,
