@@ -283,6 +283,13 @@ class Workspace:
             self._append(row, Event("redrafted", self.today, "system", changes))
         return self.find(row["ref"])
 
+    def current_email(self, row: dict) -> str | None:
+        """The organisation's email as the directory has it now (maybe not the snapshot)."""
+        try:
+            return self.directory.get(row["org_slug"]).email
+        except NotFoundError:
+            return None
+
     def check_event(self, row: dict, event: Event) -> None:
         """Raise InvalidEventError if `event` does not fit the request's history."""
         events = self.events(row["id"])

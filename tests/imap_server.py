@@ -15,16 +15,19 @@ USER, PASSWORD = "robin", "imap-test-password"
 
 
 class ImapServer:
-    def __init__(self):
+    def __init__(self, tls: tuple[Path, Path] | None = None):
         self.port = free_port()
         self.proc = None
+        self.tls = tls  # (certificate, key): offer STARTTLS
 
     def start(self):
         pymap = Path(sys.executable).with_name("pymap")
         # FQDN: pymap's greeting calls getfqdn(), which a slow resolver can delay.
         env = {**os.environ, "FQDN": "localhost"}
+        tls = (["--cert", str(self.tls[0]), "--key", str(self.tls[1])] if self.tls
+               else ["--no-tls"])
         self.proc = subprocess.Popen(
-            [str(pymap), "--host", "127.0.0.1", "--port", str(self.port), "--no-tls", "dict",
+            [str(pymap), "--host", "127.0.0.1", "--port", str(self.port), *tls, "dict",
              "--demo-user", USER, "--demo-password", PASSWORD],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 15

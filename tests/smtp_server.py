@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import socket
+import socketserver
 import ssl
+import threading
+import time
 from dataclasses import dataclass, field
 from email import message_from_bytes
 
@@ -25,6 +28,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     content: bytes
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def message_id(self) -> str:
@@ -40,8 +44,11 @@ class Handler:
     refuse_rcpt: dict[str, str] = field(default_factory=dict)
     drop_during_data: bool = False
     keep_dropped: bool = True
+    close_after_first: bool = False   # accept one message, then hang up
+
     ehlos: int = 0
     tokens: set[str] = field(default_factory=set)
+    oauth_user: str = ""
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         self.ehlos += 1
@@ -67,23 +74,36 @@ class Handler:
                                           envelope.content))
         return reply
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.close_after_first and self.received:
+            self.close_after_first = False
+            server.transport.close()  # hang up on the second letter
+            return "421 4.4.2 closing connection"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def auth_XOAUTH2(self, server, args):
         import base64
 
         blob = base64.b64decode(args[1]).decode() if len(args) > 1 else ""
-        token = blob.split("auth=Bearer ", 1)[-1].rstrip("\x01")
-        return AuthResult(success=token in self.tokens, handled=False)
+        fields = dict(part.split("=", 1) for part in blob.split("\x01") if "=" in part)
+        ok = (fields.get("user") == self.oauth_user
+              and fields.get("auth", "").removeprefix("Bearer ") in self.tokens)
+        return AuthResult(success=ok, handled=False)
 
 
 class SmtpServer:
     """Start with `start()`, stop with `stop()`; `port` and `handler` are public."""
 
     def __init__(self, *, tls_context: ssl.SSLContext | None = None, implicit_tls=False,
-                 users: dict[str, str] | None = None):
+                 users: dict[str, str] | None = None, size_limit: int | None = None):
         self.handler = Handler()
         self.port = free_port()
         self.users = users
         kwargs = {}
+        if size_limit is not None:
+            kwargs["data_size_limit"] = size_limit
         if users is not None:
             # aiosmtpd only knows STARTTLS as "TLS"; on an implicit-TLS port the whole
             # connection is encrypted already.
@@ -109,3 +129,58 @@ class SmtpServer:
 
     def stop(self):
         self.controller.stop()
+
+
+class ScriptedSmtp:
+    """A bare-hands SMTP server for what aiosmtpd will not do: drop the connection at
+    the DATA command, or answer the final dot with garbage. `script` maps the n-th
+    connection (from 0) to its behaviour: "drop-at-data", "garbage-after-dot", or
+    "ok". Messages accepted are kept in `received`."""
+
+    def __init__(self, script: dict[int, str]):
+        self.script = script
+        self.connections = 0
+        self.received: list[bytes] = []
+        outer = self
+
+        class Session(socketserver.StreamRequestHandler):
+            def handle(self):
+                behaviour = outer.script.get(outer.connections, "ok")
+                outer.connections += 1
+                self.wfile.write(b"220 scripted ready\r\n")
+                while line := self.rfile.readline():
+                    verb = line.strip().split(b" ")[0].upper()
+                    if verb in (b"EHLO", b"HELO"):
+                        self.wfile.write(b"250-scripted\r\n250 8BITMIME\r\n")
+                    elif verb in (b"MAIL", b"RCPT", b"RSET", b"NOOP"):
+                        self.wfile.write(b"250 OK\r\n")
+                    elif verb == b"DATA":
+                        if behaviour == "drop-at-data":
+                            return
+                        self.wfile.write(b"354 go ahead\r\n")
+                        body = b""
+                        while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                            body += chunk
+                        if behaviour == "garbage-after-dot":
+                            outer.received.append(body)
+                            self.wfile.write(b"what?\r\n")
+                            return
+                        outer.received.append(body)
+                        self.wfile.write(b"250 2.0.0 accepted\r\n")
+                    elif verb == b"QUIT":
+                        self.wfile.write(b"221 bye\r\n")
+                        return
+                    else:
+                        self.wfile.write(b"502 not here\r\n")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Session)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+
+    def start(self):
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()

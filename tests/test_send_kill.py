@@ -87,3 +87,77 @@ def test_sigkill_during_a_batch_never_sends_twice(tmp_path):
     sent_ids = {message_from_bytes(m.content)["Message-ID"] for m in server.handler.received}
     assert set(recorded.values()) <= sent_ids
     print(f"\n{kills} kills; {sum(received.values())} received; {len(unknown)} unknown")
+
+
+@pytest.fixture
+def paced(tmp_path):
+    """Three drafts, an SMTP server on loopback, and a way to start a paced batch."""
+    home = tmp_path / "home"
+    server = SmtpServer().start()
+    ws = Workspace(home)
+    ws.init(profile.make("Robin Testperson", "robin@example.org",
+                         "12 Sample Lane, Exampleton, EX1 2MP", today=ws.today))
+    ws.add_org(slug="acme", name="Acme Data Ltd", email="privacy@acme.example")
+    for key, value in [("mail.transport", "smtp"), ("smtp.host", "127.0.0.1"),
+                       ("smtp.port", str(server.port)), ("smtp.security", "none")]:
+        ws.set_config(key, value)
+    drafted = [ws.new("access", ["acme"], again=True)[0]["ref"] for _ in range(3)]
+    env = {**os.environ, "SAR_HOME": str(home)}
+    env.pop("SAR_TODAY", None)
+
+    def start():
+        return subprocess.Popen([sys.executable, "-m", "sar", "send", "--all", "--rate", "20/min"],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def wait_for(n):
+        deadline = time.monotonic() + 20
+        while len(server.handler.received) < n:
+            assert time.monotonic() < deadline, "the first letter never arrived"
+            time.sleep(0.02)
+
+    def status():
+        conn = sqlite3.connect(home / "sar.db")
+        try:
+            return dict(conn.execute("SELECT ref, status FROM requests"))
+        finally:
+            conn.close()
+
+    yield {"start": start, "wait_for": wait_for, "status": status, "refs": drafted,
+           "server": server, "env": env}
+    server.stop()
+
+
+def test_an_accepted_letter_is_recorded_before_the_rate_pause(paced):
+    proc = paced["start"]()
+    paced["wait_for"](1)
+    time.sleep(0.5)  # well inside the three-second pause before the next letter
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    status = paced["status"]()
+    assert status[paced["refs"][0]] == "sent"  # not left 'sending', so not unknown
+    assert len(paced["server"].handler.received) == 1
+
+
+def test_ctrl_c_in_the_rate_pause_stops_before_the_next_letter(paced):
+    proc = paced["start"]()
+    paced["wait_for"](1)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=5)  # stops at once, not after the pause
+    assert len(paced["server"].handler.received) == 1
+    status = paced["status"]()
+    assert [status[r] for r in paced["refs"]] == ["sent", "draft", "draft"]
+    assert b"stopped before it was sent" in out
+
+
+def test_a_letter_withdrawn_during_the_batch_is_not_sent(paced):
+    proc = paced["start"]()
+    paced["wait_for"](1)
+    withdraw = subprocess.run([sys.executable, "-m", "sar", "mark", paced["refs"][1], "withdrawn"],
+                              env=paced["env"], capture_output=True, text=True, timeout=30)
+    assert withdraw.returncode == 0, withdraw.stderr
+    proc.communicate(timeout=30)
+    subjects = [message_from_bytes(m.content)["Subject"] for m in paced["server"].handler.received]
+    assert not any(paced["refs"][1] in s for s in subjects)
+    status = paced["status"]()
+    assert [status[r] for r in paced["refs"]] == ["sent", "withdrawn", "sent"]

@@ -208,6 +208,7 @@ def test_xoauth2_with_a_token_command(me, smtp, ca, tmp_path):
     _, cert, ca_file = ca
     server = smtp(tls_context=server_context(cert), users={})
     server.handler.tokens = {"ya29.test-token"}
+    server.handler.oauth_user = "robin@example.org"  # the server checks who, too
     use(me, server, "starttls", "robin@example.org", ca_file)
     script = tmp_path / "token.py"
     script.write_text('print("ya29.test-token")\n')
@@ -243,6 +244,10 @@ def test_bad_attachments_are_refused_before_anything(me, smtp, tmp_path):
     [ref] = drafts(me, "acme")
     before = me.state()
     assert "cannot attach" in me.fails("send", ref, "--attach", str(tmp_path / "missing.pdf"))
+    assert "not a regular file" in me.fails("send", ref, "--attach", "/dev/zero")
+    odd = tmp_path / "proof\nBcc: x@example.org.pdf"
+    odd.write_bytes(b"x")
+    assert "control character" in me.fails("send", ref, "--attach", str(odd))
     big = tmp_path / "big.bin"
     big.write_bytes(b"0" * (16 * 1024 * 1024))
     assert "larger than" in me.fails("send", ref, "--attach", str(big))
@@ -250,16 +255,124 @@ def test_bad_attachments_are_refused_before_anything(me, smtp, tmp_path):
     assert me.state() == before and server.handler.received == []
 
 
-def test_dry_run_and_rate(me, smtp):
+def test_dry_run_sends_nothing_and_shows_the_current_address(me, smtp):
     server = smtp()
     use(me, server)
-    refs = drafts(me, "acme", "fictional-party")
+    drafts(me, "acme", "fictional-party")
+    me("orgs", "add", "--slug", "acme", "--email", "new-dpo@acme.example")
+    before = me.state()
     planned = me("send", "--all", "--dry-run", "--json").json()
     assert [p["status"] for p in planned] == ["would-send", "would-send"]
-    assert server.handler.received == [] and set(statuses(me).values()) == {"draft"}
+    assert "to new-dpo@acme.example" in planned[0]["detail"]
+    assert server.handler.received == [] and me.state() == before
+
+
+def test_rate_spaces_the_letters(me, smtp):
+    server = smtp()
+    use(me, server)
+    refs = drafts(me, "acme", "fictional-party", "labour")
     assert "expected a number" in me.fails("send", "--all", "--rate", "fast")
-    me("send", "--all", "--rate", "600/min")
+    me("send", "--all", "--rate", "120/min")  # one every half second
     assert {statuses(me)[r] for r in refs} == {"sent"}
+    times = [m.at for m in server.handler.received]
+    assert all(b - a >= 0.45 for a, b in zip(times, times[1:], strict=False))
+
+
+def test_the_same_reference_twice_is_one_letter(me, smtp):
+    server = smtp()
+    use(me, server)
+    [ref] = drafts(me, "acme")
+    results = me("send", ref, ref.lower(), "--json").json()
+    assert [r["status"] for r in results] == ["sent"]
+    assert len(server.handler.received) == 1
+
+
+def test_a_failed_retry_keeps_the_letter_unknown(me, smtp):
+    server = smtp()
+    server.handler.drop_during_data = True  # the server keeps this copy
+    use(me, server)
+    [ref] = drafts(me, "acme")
+    me("send", ref, ok=False)
+    server.handler.drop_during_data = False
+    server.handler.data_replies = ["550 5.7.1 rejected"]
+    [retry] = me("send", ref, "--retry-unknown", "--json", ok=False).json()
+    assert retry["status"] == "failed"
+    [later] = me("send", "--all", "--json").json()  # no duplicate without asking again
+    assert later["status"] == "skipped" and len(server.handler.received) == 1
+    states = sorted(m["state"] for m in me("show", ref, "--json").json()["messages"])
+    assert states == ["failed", "unknown"]
+
+
+def test_a_drop_at_the_data_command_is_retried_not_unknown(me):
+    from tests.smtp_server import ScriptedSmtp
+
+    server = ScriptedSmtp({0: "drop-at-data"}).start()
+    try:
+        use(me, server)
+        [ref] = drafts(me, "acme")
+        [result] = me("send", ref, "--json").json()
+        assert result["status"] == "sent" and server.connections == 2
+        assert len(server.received) == 1
+    finally:
+        server.stop()
+
+
+def test_an_unreadable_final_reply_is_unknown(me):
+    from tests.smtp_server import ScriptedSmtp
+
+    server = ScriptedSmtp({0: "garbage-after-dot"}).start()
+    try:
+        use(me, server)
+        [ref] = drafts(me, "acme")
+        [result] = me("send", ref, "--json", ok=False).json()
+        assert result["status"] == "unknown" and len(server.received) == 1
+    finally:
+        server.stop()
+
+
+def test_a_message_over_the_servers_size_limit_is_not_attempted(me, smtp, tmp_path):
+    server = smtp(size_limit=20_000)
+    use(me, server)
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(b"%PDF " + b"x" * 50_000)
+    [ref] = drafts(me, "acme")
+    [result] = me("send", ref, "--attach", str(scan), "--json", ok=False).json()
+    assert result["status"] == "failed" and "takes at most 20,000" in result["detail"]
+    assert server.handler.received == []
+
+
+def test_a_password_is_never_sent_in_clear_to_another_host(me):
+    me("config", "set", "mail.transport", "smtp")
+    me("config", "set", "smtp.host", "mail.example.org")
+    me("config", "set", "smtp.security", "none")
+    me("config", "set", "smtp.username", "robin")
+    [ref] = drafts(me, "acme")
+    assert "in clear" in me.fails("send", ref)
+
+
+def test_a_certificate_for_another_name_is_refused(me, smtp, ca):
+    authority, _, ca_file = ca
+    wrong = authority.issue_cert("mail.example.org")
+    server = smtp(tls_context=server_context(wrong))
+    use(me, server, "starttls", ca_file=ca_file)
+    [ref] = drafts(me, "acme")
+    assert "cannot be trusted" in me.fails("send", ref)
+    assert server.handler.received == []
+
+
+def test_xoauth2_needs_a_server_that_offers_it(me):
+    from tests.smtp_server import ScriptedSmtp
+
+    server = ScriptedSmtp({}).start()  # advertises no AUTH at all
+    try:
+        use(me, server, "none", "robin@example.org")
+        me("config", "set", "smtp.auth", "xoauth2")
+        me("config", "set", "smtp.token_command", "echo token")
+        [ref] = drafts(me, "acme")
+        assert "does not offer XOAUTH2" in me.fails("send", ref)
+        assert server.received == []
+    finally:
+        server.stop()
 
 
 def test_a_copy_goes_to_the_sent_folder_over_imap(me, smtp, monkeypatch):
@@ -293,5 +406,77 @@ def test_a_copy_goes_to_the_sent_folder_over_imap(me, smtp, monkeypatch):
         [other] = drafts(me, "fictional-party")
         [result] = me("send", other, "--json").json()
         assert result["status"] == "sent" and "no copy in Sent" in result["detail"]
+    finally:
+        imap.stop()
+
+
+def test_an_unreachable_imap_server_leaves_every_letter_sent_and_is_tried_once(me, smtp, monkeypatch):
+    server = smtp()
+    use(me, server)
+    for key, value in [("imap.host", "127.0.0.1"), ("imap.port", str(free_port())),
+                       ("imap.security", "none"), ("imap.username", "robin"),
+                       ("mail.sent_folder", "Sent")]:
+        me("config", "set", key, value)
+    monkeypatch.delenv("SAR_IMAP_PASSWORD", raising=False)
+    refs = drafts(me, "acme", "fictional-party", "labour")
+    results = me("send", "--all", "--json").json()
+    assert [r["status"] for r in results] == ["sent", "sent", "sent"]
+    assert "(no copy in Sent: cannot connect" in results[0]["detail"]
+    assert all("(no copy in the Sent folder)" in r["detail"] for r in results[1:])
+    assert {statuses(me)[r] for r in refs} == {"sent"}
+    assert len(server.handler.received) == 3
+
+
+def test_a_login_that_fails_on_reconnect_fails_the_letter_not_unknown(me, smtp, ca, tmp_path):
+    _, cert, ca_file = ca
+    server = smtp(tls_context=server_context(cert), users={})
+    server.handler.tokens = {"ya29.once"}
+    server.handler.oauth_user = "robin@example.org"
+    server.handler.close_after_first = True
+    use(me, server, "starttls", "robin@example.org", ca_file)
+    counter = tmp_path / "calls"
+    script = tmp_path / "token.py"
+    script.write_text(  # a token the first time; the provider is down after that
+        "import pathlib, sys\n"
+        f"p = pathlib.Path({str(counter)!r})\n"
+        "n = int(p.read_text()) if p.exists() else 0\n"
+        "p.write_text(str(n + 1))\n"
+        "print('ya29.once') if n == 0 else sys.exit(1)\n")
+    me("config", "set", "smtp.auth", "xoauth2")
+    me("config", "set", "smtp.token_command", f"{sys.executable} {script}")
+    refs = drafts(me, "acme", "fictional-party", "labour")
+    results = {r["ref"]: r for r in me("send", "--all", "--json", ok=False).json()}
+    assert results[refs[0]]["status"] == "sent"
+    assert results[refs[1]]["status"] == "failed" and "token command" in results[refs[1]]["detail"]
+    assert results[refs[2]]["status"] == "skipped"  # the batch stopped
+    states = {ref: [m["state"] for m in me("show", ref, "--json").json()["messages"]]
+              for ref in refs}
+    assert states == {refs[0]: ["sent"], refs[1]: ["failed"], refs[2]: []}
+
+
+def test_imap_copy_over_starttls(me, smtp, ca, tmp_path, monkeypatch):
+    from tests.imap_server import PASSWORD as IMAP_PASSWORD
+    from tests.imap_server import USER as IMAP_USER
+    from tests.imap_server import ImapServer
+
+    _, cert, ca_file = ca
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.cert_chain_pems[0].write_to_path(str(cert_file))
+    cert.private_key_pem.write_to_path(str(key_file))
+    imap = ImapServer(tls=(cert_file, key_file)).start()
+    try:
+        use(me, smtp())
+        for key, value in [("imap.host", "127.0.0.1"), ("imap.port", str(imap.port)),
+                           ("imap.security", "starttls"), ("imap.username", IMAP_USER),
+                           ("imap.ca_file", str(ca_file)), ("mail.sent_folder", "Sent")]:
+            me("config", "set", key, value)
+        monkeypatch.setenv("SAR_IMAP_PASSWORD", IMAP_PASSWORD)
+        [ref] = drafts(me, "acme")
+        [result] = me("send", ref, "--json").json()
+        assert result["status"] == "sent" and "no copy" not in result["detail"]
+        me("config", "set", "imap.ca_file", str(tmp_path / "cert.pem"))  # not the CA
+        [other] = drafts(me, "fictional-party")
+        [result] = me("send", other, "--json").json()
+        assert "cannot be trusted" in result["detail"]
     finally:
         imap.stop()

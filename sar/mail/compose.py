@@ -44,14 +44,23 @@ def read_attachments(paths) -> list[tuple[str, str, bytes]]:
     out, total = [], 0
     for path in paths:
         path = Path(path)
+        if any(ord(c) < 32 for c in path.name):
+            raise UsageError("an attachment's file name contains a line break or control "
+                             "character; rename the file")
+        try:
+            info = path.stat()
+        except OSError as e:
+            raise UsageError(f"cannot attach {path}: {e.strerror}") from None
+        if not path.is_file():
+            raise UsageError(f"cannot attach {path}: not a regular file")
+        total += info.st_size
+        if total > MAX_ATTACHMENTS:  # checked before reading: /dev/zero is not a file
+            raise UsageError(f"attachments are larger than {MAX_ATTACHMENTS // 2**20} MB in "
+                             "all; most mail servers would refuse the message")
         try:
             data = path.read_bytes()
         except OSError as e:
             raise UsageError(f"cannot attach {path}: {e.strerror}") from None
-        total += len(data)
-        if total > MAX_ATTACHMENTS:
-            raise UsageError(f"attachments are larger than {MAX_ATTACHMENTS // 2**20} MB in "
-                             "all; most mail servers would refuse the message")
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         out.append((path.name, mime, data))
     return out

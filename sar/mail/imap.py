@@ -57,6 +57,8 @@ def connect(s: ImapSettings):
             client.login(s.username, secrets.password("imap", s.username, s.host))
     except ImapError:
         raise
+    except SarError as e:  # no password, or the token command failed
+        raise ImapError(str(e)) from None
     except ssl.SSLCertVerificationError as e:
         raise ImapError(f"the certificate of {where} cannot be trusted: {e.verify_message}") from None
     except LoginError:
@@ -78,19 +80,16 @@ class SentCopy:
         self.client = None
 
     def save(self, raw: bytes) -> str | None:
-        """None when saved, else why not (for the user to see)."""
-        from imapclient.exceptions import IMAPClientError
-
+        """None when saved, else why not (for the user to see). Never raises: the
+        letter has gone whatever happens here."""
         try:
             if self.client is None:
                 self.client = connect(self.settings)
                 if not self.client.folder_exists(self.folder):
                     self.client.create_folder(self.folder)
             self.client.append(self.folder, raw, flags=(rb"\Seen",))
-        except ImapError as e:
-            return f"no copy in {self.folder}: {e}"
-        except (IMAPClientError, OSError) as e:
-            self.client = None
+        except Exception as e:  # noqa: BLE001 - any failure is reported, none is fatal
+            self.close()
             return f"no copy in {self.folder}: {e}"
         return None
 

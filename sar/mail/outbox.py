@@ -1,19 +1,21 @@
 """The outbox: every letter sent at most once.
 
-A message moves queued → sending → sent | failed | unknown.
+A message moves sending → sent | failed | unknown.
 
 - A batch first connects (and logs in), so a wrong password changes nothing.
-- Each letter is composed, its raw bytes put in the evidence store, and its row
-  committed as `queued`; then, one at a time, `sending` is committed before the
-  transport is called and `sent` (with the server's reply and the request's `sent`
-  event) after. The `sent` of one message and the `sending` of the next share a
-  transaction, which halves the waits for the disk without widening the window.
+- Letters are composed one at a time, just before they go, so each carries the
+  moment it was really sent. For each: the raw bytes go to the evidence store; a
+  `sending` row is committed; the transport is called; `sent` (with the server's
+  reply) and the request's `sent` event are committed. When the next letter follows
+  at once, that commit shares a transaction with the next `sending`, which halves
+  the waits for the disk; before a pause (a rate limit, a copy to the Sent folder,
+  the end) it is committed straight away, so an accepted letter is never left
+  unrecorded while nothing happens.
 - Only one sar sends from a home at a time (a lock file), so a `sending` row found
   at the start of a batch was left by a process that died: the transport is asked
   whether the message got through; if it cannot say, the message is `unknown`, shown
-  to the user, and never sent again unless they say so (`--retry-unknown`). A
-  `queued` row left behind was never handed over, so it is simply dropped and the
-  request is sent afresh.
+  to the user, and never sent again unless they say so (`--retry-unknown`). An
+  unknown message stays unknown until a retry has actually gone.
 """
 
 from __future__ import annotations
@@ -104,12 +106,14 @@ def _now() -> str:
 @dataclass
 class _Queued:
     ref: str
+    request_id: int
     message_pk: int
     message_id: str
     sender: str
     recipients: list[str]
     raw: bytes
     sent: object  # the request's 'sent' event, prepared (Workspace.prepare_event)
+    fields: dict  # the rest of the messages row
 
 
 class Outbox:
@@ -123,30 +127,27 @@ class Outbox:
 
     def send(self, rows: list[dict], options: SendOptions | None = None) -> list[SendResult]:
         options = options or SendOptions()
+        refs = list(dict.fromkeys(row["ref"] for row in rows))  # the same letter once
         with send_lock(self.ws.home.root):
             if options.dry_run:
-                return [self._dry_run(row["ref"], options) for row in rows]
+                return [self._dry_run(ref, options) for ref in refs]
             self.recover()
             results: dict[str, SendResult] = {}
-            pending = [row for row in rows if self._why_not(row["ref"], options, results) is None]
-            if not pending:
-                return [results[row["ref"]] for row in rows]
-            self.transport.open()  # a wrong password or host stops here, nothing changed
-            try:
-                queued = self._queue(pending, options)
-                self._deliver_all(queued, options, results)
-            finally:
-                self.transport.close()
-                if self.sent_copy is not None:
-                    self.sent_copy.close()
-            return [results[row["ref"]] for row in rows if row["ref"] in results]
+            pending = [ref for ref in refs if self._why_not(ref, options, results) is None]
+            if pending:
+                self.transport.open()  # a wrong password or host stops here, nothing changed
+                try:
+                    self._deliver_all(pending, options, results)
+                finally:
+                    self.transport.close()
+                    if self.sent_copy is not None:
+                        self.sent_copy.close()
+            return [results[ref] for ref in refs]
 
     # -- recovery ----------------------------------------------------------------------
 
     def recover(self) -> None:
         """Settle what a process that died mid-batch left behind."""
-        for m in list(self.db.query("SELECT * FROM messages WHERE state = 'queued'")):
-            self._set(m["id"], "failed", "queued but never handed over (interrupted)")
         for m in list(self.db.query("SELECT * FROM messages WHERE state = 'sending'")):
             found = self._find(m)
             if found is None:
@@ -192,105 +193,127 @@ class Outbox:
             results[ref] = SendResult(ref, "skipped", why)
         return why
 
-    def _compose(self, ref: str, options: SendOptions):
+    def _dry_run(self, ref: str, options: SendOptions) -> SendResult:
+        results: dict[str, SendResult] = {}
+        if self._why_not(ref, options, results):
+            return results[ref]
+        ws = self.ws
+        row = ws.find(ref)
+        letter = ws._letter(row, ws.today)
+        msg, raw = ws._compose(row, letter, _noon(ws.today), extra=options.attachments)
+        # What would really be used: the directory record as it is now.
+        to = ws.current_email(row) or msg["To"].addresses[0].addr_spec
+        return SendResult(ref, "would-send", f"to {to}, {len(raw):,} bytes", msg["Message-ID"])
+
+    def _prepare(self, ref: str, options: SendOptions) -> _Queued:
+        """Compose one letter now, and work out its `sent` event before it goes."""
         ws = self.ws
         row = ws.refresh_snapshots(ws.find(ref))
         at = ws.send_time()
         letter = ws._letter(row, ws.today)
         msg, raw = ws._compose(row, letter, at or _noon(ws.today), extra=options.attachments)
-        ws.check_event(row, Event("sent", ws.today, "system", {}, at=at))
-        return row, msg, raw, at
+        digest = ws.evidence.put(raw)  # durable before the row that points at it
+        sent = ws.prepare_event(row, Event(
+            "sent", ws.today, "system", {"message_id": msg["Message-ID"],
+                                         "transport": self.transport.name, "sha256": digest},
+            at=at))
+        return _Queued(ref, row["id"], 0, msg["Message-ID"], msg["From"].addresses[0].addr_spec,
+                       [a.addr_spec for a in msg["To"].addresses], raw, sent,
+                       {"subject": str(msg["Subject"]), "from_addr": str(msg["From"]),
+                        "to_addrs": json.dumps([str(msg["To"])], ensure_ascii=False),
+                        "date": str(msg["Date"]), "sha256": digest, "size": len(raw)})
 
-    def _dry_run(self, ref: str, options: SendOptions) -> SendResult:
-        results: dict[str, SendResult] = {}
-        if self._why_not(ref, options, results):
-            return results[ref]
-        row = self.ws.find(ref)
-        letter = self.ws._letter(row, self.ws.today)
-        msg, raw = self.ws._compose(row, letter, _noon(self.ws.today), extra=options.attachments)
-        return SendResult(ref, "would-send", f"to {msg['To']}, {len(raw):,} bytes",
-                          msg["Message-ID"])
-
-    def _queue(self, rows: list[dict], options: SendOptions) -> list[_Queued]:
-        composed = [(r["ref"], *self._compose(r["ref"], options)) for r in rows]
-        queued = []
-        with self.ws.transaction():
-            for ref, row, msg, raw, at in composed:
-                stale = [m["id"] for m in self.db.query(
-                    "SELECT id FROM messages WHERE request_id = ? AND state IN "
-                    "('sending', 'unknown')", [row["id"]])]
-                for pk in stale:  # only reached with --retry-unknown
-                    self._set(pk, "failed", "fate unknown; sent again at the user's request")
-                digest = self.ws.evidence.put(raw)
-                pk = store.insert(self.db, "messages", {
-                    "request_id": row["id"], "direction": "out", "state": "queued",
-                    "transport": self.transport.name, "message_id": msg["Message-ID"],
-                    "subject": str(msg["Subject"]), "from_addr": str(msg["From"]),
-                    "to_addrs": json.dumps([str(msg["To"])], ensure_ascii=False),
-                    "date": str(msg["Date"]), "sha256": digest, "size": len(raw),
-                    "created_at": _now(), "updated_at": _now()})
-                sent = self.ws.prepare_event(row, Event(
-                    "sent", self.ws.today, "system",
-                    {"message_id": msg["Message-ID"], "transport": self.transport.name,
-                     "sha256": digest}, at=at))
-                queued.append(_Queued(ref, pk, msg["Message-ID"],
-                                      msg["From"].addresses[0].addr_spec,
-                                      [a.addr_spec for a in msg["To"].addresses], raw, sent))
-        return queued
-
-    def _deliver_all(self, queued: list[_Queued], options: SendOptions, results: dict) -> None:
-        finished: _Queued | None = None  # delivered, its 'sent' not yet committed
-        receipt = ""
+    def _deliver_all(self, refs: list[str], options: SendOptions, results: dict) -> None:
+        unrecorded: tuple[_Queued, str] | None = None  # accepted, 'sent' not yet committed
         last = 0.0
+        copy_failed = None
         with stop_on_interrupt() as flag:
-            for i, q in enumerate(queued):
-                if flag["stop"]:
-                    break
-                if options.rate:
-                    wait = last + 1.0 / options.rate - time.monotonic()
-                    if wait > 0:
-                        time.sleep(wait)
-                with self.ws.transaction():
-                    if finished is not None:
-                        self._record_sent(finished, receipt)
-                        finished = None
-                    self._set(q.message_pk, "sending", "")
-                last = time.monotonic()
-                try:
-                    receipt = self.transport.deliver(q.raw, q.sender, q.recipients)
-                except DeliveryUnknown as e:
-                    self._set(q.message_pk, "unknown", str(e))
-                    results[q.ref] = SendResult(q.ref, "unknown", str(e), q.message_id)
-                except (DeliveryFailed, SetupError) as e:
-                    self._set(q.message_pk, "failed", str(e))
-                    results[q.ref] = SendResult(q.ref, "failed", str(e), q.message_id)
-                    if isinstance(e, SetupError):
-                        flag["stop"] = True  # the server went away: stop the batch
-                else:
-                    finished = q
-                    results[q.ref] = SendResult(q.ref, "sent", receipt, q.message_id)
-                    if self.sent_copy is not None:
-                        problem = self.sent_copy.save(q.raw)
-                        if problem:
-                            results[q.ref].detail += f" ({problem})"
-                if options.progress:
-                    options.progress(i + 1, len(queued), q.ref)
-            if finished is not None:
-                with self.ws.transaction():
-                    self._record_sent(finished, receipt)
-        for q in queued:
-            if q.ref not in results:
-                self._set(q.message_pk, "failed", "not sent: the batch was stopped first")
-                results[q.ref] = SendResult(q.ref, "skipped", "stopped before it was sent",
-                                            q.message_id)
+            try:
+                for i, ref in enumerate(refs):
+                    if options.rate and i:
+                        if unrecorded:  # never leave an accepted letter waiting
+                            self._record_sent(*unrecorded)
+                            unrecorded = None
+                        _sleep_until(last + 1.0 / options.rate, flag)
+                    if flag["stop"]:
+                        break
+                    try:
+                        q = self._prepare(ref, options)
+                    except SarError as e:  # this letter cannot be composed: the rest can
+                        results[ref] = SendResult(ref, "failed", str(e))
+                        continue
+                    with self.ws.transaction():
+                        if unrecorded:
+                            self._record_sent(*unrecorded)
+                        go = self._why_not(ref, options, results) is None  # moved on meanwhile?
+                        if go:
+                            q.message_pk = store.insert(self.db, "messages", {
+                                "request_id": q.request_id, "direction": "out",
+                                "state": "sending", "transport": self.transport.name,
+                                "message_id": q.message_id, **q.fields,
+                                "created_at": _now(), "updated_at": _now()})
+                    unrecorded = None  # committed with the transaction above
+                    if not go:
+                        continue
+                    last = time.monotonic()
+                    try:
+                        receipt = self.transport.deliver(q.raw, q.sender, q.recipients)
+                    except DeliveryUnknown as e:
+                        self._set(q.message_pk, "unknown", str(e))
+                        results[ref] = SendResult(ref, "unknown", str(e), q.message_id)
+                    except (DeliveryFailed, SetupError) as e:
+                        self._set(q.message_pk, "failed", str(e))
+                        results[ref] = SendResult(ref, "failed", str(e), q.message_id)
+                        if isinstance(e, SetupError):
+                            flag["stop"] = True  # the server went away: stop the batch
+                    else:
+                        results[ref] = SendResult(ref, "sent", receipt, q.message_id)
+                        unrecorded = (q, receipt)
+                        if self.sent_copy is not None:
+                            self._record_sent(*unrecorded)
+                            unrecorded = None
+                            problem = copy_failed or self.sent_copy.save(q.raw)
+                            if problem:
+                                results[ref].detail += f" ({problem})"
+                                copy_failed = copy_failed or "no copy in the Sent folder"
+                    if options.progress:
+                        options.progress(i + 1, len(refs), ref)
+            finally:
+                if unrecorded:
+                    self._record_sent(*unrecorded)
+        for ref in refs:
+            if ref not in results:
+                results[ref] = SendResult(ref, "skipped", "stopped before it was sent")
 
     def _record_sent(self, q: _Queued, receipt: str) -> None:
-        self._set(q.message_pk, "sent", receipt)
-        self.ws.write_event(q.sent)
+        with self.ws.transaction():
+            self._set(q.message_pk, "sent", receipt)
+            # Earlier attempts of unknown fate are settled now that one has gone.
+            for (pk,) in self.db.execute(
+                    "SELECT id FROM messages WHERE request_id = ? AND state = 'unknown'",
+                    [q.request_id]).fetchall():
+                self._set(pk, "superseded", f"sent again as {q.message_id}")
+            try:
+                self.ws.write_event(q.sent)
+            except InvalidEventError:
+                # The request moved on while the letter was going (withdrawn, posted):
+                # the copy that went is a fact; record it without bending the story.
+                self.ws._append(q.sent.row, Event("note", self.ws.today, "system", {
+                    "note": f"a letter sent during the change reached the server "
+                            f"({q.message_id})"}))
 
     def _set(self, message_pk: int, state: str, detail: str) -> None:
         store.update(self.db, "messages", message_pk, {"state": state, "detail": detail,
                                                 "updated_at": _now()})
+
+
+def _sleep_until(moment: float, flag: dict) -> None:
+    """Wait for a rate limit in short steps, so Ctrl-C is not followed by one more."""
+    while not flag["stop"]:
+        left = moment - time.monotonic()
+        if left <= 0:
+            return
+        time.sleep(min(left, 0.1))
 
 
 def _noon(day: dt.date) -> dt.datetime:

@@ -16,9 +16,14 @@ import ssl
 import time
 from dataclasses import dataclass
 
+from sar.errors import SarError
 from sar.mail.transports import DeliveryFailed, DeliveryUnknown, SetupError
 
 SECURITY = ("none", "starttls", "tls")
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+# RFC 5321 §4.5.3.2.6: wait up to ten minutes for the reply to the final dot, while
+# the server scans the message; giving up sooner turns a delivered letter unknown.
+FINAL_REPLY_TIMEOUT = 600.0
 
 
 @dataclass
@@ -65,11 +70,18 @@ class SmtpTransport:
             return
         s = self.settings
         where = f"{s.host}:{s.port}"
+        if s.security == "none" and s.username and s.host not in LOOPBACK:
+            raise SetupError(f"refusing to send the password for {s.username} in clear to "
+                             f"{where}: set smtp.security to starttls or tls")
         try:
+            # A neutral EHLO name: the machine's own name would otherwise travel in
+            # the Received header of every letter.
             if s.security == "tls":
-                conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._context())
+                conn = smtplib.SMTP_SSL(s.host, s.port, local_hostname="localhost",
+                                        timeout=s.timeout, context=self._context())
             else:
-                conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                conn = smtplib.SMTP(s.host, s.port, local_hostname="localhost",
+                                    timeout=s.timeout)
             conn.ehlo()
             if s.security == "starttls":
                 if not conn.has_extn("starttls"):
@@ -82,6 +94,11 @@ class SmtpTransport:
                 self._login(conn)
         except SetupError:
             raise
+        except SarError as e:  # no password, or the token command failed
+            raise SetupError(str(e)) from None
+        except UnicodeError:
+            raise SetupError(f"{where}: the password or user name is not ASCII, which SMTP "
+                             "login cannot carry") from None
         except ssl.SSLCertVerificationError as e:
             raise SetupError(f"the certificate of {where} cannot be trusted: "
                              f"{e.verify_message}") from None
@@ -104,9 +121,16 @@ class SmtpTransport:
         if s.auth == "xoauth2":
             if not s.token_command:
                 raise SetupError("smtp.auth is xoauth2 but smtp.token_command is not set")
+            if "xoauth2" not in conn.esmtp_features.get("auth", "").lower().split():
+                raise SetupError(f"{s.host} does not offer XOAUTH2 login")
             token = secrets.oauth_token(s.token_command)
             blob = f"user={s.username}\x01auth=Bearer {token}\x01\x01"
-            conn.auth("XOAUTH2", lambda challenge=None: blob, initial_response_ok=True)
+            # On failure the server sends a 334 with its reasons; the client answers
+            # with an empty line (Google's XOAUTH2 protocol), then gets the 535.
+            code, text = conn.auth("XOAUTH2", lambda c=None: blob if c is None else "",
+                                   initial_response_ok=True)
+            if code != 235:  # smtplib takes 503 for success
+                raise smtplib.SMTPAuthenticationError(code, text)
         else:
             conn.login(s.username, secrets.password("smtp", s.username, s.host))
 
@@ -114,7 +138,7 @@ class SmtpTransport:
         if self.conn is not None:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 self.conn.quit()
-            self.conn = None
+            self._drop()
 
     # -- sending -------------------------------------------------------------------
 
@@ -133,34 +157,51 @@ class SmtpTransport:
         try:
             self.open()
             conn = self.conn
+            limit = self.features.get("size", "")
+            if limit.isdigit() and int(limit) and len(raw) > int(limit):
+                raise DeliveryFailed(f"the message is {len(raw):,} bytes and the server "
+                                     f"takes at most {int(limit):,}")
             code, text = conn.mail(sender)
             self._check(code, text, "the sender")
             for rcpt in recipients:
                 code, text = conn.rcpt(rcpt)
                 self._check(code, text, f"the recipient {rcpt}")
+            conn.putcmd("data")
+            code, text = conn.getreply()
+            self._check(code, text, "the message", expect=354)
         except (smtplib.SMTPServerDisconnected, OSError) as e:
-            # Nothing was accepted before DATA: safe to try again on a new connection.
-            self.conn = None
+            # Nothing can have been accepted before the 354: safe to try again.
+            self._drop()
             raise _Temporary(f"connection lost before the message was sent ({e})") from None
         try:
-            code, text = conn.data(raw)
-        except smtplib.SMTPDataError as e:
-            self._check(e.smtp_code, e.smtp_error, "the message")
-            raise  # pragma: no cover - _check always raises for a refusal
+            conn.sock.settimeout(FINAL_REPLY_TIMEOUT)
+            conn.send(_dot_stuffed(raw))
+            code, text = conn.getreply()
+            conn.sock.settimeout(self.settings.timeout)
         except (smtplib.SMTPServerDisconnected, OSError) as e:
-            self.conn = None
+            self._drop()
             raise DeliveryUnknown(f"the connection broke while the message was being sent "
                                   f"({e}); it may or may not have been accepted") from None
+        if not 200 <= code < 600:  # no reply we can read: the server may have it
+            self._drop()
+            raise DeliveryUnknown(f"the server's answer could not be read ({code}); the "
+                                  "message may or may not have been accepted")
         self._check(code, text, "the message")
         return _reply(code, text)
 
-    def _check(self, code: int, text, what: str) -> None:
-        if 200 <= code < 300:
+    def _drop(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(OSError):
+                self.conn.close()
+        self.conn = None
+
+    def _check(self, code: int, text, what: str, expect: int | None = None) -> None:
+        if code == expect or (expect is None and 200 <= code < 300):
             return
         try:
             self.conn.rset()
         except (smtplib.SMTPException, OSError, AttributeError):
-            self.conn = None
+            self._drop()
         if 400 <= code < 500:
             raise _Temporary(f"{what}: {_reply(code, text)}")
         raise DeliveryFailed(f"the server refused {what}: {_reply(code, text)}")
@@ -181,6 +222,18 @@ class SmtpTransport:
                     "extensions": sorted(k.upper() for k in self.features)}
         finally:
             self.close()
+
+
+def _dot_stuffed(raw: bytes) -> bytes:
+    """The message as DATA carries it: CRLF line ends, a leading dot doubled, and the
+    terminating dot line (RFC 5321 §4.5.2)."""
+    import re
+
+    data = re.sub(rb"\r\n|\r|\n", b"\r\n", raw)
+    data = re.sub(rb"(?m)^\.", b"..", data)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return data + b".\r\n"
 
 
 class _Temporary(Exception):

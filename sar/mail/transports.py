@@ -15,6 +15,7 @@ stays a draft, with the reason) and DeliveryUnknown when it may or may not have 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -66,9 +67,17 @@ class MaildirTransport:
         try:
             box = mailbox.Maildir(self.path, create=True)
             key = box.add(raw)
-            os.chmod(self.path / "new" / key, 0o600)  # mailbox creates files 0666 & ~umask
         except OSError as e:
             raise DeliveryFailed(f"cannot write to the outbox {self.path}: {e.strerror}") from None
+        # From here the message is in the outbox: nothing below may call it failed.
+        path = self.path / "new" / key
+        with contextlib.suppress(OSError):
+            os.chmod(path, 0o600)  # mailbox creates files 0666 & ~umask
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)  # on disk before 'sent' is recorded
+            finally:
+                os.close(fd)
         return f"maildir:{key}"
 
     def find(self, message_id: str) -> str | None:

@@ -124,4 +124,13 @@ def m002_requests_last_event_on(db):
                "WHERE events.request_id = requests.id)")
 
 
+
+@migrations()
+def m003_one_letter_in_flight(db):
+    # At most one outgoing message per request may be on its way at a time: a
+    # second 'sending' row for the same request would mean a duplicate letter.
+    db.execute("CREATE UNIQUE INDEX messages_one_in_flight ON messages(request_id) "
+               "WHERE direction = 'out' AND state = 'sending'")
+
+
 KNOWN = [m.name for m in migrations._migrations]
