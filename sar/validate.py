@@ -14,7 +14,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9.-]{0,62}$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 
 
 def text(value: str, what: str, *, max_len: int = 300) -> str:
@@ -30,14 +30,25 @@ def text(value: str, what: str, *, max_len: int = 300) -> str:
 
 def email(value: str, what: str = "email") -> str:
     value = text(value, what, max_len=254)
-    if not _EMAIL.match(value):
+    local, at, host = value.rpartition("@")
+    try:
+        # An internationalised domain (günstiger-reisen.de) is checked in its
+        # ASCII form; the address is kept as written.
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        ascii_host = host
+    if not at or not _EMAIL.match(f"{local}@{ascii_host}"):
         raise UsageError(f"{what} {value!r} is not an email address")
     return value
 
 
 def domain(value: str, what: str = "domain") -> str:
     value = text(value, what, max_len=253).lower().rstrip(".")
-    if not _DOMAIN.match(value):
+    try:
+        check = value.encode("idna").decode("ascii")
+    except UnicodeError:
+        check = value
+    if not _DOMAIN.match(check):
         raise UsageError(f"{what} {value!r} is not a domain name")
     return value
 

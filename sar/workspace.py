@@ -73,7 +73,7 @@ class Workspace:
     def directory(self):
         from sar.directory import Directory
 
-        return Directory(self.home.orgs)
+        return Directory(self.home.orgs, user_groups=self.home.root / "groups.toml")
 
     @cached_property
     def evidence(self):
@@ -175,6 +175,22 @@ class Workspace:
         self.__dict__.pop("directory", None)
         return self.directory.get(slug).as_dict()
 
+    def edit_org(self, slug: str, **fields) -> dict:
+        """Change fields of an organisation that exists (built-in, imported or yours)."""
+        self.directory.get(slug)  # NotFoundError with a suggestion if it does not
+        if not any(v for v in fields.values()):
+            raise UsageError("give at least one field to change, such as --email")
+        return self.add_org(slug=self.directory.get(slug).slug, **fields)
+
+    def import_orgs(self, folder: Path):
+        """Import an open directory (the datenanfragen format) under the user's records."""
+        from sar.directory.importers import import_datenanfragen
+
+        self.home.ensure()
+        report = import_datenanfragen(Path(folder), self.home.subdir(self.home.orgs) / "imported")
+        self.__dict__.pop("directory", None)
+        return report
+
     # -- requests -----------------------------------------------------------------
 
     def new(self, kind: str, slugs: list[str], *, regime: str | None = None,
@@ -192,21 +208,22 @@ class Workspace:
         if via is not None and via not in ("email", "post"):
             raise UsageError("--via must be email or post")
         me = self.profile()
-        lang = lang or self.config.get("letters", {}).get("lang", "en")
         extra = _details(kind, details)
 
-        plans = []
-        seen = set()
-        for slug in slugs:
-            org = self.directory.get(slug)
-            if org.slug in seen:
-                continue
-            seen.add(org.slug)
-            plans.append(self._plan(org, me, kind, regime, via, lang, again))
-        for plan in plans:
-            if not letters.available(plan["lang"], plan["regime"], kind, self.home.templates):
-                raise UsageError(f"there is no {kind} letter for {plan['regime']} in "
-                                 f"language {plan['lang']!r} yet")
+        # Named organisations must all be reachable; members of a @group that are
+        # not (no contact known yet) are skipped and reported, not fatal.
+        orgs, from_groups = self.directory.expand(slugs)
+        plans, skipped = [], []
+        for org in orgs:
+            try:
+                plans.append(self._plan(org, me, kind, regime, via, lang, again))
+            except UsageError as e:
+                if org.slug not in from_groups:
+                    raise
+                skipped.append({"org": org.slug, "reason": str(e)})
+        if not plans:
+            raise UsageError("none of those organisations can be written to: "
+                             + "; ".join(s["reason"] for s in skipped))
 
         created = []
         with self.transaction():
@@ -227,8 +244,8 @@ class Workspace:
                                         {"org": org.slug, "channel": plan["channel"]}))
                 created.append({"ref": ref, "org": org.slug, "kind": kind,
                                 "regime": plan["regime"], "channel": plan["channel"],
-                                "status": "draft"})
-        return created
+                                "lang": plan["lang"], "status": "draft"})
+        return Drafted(created, skipped)
 
     def _plan(self, org, me, kind, regime, via, lang, again) -> dict:
         if org.kind == "supervisory-authority":
@@ -237,6 +254,9 @@ class Workspace:
         channel = via or ("email" if org.email and org.channel != "post" else
                           "post" if org.address else "email" if org.email else None)
         if channel is None:
+            if org.webform:
+                raise UsageError(f"{org.slug} takes requests only through its web form, "
+                                 f"{org.webform}; `sar letter` gives you the text to paste")
             raise UsageError(f"no email or postal address is known for {org.slug}: add one "
                              f"with `sar orgs add --slug {org.slug} --email ADDRESS`")
         if channel == "email" and not org.email:
@@ -253,8 +273,19 @@ class Workspace:
             if open_:
                 raise UsageError(f"an open {kind} request to {org.slug} exists already "
                                  f"({open_[0]}, {open_[1]}); add --again to draft another")
-        return {"org": org, "regime": regime or org.regime or default_regime(me.calendar),
-                "channel": channel, "lang": lang, "calendar": org.calendar or me.calendar}
+        from sar import letters
+
+        regime = regime or org.regime or default_regime(me.calendar)
+        templates = self.home.templates
+        if lang is None:
+            # The organisation's own request language when we have letters in it.
+            preferred = [org.lang, self.config.get("letters", {}).get("lang"), "en"]
+            lang = next(c for c in preferred
+                        if c and letters.available(c, regime, kind, templates))
+        elif not letters.available(lang, regime, kind, templates):
+            raise UsageError(f"there is no {kind} letter for {regime} in language {lang!r} yet")
+        return {"org": org, "regime": regime, "channel": channel, "lang": lang,
+                "calendar": org.calendar or me.calendar}
 
     def refresh_snapshots(self, row: dict) -> dict:
         """Before a draft (or a bounced letter) goes out, take the current directory
@@ -623,19 +654,26 @@ class Workspace:
                 return e.on
         return self.today
 
-    def letter(self, ref: str, fmt: str) -> bytes:
-        """The letter as text, eml or docx. A sent email is returned exactly as sent."""
+    def letter(self, ref: str, fmt: str, follow_up: str | None = None,
+               offered: str | None = None) -> bytes:
+        """The letter as text, eml or docx; a sent email comes back exactly as sent.
+        With `follow_up`, the follow-up letter of that kind, dated today."""
         if fmt not in ("text", "eml", "docx"):
             raise UsageError("--format must be text, eml or docx")
         row = self.find(ref)
-        if fmt == "eml":
-            sent = self.db.execute(
-                "SELECT sha256 FROM messages WHERE request_id = ? AND direction = 'out' "
-                "AND transport != 'post' AND state = 'sent' ORDER BY id DESC LIMIT 1",
-                [row["id"]]).fetchone()
-            if sent:
-                return self.evidence.get(sent[0])
-        letter = self._letter(row, self.letter_date(row))
+        if follow_up:
+            letter = self._follow_up(row, follow_up, offered)
+        else:
+            if offered:
+                raise UsageError("--details goes with --follow-up id-reply")
+            if fmt == "eml":
+                sent = self.db.execute(
+                    "SELECT sha256 FROM messages WHERE request_id = ? AND direction = 'out' "
+                    "AND transport != 'post' AND state = 'sent' ORDER BY id DESC LIMIT 1",
+                    [row["id"]]).fetchone()
+                if sent:
+                    return self.evidence.get(sent[0])
+            letter = self._letter(row, self.letter_date(row))
         if fmt == "text":
             from sar.letters.text import as_text
 
@@ -646,6 +684,61 @@ class Workspace:
             return as_docx(letter)
         when = dt.datetime.combine(letter.date, dt.time(12, 0), tzinfo=dt.UTC)
         return self._compose(row, letter, when)[1]
+
+    def _follow_up(self, row: dict, kind: str, offered: str | None):
+        """A follow-up letter (reminder, reply to an ID request, challenge to an
+        extension) with the facts of the request so far."""
+        from sar import letters, validate
+
+        if kind not in FOLLOW_UPS:
+            raise UsageError(unknown("follow-up", kind, FOLLOW_UPS))
+        if offered and kind != "id-reply":
+            raise UsageError("--details goes with --follow-up id-reply")
+        events = [e for e in self.events(row["id"]) if e.on <= self.today]
+        sending = [e for e in events if e.kind in ("sent", "posted")]
+        if not sending:
+            raise UsageError(f"{row['ref']} has not been sent yet: there is nothing to "
+                             "follow up")
+        needs = {"id-reply": "id-requested", "extension-challenge": "extended"}
+        if kind in needs and not any(e.kind == needs[kind] for e in events):
+            raise UsageError(f"{row['ref']} has no {needs[kind]} recorded: record it first "
+                             f"with `sar mark {row['ref']} {needs[kind]}`")
+        a = self.assess(row)
+        dl = a.deadline
+        first = sending[-1]
+        message = self.db.execute(
+            "SELECT message_id FROM messages WHERE request_id = ? AND direction = 'out' AND "
+            "state = 'sent' ORDER BY id DESC LIMIT 1", [row["id"]]).fetchone()
+        context = self.letter_context(row, self.today)
+        context.update({
+            "original": {"date": first.on, "channel": "email" if first.kind == "sent" else "post",
+                         "method": first.details.get("method", ""),
+                         "message_id": message[0] if message and first.kind == "sent" else "",
+                         "receipt": dl.receipt if dl else first.on,
+                         "delivered": any(e.kind == "delivered" for e in events)},
+            "deadline": {"due": dl.due or dl.receipt if dl else first.on,
+                         "rule": context["request"]["due_rule"],
+                         "extended": bool(dl and dl.extended),
+                         "extension_notified": next((e.on for e in events
+                                                     if e.kind == "extended"), None),
+                         "extension_valid": bool(dl and dl.extended),
+                         "ext_notice_due": dl.ext_notice_due if dl else first.on,
+                         "extended_due": dl.extended_due if dl else first.on},
+            "id": {"requested_on": next((e.on for e in reversed(events)
+                                         if e.kind == "id-requested"), None)},
+            "followup": {"offered": validate.text(offered, "--details", max_len=2000)
+                         if offered else ""},
+            # Seven to fourteen days is the practice for a last chance (legal.md §4.3).
+            "final_date": self.today + dt.timedelta(days=14),
+            # DPA 2018 s.164A (from 19 June 2026): a complaint to the controller
+            # itself, which it must acknowledge within 30 days.
+            "s164a": row["regime"] == "uk-gdpr" and self.today >= S164A_IN_FORCE,
+        })
+        if dl and dl.due:
+            context["deadline"]["rule"] = _rule_words(dl)
+        return letters.build(context, lang=row["lang"], regime=row["regime"], kind=kind,
+                             user_templates=self.home.templates
+                             if self.home.templates.is_dir() else None)
 
     def _compose(self, row: dict, letter, when: dt.datetime, extra: list[Path] = ()):
         """The complete email for a request: see sar.mail.compose."""
@@ -783,6 +876,20 @@ class Workspace:
         return dt.datetime.now(dt.UTC).replace(microsecond=0) if home_mod.clock_is_real() else None
 
 
+FOLLOW_UPS = ("reminder", "id-reply", "extension-challenge")
+S164A_IN_FORCE = dt.date(2026, 6, 19)
+
+
+def _rule_words(dl: deadlines.Deadline) -> str:
+    """'one month from receipt, moved to the next working day' from a Deadline."""
+    period = deadlines.REGIMES[dl.regime].extended if dl.extended else \
+        deadlines.REGIMES[dl.regime].period
+    words = f"{period} from {'the start' if dl.start != dl.receipt else 'receipt'}"
+    if dl.due and dl.start and dl.due != period.after(dl.start)[0]:
+        words += ", with the days paused or moved past a weekend or holiday"
+    return words
+
+
 # What `--details` means for each kind of letter that uses it.
 DETAILS_FIELD = {"rectification": "correction", "objection": "reasons",
                  "restriction": "reasons", "portability": "recipient"}
@@ -813,6 +920,14 @@ def _stated_deadline(letter_date: dt.date, via: str, regime: str, calendar: str,
     if dl.due != period.after(dl.receipt)[0]:
         rule += ", moved to the next working day"
     return dl.receipt, dl.due, rule
+
+
+class Drafted(list):
+    """The requests `new` drafted, and the group members it had to skip."""
+
+    def __init__(self, created: list[dict], skipped: list[dict]):
+        super().__init__(created)
+        self.skipped = skipped
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,10 +17,20 @@ app.add_typer(orgs_app, name="orgs")
 @orgs_app.command("list")
 def orgs_list(
     kind: Annotated[str | None, typer.Option(metavar="KIND", help="Only this kind, e.g. political-party, data-broker.")] = None,
+    country: Annotated[str | None, typer.Option(metavar="CC", help="Only this country (GB, IE, ...).")] = None,
+    group: Annotated[str | None, typer.Option(metavar="GROUP", help="Only the members of this group, e.g. uk-parties.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include imported records too.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List organisations, with how to reach each."""
-    orgs = [o.as_dict() for o in workspace().directory.all(kind)]
+    directory = workspace().directory
+    if group:
+        found = [o for o in directory.group(group)
+                 if (kind is None or o.kind == kind)
+                 and (country is None or (o.country or "").upper() == country.upper())]
+    else:
+        found = directory.all(kind, include_imported=all_, country=country)
+    orgs = [o.as_dict() for o in found]
     if json_:
         output.emit_json(orgs)
         return
@@ -51,6 +62,12 @@ def orgs_show(
                                  else "none known"))
     if o["phone"]:
         typer.echo(f"  phone:    {o['phone']}")
+    if o["web"]:
+        typer.echo(f"  web:      {o['web']}")
+    if o["id_required"]:
+        typer.echo(f"  identity: {o['id_required']}")
+    if o["lang"]:
+        typer.echo(f"  language: {o['lang']}")
     typer.echo(f"  domains:  {', '.join(o['domains']) or 'none known'}")
     typer.echo(f"  regime:   {o['regime'] or 'from your profile'}; calendar "
                f"{o['calendar'] or 'from your profile'}; letters go by {o['channel']}")
@@ -83,3 +100,83 @@ def orgs_add(
         output.emit_json(record)
     else:
         typer.echo(f"Saved {record['slug']} ({record['origin']}).")
+
+
+@orgs_app.command("search")
+def orgs_search(
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="A name, alias, brand or domain.")],
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Find an organisation by name, alias or domain, imported records included."""
+    hits = workspace().directory.search(text)
+    if json_:
+        output.emit_json([{**o.as_dict(), "score": score} for score, o in hits])
+        return
+    if not hits:
+        typer.echo("Nothing found. Add it yourself with `sar orgs add`.")
+        return
+    output.table([{"slug": o.slug, "name": o.name, "kind": o.kind, "origin": o.origin,
+                   "contact": o.email or ("post" if o.address else o.webform or "none known")}
+                  for _, o in hits],
+                 [("slug", "slug"), ("name", "name"), ("kind", "kind"), ("origin", "from"),
+                  ("contact", "contact")])
+
+
+@orgs_app.command("groups")
+def orgs_groups(json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """The groups usable as --to @GROUP, with their members."""
+    directory = workspace().directory
+    rows = [{"group": f"@{g.name}", "description": g.description,
+             "members": [o.slug for o in directory.group(g.name)]}
+            for g in directory.groups().values()]
+    if json_:
+        output.emit_json(rows)
+        return
+    for row in rows:
+        typer.echo(f"{row['group']}  {row['description']}")
+        typer.echo(f"    {', '.join(row['members']) or '(none yet)'}")
+
+
+@orgs_app.command("edit")
+def orgs_edit(
+    slug: Annotated[str, typer.Argument(metavar="SLUG", help="The organisation to change.")],
+    name: Annotated[str | None, typer.Option(metavar="NAME", help="Its name.")] = None,
+    email: Annotated[str | None, typer.Option(metavar="EMAIL", help="Its privacy or DPO email address.")] = None,
+    address: Annotated[str | None, typer.Option(metavar="ADDRESS", help="Its postal address on one line.")] = None,
+    domain: Annotated[list[str] | None, typer.Option(
+        "--domain", metavar="DOMAIN", help="A mail domain it replies from (repeatable).")] = None,
+    kind: Annotated[str | None, typer.Option(metavar="KIND", help="political-party, data-broker, ...")] = None,
+    country: Annotated[str | None, typer.Option(metavar="CC", help="ISO country code, e.g. GB.")] = None,
+    calendar: Annotated[str | None, typer.Option(metavar="CAL", help="Holiday calendar for its deadlines.")] = None,
+    regime: Annotated[str | None, typer.Option(metavar="REGIME", help="uk-gdpr, eu-gdpr or ccpa.")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
+) -> None:
+    """Correct an organisation's record; your changes are kept in your sar home."""
+    record = workspace().edit_org(slug, name=name, email=email, domains=domain or [],
+                                  kind=kind, country=country, calendar=calendar,
+                                  regime=regime, address=address)
+    if json_:
+        output.emit_json(record)
+    else:
+        typer.echo(f"Saved {record['slug']} ({record['origin']}).")
+
+
+@orgs_app.command("import")
+def orgs_import(
+    folder: Annotated[Path, typer.Argument(
+        metavar="FOLDER", help="A clone of the datenanfragen.de data repository.")],
+    json_: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Import an open directory of privacy contacts (the datenanfragen.de format).
+
+    Imported records sit under the built-in ones and yours; importing again replaces
+    the previous import.
+    """
+    report = workspace().import_orgs(folder)
+    if json_:
+        output.emit_json(report.as_dict())
+        return
+    typer.echo(f"Imported {report.imported:,} organisations and {report.authorities} "
+               f"supervisory authorities; {report.redirects} obsolete records redirect.")
+    for name, reason in report.rejected:
+        typer.echo(f"Rejected {name}: {reason}", err=True)

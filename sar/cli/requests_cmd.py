@@ -29,7 +29,9 @@ def parse_day(value: str | None, what: str):
 def new(
     kind: Annotated[str, typer.Argument(metavar="KIND", help="access, erasure, objection, rectification, "
                                              "restriction or portability.")],
-    to: Annotated[list[str], typer.Option("--to", metavar="SLUG", help="An organisation's slug (repeatable).")],
+    to: Annotated[list[str], typer.Option(
+        "--to", metavar="SLUG", help="An organisation's slug, or @GROUP such as @uk-parties "
+                                     "(repeatable).")],
     regime: Annotated[str | None, typer.Option(metavar="REGIME", help="uk-gdpr, eu-gdpr or ccpa (default: the "
                                                     "organisation's, else your home's).")] = None,
     via: Annotated[str | None, typer.Option(metavar="CHANNEL", help="email or post (default: email when known).")] = None,
@@ -43,8 +45,10 @@ def new(
     """Draft a request to one or more organisations."""
     created = workspace().new(kind, to, regime=regime, via=via, lang=lang, details=details,
                               again=again)
+    for s in created.skipped:
+        typer.echo(f"Skipped {s['org']}: {s['reason']}", err=True)
     if json_:
-        output.emit_json(created)
+        output.emit_json(list(created))
         return
     for c in created:
         typer.echo(f"{c['ref']}  {c['kind']} request to {c['org']} ({c['regime']}, by {c['channel']})")
@@ -65,6 +69,12 @@ def letter(
         "--format", "-f", metavar="FORMAT",
         help="text, eml or docx (default: from the -o file's extension, else text).")] = None,
     out: Annotated[Path | None, typer.Option("-o", "--output", metavar="PATH", help="Write to this file.")] = None,
+    follow_up: Annotated[str | None, typer.Option(
+        "--follow-up", metavar="KIND",
+        help="A follow-up letter instead, dated today: reminder, id-reply or "
+             "extension-challenge.")] = None,
+    details: Annotated[str | None, typer.Option(
+        metavar="TEXT", help="For --follow-up id-reply: what you offer to prove who you are.")] = None,
 ) -> None:
     """Print or save a request's letter.
 
@@ -75,7 +85,7 @@ def letter(
         format_ = {".docx": "docx", ".eml": "eml"}.get(suffix, "text")
     if format_ == "docx" and out is None and sys.stdout.isatty():
         raise UsageError("a DOCX file is binary: save it with -o FILE.docx")
-    data = workspace().letter(ref, format_)
+    data = workspace().letter(ref, format_, follow_up=follow_up, offered=details)
     if out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

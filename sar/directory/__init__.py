@@ -1,14 +1,22 @@
 """The organisation directory: who to write to, and where.
 
-Built-in records live one per file in `sar/directory/orgs/*.toml`, each with the
-sources its contact facts were read from. A user's own records in
-`$SAR_HOME/orgs/*.toml` add organisations or override built-in fields by slug.
-A record without a sourced contact is kept (so the user learns it is missing)
-but cannot be written to until a contact is added.
+Three layers, later ones winning field by field for the same slug:
+
+1. records imported from an open directory (`sar orgs import`), kept in
+   `$SAR_HOME/orgs/imported/*.json`;
+2. the built-in, curated records, one per file in `sar/directory/orgs/*.toml`, each
+   with the sources its contact facts were read from;
+3. the user's own records in `$SAR_HOME/orgs/*.toml` (`sar orgs add` / `edit`).
+
+A record without a sourced contact is kept, so the user learns it is missing, but
+cannot be written to until a contact is added. Groups (`@uk-parties`) name sets of
+records, by slug or by kind and country, in `groups.toml` beside this file or in
+`$SAR_HOME/groups.toml`.
 """
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,18 +27,20 @@ from sar.core.deadlines import REGIMES
 from sar.errors import NotFoundError, UsageError, closest
 
 BUILTIN = Path(__file__).parent / "orgs"
+BUILTIN_GROUPS = Path(__file__).parent / "groups.toml"
 
 KINDS = (
     "political-party", "data-broker", "credit-reference-agency", "ad-tech", "platform",
     "campaign-vendor", "supervisory-authority", "other",
 )
 CHANNELS = ("email", "post", "webform", "none")
+LANGUAGES = ("en", "de", "fr")
 
 _FIELDS = {
     "slug": str, "name": str, "aliases": list, "kind": str, "country": str, "regime": str,
-    "calendar": str, "email": str, "alt_emails": list, "webform": str, "attention": str,
-    "address": list, "phone": str, "domains": list, "channel": str, "note": str,
-    "sources": list, "verified_on": str,
+    "calendar": str, "lang": str, "email": str, "alt_emails": list, "webform": str,
+    "attention": str, "address": list, "phone": str, "web": str, "domains": list,
+    "channel": str, "id_required": str, "note": str, "sources": list, "verified_on": str,
 }
 
 
@@ -42,14 +52,17 @@ class Organisation:
     country: str | None = None
     regime: str | None = None
     calendar: str | None = None
+    lang: str | None = None               # the language it takes requests in
     email: str | None = None
     alt_emails: tuple[str, ...] = ()
     webform: str | None = None
     attention: str = "Data Protection Officer"
     address: tuple[str, ...] = ()
     phone: str | None = None
-    domains: tuple[str, ...] = ()
+    web: str | None = None
+    domains: tuple[str, ...] = ()         # mail domains: how its replies are recognised
     channel: str = "none"
+    id_required: str | None = None        # what identification it may reasonably ask for
     aliases: tuple[str, ...] = ()
     note: str = ""
     sources: tuple[dict, ...] = field(default=(), hash=False)
@@ -59,13 +72,13 @@ class Organisation:
     def as_dict(self) -> dict:
         return {
             "slug": self.slug, "name": self.name, "kind": self.kind, "country": self.country,
-            "regime": self.regime, "calendar": self.calendar, "email": self.email,
-            "alt_emails": list(self.alt_emails), "webform": self.webform,
+            "regime": self.regime, "calendar": self.calendar, "lang": self.lang,
+            "email": self.email, "alt_emails": list(self.alt_emails), "webform": self.webform,
             "attention": self.attention,
             "address": "\n".join(self.address) if self.address else None,
-            "address_lines": list(self.address), "phone": self.phone,
+            "address_lines": list(self.address), "phone": self.phone, "web": self.web,
             "domains": list(self.domains), "channel": self.channel,
-            "aliases": list(self.aliases), "note": self.note,
+            "id_required": self.id_required, "aliases": list(self.aliases), "note": self.note,
             "sources": [dict(s) for s in self.sources], "verified_on": self.verified_on,
             "verified": bool(self.verified_on), "origin": self.origin,
         }
@@ -93,6 +106,10 @@ def from_record(data: dict, where: str, origin: str = "built-in") -> Organisatio
         domains = tuple(validate.domain(d) for d in data.get("domains", []))
         address = tuple(validate.text(line, "address") for line in data.get("address", []))
         validate.text(data["name"], "name")
+        for key in ("attention", "phone", "webform", "web", "id_required"):
+            if data.get(key):
+                validate.text(data[key], key, max_len=500)
+        aliases = tuple(validate.text(a, "aliases") for a in data.get("aliases", []))
     except UsageError as e:
         raise UsageError(f"{where}: {e}") from None
     kind = data.get("kind", "other")
@@ -104,8 +121,12 @@ def from_record(data: dict, where: str, origin: str = "built-in") -> Organisatio
     cal = data.get("calendar")
     if cal is not None and not calendars.is_known(cal):
         fail("calendar", f"is {cal!r}, not a calendar the holidays package knows")
+    lang = data.get("lang")
+    if lang is not None and len(lang) != 2:
+        fail("lang", f"is {lang!r}, not a two-letter language code")
     channel = data.get("channel") or ("email" if data.get("email") else
-                                      "post" if address else "none")
+                                      "post" if address else
+                                      "webform" if data.get("webform") else "none")
     if channel not in CHANNELS:
         fail("channel", f"is {channel!r}, not one of {', '.join(CHANNELS)}")
     for s in data.get("sources", []):
@@ -113,10 +134,11 @@ def from_record(data: dict, where: str, origin: str = "built-in") -> Organisatio
             fail("sources", "entries need a 'url'")
     return Organisation(
         slug=slug, name=data["name"], kind=kind, country=data.get("country"), regime=regime,
-        calendar=cal, email=data.get("email"), alt_emails=tuple(data.get("alt_emails", [])),
-        webform=data.get("webform"), attention=data.get("attention", "Data Protection Officer"),
-        address=address, phone=data.get("phone"), domains=domains, channel=channel,
-        aliases=tuple(data.get("aliases", [])), note=data.get("note", ""),
+        calendar=cal, lang=lang, email=data.get("email"),
+        alt_emails=tuple(data.get("alt_emails", [])), webform=data.get("webform"),
+        attention=data.get("attention", "Data Protection Officer"), address=address,
+        phone=data.get("phone"), web=data.get("web"), domains=domains, channel=channel,
+        id_required=data.get("id_required"), aliases=aliases, note=data.get("note", ""),
         sources=tuple(data.get("sources", [])), verified_on=data.get("verified_on"),
         origin=origin,
     )
@@ -129,17 +151,33 @@ def _read(path: Path) -> dict:
         raise UsageError(f"{path}: not valid TOML ({e})") from None
 
 
-class Directory:
-    """Built-in records with the user's records laid over them."""
+@dataclass(frozen=True)
+class Group:
+    name: str
+    description: str
+    slugs: tuple[str, ...] = ()
+    kind: str | None = None
+    country: str | None = None
 
-    def __init__(self, user_dir: Path | None = None, builtin: Path = BUILTIN):
+
+class Directory:
+    """Imported records, the built-in ones over them, the user's over both."""
+
+    def __init__(self, user_dir: Path | None = None, builtin: Path = BUILTIN,
+                 user_groups: Path | None = None):
         self.user_dir = user_dir
         self.builtin = builtin
+        self.user_groups = user_groups
         self._records: dict[str, Organisation] | None = None
         self._raw: dict[str, tuple[dict, str, str]] = {}
+        self._redirects: dict[str, dict] = {}
+
+    @property
+    def imported_dir(self) -> Path | None:
+        return self.user_dir / "imported" if self.user_dir else None
 
     def raw(self, slug: str) -> dict | None:
-        """The record as its files say (built-in merged with the user's), unvalidated."""
+        """The record as its files say (all layers merged), unvalidated."""
         self._load()
         found = self._raw.get(slug)
         return dict(found[0]) if found else None
@@ -148,44 +186,152 @@ class Directory:
         if self._records is not None:
             return self._records
         raw = self._raw
+        trusted: set[str] = set()
+        if self.imported_dir and self.imported_dir.is_dir():
+            for path in sorted(self.imported_dir.glob("*.json")):
+                try:
+                    data = json.loads(path.read_text(encoding="utf-8"))
+                except (ValueError, UnicodeDecodeError) as e:
+                    raise UsageError(f"{path}: not a sar import file ({e})") from None
+                for slug, record in data.get("records", {}).items():
+                    raw[slug] = (record, f"{path} ({slug})", "imported")
+                    trusted.add(slug)  # validated when it was imported
+                self._redirects.update(data.get("redirects", {}))
         for path in sorted(self.builtin.glob("*.toml")):
             data = _read(path)
-            raw[data.get("slug", path.stem)] = (data, str(path), "built-in")
+            slug = data.get("slug", path.stem)
+            raw[slug] = (data, str(path), "built-in")
+            trusted.discard(slug)
         if self.user_dir and self.user_dir.is_dir():
             for path in sorted(self.user_dir.glob("*.toml")):
                 data = _read(path)
                 slug = data.get("slug", path.stem)
+                trusted.discard(slug)
                 if slug in raw:
-                    merged = {**raw[slug][0], **data}
-                    raw[slug] = (merged, str(path), "user override")
+                    raw[slug] = ({**raw[slug][0], **data}, str(path), "user override")
                 else:
                     raw[slug] = (data, str(path), "user")
-        self._records = {slug: from_record(d, where, origin)
-                         for slug, (d, where, origin) in raw.items()}
+        self._records = {}
+        for slug, (d, where, origin) in raw.items():
+            self._records[slug] = (_trusted(d, origin) if slug in trusted
+                                   else from_record(d, where, origin))
         return self._records
 
-    def all(self, kind: str | None = None) -> list[Organisation]:
+    def all(self, kind: str | None = None, *, include_imported: bool = False,
+            country: str | None = None) -> list[Organisation]:
         if kind is not None and kind not in KINDS:
             raise UsageError(f"unknown kind {kind!r} (one of {', '.join(KINDS)})")
-        return [o for o in self._load().values() if kind is None or o.kind == kind]
+        return [o for o in self._load().values()
+                if (kind is None or o.kind == kind)
+                and (country is None or (o.country or "").upper() == country.upper())
+                and (include_imported or o.origin != "imported")]
 
     def get(self, slug: str) -> Organisation:
         records = self._load()
         key = slug.strip().lower()
         if key in records:
             return records[key]
+        if key in self._redirects:
+            moved = self._redirects[key]
+            if moved.get("to") and moved["to"] in records:
+                return records[moved["to"]]
+            raise NotFoundError(f"{slug!r} is an obsolete record ({moved.get('reason', 'no reason given')})"
+                                + (f"; it now lives at {moved['to']}" if moved.get("to") else ""))
         for org in records.values():
             if key in (a.lower() for a in org.aliases) or key in org.domains:
                 return org
-        names = {slug: slug for slug in records}
+        names = {s: s for s in records}
         names.update({a.lower(): o.slug for o in records.values() for a in o.aliases})
         hint = closest(key, names)
-        extra = f" (did you mean {names[hint[0]]}?)" if hint else " (see `sar orgs list`)"
+        extra = f" (did you mean {names[hint[0]]}?)" if hint else " (try `sar orgs search`)"
         raise NotFoundError(f"unknown organisation {slug!r}{extra}")
+
+    def search(self, text: str, limit: int = 10) -> list[tuple[float, Organisation]]:
+        """Records ranked by how well name, alias, slug or domain match `text`."""
+        import difflib
+
+        query = text.strip().lower()
+        if not query:
+            raise UsageError("search for some text")
+        scored = []
+        for org in self._load().values():
+            best = 0.0
+            for candidate in (org.slug, org.name, *org.aliases, *org.domains):
+                c = candidate.lower()
+                if query == c:
+                    score = 1.0
+                elif query in c:
+                    score = 0.9 if c.startswith(query) or f" {query}" in c else 0.8
+                else:
+                    score = difflib.SequenceMatcher(None, query, c).ratio() * 0.75
+                best = max(best, score)
+            if best >= 0.5:
+                # Curated records first when the match is as good.
+                scored.append((round(best, 3), org.origin == "imported", org.name, org))
+        scored.sort(key=lambda t: (-t[0], t[1], t[2]))
+        return [(score, org) for score, _, _, org in scored[:limit]]
+
+    # -- groups --------------------------------------------------------------------
+
+    def groups(self) -> dict[str, Group]:
+        out: dict[str, Group] = {}
+        for path in (BUILTIN_GROUPS, self.user_groups):
+            if path is None or not path.exists():
+                continue
+            for name, spec in _read(path).items():
+                if not isinstance(spec, dict):
+                    raise UsageError(f"{path}: group {name!r} must be a table")
+                out[name] = Group(name, spec.get("description", ""), tuple(spec.get("slugs", ())),
+                                  spec.get("kind"), spec.get("country"))
+        return out
+
+    def group(self, name: str) -> list[Organisation]:
+        """The members of @NAME: its listed slugs, or every curated record of its kind."""
+        groups = self.groups()
+        name = name.lstrip("@")
+        if name not in groups:
+            raise UsageError(f"unknown group @{name}" + (
+                f" (did you mean @{closest(name, groups)[0]}?)" if closest(name, groups)
+                else f" (groups: {', '.join('@' + g for g in groups)})"))
+        g = groups[name]
+        if g.slugs:
+            return [self.get(slug) for slug in g.slugs]
+        return sorted(self.all(g.kind, country=g.country), key=lambda o: o.name)
+
+    def expand(self, names: list[str]) -> tuple[list[Organisation], set[str]]:
+        """Slugs and @groups to organisations (once each), and which came from groups."""
+        found: dict[str, Organisation] = {}
+        from_groups: set[str] = set()
+        for name in names:
+            if name.startswith("@"):
+                for org in self.group(name):
+                    found.setdefault(org.slug, org)
+                    from_groups.add(org.slug)
+            else:
+                org = self.get(name)
+                found.setdefault(org.slug, org)
+                from_groups.discard(org.slug)
+        return list(found.values()), from_groups
+
+
+def _trusted(data: dict, origin: str) -> Organisation:
+    """A record validated when it was imported: built without checking it again
+    (three thousand of them would otherwise cost every command a noticeable pause)."""
+    return Organisation(
+        slug=data["slug"], name=data["name"], kind=data.get("kind", "other"),
+        country=data.get("country"), regime=data.get("regime"),
+        calendar=data.get("calendar"), lang=data.get("lang"), email=data.get("email"),
+        alt_emails=tuple(data.get("alt_emails", ())), webform=data.get("webform"),
+        attention=data.get("attention", "Data Protection Officer"),
+        address=tuple(data.get("address", ())), phone=data.get("phone"), web=data.get("web"),
+        domains=tuple(data.get("domains", ())), channel=data.get("channel", "none"),
+        id_required=data.get("id_required"), aliases=tuple(data.get("aliases", ())),
+        note=data.get("note", ""), sources=tuple(data.get("sources", ())),
+        verified_on=data.get("verified_on"), origin=origin)
 
 
 def write_user_record(user_dir: Path, data: dict) -> Path:
-    """Write (or update) $SAR_HOME/orgs/SLUG.toml after validating the result."""
+    """Write (or update) $SAR_HOME/orgs/SLUG.toml."""
     import tomli_w
 
     from sar.home import write_private

@@ -1,0 +1,161 @@
+"""Importing an open directory: the datenanfragen.de company database format.
+
+A clone of datenanfragen/data holds one JSON record per organisation in
+`companies/` (and `supervisory-authorities/`), and `obsolete-records/` for
+organisations that merged, closed or moved. Each record is mapped to sar's fields,
+validated like any other record, and either imported or rejected with the reason;
+obsolete records become redirects, so an old slug still finds the new record.
+The result is one file, $SAR_HOME/orgs/imported/datenanfragen.json, loaded as the
+lowest layer of the directory: curated and user records win over it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from sar import validate
+from sar.core import calendars
+from sar.errors import UsageError
+
+# datenanfragen categories -> our kinds (the first that matches wins).
+_KINDS = [("political party", "political-party"), ("ads", "ad-tech"),
+          ("social media", "platform"), ("credit agency", "credit-reference-agency"),
+          ("addresses", "data-broker")]
+_CHANNELS = {"email": "email", "letter": "post", "fax": "post", "webform": "webform"}
+EEA = {"at", "be", "bg", "hr", "cy", "cz", "dk", "ee", "fi", "fr", "de", "gr", "hu", "ie",
+       "it", "lv", "lt", "lu", "mt", "nl", "pl", "pt", "ro", "sk", "si", "es", "se", "is",
+       "li", "no"}
+
+
+@dataclass
+class ImportReport:
+    source: str
+    imported: int = 0
+    authorities: int = 0
+    redirects: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+
+    @property
+    def read(self) -> int:
+        return self.imported + self.authorities + len(self.rejected)
+
+    def as_dict(self) -> dict:
+        return {"source": self.source, "imported": self.imported,
+                "authorities": self.authorities, "redirects": self.redirects,
+                "rejected": [{"file": f, "reason": r} for f, r in self.rejected]}
+
+
+def _domain(url: str | None) -> str | None:
+    if not url:
+        return None
+    host = urlparse(url if "://" in url else f"https://{url}").hostname or ""
+    return host.removeprefix("www.").lower() or None
+
+
+def convert(record: dict, *, authority: bool = False) -> dict:
+    """A datenanfragen record in sar's fields (not yet validated)."""
+    countries = [c.lower() for c in record.get("relevant-countries", [])]
+    country = countries[0] if len(countries) == 1 and countries[0] != "all" else None
+    categories = record.get("categories", [])
+    kind = "supervisory-authority" if authority else next(
+        (ours for theirs, ours in _KINDS if theirs in categories), "other")
+    out: dict = {"slug": record["slug"], "name": record["name"], "kind": kind}
+    if country:
+        out["country"] = country.upper()
+        code = "GB-ENG" if country == "gb" else country.upper()
+        if calendars.is_known(code):
+            out["calendar"] = code
+        out["regime"] = "uk-gdpr" if country == "gb" else "eu-gdpr" if country in EEA else None
+        if out["regime"] is None:
+            del out["regime"]
+    if record.get("address"):
+        out["address"] = [line.strip() for line in record["address"].splitlines() if line.strip()]
+    for theirs, ours in (("email", "email"), ("webform", "webform"), ("phone", "phone"),
+                         ("web", "web")):
+        if record.get(theirs):
+            out[ours] = record[theirs]
+    domains = set()
+    for d in (_domain(record.get("web")),
+              record["email"].rpartition("@")[2].lower() if record.get("email") else None):
+        # A malformed web address does not make the record unusable.
+        with contextlib.suppress(UsageError):
+            if d:
+                domains.add(validate.domain(d))
+    out["domains"] = sorted(domains)
+    language = record.get("request-language") or record.get("complaint-language")
+    if language:
+        out["lang"] = language
+    medium = record.get("suggested-transport-medium")
+    if medium in _CHANNELS:
+        out["channel"] = _CHANNELS[medium]
+    if record.get("needs-id-document"):
+        out["id_required"] = "may ask for a copy of an identity document"
+    elif record.get("required-elements"):
+        out["id_required"] = "asks for: " + ", ".join(
+            e.get("desc", e.get("type", "")) if isinstance(e, dict) else str(e)
+            for e in record["required-elements"])
+    if record.get("runs"):
+        out["aliases"] = [str(r) for r in record["runs"]][:20]
+    note = record.get("comments") or []
+    out["note"] = " ".join(note) if isinstance(note, list) else str(note)
+    read = f"datenanfragen, quality {record.get('quality', 'unknown')}"
+    out["sources"] = [{"url": u, "read": read} for u in record.get("sources", []) if u]
+    if out.get("channel") == "email" and not out.get("email"):
+        out["channel"] = "post" if out.get("address") else "webform"
+    return out
+
+
+def import_datenanfragen(folder: Path, target_dir: Path) -> ImportReport:
+    """Import every record under `folder` into `target_dir`/datenanfragen.json."""
+    from sar.directory import from_record
+    from sar.home import write_private
+
+    folder = folder.expanduser()
+    companies = folder / "companies"
+    if not companies.is_dir():
+        raise UsageError(f"{folder} is not a datenanfragen data folder (no companies/ in it)")
+    report = ImportReport(source=str(folder))
+    records: dict[str, dict] = {}
+    redirects: dict[str, dict] = {}
+    for sub, authority in (("companies", False), ("supervisory-authorities", True)):
+        # Every file, not only *.json: one record in the 2026 snapshot lacks the suffix.
+        for path in sorted(p for p in (folder / sub).glob("*")
+                           if p.is_file() and not p.name.startswith(".")):
+            try:
+                raw = json.loads(path.read_text(encoding="utf-8"))
+                data = convert(raw, authority=authority)
+                org = from_record(data, path.name, "imported")
+            except UsageError as e:
+                report.rejected.append((f"{sub}/{path.name}", str(e).split(": ", 1)[-1]))
+                continue
+            except (ValueError, KeyError, TypeError, AttributeError) as e:
+                report.rejected.append((f"{sub}/{path.name}", f"unreadable record ({e!r})"))
+                continue
+            if org.slug in records:
+                report.rejected.append((f"{sub}/{path.name}", f"duplicate slug {org.slug}"))
+                continue
+            records[org.slug] = {**data, "slug": org.slug}
+            if authority:
+                report.authorities += 1
+            else:
+                report.imported += 1
+    for path in sorted((folder / "obsolete-records").glob("*.json")):
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            redirects[raw["slug"]] = {"to": raw.get("redirect-to"), "reason": raw.get("reason"),
+                                      "name": raw.get("name")}
+            report.redirects += 1
+        except (ValueError, KeyError, TypeError) as e:
+            report.rejected.append((f"obsolete-records/{path.name}", f"unreadable record ({e!r})"))
+    target_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    payload = {"source": str(folder), "format": "datenanfragen",
+               "imported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+               "records": records, "redirects": redirects}
+    write_private(target_dir / "datenanfragen.json",
+                  json.dumps(payload, ensure_ascii=False, indent=0).encode("utf-8"))
+    return report

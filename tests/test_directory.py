@@ -1,0 +1,154 @@
+"""The organisation directory: built-in records, groups, search, import, overrides."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from sar.directory import BUILTIN, KINDS, Directory, from_record
+from tests.conftest import SHARED
+
+DATENANFRAGEN = SHARED / "reference" / "datenanfragen"
+BUILTIN_FILES = sorted(BUILTIN.glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", BUILTIN_FILES, ids=[p.stem for p in BUILTIN_FILES])
+def test_every_builtin_record_validates_and_cites_its_sources(path):
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    org = from_record(data, path.name)
+    assert org.slug == path.stem
+    assert org.kind in KINDS
+    if org.email or org.address or org.webform:
+        assert org.sources, f"{path.name} gives a contact without saying where it was read"
+        assert all(s.get("url") and s.get("read") for s in org.sources)
+    else:
+        assert org.channel == "none" and "could" in org.note  # says why it has none
+    assert not org.verified_on  # nothing here was checked against a live page by us
+
+
+def test_the_directory_covers_what_campaigns_write_to():
+    d = Directory(None)
+    by_kind = {k: {o.slug for o in d.all(k)} for k in KINDS}
+    assert {"labour", "conservatives", "libdems", "snp", "reform-uk", "green-party",
+            "plaid-cymru", "dup", "sinn-fein", "alliance-ni", "sdlp", "uup"} <= \
+        by_kind["political-party"]
+    assert {"experian", "equifax", "transunion"} <= by_kind["credit-reference-agency"]
+    assert {"acxiom", "liveramp", "caci", "gb-group", "oracle"} <= by_kind["data-broker"]
+    assert {"criteo", "quantcast", "tapad"} <= by_kind["ad-tech"]
+    assert {"meta", "google", "x-twitter", "tiktok"} <= by_kind["platform"]
+    assert {"nationbuilder"} <= by_kind["campaign-vendor"]
+    assert {"ico", "dpc-ie"} <= by_kind["supervisory-authority"]
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("email", "not-an-address", "email 'not-an-address' is not an email address"),
+    ("kind", "cult", "field 'kind'"),
+    ("calendar", "XX-YY", "field 'calendar'"),
+    ("colour", "blue", "field 'colour' is not a directory field"),
+])
+def test_a_broken_record_names_its_file_and_field(tmp_path, field, value, message):
+    folder = tmp_path / "orgs"
+    folder.mkdir()
+    record = {"slug": "acme", "name": "Acme", "email": "dpo@acme.example", field: value}
+    (folder / "acme.toml").write_text("".join(f'{k} = "{v}"\n' for k, v in record.items()))
+    with pytest.raises(Exception, match=message) as err:
+        Directory(None, builtin=folder).all()
+    assert "acme.toml" in str(err.value)
+
+
+def test_groups(sar):
+    groups = {g["group"]: g["members"] for g in sar("orgs", "groups", "--json").json()}
+    assert groups["@uk-credit-reference-agencies"] == ["experian", "equifax", "transunion"]
+    assert "labour" in groups["@uk-parties"] and "criteo" in groups["@ad-tech"]
+    listed = sar("orgs", "list", "--group", "gb-main-parties", "--json").json()
+    assert [o["slug"] for o in listed][:3] == ["labour", "conservatives", "libdems"]
+    assert "did you mean @uk-parties" in sar.fails("orgs", "list", "--group", "uk-partys")
+
+
+def test_new_to_a_group_drafts_the_reachable_and_says_who_was_skipped(me):
+    run = me("new", "access", "--to", "@uk-parties", "--json")
+    drafted = {c["org"] for c in run.json()}
+    assert {"labour", "conservatives", "snp", "dup"} <= drafted
+    assert "sinn-fein" not in drafted and "Skipped sinn-fein" in run.stderr
+    assert "unknown group" in me.fails("new", "access", "--to", "@nobody")
+    # A named organisation without a contact is still an error, not a skip.
+    assert "no email or postal address" in me.fails("new", "erasure", "--to", "sinn-fein")
+
+
+def test_user_groups(me, home):
+    (home / "groups.toml").write_text('[my-targets]\ndescription = "mine"\n'
+                                      'slugs = ["acme", "experian"]\n')
+    created = me("new", "erasure", "--to", "@my-targets", "--json").json()
+    assert [c["org"] for c in created] == ["acme", "experian"]
+
+
+@pytest.mark.parametrize("text,slug", [
+    ("Tories", "conservatives"), ("labour.org.uk", "labour"), ("Equifx", "equifax"),
+    ("instagram", "meta"), ("callcredit", "transunion"),
+])
+def test_search_finds_by_alias_domain_and_typo(sar, text, slug):
+    hits = sar("orgs", "search", text, "--json").json()
+    assert hits and hits[0]["slug"] == slug
+
+
+def test_edit_changes_a_field_and_keeps_the_rest(sar):
+    sar("orgs", "edit", "labour", "--email", "sar-requests@labour.example")
+    labour = sar("orgs", "show", "labour", "--json").json()
+    assert labour["email"] == "sar-requests@labour.example" and labour["domains"] == ["labour.org.uk"]
+    assert "did you mean labour" in sar.fails("orgs", "edit", "labuor", "--email", "x@y.example")
+    assert "at least one field" in sar.fails("orgs", "edit", "labour")
+
+
+@pytest.mark.skipif(not DATENANFRAGEN.is_dir(), reason="needs ../shared/reference/datenanfragen")
+def test_the_whole_datenanfragen_database_imports_or_is_rejected_with_a_reason(sar, home):
+    report = sar("orgs", "import", str(DATENANFRAGEN), "--json").json()
+    companies = [p for p in (DATENANFRAGEN / "companies").iterdir() if p.is_file()]
+    authorities = list((DATENANFRAGEN / "supervisory-authorities").iterdir())
+    assert len(companies) == 3070
+    assert report["imported"] + sum(r["file"].startswith("companies/")
+                                    for r in report["rejected"]) == len(companies)
+    assert report["authorities"] == len(authorities)
+    assert report["redirects"] == len(list((DATENANFRAGEN / "obsolete-records").iterdir()))
+    assert all(r["reason"] for r in report["rejected"]) and len(report["rejected"]) < 10
+    # Imported records are found, but curated ones win for the same slug.
+    assert sar("orgs", "show", "experian-gb", "--json").json()["origin"] == "imported"
+    assert sar("orgs", "show", "google", "--json").json()["origin"] == "built-in"
+    # An obsolete record says so instead of "unknown".
+    assert "obsolete" in sar.fails("orgs", "show", "4info")
+    # A user's correction wins over the import.
+    sar("orgs", "edit", "experian-gb", "--email", "fixed@experian.example")
+    assert sar("orgs", "show", "experian-gb", "--json").json()["email"] == "fixed@experian.example"
+    assert len(sar("orgs", "list", "--all", "--json").json()) > 3000
+    assert len(sar("orgs", "list", "--json").json()) < 100
+
+
+def test_importing_a_folder_that_is_not_datenanfragen(sar, tmp_path):
+    assert "not a datenanfragen data folder" in sar.fails("orgs", "import", str(tmp_path))
+
+
+def test_datenanfragen_records_are_mapped_to_our_fields():
+    from sar.directory.importers import convert
+
+    data = convert({"slug": "beispiel-de", "name": "Beispiel GmbH", "relevant-countries": ["de"],
+                    "categories": ["ads"], "address": "Weg 1\n10115 Berlin",
+                    "email": "datenschutz@beispiel.example", "web": "https://www.beispiel.example/",
+                    "sources": ["https://beispiel.example/datenschutz"], "request-language": "de",
+                    "suggested-transport-medium": "email", "needs-id-document": True,
+                    "runs": ["Beispiel-Shop"], "quality": "verified"})
+    org = from_record(data, "beispiel-de.json", "imported")
+    assert (org.kind, org.country, org.regime, org.calendar, org.lang) == \
+        ("ad-tech", "DE", "eu-gdpr", "DE", "de")
+    assert org.address == ("Weg 1", "10115 Berlin") and org.domains == ("beispiel.example",)
+    assert org.aliases == ("Beispiel-Shop",) and "identity document" in org.id_required
+    assert org.sources[0]["url"] == "https://beispiel.example/datenschutz"
+
+
+def test_a_record_in_the_organisation_language_is_used_when_we_have_it(me):
+    me("orgs", "add", "--slug", "beispiel", "--name", "Beispiel GmbH", "--email",
+       "dpo@beispiel.example", "--country", "DE", "--regime", "eu-gdpr")
+    path = Path(me.home / "orgs" / "beispiel.toml")
+    path.write_text(path.read_text() + 'lang = "xx"\n')  # a language we have no letters in
+    created = me("new", "access", "--to", "beispiel", "--json").json()
+    assert created[0]["lang"] == "en"  # falls back rather than failing
