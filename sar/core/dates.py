@@ -17,13 +17,33 @@ def short(d: dt.date) -> str:
     return f"{_DAY_NAMES[d.weekday()][:3]} {d.day} {_MONTH_NAMES[d.month - 1][:3]} {d.year}"
 
 
-def long(d: dt.date) -> str:
-    """'31 January 2026'"""
+_LOCAL = {
+    "de": (("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
+           ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
+            "Oktober", "November", "Dezember")),
+    "fr": (("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+           ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+            "septembre", "octobre", "novembre", "décembre")),
+}
+LANGUAGES = ("en", "de", "fr")
+
+
+def long(d: dt.date, lang: str = "en") -> str:
+    """'31 January 2026', '31. Januar 2026', '31 janvier 2026'"""
+    if lang == "de":
+        return f"{d.day}. {_LOCAL['de'][1][d.month - 1]} {d.year}"
+    if lang == "fr":
+        day = "1er" if d.day == 1 else str(d.day)
+        return f"{day} {_LOCAL['fr'][1][d.month - 1]} {d.year}"
     return f"{d.day} {_MONTH_NAMES[d.month - 1]} {d.year}"
 
 
-def with_weekday(d: dt.date) -> str:
-    """'Monday 2 March 2026'"""
+def with_weekday(d: dt.date, lang: str = "en") -> str:
+    """'Monday 2 March 2026', 'Montag, 2. März 2026', 'lundi 2 mars 2026'"""
+    if lang == "de":
+        return f"{_LOCAL['de'][0][d.weekday()]}, {long(d, 'de')}"
+    if lang == "fr":
+        return f"{_LOCAL['fr'][0][d.weekday()]} {long(d, 'fr')}"
     return f"{_DAY_NAMES[d.weekday()]} {long(d)}"
 
 

@@ -51,14 +51,19 @@ LAW = {
 SECTIONS = ("subject", "salutation", "body", "closing")
 
 
-def longdate(value) -> str:
-    """31 January 2026 (a template filter)."""
-    return dates.long(_as_date(value))
+# Words the layout needs besides the template's own, by language.
+LABELS = {"en": {"reference": "Reference"}, "de": {"reference": "Referenz"},
+          "fr": {"reference": "Référence"}}
 
 
-def daydate(value) -> str:
-    """Monday 2 March 2026 (a template filter)."""
-    return dates.with_weekday(_as_date(value))
+def longdate(value, lang: str = "en") -> str:
+    """31 January 2026, in the letter's language."""
+    return dates.long(_as_date(value), lang)
+
+
+def daydate(value, lang: str = "en") -> str:
+    """Monday 2 March 2026, in the letter's language."""
+    return dates.with_weekday(_as_date(value), lang)
 
 
 def _as_date(value) -> dt.date:
@@ -91,8 +96,11 @@ def _environment(search_path: tuple[str, ...]):
         undefined=NamedUndefined, autoescape=False, trim_blocks=True,
         lstrip_blocks=True, keep_trailing_newline=True,
     )
-    env.filters["longdate"] = longdate
-    env.filters["daydate"] = daydate
+    from jinja2 import pass_context
+
+    # The filters read the letter's language from the template context.
+    env.filters["longdate"] = pass_context(lambda ctx, v: longdate(v, ctx.get("lang", "en")))
+    env.filters["daydate"] = pass_context(lambda ctx, v: daydate(v, ctx.get("lang", "en")))
     return env
 
 
@@ -141,8 +149,8 @@ def render(context: dict, *, lang: str, regime: str, kind: str,
     name = template_name(lang, regime, kind)
     try:
         template = env.get_template(name)
-        text = template.render(**{k: Fields(k, v) if isinstance(v, dict) else v
-                                  for k, v in context.items()})
+        text = template.render(lang=lang, **{k: Fields(k, v) if isinstance(v, dict) else v
+                                             for k, v in context.items()})
     except TemplateNotFound:
         raise TemplateError(f"no {kind} letter for {regime} in language {lang!r} "
                             f"(looked for {name})") from None

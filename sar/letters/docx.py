@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 
-from sar.letters import Letter, longdate
+from sar.letters import LABELS, Letter, longdate
 
 
 def as_docx(letter: Letter) -> bytes:
@@ -48,10 +48,10 @@ def as_docx(letter: Letter) -> bytes:
         return p
 
     lines(letter.sender, WD_ALIGN_PARAGRAPH.RIGHT)
-    lines([longdate(letter.date)], WD_ALIGN_PARAGRAPH.RIGHT)
+    lines([longdate(letter.date, letter.lang)], WD_ALIGN_PARAGRAPH.RIGHT)
     lines(letter.recipient)
     ref = doc.add_paragraph()
-    ref.add_run("Reference: ").bold = True
+    ref.add_run(f"{LABELS[letter.lang]['reference']}: ").bold = True
     ref.add_run(letter.ref)
     subject = doc.add_paragraph()
     subject.add_run(letter.subject).bold = True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sar.letters import Letter, longdate
+from sar.letters import LABELS, Letter, longdate
 
 WIDTH = 72
 
@@ -56,8 +56,8 @@ def email_body(letter: Letter) -> str:
 
 def as_text(letter: Letter) -> str:
     """The whole letter, as it would be printed."""
-    lines = [*letter.sender, "", longdate(letter.date), "", *letter.recipient, "",
-             f"Reference: {letter.ref}", "", letter.subject, "",
+    lines = [*letter.sender, "", longdate(letter.date, letter.lang), "", *letter.recipient, "",
+             f"{LABELS[letter.lang]['reference']}: {letter.ref}", "", letter.subject, "",
              letter.salutation, "", *body_lines(letter), "", letter.closing, "", "",
              *letter.signature]
     return "\n".join(lines).rstrip() + "\n"
