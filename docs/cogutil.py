@@ -36,28 +36,55 @@ def commands() -> list[tuple[str, ...]]:
     return out
 
 
-def example_letter(kind: str, org: str, fmt: str = "text", regime: str | None = None) -> str:
-    """A letter rendered from the real templates for an invented person on a fixed date."""
+def example_letter(kind: str, org: str, fmt: str = "text", regime: str | None = None,
+                   lang: str | None = None, follow_up: str | None = None,
+                   details: str | None = None) -> str:
+    """A letter rendered from the real templates for an invented person on fixed dates.
+    Follow-ups are rendered for a request sent on 2 March 2026, with the event they
+    answer recorded, six weeks later."""
+    import json
+
     runner = CliRunner()
     with tempfile.TemporaryDirectory() as home:
         env = {"SAR_HOME": home, "SAR_TODAY": "2026-03-02"}
         old = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
-        try:
-            runner.invoke(app, ["init", "--name", "Alex Example", "--email",
-                                "alex@example.org", "--address",
-                                "1 Example Street, London, N1 1AA", "--no-input"], env=env)
-            args = ["new", kind, "--to", org, "--json"] + (["--regime", regime] if regime else [])
-            created = runner.invoke(app, args, env=env)
-            import json
 
-            ref = json.loads(created.stdout)[0]["ref"]
-            letter = runner.invoke(app, ["letter", ref, "--format", fmt], env=env).stdout
+        def sar(*args, today=None):
+            e = {**env, "SAR_TODAY": today or env["SAR_TODAY"]}
+            result = runner.invoke(app, list(args), env=e)
+            assert result.exit_code == 0, result.output
+            return result.stdout
+
+        try:
+            sar("init", "--name", "Alex Example", "--email", "alex@example.org", "--address",
+                "1 Example Street, London, N1 1AA", "--no-input")
+            args = ["new", kind, "--to", org, "--json"]
+            args += ["--regime", regime] if regime else []
+            args += ["--lang", lang] if lang else []
+            args += ["--details", details] if details and not follow_up else []
+            created = json.loads(sar(*args))[0]
+            ref = created["ref"]
+            if follow_up:
+                if created["channel"] == "post":
+                    sar("post", ref, "--posted", "2026-03-02", "--method", "first-class")
+                else:
+                    sar("send", ref)
+                answer = {"id-reply": ("id-requested", "2026-03-05"),
+                          "extension-challenge": ("extended", "2026-03-20")}.get(follow_up)
+                if answer:
+                    sar("mark", ref, answer[0], today=answer[1])
+                extra = ["--details", details] if details else []
+                letter = sar("letter", ref, "--follow-up", follow_up, "--format", fmt, *extra,
+                             today="2026-04-14")
+            else:
+                letter = sar("letter", ref, "--format", fmt)
         finally:
             for k, v in old.items():
                 if v is None:
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
-    # References are random; show a fixed one so the page is stable.
-    return letter.replace(ref, "SAR-7K2QX")
+    # References are random; show a fixed one so the page is stable. (Message-IDs are
+    # random too, which is why the reminder example is a posted letter.)
+    return letter.replace(ref, "SAR-7K2QX").replace(ref.lower(), "sar-7k2qx")

@@ -47,7 +47,8 @@ SETTINGS = {s.key: s for s in [
     Setting("imap.ca_file", "a CA certificate file, for a server with a private CA"),
     Setting("mail.sent_folder", "keep a copy of each letter sent in this IMAP folder "
             "(e.g. Sent; not for Gmail, which keeps its own)"),
-    Setting("letters.lang", "letter language", "en", ("en",)),
+    Setting("letters.lang", "letter language when the organisation's is not available",
+            "en", ("en", "de", "fr")),
     Setting("letters.attach_docx", "attach the DOCX letter to emails", False, ("true", "false"), bool),
     Setting("deadlines.email_receipt", "when an email counts as received",
             "same-day", OPTION_CHOICES["email_receipt"]),

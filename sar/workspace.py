@@ -685,6 +685,20 @@ class Workspace:
         when = dt.datetime.combine(letter.date, dt.time(12, 0), tzinfo=dt.UTC)
         return self._compose(row, letter, when)[1]
 
+    def preview(self, ref: str, follow_up: str | None = None, offered: str | None = None) -> str:
+        """What the organisation will read: for an email its To, Subject and body; for
+        post the whole letter."""
+        from sar.letters.text import as_text, email_body
+
+        row = self.find(ref)
+        letter = (self._follow_up(row, follow_up, offered) if follow_up
+                  else self._letter(row, self.letter_date(row)))
+        org = json.loads(self._org_row(row)["record"])
+        if row["channel"] != "email":
+            return as_text(letter)
+        return (f"To: {org['name']} <{org['email']}>\nSubject: {letter.subject}\n\n"
+                + email_body(letter))
+
     def _follow_up(self, row: dict, kind: str, offered: str | None):
         """A follow-up letter (reminder, reply to an ID request, challenge to an
         extension) with the facts of the request so far."""
@@ -882,11 +896,14 @@ S164A_IN_FORCE = dt.date(2026, 6, 19)
 
 def _rule_words(dl: deadlines.Deadline) -> str:
     """'one month from receipt, moved to the next working day' from a Deadline."""
-    period = deadlines.REGIMES[dl.regime].extended if dl.extended else \
-        deadlines.REGIMES[dl.regime].period
+    regime = deadlines.REGIMES[dl.regime]
+    period = regime.extended if dl.extended else regime.period
     words = f"{period} from {'the start' if dl.start != dl.receipt else 'receipt'}"
-    if dl.due and dl.start and dl.due != period.after(dl.start)[0]:
-        words += ", with the days paused or moved past a weekend or holiday"
+    raw = period.after(dl.start)[0] + dt.timedelta(days=dl.paused_days)
+    if dl.paused_days:
+        words += f", plus {dl.paused_days} day{'s' if dl.paused_days != 1 else ''} paused"
+    if dl.due != raw:
+        words += ", moved to the next working day"
     return words
 
 

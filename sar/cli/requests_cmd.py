@@ -75,11 +75,23 @@ def letter(
              "extension-challenge.")] = None,
     details: Annotated[str | None, typer.Option(
         metavar="TEXT", help="For --follow-up id-reply: what you offer to prove who you are.")] = None,
+    preview: Annotated[bool, typer.Option(
+        "--preview", help="Show what the organisation will read (for an email: its To, "
+                          "Subject and body), paged in a terminal.")] = False,
 ) -> None:
     """Print or save a request's letter.
 
     A sent email comes back exactly as it was sent.
     """
+    if preview:
+        if format_ or out:
+            raise UsageError("--preview shows the letter; it takes no --format or -o")
+        text = workspace().preview(ref, follow_up=follow_up, offered=details)
+        if sys.stdout.isatty():
+            typer.echo_via_pager(text)
+        else:
+            typer.echo(text, nl=False)
+        return
     if format_ is None:
         suffix = out.suffix.lower() if out else ""
         format_ = {".docx": "docx", ".eml": "eml"}.get(suffix, "text")

@@ -233,6 +233,7 @@ class Deadline:
     extended_due: dt.date | None        # the date if a valid extension is (or were) taken
     extended: bool = False
     ack_due: dt.date | None = None
+    paused_days: int = 0                # days that did not count (clarification, ID waits)
     paused_since: dt.date | None = None
     waiting_for: str | None = None
     explanation: list[str] = field(default_factory=list)
@@ -251,6 +252,7 @@ class Deadline:
             "ext_notice_due": iso(self.ext_notice_due),
             "extended_due": iso(self.extended_due),
             "ack_due": iso(self.ack_due),
+            "paused_days": self.paused_days,
             "paused_since": iso(self.paused_since),
             "waiting_for": self.waiting_for,
             "explanation": list(self.explanation),
@@ -444,7 +446,7 @@ def due_date(
         cite = reg.clarification_cite if what == "clarification" else reg.id_cite
         steps.append(f"{what} asked {short(p.asked)}, answered {short(p.answered)}: {days} "
                      f"day{'s' if days != 1 else ''} do not count, {counting} ({cite})")
-    extra = paused_days()
+    extra = result.paused_days = paused_days()
     if extra:
         end += dt.timedelta(days=extra)
         steps.append(f"{short(end)} once the {extra} paused day{'s' if extra != 1 else ''} "

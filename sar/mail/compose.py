@@ -95,6 +95,9 @@ def compose(*, subject: str, body: str, sender_name: str, sender_email: str,
 
 
 def as_bytes(msg: EmailMessage) -> bytes:
+    """The message as sent: CRLF line ends; headers folded only past RFC 5322's hard
+    limit, because the email package folds a long Subject before its first word,
+    which some ticket systems keep as a leading space."""
     from email import policy
 
-    return msg.as_bytes(policy=policy.SMTP)
+    return msg.as_bytes(policy=policy.SMTP.clone(max_line_length=998))

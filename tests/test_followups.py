@@ -1,0 +1,90 @@
+"""Follow-up letters: reminders, replies to ID requests, challenges to extensions."""
+
+from __future__ import annotations
+
+
+def sent_request(me, org="acme", today="2026-03-02"):
+    ref = me("new", "access", "--to", org, "--json", today=today).json()[0]["ref"]
+    me("send", ref, today=today)
+    return ref
+
+
+def test_a_reminder_states_the_facts_and_a_final_date(me):
+    ref = sent_request(me)
+    message_id = me("show", ref, "--json").json()["messages"][0]["message_id"]
+    text = me("letter", ref, "--follow-up", "reminder", today="2026-04-10").stdout
+    assert f"Reminder: my subject access request of 2 March 2026 is overdue [{ref}]" in text
+    assert message_id in " ".join(text.split())  # proof of what was sent, and when
+    assert "Thursday 2 April 2026" in text  # the deadline
+    assert "Friday 24 April 2026" in text  # 14 days from today
+    assert "Article 12(4)" in text and "Information Commissioner" in text
+    assert "164A" not in text  # not yet in force on 10 April 2026
+
+
+def test_a_reminder_after_19_june_2026_is_also_a_s164a_complaint(me):
+    ref = sent_request(me, today="2026-06-01")
+    text = me("letter", ref, "--follow-up", "reminder", today="2026-07-10").stdout
+    assert "section 164A of the Data Protection Act 2018" in " ".join(text.split())
+
+
+def test_a_reminder_names_an_extension_that_came_too_late(me):
+    ref = sent_request(me, today="2026-01-31")
+    me("mark", ref, "extended", today="2026-03-03")
+    text = " ".join(me("letter", ref, "--follow-up", "reminder", today="2026-03-20").stdout.split())
+    assert "Your notice of an extension, dated 3 March 2026, came after the first month" in text
+
+
+def test_an_id_reply_offers_only_what_is_proportionate(me):
+    ref = sent_request(me)
+    assert "no id-requested recorded" in me.fails("letter", ref, "--follow-up", "id-reply")
+    me("mark", ref, "id-requested", today="2026-03-05")
+    text = " ".join(me("letter", ref, "--follow-up", "id-reply", "--details",
+                       "a council tax bill showing my name and address",
+                       today="2026-03-06").stdout.split())
+    assert "On 5 March 2026 you asked me to prove my identity" in text
+    assert "Article 12(6)" in text and "01/2022" in text
+    assert "I provide: a council tax bill showing my name and address" in text
+
+
+def test_an_extension_challenge_asks_for_reasons(me):
+    ref = sent_request(me)
+    me("mark", ref, "extended", today="2026-03-20")
+    text = " ".join(me("letter", ref, "--follow-up", "extension-challenge",
+                       today="2026-03-21").stdout.split())
+    assert "On 20 March 2026 you told me you are extending" in text
+    assert "specific reasons" in text and "Tuesday 2 June 2026" in text
+
+
+def test_follow_ups_refuse_what_makes_no_sense(me):
+    draft = me("new", "access", "--to", "acme", "--json").json()[0]["ref"]
+    assert "has not been sent yet" in me.fails("letter", draft, "--follow-up", "reminder")
+    ref = sent_request(me, org="fictional-party")
+    assert "one of reminder" in me.fails("letter", ref, "--follow-up", "chase")
+    assert "--details goes with --follow-up id-reply" in me.fails(
+        "letter", ref, "--follow-up", "reminder", "--details", "x")
+
+
+def test_follow_ups_render_as_email_and_docx(me, tmp_path):
+    from docx import Document
+
+    ref = sent_request(me)
+    from email import message_from_bytes, policy
+
+    eml = me("letter", ref, "--follow-up", "reminder", "--format", "eml",
+             today="2026-04-10").stdout_bytes
+    msg = message_from_bytes(eml, policy=policy.default)
+    assert msg["Subject"].startswith("Reminder:") and msg["Subject"].endswith(f"[{ref}]")
+    me("letter", ref, "--follow-up", "reminder", "-o", str(tmp_path / "r.docx"),
+       today="2026-04-10")
+    body = "\n".join(p.text for p in Document(str(tmp_path / "r.docx")).paragraphs)
+    assert ref in body and "24 April 2026" in body
+
+
+def test_preview_shows_what_the_organisation_will_read(me):
+    ref = me("new", "access", "--to", "acme", "--json").json()[0]["ref"]
+    text = me("letter", ref, "--preview").stdout
+    assert text.startswith("To: Acme Data Ltd <privacy@acme.example>\nSubject: ")
+    assert "Dear Data Protection Officer," in text and "Reference:" not in text
+    posted = me("new", "access", "--to", "snp", "--json").json()[0]["ref"]
+    assert "Gordon Lamb House" in me("letter", posted, "--preview").stdout
+    assert "no --format" in me.fails("letter", ref, "--preview", "--format", "eml")
