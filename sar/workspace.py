@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sar import home as home_mod
 from sar import profile as profile_mod
-from sar.core import deadlines, lifecycle, refs
+from sar.core import calendars, deadlines, lifecycle, refs
 from sar.core.lifecycle import Event
 from sar.errors import (
     InvalidEventError,
@@ -629,8 +629,8 @@ class Workspace:
 
         org = json.loads(self._org_row(row)["record"])
         via = via or ("email" if row["channel"] == "email" else self._posting_method(row))
-        receipt, due, rule = _stated_deadline(letter_date, via, row["regime"], row["calendar"],
-                                              self.options())
+        receipt, due, facts = _stated_deadline(letter_date, via, row["regime"],
+                                               row["calendar"], self.options())
         return {
             "requester": self._requester(row),
             "org": {**org, "address": org.get("address_lines") or []},
@@ -638,7 +638,8 @@ class Workspace:
                         "channel": "email" if via in deadlines.ELECTRONIC else "post",
                         "date": letter_date,
                         "receipt": receipt, "due": due,
-                        "due_rule": rule, "details": json.loads(row["details"] or "{}")},
+                        "due_rule": rule_words(facts), "due_facts": facts,
+                        "details": json.loads(row["details"] or "{}")},
             "law": letters.LAW[row["regime"]],
         }
 
@@ -719,6 +720,10 @@ class Workspace:
                              f"with `sar mark {row['ref']} {needs[kind]}`")
         a = self.assess(row)
         dl = a.deadline
+        if kind in ("reminder", "extension-challenge") and dl and dl.due is None:
+            raise UsageError(f"{row['ref']}: the clock is stopped while the organisation waits "
+                             f"for your {dl.waiting_for}; answer it first"
+                             + (" (`--follow-up id-reply`)" if dl.waiting_for == "ID" else ""))
         first = sending[-1]
         message = self.db.execute(
             "SELECT message_id FROM messages WHERE request_id = ? AND direction = 'out' AND "
@@ -742,14 +747,19 @@ class Workspace:
                                          if e.kind == "id-requested"), None)},
             "followup": {"offered": validate.text(offered, "--details", max_len=2000)
                          if offered else ""},
-            # Seven to fourteen days is the practice for a last chance (legal.md §4.3).
-            "final_date": self.today + dt.timedelta(days=14),
+            # Seven to fourteen days is the practice for a last chance (legal.md §4.3),
+            # ending on a working day of the organisation's calendar.
+            "final_date": calendars.get(row["calendar"]).roll_forward(
+                self.today + dt.timedelta(days=14))[0],
             # DPA 2018 s.164A (from 19 June 2026): a complaint to the controller
             # itself, which it must acknowledge within 30 days.
             "s164a": row["regime"] == "uk-gdpr" and self.today >= S164A_IN_FORCE,
         })
         if dl and dl.due:
-            context["deadline"]["rule"] = _rule_words(dl)
+            context["deadline"]["facts"] = rule_facts(dl)
+            context["deadline"]["rule"] = rule_words(context["deadline"]["facts"])
+        else:
+            context["deadline"]["facts"] = context["request"]["due_facts"]
         return letters.build(context, lang=row["lang"], regime=row["regime"], kind=kind,
                              user_templates=self.home.templates
                              if self.home.templates.is_dir() else None)
@@ -886,23 +896,35 @@ class Workspace:
         return report
 
     def send_time(self) -> dt.datetime | None:
-        """The exact time of sending, unless SAR_TODAY has set a what-if date."""
-        return dt.datetime.now(dt.UTC).replace(microsecond=0) if home_mod.clock_is_real() else None
+        """The exact time of sending, unless today is a what-if date (SAR_TODAY, or a
+        Workspace made for another day): then only the date is known."""
+        if not home_mod.clock_is_real() or self.today != dt.date.today():
+            return None
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 FOLLOW_UPS = ("reminder", "id-reply", "extension-challenge")
 S164A_IN_FORCE = dt.date(2026, 6, 19)
 
 
-def _rule_words(dl: deadlines.Deadline) -> str:
-    """'one month from receipt, moved to the next working day' from a Deadline."""
+def rule_facts(dl: deadlines.Deadline) -> dict:
+    """How a due date was reached, as data a template in any language can word:
+    the period, from when, the days paused, and whether it moved to a working day."""
     regime = deadlines.REGIMES[dl.regime]
     period = regime.extended if dl.extended else regime.period
-    words = f"{period} from {'the start' if dl.start != dl.receipt else 'receipt'}"
     raw = period.after(dl.start)[0] + dt.timedelta(days=dl.paused_days)
-    if dl.paused_days:
-        words += f", plus {dl.paused_days} day{'s' if dl.paused_days != 1 else ''} paused"
-    if dl.due != raw:
+    return {"months": period.months, "days": period.days,
+            "from": "start" if dl.start != dl.receipt else "receipt",
+            "paused": dl.paused_days, "moved": dl.due != raw}
+
+
+def rule_words(facts: dict) -> str:
+    """'one month from receipt, plus 11 days paused, moved to the next working day'"""
+    period = deadlines.Period(months=facts["months"], days=facts["days"])
+    words = f"{period} from {'the start' if facts['from'] == 'start' else 'receipt'}"
+    if facts["paused"]:
+        words += f", plus {facts['paused']} day{'s' if facts['paused'] != 1 else ''} paused"
+    if facts["moved"]:
         words += ", moved to the next working day"
     return words
 
@@ -928,15 +950,11 @@ def _details(kind: str, text: str | None) -> dict:
 
 @lru_cache(maxsize=256)
 def _stated_deadline(letter_date: dt.date, via: str, regime: str, calendar: str,
-                     options: deadlines.Options) -> tuple[dt.date, dt.date, str]:
-    """Receipt, due date and rule as a letter states them (the same for every letter of
-    a batch, so worked out once)."""
+                     options: deadlines.Options) -> tuple[dt.date, dt.date, dict]:
+    """Receipt, due date and how it was reached, as a letter states them (the same for
+    every letter of a batch, so worked out once)."""
     dl = deadlines.due_date(deadlines.Facts(letter_date, via), regime, calendar, options)
-    period = deadlines.REGIMES[regime].period
-    rule = f"{period} from receipt"
-    if dl.due != period.after(dl.receipt)[0]:
-        rule += ", moved to the next working day"
-    return dl.receipt, dl.due, rule
+    return dl.receipt, dl.due, rule_facts(dl)
 
 
 class Drafted(list):

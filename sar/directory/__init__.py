@@ -56,7 +56,7 @@ class Organisation:
     email: str | None = None
     alt_emails: tuple[str, ...] = ()
     webform: str | None = None
-    attention: str = "Data Protection Officer"
+    attention: str | None = None          # whom to address, if not the DPO
     address: tuple[str, ...] = ()
     phone: str | None = None
     web: str | None = None
@@ -136,7 +136,7 @@ def from_record(data: dict, where: str, origin: str = "built-in") -> Organisatio
         slug=slug, name=data["name"], kind=kind, country=data.get("country"), regime=regime,
         calendar=cal, lang=lang, email=data.get("email"),
         alt_emails=tuple(data.get("alt_emails", [])), webform=data.get("webform"),
-        attention=data.get("attention", "Data Protection Officer"), address=address,
+        attention=data.get("attention"), address=address,
         phone=data.get("phone"), web=data.get("web"), domains=domains, channel=channel,
         id_required=data.get("id_required"), aliases=aliases, note=data.get("note", ""),
         sources=tuple(data.get("sources", [])), verified_on=data.get("verified_on"),
@@ -322,7 +322,7 @@ def _trusted(data: dict, origin: str) -> Organisation:
         country=data.get("country"), regime=data.get("regime"),
         calendar=data.get("calendar"), lang=data.get("lang"), email=data.get("email"),
         alt_emails=tuple(data.get("alt_emails", ())), webform=data.get("webform"),
-        attention=data.get("attention", "Data Protection Officer"),
+        attention=data.get("attention"),
         address=tuple(data.get("address", ())), phone=data.get("phone"), web=data.get("web"),
         domains=tuple(data.get("domains", ())), channel=data.get("channel", "none"),
         id_required=data.get("id_required"), aliases=tuple(data.get("aliases", ())),

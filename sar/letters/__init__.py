@@ -9,6 +9,7 @@ field and the template line, never a blank in a letter.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import sys
 from dataclasses import dataclass, field
@@ -49,11 +50,15 @@ LAW = {
 }
 
 SECTIONS = ("subject", "salutation", "body", "closing")
+_RENDERING: contextvars.ContextVar[str] = contextvars.ContextVar("letter_lang", default="en")
 
 
 # Words the layout needs besides the template's own, by language.
-LABELS = {"en": {"reference": "Reference"}, "de": {"reference": "Referenz"},
-          "fr": {"reference": "Référence"}}
+LABELS = {
+    "en": {"reference": "Reference:", "attention": "Data Protection Officer"},
+    "de": {"reference": "Referenz:", "attention": "Datenschutzbeauftragte/r"},
+    "fr": {"reference": "Référence\u00a0:", "attention": "Délégué(e) à la protection des données"},
+}
 
 
 def longdate(value, lang: str = "en") -> str:
@@ -96,11 +101,10 @@ def _environment(search_path: tuple[str, ...]):
         undefined=NamedUndefined, autoescape=False, trim_blocks=True,
         lstrip_blocks=True, keep_trailing_newline=True,
     )
-    from jinja2 import pass_context
-
-    # The filters read the letter's language from the template context.
-    env.filters["longdate"] = pass_context(lambda ctx, v: longdate(v, ctx.get("lang", "en")))
-    env.filters["daydate"] = pass_context(lambda ctx, v: daydate(v, ctx.get("lang", "en")))
+    # The filters write dates in the language of the letter being rendered, also
+    # inside imported macros, which do not see the template's variables.
+    env.filters["longdate"] = lambda v: longdate(v, _RENDERING.get())
+    env.filters["daydate"] = lambda v: daydate(v, _RENDERING.get())
     return env
 
 
@@ -149,8 +153,12 @@ def render(context: dict, *, lang: str, regime: str, kind: str,
     name = template_name(lang, regime, kind)
     try:
         template = env.get_template(name)
-        text = template.render(lang=lang, **{k: Fields(k, v) if isinstance(v, dict) else v
-                                             for k, v in context.items()})
+        token = _RENDERING.set(lang)
+        try:
+            text = template.render(lang=lang, **{k: Fields(k, v) if isinstance(v, dict) else v
+                                                 for k, v in context.items()})
+        finally:
+            _RENDERING.reset(token)
     except TemplateNotFound:
         raise TemplateError(f"no {kind} letter for {regime} in language {lang!r} "
                             f"(looked for {name})") from None
@@ -201,7 +209,7 @@ def build(context: dict, *, lang: str, regime: str, kind: str,
                       user_templates=user_templates)
     req, me, org = context["request"], context["requester"], context["org"]
     sender = [me["name"], *me["address"], me["email"]]
-    recipient = [org.get("attention") or "Data Protection Officer", org["name"]]
+    recipient = [org.get("attention") or LABELS[lang]["attention"], org["name"]]
     if req.get("channel") == "post" or not org.get("email"):
         # Many postal addresses start with the organisation's name: print it once.
         recipient += [line for line in org.get("address") or []

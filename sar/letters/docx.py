@@ -33,7 +33,7 @@ def as_docx(letter: Letter) -> bytes:
     props.title = letter.subject
     props.subject = letter.ref
     props.author = letter.signature[0] if letter.signature else ""
-    props.language = "en-GB" if letter.lang == "en" else letter.lang
+    props.language = {"en": "en-GB", "de": "de-DE", "fr": "fr-FR"}.get(letter.lang, letter.lang)
     props.comments = "Written with sar"
 
     def lines(texts, align=None, after=Pt(12)):
@@ -51,7 +51,7 @@ def as_docx(letter: Letter) -> bytes:
     lines([longdate(letter.date, letter.lang)], WD_ALIGN_PARAGRAPH.RIGHT)
     lines(letter.recipient)
     ref = doc.add_paragraph()
-    ref.add_run(f"{LABELS[letter.lang]['reference']}: ").bold = True
+    ref.add_run(f"{LABELS[letter.lang]['reference']} ").bold = True
     ref.add_run(letter.ref)
     subject = doc.add_paragraph()
     subject.add_run(letter.subject).bold = True

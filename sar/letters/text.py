@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sar.letters import LABELS, Letter, longdate
 
 WIDTH = 72
@@ -15,7 +17,9 @@ def _wrap(text: str, initial_indent: str = "", subsequent_indent: str = "") -> l
     lines: list[str] = []
     line = initial_indent
     fresh = True
-    for word in text.split():
+    # Split at ordinary spaces only: a non-breaking space (French "Référence :",
+    # German "2. April") must keep its two sides on one line.
+    for word in filter(None, re.split(r"[ \t\n\r]+", text)):
         if fresh:
             line += word
             fresh = False
@@ -57,7 +61,7 @@ def email_body(letter: Letter) -> str:
 def as_text(letter: Letter) -> str:
     """The whole letter, as it would be printed."""
     lines = [*letter.sender, "", longdate(letter.date, letter.lang), "", *letter.recipient, "",
-             f"{LABELS[letter.lang]['reference']}: {letter.ref}", "", letter.subject, "",
+             f"{LABELS[letter.lang]['reference']} {letter.ref}", "", letter.subject, "",
              letter.salutation, "", *body_lines(letter), "", letter.closing, "", "",
              *letter.signature]
     return "\n".join(lines).rstrip() + "\n"
