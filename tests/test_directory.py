@@ -39,7 +39,10 @@ def test_the_directory_covers_what_campaigns_write_to():
     assert {"criteo", "quantcast", "tapad"} <= by_kind["ad-tech"]
     assert {"meta", "google", "x-twitter", "tiktok"} <= by_kind["platform"]
     assert {"nationbuilder"} <= by_kind["campaign-vendor"]
-    assert {"ico", "dpc-ie"} <= by_kind["supervisory-authority"]
+    assert {"ico", "dpc-ie", "frcnil", "debfdi", "nlap", "esaepa", "itgpdp"} <= \
+        by_kind["supervisory-authority"]
+    eu = {o.country for o in d.all("supervisory-authority")}
+    assert len(eu) >= 28  # every EU/EEA member state's regulator, and more
 
 
 @pytest.mark.parametrize("field,value,message", [
