@@ -27,20 +27,28 @@ BATCH = 200
 pytestmark = pytest.mark.slow
 
 
+def home_sending_to(home, server, drafts: int) -> tuple[list[str], dict]:
+    """A home with a profile, `drafts` access requests, and SMTP set to `server`;
+    the references, and the environment for a `sar` subprocess using it."""
+    ws = Workspace(home)
+    ws.init(profile.make("Robin Testperson", "robin@example.org",
+                         "12 Sample Lane, Exampleton, EX1 2MP", today=ws.today))
+    ws.add_org(slug="acme", name="Acme Data Ltd", email="privacy@acme.example")
+    for key, value in [("mail.transport", "smtp"), ("smtp.host", "127.0.0.1"),
+                       ("smtp.port", str(server.port)), ("smtp.security", "none")]:
+        ws.set_config(key, value)
+    refs_ = [ws.new("access", ["acme"], again=True)[0]["ref"] for _ in range(drafts)]
+    env = {**os.environ, "SAR_HOME": str(home)}
+    env.pop("SAR_TODAY", None)
+    return refs_, env
+
+
 def test_sigkill_during_a_batch_never_sends_twice(tmp_path):
     home = tmp_path / "home"
     server = SmtpServer().start()
     try:
-        ws = Workspace(home)
-        ws.init(profile.make("Robin Testperson", "robin@example.org",
-                             "12 Sample Lane, Exampleton, EX1 2MP", today=ws.today))
-        ws.add_org(slug="acme", name="Acme Data Ltd", email="privacy@acme.example")
-        for key, value in [("mail.transport", "smtp"), ("smtp.host", "127.0.0.1"),
-                           ("smtp.port", str(server.port)), ("smtp.security", "none")]:
-            ws.set_config(key, value)
-        wanted = {ws.new("access", ["acme"], again=True)[0]["ref"] for _ in range(BATCH)}
-        env = {**os.environ, "SAR_HOME": str(home)}
-        env.pop("SAR_TODAY", None)
+        drafted, env = home_sending_to(home, server, BATCH)
+        wanted = set(drafted)
         rng = random.Random(20261128)
         kills = 0
         for _ in range(8):
@@ -94,16 +102,7 @@ def paced(tmp_path):
     """Three drafts, an SMTP server on loopback, and a way to start a paced batch."""
     home = tmp_path / "home"
     server = SmtpServer().start()
-    ws = Workspace(home)
-    ws.init(profile.make("Robin Testperson", "robin@example.org",
-                         "12 Sample Lane, Exampleton, EX1 2MP", today=ws.today))
-    ws.add_org(slug="acme", name="Acme Data Ltd", email="privacy@acme.example")
-    for key, value in [("mail.transport", "smtp"), ("smtp.host", "127.0.0.1"),
-                       ("smtp.port", str(server.port)), ("smtp.security", "none")]:
-        ws.set_config(key, value)
-    drafted = [ws.new("access", ["acme"], again=True)[0]["ref"] for _ in range(3)]
-    env = {**os.environ, "SAR_HOME": str(home)}
-    env.pop("SAR_TODAY", None)
+    drafted, env = home_sending_to(home, server, 3)
 
     def start():
         return subprocess.Popen([sys.executable, "-m", "sar", "send", "--all", "--rate", "20/min"],

@@ -78,29 +78,37 @@ def orgs_show(
     typer.echo(f"  verified: {o['verified_on'] or 'no — check the organisation’s own page first'}")
 
 
-@orgs_app.command("add")
-def orgs_add(
-    slug: Annotated[str, typer.Option(metavar="SLUG", help="A short name, lower case: acme or labour.")],
-    name: Annotated[str | None, typer.Option(metavar="NAME", help="The organisation's name.")] = None,
-    email: Annotated[str | None, typer.Option(metavar="EMAIL", help="Its privacy or DPO email address.")] = None,
-    address: Annotated[str | None, typer.Option(metavar="ADDRESS", help="Its postal address on one line.")] = None,
-    domain: Annotated[list[str] | None, typer.Option(
-        "--domain", metavar="DOMAIN", help="A mail domain it replies from (repeatable).")] = None,
-    kind: Annotated[str | None, typer.Option(metavar="KIND", help="political-party, data-broker, ...")] = None,
-    country: Annotated[str | None, typer.Option(metavar="CC", help="ISO country code, e.g. GB.")] = None,
-    calendar: Annotated[str | None, typer.Option(metavar="CAL", help="Holiday calendar for its deadlines.")] = None,
-    regime: Annotated[str | None, typer.Option(metavar="REGIME", help="uk-gdpr, eu-gdpr or ccpa.")] = None,
-    json_: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
-) -> None:
-    """Add your own organisation, or correct a built-in one (same slug)."""
-    record = workspace().add_org(slug=slug, name=name, email=email, domains=domain or [],
-                                 kind=kind, country=country, calendar=calendar, regime=regime,
-                                 address=address)
+# The fields `orgs add` and `orgs edit` share.
+NameOpt = Annotated[str | None, typer.Option(metavar="NAME", help="The organisation's name.")]
+EmailOpt = Annotated[str | None, typer.Option(metavar="EMAIL", help="Its privacy or DPO email address.")]
+AddressOpt = Annotated[str | None, typer.Option(metavar="ADDRESS", help="Its postal address on one line.")]
+DomainOpt = Annotated[list[str] | None, typer.Option(
+    "--domain", metavar="DOMAIN", help="A mail domain it replies from (repeatable).")]
+KindOpt = Annotated[str | None, typer.Option(metavar="KIND", help="political-party, data-broker, ...")]
+CountryOpt = Annotated[str | None, typer.Option(metavar="CC", help="ISO country code, e.g. GB.")]
+CalendarOpt = Annotated[str | None, typer.Option(metavar="CAL", help="Holiday calendar for its deadlines.")]
+RegimeOpt = Annotated[str | None, typer.Option(metavar="REGIME", help="uk-gdpr, eu-gdpr or ccpa.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the record as JSON.")]
+
+
+def _saved(record: dict, json_: bool) -> None:
     if json_:
         output.emit_json(record)
     else:
         typer.echo(f"Saved {record['slug']} ({record['origin']}).")
 
+
+@orgs_app.command("add")
+def orgs_add(
+    slug: Annotated[str, typer.Option(metavar="SLUG", help="A short name, lower case: acme or labour.")],
+    name: NameOpt = None, email: EmailOpt = None, address: AddressOpt = None,
+    domain: DomainOpt = None, kind: KindOpt = None, country: CountryOpt = None,
+    calendar: CalendarOpt = None, regime: RegimeOpt = None, json_: JsonOpt = False,
+) -> None:
+    """Add your own organisation, or correct a built-in one (same slug)."""
+    _saved(workspace().add_org(slug=slug, name=name, email=email, domains=domain or [],
+                               kind=kind, country=country, calendar=calendar, regime=regime,
+                               address=address), json_)
 
 @orgs_app.command("search")
 def orgs_search(
@@ -140,26 +148,14 @@ def orgs_groups(json_: Annotated[bool, typer.Option("--json", help="Print JSON."
 @orgs_app.command("edit")
 def orgs_edit(
     slug: Annotated[str, typer.Argument(metavar="SLUG", help="The organisation to change.")],
-    name: Annotated[str | None, typer.Option(metavar="NAME", help="Its name.")] = None,
-    email: Annotated[str | None, typer.Option(metavar="EMAIL", help="Its privacy or DPO email address.")] = None,
-    address: Annotated[str | None, typer.Option(metavar="ADDRESS", help="Its postal address on one line.")] = None,
-    domain: Annotated[list[str] | None, typer.Option(
-        "--domain", metavar="DOMAIN", help="A mail domain it replies from (repeatable).")] = None,
-    kind: Annotated[str | None, typer.Option(metavar="KIND", help="political-party, data-broker, ...")] = None,
-    country: Annotated[str | None, typer.Option(metavar="CC", help="ISO country code, e.g. GB.")] = None,
-    calendar: Annotated[str | None, typer.Option(metavar="CAL", help="Holiday calendar for its deadlines.")] = None,
-    regime: Annotated[str | None, typer.Option(metavar="REGIME", help="uk-gdpr, eu-gdpr or ccpa.")] = None,
-    json_: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
+    name: NameOpt = None, email: EmailOpt = None, address: AddressOpt = None,
+    domain: DomainOpt = None, kind: KindOpt = None, country: CountryOpt = None,
+    calendar: CalendarOpt = None, regime: RegimeOpt = None, json_: JsonOpt = False,
 ) -> None:
     """Correct an organisation's record; your changes are kept in your sar home."""
-    record = workspace().edit_org(slug, name=name, email=email, domains=domain or [],
-                                  kind=kind, country=country, calendar=calendar,
-                                  regime=regime, address=address)
-    if json_:
-        output.emit_json(record)
-    else:
-        typer.echo(f"Saved {record['slug']} ({record['origin']}).")
-
+    _saved(workspace().edit_org(slug, name=name, email=email, domains=domain or [], kind=kind,
+                                country=country, calendar=calendar, regime=regime,
+                                address=address), json_)
 
 @orgs_app.command("import")
 def orgs_import(
