@@ -153,7 +153,7 @@ class Workspace:
                 calendar: str | None = None, regime: str | None = None,
                 address: str | None = None) -> dict:
         """Add a user record, or lay the given fields over an existing one."""
-        from sar import validate
+        from sar import letters, validate
         from sar.directory import from_record, write_user_record
 
         slug = validate.slug(slug)
@@ -163,14 +163,26 @@ class Workspace:
                   "calendar": calendar.upper() if calendar else None, "regime": regime,
                   "address": validate.address_lines(address) if address else None}
         record = {k: v for k, v in record.items() if v not in (None, [])}
+        if regime is not None and regime not in letters.FAMILIES:
+            raise UsageError(unknown("regime", regime, letters.FAMILIES))
         existing = self.directory.raw(slug)
         if existing is None:
             if not name:
                 raise UsageError(f"{slug} is a new organisation: give its --name")
             if not email and not address:
                 raise UsageError(f"{slug} is a new organisation: give its --email or --address")
+        # A contact the user adds is the one to use.
+        merged = {**(existing or {}), **record}
+        if email:
+            record["channel"] = "email"
+        elif address and not merged.get("email"):
+            record["channel"] = "post"
+        merged.update(record)
         # Validate the record as it will be read back, before anything is written.
-        from_record({**(existing or {}), **record}, f"orgs add {slug}", "user")
+        from_record(merged, f"orgs add {slug}", "user")
+        if self.directory.origin(slug) == "imported":
+            # An import may be replaced by one without this record: keep it whole.
+            record = {k: v for k, v in merged.items() if k != "supersedes"}
         write_user_record(self.home.subdir(self.home.orgs), record)
         self.__dict__.pop("directory", None)
         return self.directory.get(slug).as_dict()
@@ -224,6 +236,8 @@ class Workspace:
         if not plans:
             raise UsageError("none of those organisations can be written to: "
                              + "; ".join(s["reason"] for s in skipped))
+        notes = [f"{old} is an obsolete record: writing to {new} instead"
+                 for old, new in self.directory.redirected.items()]
 
         created = []
         with self.transaction():
@@ -245,20 +259,23 @@ class Workspace:
                 created.append({"ref": ref, "org": org.slug, "kind": kind,
                                 "regime": plan["regime"], "channel": plan["channel"],
                                 "lang": plan["lang"], "status": "draft"})
-        return Drafted(created, skipped)
+        return Drafted(created, skipped, notes)
 
     def _plan(self, org, me, kind, regime, via, lang, again) -> dict:
         if org.kind == "supervisory-authority":
             raise UsageError(f"{org.slug} is a regulator: it takes complaints about other "
                              "organisations, not requests")
+        if via is None and org.channel == "webform" and org.webform:
+            other = ("--via email" if org.email else "--via post" if org.address else None)
+            raise UsageError(
+                f"{org.slug} asks for requests through its web form, {org.webform}"
+                + (f"; to write anyway, add {other}" if other else
+                   "; sar cannot fill in a web form"))
         channel = via or ("email" if org.email and org.channel != "post" else
                           "post" if org.address else "email" if org.email else None)
         if channel is None:
-            if org.webform:
-                raise UsageError(f"{org.slug} takes requests only through its web form, "
-                                 f"{org.webform}; `sar letter` gives you the text to paste")
             raise UsageError(f"no email or postal address is known for {org.slug}: add one "
-                             f"with `sar orgs add --slug {org.slug} --email ADDRESS`")
+                             f"with `sar orgs edit {org.slug} --email ADDRESS`")
         if channel == "email" and not org.email:
             raise UsageError(f"no email address is known for {org.slug}: use --via post"
                              if org.address else f"no email address is known for {org.slug}")
@@ -277,11 +294,16 @@ class Workspace:
 
         regime = regime or org.regime or default_regime(me.calendar)
         templates = self.home.templates
+        if regime not in letters.FAMILIES:
+            raise UsageError(f"{org.slug}'s regime is {regime}, for which sar has no letters "
+                             f"yet: use --regime {' or '.join(letters.FAMILIES)}")
         if lang is None:
             # The organisation's own request language when we have letters in it.
             preferred = [org.lang, self.config.get("letters", {}).get("lang"), "en"]
-            lang = next(c for c in preferred
-                        if c and letters.available(c, regime, kind, templates))
+            lang = next((c for c in preferred
+                         if c and letters.available(c, regime, kind, templates)), None)
+            if lang is None:
+                raise UsageError(f"there is no {kind} letter for {regime} yet")
         elif not letters.available(lang, regime, kind, templates):
             raise UsageError(f"there is no {kind} letter for {regime} in language {lang!r} yet")
         return {"org": org, "regime": regime, "channel": channel, "lang": lang,
@@ -720,6 +742,11 @@ class Workspace:
                              f"with `sar mark {row['ref']} {needs[kind]}`")
         a = self.assess(row)
         dl = a.deadline
+        if a.base_status in lifecycle.CLOSED:
+            raise UsageError(f"{row['ref']} is {a.base_status}: there is nothing to chase")
+        if kind == "reminder" and dl and dl.due and self.today <= dl.due:
+            raise UsageError(f"{row['ref']} is not overdue: the deadline is {dl.due}; a "
+                             "reminder can go from the day after")
         if kind in ("reminder", "extension-challenge") and dl and dl.due is None:
             raise UsageError(f"{row['ref']}: the clock is stopped while the organisation waits "
                              f"for your {dl.waiting_for}; answer it first"
@@ -930,7 +957,7 @@ def rule_words(facts: dict) -> str:
 
 
 # What `--details` means for each kind of letter that uses it.
-DETAILS_FIELD = {"rectification": "correction", "objection": "reasons",
+DETAILS_FIELD = {"rectification": "correction", "objection": "reasons", "erasure": "reasons",
                  "restriction": "reasons", "portability": "recipient"}
 
 
@@ -960,9 +987,10 @@ def _stated_deadline(letter_date: dt.date, via: str, regime: str, calendar: str,
 class Drafted(list):
     """The requests `new` drafted, and the group members it had to skip."""
 
-    def __init__(self, created: list[dict], skipped: list[dict]):
+    def __init__(self, created: list[dict], skipped: list[dict], notes: list[str] = ()):
         super().__init__(created)
         self.skipped = skipped
+        self.notes = list(notes)
 
 
 @dataclass

@@ -115,16 +115,33 @@ def test_the_whole_datenanfragen_database_imports_or_is_rejected_with_a_reason(s
     assert report["authorities"] == len(authorities)
     assert report["redirects"] == len(list((DATENANFRAGEN / "obsolete-records").iterdir()))
     assert all(r["reason"] for r in report["rejected"]) and len(report["rejected"]) < 10
-    # Imported records are found, but curated ones win for the same slug.
-    assert sar("orgs", "show", "experian-gb", "--json").json()["origin"] == "imported"
+    # Imported records are found, but curated ones win for the same slug, and those a
+    # curated record supersedes lead to it.
+    bahn = sar("orgs", "show", "deutsche-bahn-ag", "--json").json()
+    assert bahn["origin"] == "imported" and bahn["channel"] == "email"
     assert sar("orgs", "show", "google", "--json").json()["origin"] == "built-in"
+    assert sar("orgs", "show", "experian-gb", "--json").json()["slug"] == "experian"
+    # Importing never changes where an existing name leads.
+    for name, slug in [("alba", "alba-party"), ("facebook", "meta"), ("twitter", "x-twitter"),
+                       ("conservatives.com", "conservatives"), ("experian.com", "experian")]:
+        assert sar("orgs", "show", name, "--json").json()["slug"] == slug, name
+    # A mailbox provider's domain belongs to nobody.
+    assert "unknown organisation" in sar.fails("orgs", "show", "gmail.com")
     # An obsolete record says so instead of "unknown".
     assert "obsolete" in sar.fails("orgs", "show", "4info")
-    # A user's correction wins over the import.
-    sar("orgs", "edit", "experian-gb", "--email", "fixed@experian.example")
-    assert sar("orgs", "show", "experian-gb", "--json").json()["email"] == "fixed@experian.example"
+    # A user's correction wins over the import, and survives a re-import without it.
+    sar("orgs", "edit", "deutsche-bahn-ag", "--email", "fixed@bahn.example")
+    assert sar("orgs", "show", "deutsche-bahn-ag", "--json").json()["email"] == "fixed@bahn.example"
     assert len(sar("orgs", "list", "--all", "--json").json()) > 3000
     assert len(sar("orgs", "list", "--json").json()) < 100
+    # Writing to a superseded record says where the letter goes instead.
+    sar("init", "--name", "Robin Testperson", "--email", "robin@example.org", "--address",
+        "12 Sample Lane, Exampleton, EX1 2MP", "--no-input")
+    run = sar("new", "access", "--to", "the-conservative-party", "--json")
+    assert run.json()[0]["org"] == "conservatives"
+    assert "the-conservative-party is an obsolete record: writing to conservatives" in run.stderr
+    (home / "orgs" / "imported" / "datenanfragen.json").unlink()
+    assert sar("orgs", "show", "deutsche-bahn-ag", "--json").json()["name"] == "Deutsche Bahn AG"
 
 
 def test_importing_a_folder_that_is_not_datenanfragen(sar, tmp_path):
@@ -155,3 +172,99 @@ def test_a_record_in_the_organisation_language_is_used_when_we_have_it(me):
     path.write_text(path.read_text() + 'lang = "xx"\n')  # a language we have no letters in
     created = me("new", "access", "--to", "beispiel", "--json").json()
     assert created[0]["lang"] == "en"  # falls back rather than failing
+
+
+REFERENCE = SHARED / "reference"
+
+
+def _corpus_for(data: dict) -> str:
+    """The text of every source a built-in record may take its facts from."""
+    parts = [(REFERENCE / "organisations.json").read_text(encoding="utf-8")]
+    cited = [s["url"] for s in data.get("sources", [])]
+    for url in cited:
+        if url.startswith("datenanfragen "):
+            path = DATENANFRAGEN / url.split(" ", 1)[1]
+            if path.exists():
+                parts.append(path.read_text(encoding="utf-8"))
+    own = DATENANFRAGEN / "supervisory-authorities" / f"{data['slug']}.json"
+    if own.exists():
+        parts.append(own.read_text(encoding="utf-8"))
+    return "\n".join(parts)
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.casefold().replace("\\n", " ").split())
+
+
+@pytest.mark.skipif(not (REFERENCE / "organisations.json").exists(),
+                    reason="needs ../shared/reference")
+@pytest.mark.parametrize("path", BUILTIN_FILES, ids=[p.stem for p in BUILTIN_FILES])
+def test_every_contact_fact_is_in_a_source(path):
+    """A guessed address would send someone's personal data to the wrong place."""
+    import json
+    import re
+
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    corpus = _corpus_for(data)
+    text, digits = _norm(json.loads(json.dumps(corpus))), re.sub(r"\D", "", corpus)
+    facts = [data.get("email"), data.get("webform"), *data.get("alt_emails", []),
+             *data.get("domains", []), *data.get("address", [])]
+    for fact in filter(None, facts):
+        assert _norm(fact) in text, f"{path.name}: {fact!r} is in none of its sources"
+    if data.get("phone"):
+        assert re.sub(r"^0", "", re.sub(r"\D", "", data["phone"])) in digits, data["phone"]
+
+
+@pytest.mark.parametrize("body,message", [
+    ('[mine]\ndescription = "nothing listed"\n', "lists no slugs and names no kind"),
+    ('[mine]\nslugs = []\n', "lists no slugs and names no kind"),
+    ('[mine]\nslugs = "labour"\n', "not a list of names"),
+    ('[mine]\nslugs = [1]\n', "not a list of names"),
+    ('[mine]\nkind = "cult"\n', "has kind 'cult'"),
+])
+def test_a_broken_user_group_is_one_clear_error_naming_the_file(me, home, body, message):
+    (home / "groups.toml").write_text(body)
+    before = me.state()
+    line = me.fails("new", "access", "--to", "@mine")
+    assert message in line and "groups.toml" in line
+    assert me.state() == before
+
+
+def test_a_contact_the_user_adds_is_the_one_used(me):
+    me("orgs", "edit", "snp", "--email", "dpo@snp.example")
+    [created] = me("new", "access", "--to", "snp", "--json").json()
+    assert created["channel"] == "email"
+    me("orgs", "edit", "sinn-fein", "--email", "dpo@sf.example")
+    assert me("new", "access", "--to", "sinn-fein", "--json").json()[0]["channel"] == "email"
+
+
+def test_regimes_without_letters_are_refused_where_they_are_set(me):
+    assert "unknown regime" in me.fails("orgs", "edit", "acme", "--regime", "pipeda")
+    assert "no objection letter for ccpa" in me.fails(
+        "new", "objection", "--to", "acme", "--regime", "ccpa")
+
+
+def test_an_organisation_that_asks_for_its_web_form(me, home):
+    (home / "orgs" / "formy.toml").write_text(
+        'slug = "formy"\nname = "Formy Ltd"\nemail = "dpo@formy.example"\n'
+        'webform = "https://formy.example/privacy"\nchannel = "webform"\n')
+    line = me.fails("new", "access", "--to", "formy")
+    assert "https://formy.example/privacy" in line and "--via email" in line
+    assert me("new", "access", "--to", "formy", "--via", "email", "--json").json()[0]["org"] == "formy"
+
+
+def test_search_and_list_refuse_nonsense(sar):
+    assert "at least two characters" in sar.fails("orgs", "search", "x")
+    assert "unknown kind" in sar.fails("orgs", "list", "--group", "uk-parties", "--kind", "bogus")
+
+
+def test_an_objection_without_grounds_keeps_the_absolute_part_and_asks_about_the_rest(me):
+    ref = me("new", "objection", "--to", "acme", "--json").json()[0]["ref"]
+    text = " ".join(me("letter", ref).stdout.split())
+    assert "Article 21(2)" in text and "absolute" in text
+    assert "please tell me which processing that is" in text
+    with_grounds = me("new", "objection", "--to", "acme", "--again", "--details",
+                      "I was a victim of identity fraud", "--json").json()[0]["ref"]
+    text = " ".join(me("letter", with_grounds).stdout.split())
+    assert "on grounds relating to my particular situation" in text
+    assert "My particular situation: I was a victim of identity fraud" in text

@@ -24,6 +24,8 @@ def orgs_list(
 ) -> None:
     """List organisations, with how to reach each."""
     directory = workspace().directory
+    if kind is not None:
+        directory.all(kind)  # an unknown kind is an error, not an empty list
     if group:
         found = [o for o in directory.group(group)
                  if (kind is None or o.kind == kind)

@@ -45,6 +45,8 @@ def new(
     """Draft a request to one or more organisations."""
     created = workspace().new(kind, to, regime=regime, via=via, lang=lang, details=details,
                               again=again)
+    for note in created.notes:
+        typer.echo(f"Note: {note}", err=True)
     for s in created.skipped:
         typer.echo(f"Skipped {s['org']}: {s['reason']}", err=True)
     if json_:

@@ -1,12 +1,19 @@
 """The organisation directory: who to write to, and where.
 
-Three layers, later ones winning field by field for the same slug:
+Three layers:
 
 1. records imported from an open directory (`sar orgs import`), kept in
    `$SAR_HOME/orgs/imported/*.json`;
 2. the built-in, curated records, one per file in `sar/directory/orgs/*.toml`, each
-   with the sources its contact facts were read from;
-3. the user's own records in `$SAR_HOME/orgs/*.toml` (`sar orgs add` / `edit`).
+   with the sources its contact facts were read from. A built-in record replaces an
+   imported one with the same slug whole (it may be a different legal entity), and
+   names the imported records it `supersedes`, which then redirect to it;
+3. the user's own records in `$SAR_HOME/orgs/*.toml` (`sar orgs add` / `edit`),
+   laid over the record beneath field by field.
+
+A name is looked up among curated and user records first (slug, then alias or mail
+domain), and only then among imported ones, so importing thousands of records never
+changes where an existing name leads.
 
 A record without a sourced contact is kept, so the user learns it is missing, but
 cannot be written to until a contact is added. Groups (`@uk-parties`) name sets of
@@ -41,6 +48,7 @@ _FIELDS = {
     "calendar": str, "lang": str, "email": str, "alt_emails": list, "webform": str,
     "attention": str, "address": list, "phone": str, "web": str, "domains": list,
     "channel": str, "id_required": str, "note": str, "sources": list, "verified_on": str,
+    "supersedes": list,
 }
 
 
@@ -171,10 +179,17 @@ class Directory:
         self._records: dict[str, Organisation] | None = None
         self._raw: dict[str, tuple[dict, str, str]] = {}
         self._redirects: dict[str, dict] = {}
+        self.redirected: dict[str, str] = {}  # old slug -> the record it led to
 
     @property
     def imported_dir(self) -> Path | None:
         return self.user_dir / "imported" if self.user_dir else None
+
+    def origin(self, slug: str) -> str | None:
+        """Which layer a slug's record comes from: imported, built-in, user, ..."""
+        self._load()
+        found = self._raw.get(slug)
+        return found[2] if found else None
 
     def raw(self, slug: str) -> dict | None:
         """The record as its files say (all layers merged), unvalidated."""
@@ -202,13 +217,20 @@ class Directory:
             slug = data.get("slug", path.stem)
             raw[slug] = (data, str(path), "built-in")
             trusted.discard(slug)
+            for old in data.get("supersedes", []):
+                if raw.get(old, (None, None, None))[2] == "imported":
+                    del raw[old]
+                    trusted.discard(old)
+                self._redirects[old] = {"to": slug, "reason": "superseded by a curated record"}
         if self.user_dir and self.user_dir.is_dir():
             for path in sorted(self.user_dir.glob("*.toml")):
                 data = _read(path)
                 slug = data.get("slug", path.stem)
                 trusted.discard(slug)
                 if slug in raw:
-                    raw[slug] = ({**raw[slug][0], **data}, str(path), "user override")
+                    below = raw[slug][2]
+                    origin = "imported, edited" if below == "imported" else "user override"
+                    raw[slug] = ({**raw[slug][0], **data}, str(path), origin)
                 else:
                     raw[slug] = (data, str(path), "user")
         self._records = {}
@@ -224,22 +246,28 @@ class Directory:
         return [o for o in self._load().values()
                 if (kind is None or o.kind == kind)
                 and (country is None or (o.country or "").upper() == country.upper())
-                and (include_imported or o.origin != "imported")]
+                and (include_imported or not o.origin.startswith("imported"))]
 
     def get(self, slug: str) -> Organisation:
         records = self._load()
         key = slug.strip().lower()
-        if key in records:
-            return records[key]
-        if key in self._redirects:
-            moved = self._redirects[key]
-            if moved.get("to") and moved["to"] in records:
-                return records[moved["to"]]
-            raise NotFoundError(f"{slug!r} is an obsolete record ({moved.get('reason', 'no reason given')})"
-                                + (f"; it now lives at {moved['to']}" if moved.get("to") else ""))
-        for org in records.values():
-            if key in (a.lower() for a in org.aliases) or key in org.domains:
-                return org
+        curated = [o for o in records.values() if not o.origin.startswith("imported")]
+        imported = [o for o in records.values() if o.origin.startswith("imported")]
+        for pool in (curated, imported):
+            for org in pool:
+                if org.slug == key:
+                    return org
+            for org in pool:
+                if key in (a.lower() for a in org.aliases) or key in org.domains:
+                    return org
+            if pool is curated and key in self._redirects:
+                moved = self._redirects[key]
+                if moved.get("to") and moved["to"] in records:
+                    self.redirected[key] = moved["to"]
+                    return records[moved["to"]]
+                raise NotFoundError(
+                    f"{slug!r} is an obsolete record ({moved.get('reason') or 'no reason given'})"
+                    + (f"; it now lives at {moved['to']}" if moved.get("to") else ""))
         names = {s: s for s in records}
         names.update({a.lower(): o.slug for o in records.values() for a in o.aliases})
         hint = closest(key, names)
@@ -251,8 +279,8 @@ class Directory:
         import difflib
 
         query = text.strip().lower()
-        if not query:
-            raise UsageError("search for some text")
+        if len(query) < 2:
+            raise UsageError("search for at least two characters")
         scored = []
         for org in self._load().values():
             best = 0.0
@@ -267,7 +295,7 @@ class Directory:
                 best = max(best, score)
             if best >= 0.5:
                 # Curated records first when the match is as good.
-                scored.append((round(best, 3), org.origin == "imported", org.name, org))
+                scored.append((round(best, 3), org.origin.startswith("imported"), org.name, org))
         scored.sort(key=lambda t: (-t[0], t[1], t[2]))
         return [(score, org) for score, _, _, org in scored[:limit]]
 
@@ -279,10 +307,7 @@ class Directory:
             if path is None or not path.exists():
                 continue
             for name, spec in _read(path).items():
-                if not isinstance(spec, dict):
-                    raise UsageError(f"{path}: group {name!r} must be a table")
-                out[name] = Group(name, spec.get("description", ""), tuple(spec.get("slugs", ())),
-                                  spec.get("kind"), spec.get("country"))
+                out[name] = _group(name, spec, path)
         return out
 
     def group(self, name: str) -> list[Organisation]:
@@ -312,6 +337,25 @@ class Directory:
                 found.setdefault(org.slug, org)
                 from_groups.discard(org.slug)
         return list(found.values()), from_groups
+
+
+def _group(name: str, spec, path: Path) -> Group:
+    """One group from a groups file, or UsageError naming the file and the group."""
+    def fail(why: str):
+        raise UsageError(f"{path}: group {name!r} {why}")
+
+    if not isinstance(spec, dict):
+        fail("must be a table")
+    slugs = spec.get("slugs", [])
+    if not isinstance(slugs, list) or not all(isinstance(s, str) for s in slugs):
+        fail("has slugs that are not a list of names")
+    kind = spec.get("kind")
+    if kind is not None and kind not in KINDS:
+        fail(f"has kind {kind!r}, not one of {', '.join(KINDS)}")
+    if not slugs and not kind:
+        # An empty group must not mean "everyone".
+        fail("lists no slugs and names no kind")
+    return Group(name, str(spec.get("description", "")), tuple(slugs), kind, spec.get("country"))
 
 
 def _trusted(data: dict, origin: str) -> Organisation:

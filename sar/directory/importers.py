@@ -50,6 +50,21 @@ class ImportReport:
                 "rejected": [{"file": f, "reason": r} for f, r in self.rejected]}
 
 
+# Mailbox providers: an address there says nothing about whose replies are whose.
+FREEMAIL = {"gmail.com", "googlemail.com", "gmx.de", "gmx.net", "gmx.at", "web.de",
+            "t-online.de", "yahoo.com", "yahoo.de", "outlook.com", "outlook.de",
+            "hotmail.com", "hotmail.de", "live.com", "icloud.com", "me.com", "mail.de",
+            "posteo.de", "aol.com", "proton.me", "protonmail.com", "freenet.de", "arcor.de"}
+
+
+def _related(a: str, b: str) -> bool:
+    """Whether two domains are one organisation's: equal, or one inside the other, or
+    the same name under a different suffix (acme.de and acme.com)."""
+    if a == b or a.endswith("." + b) or b.endswith("." + a):
+        return True
+    return a.split(".")[-2:-1] == b.split(".")[-2:-1]
+
+
 def _domain(url: str | None) -> str | None:
     if not url:
         return None
@@ -79,11 +94,15 @@ def convert(record: dict, *, authority: bool = False) -> dict:
                          ("web", "web")):
         if record.get(theirs):
             out[ours] = record[theirs]
+    # The domains replies come from: the web site's, and the email's when it is the
+    # same organisation's (not a freemail or a shared data-protection service).
     domains = set()
-    for d in (_domain(record.get("web")),
-              record["email"].rpartition("@")[2].lower() if record.get("email") else None):
-        # A malformed web address does not make the record unusable.
-        with contextlib.suppress(UsageError):
+    web = _domain(record.get("web"))
+    mail = record["email"].rpartition("@")[2].lower() if record.get("email") else None
+    if mail and (mail in FREEMAIL or (web and not _related(mail, web))):
+        mail = None
+    for d in (web, mail):
+        with contextlib.suppress(UsageError):  # a malformed web address is just dropped
             if d:
                 domains.add(validate.domain(d))
     out["domains"] = sorted(domains)
@@ -93,12 +112,15 @@ def convert(record: dict, *, authority: bool = False) -> dict:
     medium = record.get("suggested-transport-medium")
     if medium in _CHANNELS:
         out["channel"] = _CHANNELS[medium]
+    needs = []
     if record.get("needs-id-document"):
-        out["id_required"] = "may ask for a copy of an identity document"
-    elif record.get("required-elements"):
-        out["id_required"] = "asks for: " + ", ".join(
-            e.get("desc", e.get("type", "")) if isinstance(e, dict) else str(e)
-            for e in record["required-elements"])
+        needs.append("may ask for a copy of an identity document")
+    if record.get("required-elements"):
+        needs.append("asks for: " + ", ".join(
+            (e.get("desc") or e.get("type", "")) + (" (optional)" if e.get("optional") else "")
+            if isinstance(e, dict) else str(e) for e in record["required-elements"]))
+    if needs:
+        out["id_required"] = "; ".join(needs)
     if record.get("runs"):
         out["aliases"] = [str(r) for r in record["runs"]][:20]
     note = record.get("comments") or []
@@ -139,7 +161,9 @@ def import_datenanfragen(folder: Path, target_dir: Path) -> ImportReport:
             if org.slug in records:
                 report.rejected.append((f"{sub}/{path.name}", f"duplicate slug {org.slug}"))
                 continue
-            records[org.slug] = {**data, "slug": org.slug}
+            # Stored as validated, with the fields from_record works out (the channel).
+            records[org.slug] = {**data, "slug": org.slug, "channel": org.channel,
+                                 "domains": list(org.domains)}
             if authority:
                 report.authorities += 1
             else:

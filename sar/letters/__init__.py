@@ -209,7 +209,11 @@ def build(context: dict, *, lang: str, regime: str, kind: str,
                       user_templates=user_templates)
     req, me, org = context["request"], context["requester"], context["org"]
     sender = [me["name"], *me["address"], me["email"]]
-    recipient = [org.get("attention") or LABELS[lang]["attention"], org["name"]]
+    labels = LABELS.get(lang, LABELS["en"])
+    # A record's own addressee ('HQ Data Protection Team') is English: used in
+    # English letters only.
+    recipient = [(org.get("attention") if lang == "en" else None) or labels["attention"],
+                 org["name"]]
     if req.get("channel") == "post" or not org.get("email"):
         # Many postal addresses start with the organisation's name: print it once.
         recipient += [line for line in org.get("address") or []

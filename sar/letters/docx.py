@@ -51,7 +51,7 @@ def as_docx(letter: Letter) -> bytes:
     lines([longdate(letter.date, letter.lang)], WD_ALIGN_PARAGRAPH.RIGHT)
     lines(letter.recipient)
     ref = doc.add_paragraph()
-    ref.add_run(f"{LABELS[letter.lang]['reference']} ").bold = True
+    ref.add_run(f"{LABELS.get(letter.lang, LABELS['en'])['reference']} ").bold = True
     ref.add_run(letter.ref)
     subject = doc.add_paragraph()
     subject.add_run(letter.subject).bold = True

@@ -61,7 +61,7 @@ def email_body(letter: Letter) -> str:
 def as_text(letter: Letter) -> str:
     """The whole letter, as it would be printed."""
     lines = [*letter.sender, "", longdate(letter.date, letter.lang), "", *letter.recipient, "",
-             f"{LABELS[letter.lang]['reference']} {letter.ref}", "", letter.subject, "",
+             f"{LABELS.get(letter.lang, LABELS['en'])['reference']} {letter.ref}", "", letter.subject, "",
              letter.salutation, "", *body_lines(letter), "", letter.closing, "", "",
              *letter.signature]
     return "\n".join(lines).rstrip() + "\n"
