@@ -238,6 +238,12 @@ class Workspace:
                              + "; ".join(s["reason"] for s in skipped))
         notes = [f"{old} is an obsolete record: writing to {new} instead"
                  for old, new in self.directory.redirected.items()]
+        if any(p["regime"] == "ccpa" for p in plans) and me.calendar.upper() != "US-CA":
+            # Cal. Civ. Code 1798.140(i): the CCPA's rights are California residents'.
+            notes.append(f"the CCPA protects California residents, and your profile's "
+                         f"calendar is {me.calendar}: if you live elsewhere, the "
+                         "organisation may refuse; set `sar init --calendar US-CA` if you "
+                         "live in California")
 
         created = []
         with self.transaction():
@@ -493,6 +499,21 @@ class Workspace:
         return next(self.db.query("SELECT * FROM organisations WHERE id = ?",
                                   [row["organisation_id"]]))
 
+    def _unsent(self, row: dict) -> bool:
+        """A draft, or a letter that bounced: what goes next is yet to be written."""
+        return row["status"] in ("draft", "bounced")
+
+    def _org_record(self, row: dict) -> dict:
+        """The organisation as the letter names it. A letter not yet sent uses the
+        directory as it is now (as sending will: refresh_snapshots), so a preview is
+        what goes; a sent one keeps the record it was sent with."""
+        if self._unsent(row):
+            try:
+                return self.directory.get(row["org_slug"]).as_dict()
+            except NotFoundError:
+                pass
+        return json.loads(self._org_row(row)["record"])
+
     # -- recording events ---------------------------------------------------------
 
     def _append(self, row: dict, event: Event) -> lifecycle.Assessment:
@@ -602,6 +623,11 @@ class Workspace:
         data = None
         if printed is not None:
             try:
+                if not printed.is_file():
+                    raise UsageError(f"{printed} is not a file")
+                if printed.stat().st_size > MAX_PRINTED:
+                    raise UsageError(f"{printed} is over {MAX_PRINTED // 2**20} MB: "
+                                     "give the letter as printed, not a scan of a folder")
                 data = printed.read_bytes()
             except OSError as e:
                 raise UsageError(f"cannot read {printed}: {e.strerror}") from None
@@ -649,7 +675,7 @@ class Workspace:
         from its own date and channel, whatever happened after it was sent."""
         from sar import letters
 
-        org = json.loads(self._org_row(row)["record"])
+        org = self._org_record(row)
         via = via or ("email" if row["channel"] == "email" else self._posting_method(row))
         receipt, due, facts = _stated_deadline(letter_date, via, row["regime"],
                                                row["calendar"], self.options())
@@ -672,6 +698,8 @@ class Workspace:
         return "first-class"
 
     def letter_date(self, row: dict) -> dt.date:
+        if self._unsent(row):
+            return self.today  # it will be dated the day it goes
         for e in reversed(self.events(row["id"])):
             if e.kind in ("sent", "posted"):
                 return e.on
@@ -716,7 +744,7 @@ class Workspace:
         row = self.find(ref)
         letter = (self._follow_up(row, follow_up, offered) if follow_up
                   else self._letter(row, self.letter_date(row)))
-        org = json.loads(self._org_row(row)["record"])
+        org = self._org_record(row)
         if row["channel"] != "email":
             return as_text(letter)
         return (f"To: {org['name']} <{org['email']}>\nSubject: {letter.subject}\n\n"
@@ -797,7 +825,7 @@ class Workspace:
         from sar.letters.text import email_body
         from sar.mail import compose
 
-        org = json.loads(self._org_row(row)["record"])
+        org = self._org_record(row)
         if not org.get("email"):
             raise UsageError(f"{row['ref']}: no email address is known for {org['slug']}; "
                              "print the letter and post it")
@@ -820,10 +848,17 @@ class Workspace:
         return msg, compose.as_bytes(msg)
 
     def _requester(self, row: dict) -> dict:
-        r = next(self.db.query("SELECT * FROM requesters WHERE id = ?", [row["requester_id"]]))
-        return {"name": r["name"], "email": r["email"], "address": json.loads(r["address"]),
-                "previous_addresses": json.loads(r["previous_addresses"]),
-                "date_of_birth": r["date_of_birth"]}
+        """The requester as the letter names them: the profile now for a letter not
+        yet sent (see _org_record), the snapshot for one that went."""
+        if self._unsent(row):
+            snap = _requester_snapshot(self.profile())
+        else:
+            r = next(self.db.query("SELECT * FROM requesters WHERE id = ?",
+                                   [row["requester_id"]]))
+            snap = {k: r[k] for k in ("name", "email", "date_of_birth")}
+            snap |= {k: json.loads(r[k]) for k in ("address", "previous_addresses")}
+        return {k: snap[k] for k in ("name", "email", "address", "previous_addresses",
+                                     "date_of_birth")}
 
     # -- sending ------------------------------------------------------------------
 
@@ -900,7 +935,13 @@ class Workspace:
             rows = [self.find(r) for r in refs_]
         options = SendOptions(retry_unknown=retry_unknown, dry_run=dry_run, rate=rate,
                               attachments=list(attachments), progress=progress)
-        return Outbox(self, self.transport(), self.sent_copy()).send(rows, options)
+        transport = self.transport()
+        if transport.name != "maildir" and not dry_run and self.send_time() is None:
+            # A real letter dated on a what-if day would put a false date in the log
+            # and in the organisation's inbox: the deadline would run from the wrong day.
+            raise UsageError(f"today is set to {self.today} (SAR_TODAY): unset it to send "
+                             "real email; the Maildir outbox and --dry-run still work")
+        return Outbox(self, transport, self.sent_copy()).send(rows, options)
 
     def test_mail(self) -> dict:
         """Connect and log in with the configured transport (and IMAP, if set); send
@@ -931,6 +972,7 @@ class Workspace:
 
 
 FOLLOW_UPS = ("reminder", "id-reply", "extension-challenge")
+MAX_PRINTED = 25 * 2**20  # a letter as printed, even scanned, is far smaller
 S164A_IN_FORCE = dt.date(2026, 6, 19)
 
 

@@ -293,6 +293,24 @@ def test_a_bounced_letter_goes_to_the_corrected_address(me, home):
     assert "dpo@acme.example" in me("letter", ref, "--format", "eml").stdout
 
 
+def test_a_draft_previews_with_the_directory_and_profile_as_they_are_now(me):
+    ref = only_ref(me, "access", "--to", "acme")
+    me("orgs", "add", "--slug", "acme", "--email", "dpo@acme.example")
+    me("init", "--name", "Robin Newname", "--email", "robin@example.org",
+       "--address", "3 Other Road, Exampleton, EX9 9ZZ", "--no-input")
+    preview = me("letter", ref, "--preview").stdout
+    assert "To: " in preview and "dpo@acme.example" in preview
+    assert "Robin Newname" in preview and "3 Other Road" in preview
+    assert "privacy@acme.example" not in preview
+    me("send", ref)
+    sent = me("letter", ref, "--format", "eml").stdout
+    assert "dpo@acme.example" in sent and "Robin Newname" in sent
+    # once sent, the letter is the one that went, whatever the directory says later
+    me("orgs", "add", "--slug", "acme", "--email", "later@acme.example")
+    assert "dpo@acme.example" in me("letter", ref).stdout + me("letter", ref, "--preview").stdout
+    assert "later@acme.example" not in me("letter", ref, "--preview").stdout
+
+
 # -- post ---------------------------------------------------------------------------
 
 
@@ -319,6 +337,18 @@ def test_post_refuses_bad_input(me, args, message):
     ref = only_ref(me, "access", "--to", "acme", "--via", "post")
     before = me.state()
     assert message in me.fails("post", ref, *args, today="2026-03-08")
+    assert me.state() == before
+
+
+def test_post_file_must_be_a_modest_regular_file(me, tmp_path):
+    ref = only_ref(me, "access", "--to", "acme", "--via", "post")
+    big = tmp_path / "scan.pdf"
+    with big.open("wb") as f:
+        f.truncate(26 * 2**20)
+    before = me.state()
+    assert "is not a file" in me.fails("post", ref, "--posted", "2026-03-02",
+                                       "--file", tmp_path)
+    assert "over 25 MB" in me.fails("post", ref, "--posted", "2026-03-02", "--file", big)
     assert me.state() == before
 
 

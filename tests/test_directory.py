@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -144,8 +145,46 @@ def test_the_whole_datenanfragen_database_imports_or_is_rejected_with_a_reason(s
     assert sar("orgs", "show", "deutsche-bahn-ag", "--json").json()["name"] == "Deutsche Bahn AG"
 
 
-def test_importing_a_folder_that_is_not_datenanfragen(sar, tmp_path):
+def test_importing_a_folder_that_is_not_datenanfragen(sar, tmp_path, home):
     assert "not a datenanfragen data folder" in sar.fails("orgs", "import", str(tmp_path))
+    good = tmp_path / "good"
+    (good / "companies").mkdir(parents=True)
+    (good / "companies" / "beispiel.json").write_text(json.dumps(
+        {"slug": "beispiel", "name": "Beispiel GmbH", "email": "ds@beispiel.example"}))
+    (good / "companies" / "broken.json").write_text('{"name": "No slug"}')
+    (good / "companies" / "bad.json").write_text('{"slug": ')
+    report = sar("orgs", "import", str(good), "--json").json()
+    assert report["imported"] == 1
+    reasons = {r["file"]: r["reason"] for r in report["rejected"]}
+    assert reasons == {"companies/bad.json": "not valid JSON (line 1: Expecting value)",
+                       "companies/broken.json": "the record has no 'slug' field"}
+    # A folder with nothing usable in it keeps what was imported before.
+    empty = tmp_path / "empty"
+    (empty / "companies").mkdir(parents=True)
+    before = (home / "orgs" / "imported" / "datenanfragen.json").read_bytes()
+    assert "nothing imported" in sar.fails("orgs", "import", str(empty))
+    assert (home / "orgs" / "imported" / "datenanfragen.json").read_bytes() == before
+    assert sar("orgs", "show", "beispiel", "--json").json()["name"] == "Beispiel GmbH"
+
+
+@pytest.mark.parametrize("record,country,calendar,regime", [
+    ({"relevant-countries": ["all"], "address": "Weg 1\n10115 Berlin\nDeutschland"},
+     "DE", "DE", None),
+    ({"relevant-countries": ["de", "at"], "address": "1 Road\nLondon\nUnited Kingdom"},
+     "GB", "GB-ENG", None),
+    ({"relevant-countries": ["all"], "web": "https://www.beispiel.co.uk"}, "GB", "GB-ENG", None),
+    ({"relevant-countries": ["all"], "address": "1 Main St\nUnited States of America"},
+     "US", "US", None),
+    ({"relevant-countries": ["all"], "web": "https://beispiel.example"}, None, None, None),
+    ({"relevant-countries": ["fr"], "address": "1 rue\nParis\nFrance"}, "FR", "FR", "eu-gdpr"),
+])
+def test_an_organisation_relevant_everywhere_gets_its_country_not_a_law(
+        record, country, calendar, regime):
+    from sar.directory.importers import convert
+
+    data = convert({"slug": "beispiel", "name": "Beispiel", **record})
+    assert (data.get("country"), data.get("calendar"), data.get("regime")) == (
+        country, calendar, regime)
 
 
 def test_datenanfragen_records_are_mapped_to_our_fields():
@@ -268,3 +307,12 @@ def test_an_objection_without_grounds_keeps_the_absolute_part_and_asks_about_the
     text = " ".join(me("letter", with_grounds).stdout.split())
     assert "on grounds relating to my particular situation" in text
     assert "My particular situation: I was a victim of identity fraud" in text
+
+
+def test_a_ccpa_request_from_outside_california_carries_a_warning(me):
+    run = me("new", "access", "--to", "acme", "--regime", "ccpa", "--json")
+    assert run.json()[0]["regime"] == "ccpa"
+    assert "protects California residents" in run.stderr
+    me("init", "--calendar", "US-CA", "--no-input")
+    run = me("new", "erasure", "--to", "acme", "--regime", "ccpa", "--json")
+    assert "California" not in run.stderr

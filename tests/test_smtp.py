@@ -46,6 +46,13 @@ def smtp():
         server.stop()
 
 
+@pytest.fixture
+def me(me):
+    """Real email is sent only on the real date: no what-if SAR_TODAY here."""
+    me.today = None
+    return me
+
+
 def use(me, server, security="none", user=None, ca_file=None, host="127.0.0.1"):
     me("config", "set", "mail.transport", "smtp")
     me("config", "set", "smtp.host", host)
@@ -480,3 +487,14 @@ def test_imap_copy_over_starttls(me, smtp, ca, tmp_path, monkeypatch):
         assert "cannot be trusted" in result["detail"]
     finally:
         imap.stop()
+
+
+def test_real_email_is_not_sent_on_a_what_if_date(me, smtp):
+    server = smtp()
+    use(me, server)
+    [ref] = drafts(me, "acme")
+    before = me.state()
+    assert "SAR_TODAY" in me.fails("send", ref, today="2026-03-02")
+    assert me.state() == before and server.handler.received == []
+    assert me("send", ref, "--dry-run", "--json", today="2026-03-02").json()[0][
+        "status"] == "would-send"

@@ -72,10 +72,52 @@ def _domain(url: str | None) -> str | None:
     return host.removeprefix("www.").lower() or None
 
 
-def convert(record: dict, *, authority: bool = False) -> dict:
-    """A datenanfragen record in sar's fields (not yet validated)."""
+# The last line of an address, as the database writes it, -> ISO 3166 code. Used for
+# records relevant to many countries: the address says where the organisation is.
+_COUNTRY_NAMES = {
+    "united states of america": "us", "united states": "us", "usa": "us",
+    "deutschland": "de", "germany": "de", "united kingdom": "gb", "uk": "gb",
+    "england": "gb", "scotland": "gb", "wales": "gb", "northern ireland": "gb",
+    "ireland": "ie", "the netherlands": "nl", "netherlands": "nl", "nederland": "nl",
+    "france": "fr", "switzerland": "ch", "schweiz": "ch", "suisse": "ch", "sweden": "se",
+    "sverige": "se", "belgium": "be", "belgique": "be", "belgië": "be", "spain": "es",
+    "españa": "es", "österreich": "at", "austria": "at", "italy": "it", "italia": "it",
+    "cyprus": "cy", "luxembourg": "lu", "denmark": "dk", "danmark": "dk", "poland": "pl",
+    "polska": "pl", "canada": "ca", "lithuania": "lt", "australia": "au", "israel": "il",
+    "singapore": "sg", "republic of singapore": "sg", "hong kong": "hk", "finland": "fi",
+    "new zealand": "nz", "czech republic": "cz", "czechia": "cz", "malta": "mt",
+    "estonia": "ee", "bulgaria": "bg", "hungary": "hu", "romania": "ro", "china": "cn",
+    "liechtenstein": "li", "portugal": "pt", "norway": "no", "norge": "no",
+    "croatia": "hr", "iceland": "is", "greece": "gr", "slovenia": "si", "slovakia": "sk",
+    "latvia": "lv", "japan": "jp", "india": "in",
+}
+# Country-code web domains that name a country plainly (not .io, .co, .tv, ...).
+_TLDS = {"uk": "gb", **{c: c for c in EEA - {"is"}}, "ch": "ch"}
+
+
+def _where(record: dict) -> str | None:
+    """The one country a record belongs to: its only relevant country, or else the
+    last line of its address, or else a country web domain."""
     countries = [c.lower() for c in record.get("relevant-countries", [])]
-    country = countries[0] if len(countries) == 1 and countries[0] != "all" else None
+    if len(countries) == 1 and countries[0] != "all":
+        return countries[0]
+    lines = [line.strip() for line in (record.get("address") or "").splitlines() if line.strip()]
+    if lines and lines[-1].lower().strip(" .") in _COUNTRY_NAMES:
+        return _COUNTRY_NAMES[lines[-1].lower().strip(" .")]
+    web = _domain(record.get("web"))
+    return _TLDS.get(web.rpartition(".")[2]) if web else None
+
+
+def convert(record: dict, *, authority: bool = False) -> dict:
+    """A datenanfragen record in sar's fields (not yet validated).
+
+    A record relevant to one country gets that country's law. One relevant to many
+    gets its country (and holiday calendar) from its address, but no law of its own:
+    the requester's law applies (Art. 3(2) GDPR and UK GDPR reach organisations
+    abroad that serve them), which keeps their own regulator in reach."""
+    countries = [c.lower() for c in record.get("relevant-countries", [])]
+    single = len(countries) == 1 and countries[0] != "all"
+    country = _where(record)
     categories = record.get("categories", [])
     kind = "supervisory-authority" if authority else next(
         (ours for theirs, ours in _KINDS if theirs in categories), "other")
@@ -85,9 +127,9 @@ def convert(record: dict, *, authority: bool = False) -> dict:
         code = "GB-ENG" if country == "gb" else country.upper()
         if calendars.is_known(code):
             out["calendar"] = code
-        out["regime"] = "uk-gdpr" if country == "gb" else "eu-gdpr" if country in EEA else None
-        if out["regime"] is None:
-            del out["regime"]
+        regime = "uk-gdpr" if country == "gb" else "eu-gdpr" if country in EEA else None
+        if regime and single:
+            out["regime"] = regime
     if record.get("address"):
         out["address"] = [line.strip() for line in record["address"].splitlines() if line.strip()]
     for theirs, ours in (("email", "email"), ("webform", "webform"), ("phone", "phone"),
@@ -132,6 +174,17 @@ def convert(record: dict, *, authority: bool = False) -> dict:
     return out
 
 
+def _why(e: Exception) -> str:
+    """A rejected record's reason, in words."""
+    if isinstance(e, KeyError):
+        return f"the record has no {e.args[0]!r} field"
+    if isinstance(e, json.JSONDecodeError):
+        return f"not valid JSON (line {e.lineno}: {e.msg})"
+    if isinstance(e, UnicodeDecodeError):
+        return "not UTF-8 text"
+    return f"a field has the wrong shape ({e})"
+
+
 def import_datenanfragen(folder: Path, target_dir: Path) -> ImportReport:
     """Import every record under `folder` into `target_dir`/datenanfragen.json."""
     from sar.directory import from_record
@@ -156,7 +209,7 @@ def import_datenanfragen(folder: Path, target_dir: Path) -> ImportReport:
                 report.rejected.append((f"{sub}/{path.name}", str(e).split(": ", 1)[-1]))
                 continue
             except (ValueError, KeyError, TypeError, AttributeError) as e:
-                report.rejected.append((f"{sub}/{path.name}", f"unreadable record ({e!r})"))
+                report.rejected.append((f"{sub}/{path.name}", _why(e)))
                 continue
             if org.slug in records:
                 report.rejected.append((f"{sub}/{path.name}", f"duplicate slug {org.slug}"))
@@ -175,7 +228,11 @@ def import_datenanfragen(folder: Path, target_dir: Path) -> ImportReport:
                                       "name": raw.get("name")}
             report.redirects += 1
         except (ValueError, KeyError, TypeError) as e:
-            report.rejected.append((f"obsolete-records/{path.name}", f"unreadable record ({e!r})"))
+            report.rejected.append((f"obsolete-records/{path.name}", _why(e)))
+    if not records:
+        # An empty or wrong folder must not wipe out the directory imported before.
+        raise UsageError(f"no usable records in {folder}/companies: nothing imported, "
+                         "the previous import (if any) is kept")
     target_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     payload = {"source": str(folder), "format": "datenanfragen",
                "imported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
