@@ -37,10 +37,12 @@ def today() -> dt.date:
     value = os.environ.get(ENV_TODAY)
     if not value:
         return dt.date.today()
+    from sar.core.dates import parse_date
+
     try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise UsageError(f"SAR_TODAY={value!r} is not a date (expected YYYY-MM-DD)") from None
+        return parse_date(value)
+    except ValueError as e:
+        raise UsageError(f"SAR_TODAY: {e}") from None
 
 
 def clock_is_real() -> bool:

@@ -459,6 +459,8 @@ class Workspace:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY due IS NULL, due, id"
         rows = [self.summary(r) for r in self.db.query(sql, params)]
+        # Sorted again on the due date shown: a what-if today can move some.
+        rows.sort(key=lambda r: (r["due"] is None, r["due"] or ""))
         return [r for r in rows if status is None or r["status"] == status]
 
     def overdue(self) -> list[dict]:
@@ -466,7 +468,9 @@ class Workspace:
 
     def show(self, ref: str) -> dict:
         row = self.find(ref)
-        events = self.events(row["id"])
+        every = self.events(row["id"])
+        # As of today: a what-if date in the past does not see what came later.
+        events = [e for e in every if e.on <= self.today]
         a = self.assess(row, events)
         org = json.loads(self._org_row(row)["record"])
         out = self.summary(row)
@@ -484,6 +488,7 @@ class Workspace:
             "events": [{"kind": e.kind, "on": e.on.isoformat(), "source": e.source,
                         "details": e.details, **({"at": e.at.isoformat()} if e.at else {})}
                        for e in events],
+            "later_events": len(every) - len(events),
             "messages": [{"direction": m["direction"], "state": m["state"],
                           "transport": m["transport"], "message_id": m["message_id"],
                           "subject": m["subject"], "sha256": m["sha256"],

@@ -475,6 +475,22 @@ def test_a_what_if_date_in_the_past_does_not_see_later_events(me):
                                  today="2026-03-10").json()] == [ref]
     shown = me("show", ref, "--json", today="2026-03-10").json()
     assert shown["status"] == "sent"
+    assert [e["kind"] for e in shown["events"]] == ["drafted", "sent"]
+    assert shown["later_events"] == 1
+    assert "1 later event not shown" in me("show", ref, today="2026-03-10").stdout
+
+
+def test_list_sorts_on_the_due_date_it_shows(me):
+    first = only_ref(me, "access", "--to", "acme")
+    me("send", first)
+    second = only_ref(me, "access", "--to", "fictional-party", today="2026-03-05")
+    me("send", second, today="2026-03-05")
+    me("mark", first, "extended", today="2026-03-20")  # first is now due in June
+    assert [r["ref"] for r in me("list", "--json", today="2026-03-25").json()] == [second, first]
+    # Before the extension, the first was due first.
+    listed = me("list", "--json", today="2026-03-10").json()
+    assert [(r["ref"], r["due"]) for r in listed] == [(first, "2026-04-02"),
+                                                     (second, "2026-04-06")]  # Scotland: no Easter Monday
 
 
 def test_looking_at_a_new_home_creates_nothing(sar, home):

@@ -54,3 +54,17 @@ def test_case(sar, case):
     if "expect_ext_notice_due" in case:
         assert result["ext_notice_due"] == case["expect_ext_notice_due"]
     assert result["explanation"][-1].startswith("due ")
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--received", "9999-12-31"], "outside the years 2000-2100"),
+    (["--received", "0001-01-01T09:00"], "outside the years 2000-2100"),
+    (["--received", "2026-03-02", "--id-requested", "2206-03-03"], "--id-requested"),
+    (["--received", "2026-13-01"], "not a date"),
+])
+def test_the_calculator_refuses_impossible_dates(sar, args, message):
+    assert message in sar.fails("deadline", *args)
+
+
+def test_a_what_if_today_must_be_a_plausible_date(sar):
+    assert "SAR_TODAY" in sar.fails("list", today="1066-10-14")

@@ -284,6 +284,10 @@ def show(
     for e in s["events"]:
         bits = [f"{k} {v}" for k, v in e["details"].items() if k not in ("sha256",)]
         typer.echo(f"  {e['on']}  {e['kind']:<24} {e['source']:<7} {'; '.join(bits)}".rstrip())
+    if s["later_events"]:
+        n = s["later_events"]
+        typer.echo(f"  ({n} later event{'s' if n > 1 else ''} not shown: today is "
+                   "set to an earlier date)")
     if s["messages"]:
         typer.echo("\nLetters and messages")
         for m in s["messages"]:

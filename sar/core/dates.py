@@ -60,12 +60,24 @@ def add_months(start: dt.date, months: int) -> tuple[dt.date, bool]:
     return dt.date(year, month, start.day), False
 
 
+# Requests, replies and deadlines happen in these years; a date outside them is a
+# typo (and would run the calendar arithmetic off the end of the date type).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def in_range(day: dt.date, text: str) -> dt.date:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"{text!r} is outside the years {FIRST_YEAR}-{LAST_YEAR}")
+    return day
+
+
 def parse_date(text: str) -> dt.date:
     """An ISO date, or ValueError with a message fit for a user."""
     try:
-        return dt.date.fromisoformat(text.strip())
+        day = dt.date.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"{text!r} is not a date (expected YYYY-MM-DD)") from None
+    return in_range(day, text.strip())
 
 
 def parse_date_or_datetime(text: str) -> dt.date | dt.datetime:
@@ -73,10 +85,12 @@ def parse_date_or_datetime(text: str) -> dt.date | dt.datetime:
     text = text.strip()
     if "T" in text or " " in text:
         try:
-            return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise ValueError(
                 f"{text!r} is not a date or datetime (expected YYYY-MM-DD or "
                 "YYYY-MM-DDTHH:MM[+HH:MM])"
             ) from None
+        in_range(moment.date(), text)
+        return moment
     return parse_date(text)
