@@ -411,13 +411,24 @@ class Workspace:
         return lifecycle.assess(events, row["regime"], row["calendar"], self.today,
                                 self.options())
 
-    def summary(self, row: dict) -> dict:
+    def _send_unknown(self, request_id: int | None = None) -> set[int]:
+        """Requests with a letter that may or may not have gone (see sar.mail.outbox)."""
+        sql = "SELECT DISTINCT request_id FROM messages WHERE state = 'unknown'"
+        if request_id is not None:
+            sql += f" AND request_id = {int(request_id)}"
+        return {r[0] for r in self.db.execute(sql)}
+
+    def summary(self, row: dict, send_unknown: set[int] | None = None) -> dict:
+        if send_unknown is None:
+            send_unknown = self._send_unknown(row["id"])
         if row.get("last_event_on") and row["last_event_on"] > self.today.isoformat():
             # A what-if date before the latest event: the cache is too new.
             a = self.assess(row)
             row = {**row, "status": a.base_status,
                    "due": a.deadline.due.isoformat() if a.deadline and a.deadline.due else None}
         status = lifecycle.status_on(row["status"], _date(row["due"]), self.today)
+        if status in ("draft", "bounced") and row["id"] in send_unknown:
+            status = lifecycle.SEND_UNKNOWN
         due = _date(row["due"])
         return {"ref": row["ref"], "org": row["org_slug"], "kind": row["kind"],
                 "regime": row["regime"], "channel": row["channel"], "status": status,
@@ -430,8 +441,8 @@ class Workspace:
         """Requests as of today, due soonest first. The status filter runs in SQL on
         the cached columns (fast for any number of requests); rows whose cache holds
         events after a what-if today are re-derived and filtered here."""
-        if status is not None and status not in lifecycle.STATUSES:
-            raise UsageError(unknown("status", status, lifecycle.STATUSES))
+        if status is not None and status not in lifecycle.SHOWN_STATUSES:
+            raise UsageError(unknown("status", status, lifecycle.SHOWN_STATUSES))
         if kind is not None and kind not in lifecycle.KINDS:
             raise UsageError(unknown("kind", kind, lifecycle.KINDS))
         if not self.home.db_path.exists():
@@ -445,7 +456,10 @@ class Workspace:
             params.append(kind)
         today = self.today.isoformat()
         running = ", ".join(f"'{s}'" for s in lifecycle.RUNNING)
-        if status == "overdue":
+        if status == lifecycle.SEND_UNKNOWN:
+            condition, extra = ("status IN ('draft', 'bounced') AND id IN (SELECT request_id "
+                                "FROM messages WHERE state = 'unknown')"), []
+        elif status == "overdue":
             condition, extra = f"status IN ({running}) AND due IS NOT NULL AND due < ?", [today]
         elif status in lifecycle.RUNNING:
             condition, extra = "status = ? AND (due IS NULL OR due >= ?)", [status, today]
@@ -458,7 +472,8 @@ class Workspace:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY due IS NULL, due, id"
-        rows = [self.summary(r) for r in self.db.query(sql, params)]
+        send_unknown = self._send_unknown()
+        rows = [self.summary(r, send_unknown) for r in self.db.query(sql, params)]
         # Sorted again on the due date shown: a what-if today can move some.
         rows.sort(key=lambda r: (r["due"] is None, r["due"] or ""))
         return [r for r in rows if status is None or r["status"] == status]
@@ -475,8 +490,10 @@ class Workspace:
         org = json.loads(self._org_row(row)["record"])
         out = self.summary(row)
         dl = a.deadline
+        status = (lifecycle.SEND_UNKNOWN if out["status"] == lifecycle.SEND_UNKNOWN
+                  and a.status in ("draft", "bounced") else a.status)
         out.update({
-            "status": a.status,
+            "status": status,
             "due": dl.due.isoformat() if dl and dl.due else None,
             "calendar": row["calendar"],
             "organisation": {"slug": org["slug"], "name": org["name"], "email": org["email"],
@@ -496,7 +513,7 @@ class Workspace:
                           "date": m["date"]}
                          for m in self.db.query("SELECT * FROM messages WHERE request_id = ? "
                                                 "ORDER BY id", [row["id"]])],
-            "next": lifecycle.NEXT_STEP.get(a.status, "").format(ref=row["ref"]),
+            "next": lifecycle.NEXT_STEP.get(status, "").format(ref=row["ref"]),
         })
         return out
 

@@ -242,11 +242,17 @@ def test_an_interrupted_send_not_in_the_outbox_is_unknown_until_the_user_decides
     [skipped] = me("send", ref, "--json").json()
     assert skipped["status"] == "skipped" and "--retry-unknown" in skipped["detail"]
     assert outbox_size(home) == 0
-    assert me("show", ref, "--json").json()["messages"][0]["state"] == "unknown"
+    shown = me("show", ref, "--json").json()
+    assert shown["messages"][0]["state"] == "unknown"
+    # Not silently a draft: list, show and the --status filter say so.
+    assert shown["status"] == "send-unknown" and "--retry-unknown" in shown["next"]
+    assert [r["ref"] for r in me("list", "--status", "send-unknown", "--json").json()] == [ref]
+    assert me("list", "--status", "draft", "--json").json() == []
     [sent] = me("send", ref, "--retry-unknown", "--json").json()
     assert sent["status"] == "sent" and outbox_size(home) == 1
     states = [m["state"] for m in me("show", ref, "--json").json()["messages"]]
     assert states == ["superseded", "sent"]  # the unknown attempt is settled by the retry
+    assert me("list", "--status", "send-unknown", "--json").json() == []
 
 
 def test_an_interrupted_send_for_a_request_that_moved_on_blocks_nothing(me, home):

@@ -125,6 +125,16 @@ def test_a_partial_answer_still_owes_the_rest():
     assert a.status == "overdue"
 
 
+def test_data_may_come_in_several_partial_batches():
+    a = assess(evs(("drafted", D(2026, 3, 1)), SENT, ("partially-fulfilled", D(2026, 3, 10)),
+                   ("partially-fulfilled", D(2026, 3, 20)), ("fulfilled", D(2026, 3, 25))),
+               "uk-gdpr", "GB-ENG", D(2026, 3, 26))
+    assert a.status == "fulfilled"
+    two = derive(evs(("drafted", D(2026, 3, 1)), SENT, ("partially-fulfilled", D(2026, 3, 10)),
+                     ("partially-fulfilled", D(2026, 3, 20))))
+    assert two.status == "partially-fulfilled"
+
+
 def test_each_id_round_is_kept():
     state = derive(evs(("drafted", D(2026, 3, 1)), SENT, ("id-requested", D(2026, 3, 3)),
                        ("id-provided", D(2026, 3, 5)), ("id-requested", D(2026, 3, 9)),

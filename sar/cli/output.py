@@ -16,7 +16,7 @@ STATUS_STYLE = {
     "extended": "yellow", "awaiting-id": "yellow", "awaiting-clarification": "yellow",
     "awaiting-fee": "yellow", "fulfilled": "green", "partially-fulfilled": "yellow",
     "no-data-held": "green", "refused": "red", "bounced": "red", "withdrawn": "dim",
-    "escalated": "magenta",
+    "escalated": "magenta", "send-unknown": "bold yellow",
 }
 
 

@@ -37,6 +37,8 @@ STATUSES = (
 # request awaiting an answer can be overdue too when the engine gives a due date.
 RUNNING = ("sent", "acknowledged", "extended", "partially-fulfilled",
            "awaiting-id", "awaiting-clarification", "awaiting-fee")
+# Answers that may come more than once: data often arrives in several batches.
+REPEATABLE = ("partially-fulfilled",)
 # Statuses in which nothing more is owed by the organisation.
 CLOSED = ("fulfilled", "no-data-held", "refused", "withdrawn")
 
@@ -141,7 +143,8 @@ def derive(events, *, check: bool = True) -> State:
             refuse(e, f"{e.kind} on {e.on} is before the request was sent ({receipt['on']})")
         elif e.kind in ("sent", "posted") and drafted_on and e.on < drafted_on:
             refuse(e, f"{e.kind} on {e.on} is before the request was drafted ({drafted_on})")
-        elif e.kind == status or (e.kind == "acknowledged" and resume == "acknowledged"):
+        elif (e.kind == status and e.kind not in REPEATABLE) or (
+                e.kind == "acknowledged" and resume == "acknowledged"):
             refuse(e, f"{e.kind} is already recorded")
         elif e.kind == "extended" and extension_notified:
             refuse(e, f"an extension is already recorded (notified {extension_notified})")
@@ -253,7 +256,14 @@ def status_on(base_status: str, due: dt.date | None, today: dt.date) -> str:
     return base_status
 
 
+# Not a status of the request's own (its events say draft): a letter whose sending
+# was interrupted, so nobody knows whether it went. Shown so it is not forgotten.
+SEND_UNKNOWN = "send-unknown"
+SHOWN_STATUSES = (*STATUSES, SEND_UNKNOWN)
+
 NEXT_STEP = {
+    SEND_UNKNOWN: "sending was interrupted and may or may not have gone: look in your "
+                  "Sent folder; if it is not there, `sar send {ref} --retry-unknown`",
     "draft": "send it: `sar send {ref}` (email) or print it with "
              "`sar letter {ref} --format docx` and record `sar post {ref}`",
     "sent": "wait for a reply; record it with `sar mark {ref} EVENT`",
