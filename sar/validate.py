@@ -71,8 +71,10 @@ def address_lines(value: str | list[str], what: str = "address") -> list[str]:
 
 
 def country(value: str) -> str:
-    """An ISO 3166-1 alpha-2 code such as GB or IE."""
+    """An ISO 3166-1 alpha-2 code such as GB or IE. UK is the common slip for GB."""
     code = value.strip().upper()
+    if code == "UK":
+        raise UsageError("country UK: the ISO code for the United Kingdom is GB")
     if not re.fullmatch(r"[A-Z]{2}", code):
         raise UsageError(f"country {value!r} is not a two-letter ISO code (GB, IE, FR, ...)")
     return code

@@ -23,6 +23,7 @@ from sar.errors import (
     InvalidEventError,
     NotFoundError,
     SarError,
+    StoreError,
     UsageError,
     closest,
     unknown,
@@ -54,6 +55,10 @@ class Workspace:
 
     def __init__(self, root: Path | str | None = None, today: dt.date | None = None):
         self.home = home_mod.Home(home_mod.resolve(root))
+        if self.home.root.exists() and not self.home.root.is_dir():
+            # Even to look: "no requests" would hide a mistyped SAR_HOME.
+            raise StoreError(f"cannot use {self.home.root} as the sar home: "
+                             "it is not a directory")
         self.today = today or home_mod.today()
 
     # -- set-up -------------------------------------------------------------------
@@ -235,7 +240,7 @@ class Workspace:
                 skipped.append({"org": org.slug, "reason": str(e)})
         if not plans:
             raise UsageError("none of those organisations can be written to: "
-                             + "; ".join(s["reason"] for s in skipped))
+                             + "; ".join(skip_lines(skipped)))
         notes = [f"{old} is an obsolete record: writing to {new} instead"
                  for old, new in self.directory.redirected.items()]
         if any(p["regime"] == "ccpa" for p in plans) and me.calendar.upper() != "US-CA":
@@ -996,6 +1001,24 @@ class Workspace:
 FOLLOW_UPS = ("reminder", "id-reply", "extension-challenge")
 MAX_PRINTED = 25 * 2**20  # a letter as printed, even scanned, is far smaller
 S164A_IN_FORCE = dt.date(2026, 6, 19)
+
+
+def skip_lines(skipped: list[dict]) -> list[str]:
+    """Why organisations of a group were skipped, one line per reason: fifty
+    regulators make one line, not fifty."""
+    groups: dict[str, list[str]] = {}
+    for s in skipped:
+        groups.setdefault(s["reason"].replace(s["org"], "SLUG"), []).append(s["org"])
+    lines = []
+    for reason, slugs in groups.items():
+        if len(slugs) == 1:
+            lines.append(f"{slugs[0]}: {reason.replace('SLUG', slugs[0])}")
+            continue
+        names = ", ".join(slugs[:5]) + (f" and {len(slugs) - 5} more" if len(slugs) > 5 else "")
+        if reason.startswith("SLUG "):
+            reason = "each" + reason[len("SLUG"):]
+        lines.append(f"{len(slugs)} organisations ({names}): {reason}")
+    return lines
 
 
 def rule_facts(dl: deadlines.Deadline) -> dict:

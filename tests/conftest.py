@@ -53,9 +53,10 @@ class Sar:
                                  f"{run.stderr or run.stdout}")
         return run
 
-    def fails(self, *args: str, today: str | None = None, code: int = 1) -> str:
+    def fails(self, *args: str, today: str | None = None, code: int = 1,
+              input: str | None = None) -> str:
         """Run a command that must fail with one line on stderr; return that line."""
-        run = self(*args, today=today, ok=False)
+        run = self(*args, today=today, ok=False, input=input)
         assert run.exit_code == code, (run.exit_code, run.stdout, run.stderr)
         if code == 1:
             lines = run.stderr.strip().splitlines()

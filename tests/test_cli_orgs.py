@@ -19,6 +19,14 @@ def test_list_filters_by_kind(sar):
     assert "unknown kind" in sar.fails("orgs", "list", "--kind", "party")
 
 
+def test_list_filters_by_country_and_says_when_nothing_matches(sar):
+    irish = sar("orgs", "list", "--country", "ie", "--json").json()
+    assert irish and {o["country"] for o in irish} == {"IE"}
+    assert "is GB" in sar.fails("orgs", "list", "--country", "UK")
+    assert "two-letter" in sar.fails("orgs", "list", "--country", "Ireland")
+    assert sar("orgs", "list", "--country", "ZZ").stdout.startswith("No organisations match.")
+
+
 def test_show_gives_contacts_domains_and_sources(sar):
     labour = sar("orgs", "show", "labour", "--json").json()
     assert labour["email"] == "dataprotection@labour.org.uk"

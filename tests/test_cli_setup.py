@@ -74,6 +74,9 @@ def test_home_that_is_a_file_is_one_clear_error(sar, tmp_path):
     line = sar.fails("--home", str(blocker), "init", "--name", "R", "--email",
                      "r@example.org", "--address", "1 A St", "--no-input")
     assert "not a directory" in line
+    for command in (["list"], ["show", "SAR-AAAAA"], ["orgs", "list"]):
+        assert "not a directory" in sar.fails("--home", str(blocker), *command)
+    assert blocker.read_text() == "x"
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
@@ -151,3 +154,24 @@ def test_everything_written_is_private(me, home, monkeypatch):
         expected = 0o700 if path.is_dir() else 0o600
         assert mode(path) & 0o077 == 0, f"{path} is {oct(mode(path))}"
         assert mode(path) & 0o777 in (expected, 0o600, 0o700), path
+
+
+def test_no_answer_at_a_prompt_is_one_line_and_changes_nothing(sar, home):
+    assert "no answer was given" in sar.fails("init", input="")
+    assert not home.exists()
+
+
+def test_ctrl_c_at_a_prompt_exits_130(home, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SAR_HOME": str(home), "SAR_TODAY": "2026-03-02"}
+    proc = subprocess.Popen([sys.executable, "-m", "sar", "init"], env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout.read(5) == b"Name:"  # waiting at the first prompt
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 130 and b"Interrupted." in err and b"Traceback" not in err
+    assert not home.exists()

@@ -75,7 +75,12 @@ def test_new_to_a_group_drafts_the_reachable_and_says_who_was_skipped(me):
     run = me("new", "access", "--to", "@uk-parties", "--json")
     drafted = {c["org"] for c in run.json()}
     assert {"labour", "conservatives", "snp", "dup"} <= drafted
-    assert "sinn-fein" not in drafted and "Skipped sinn-fein" in run.stderr
+    assert "sinn-fein" not in drafted
+    # One line per reason, naming who: not one line per organisation.
+    [skipped] = [line for line in run.stderr.splitlines() if line.startswith("Skipped")]
+    assert "sinn-fein" in skipped and "no email or postal address" in skipped
+    line = me.fails("new", "access", "--to", "@regulators")
+    assert "organisations (" in line and line.count("is a regulator") == 1
     assert "unknown group" in me.fails("new", "access", "--to", "@nobody")
     # A named organisation without a contact is still an error, not a skip.
     assert "no email or postal address" in me.fails("new", "erasure", "--to", "sinn-fein")

@@ -88,6 +88,8 @@ def test_posted_letter_uses_the_tracked_delivery_date():
     ([("posted", D(2026, 3, 2), {"method": "first-class"}), ("delivered", D(2026, 3, 4)),
       ("delivered", D(2026, 3, 5))], "delivery is already recorded"),
     ([("posted", D(2026, 2, 20))], "before the request was drafted"),
+    ([SENT, ("id-requested", D(2026, 3, 5)), ("id-provided", D(2026, 3, 4))],
+     "id-provided on 2026-03-04 is before the id-requested it answers"),
 ])
 def test_events_that_do_not_fit_are_refused(pairs, message):
     with pytest.raises(InvalidEventError, match=message):

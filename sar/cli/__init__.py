@@ -34,6 +34,17 @@ class SarGroup(TyperGroup):
                 raise
             typer.echo(f"Error: {e}", err=True)
             raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            # Ctrl-C: every change is a transaction, so none is half made.
+            typer.echo("\nInterrupted.", err=True)
+            raise typer.Exit(130) from None
+        except typer.Abort as e:
+            # A prompt got no answer: Ctrl-C at the prompt, or the end of the input.
+            if isinstance(e.__context__, KeyboardInterrupt):
+                typer.echo("\nInterrupted.", err=True)
+                raise typer.Exit(130) from None
+            typer.echo("\nError: no answer was given; nothing was changed", err=True)
+            raise typer.Exit(1) from None
         except BrokenPipeError:
             # The reader went away (`sar list | head`): stop quietly.
             devnull = os.open(os.devnull, os.O_WRONLY)

@@ -23,9 +23,13 @@ def orgs_list(
     json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List organisations, with how to reach each."""
+    from sar import validate
+
     directory = workspace().directory
     if kind is not None:
         directory.all(kind)  # an unknown kind is an error, not an empty list
+    if country is not None:
+        country = validate.country(country)
     if group:
         found = [o for o in directory.group(group)
                  if (kind is None or o.kind == kind)
@@ -35,6 +39,10 @@ def orgs_list(
     orgs = [o.as_dict() for o in found]
     if json_:
         output.emit_json(orgs)
+        return
+    if not orgs:
+        typer.echo("No organisations match." + ("" if all_ else
+                                                " (--all includes imported records)"))
         return
     for o in orgs:
         o["contact"] = o["email"] or ("post" if o["address"] else "none known")

@@ -47,8 +47,10 @@ def new(
                               again=again)
     for note in created.notes:
         typer.echo(f"Note: {note}", err=True)
-    for s in created.skipped:
-        typer.echo(f"Skipped {s['org']}: {s['reason']}", err=True)
+    from sar.workspace import skip_lines
+
+    for line in skip_lines(created.skipped):
+        typer.echo(f"Skipped {line}", err=True)
     if json_:
         output.emit_json(list(created))
         return

@@ -138,6 +138,12 @@ def derive(events, *, check: bool = True) -> State:
             later = [x for x in evs if x.kind in ("sent", "posted") and x.on > e.on]
             if status == "draft" and later:
                 refuse(e, f"{e.kind} on {e.on} is before the request was sent ({later[0].on})")
+            if e.kind in _ANSWER_TO:
+                asked = {v[1]: k for k, v in _WAITING.items()}[e.kind]
+                question = [x for x in evs if x.kind == asked and x.on > e.on]
+                if question:
+                    refuse(e, f"{e.kind} on {e.on} is before the {asked} it answers "
+                              f"({question[0].on})")
             refuse(e, _refusal(e, status))
         elif receipt and e.kind in (*_REPLIES, "delivered", "bounced") and e.on < receipt["on"]:
             refuse(e, f"{e.kind} on {e.on} is before the request was sent ({receipt['on']})")
