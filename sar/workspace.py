@@ -518,7 +518,7 @@ class Workspace:
                           "date": m["date"]}
                          for m in self.db.query("SELECT * FROM messages WHERE request_id = ? "
                                                 "ORDER BY id", [row["id"]])],
-            "next": lifecycle.NEXT_STEP.get(status, "").format(ref=row["ref"]),
+            "next": lifecycle.next_step(status, row["channel"], row["ref"]),
         })
         return out
 

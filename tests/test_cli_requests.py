@@ -446,6 +446,18 @@ def test_show_explains_the_deadline(me):
     assert "Next:" in text
 
 
+def test_the_next_step_names_the_command_for_the_channel_and_the_status(me):
+    by_email = only_ref(me, "access", "--to", "acme")
+    by_post = only_ref(me, "access", "--to", "acme", "--via", "post", "--again")
+    assert f"sar send {by_email}" in me("show", by_email, "--json").json()["next"]
+    step = me("show", by_post, "--json").json()["next"]
+    assert f"sar post {by_post} --posted" in step and "sar send" not in step
+    me("send", by_email)
+    late = me("show", by_email, "--json", today="2026-04-10").json()
+    assert late["status"] == "overdue"
+    assert f"sar letter {by_email} --follow-up reminder" in late["next"]
+
+
 def test_events_cannot_be_rewritten_in_the_database(me, home):
     ref = only_ref(me, "access", "--to", "acme")
     conn = sqlite3.connect(home / "sar.db")

@@ -175,3 +175,19 @@ def test_ctrl_c_at_a_prompt_exits_130(home, tmp_path):
     _, err = proc.communicate(timeout=10)
     assert proc.returncode == 130 and b"Interrupted." in err and b"Traceback" not in err
     assert not home.exists()
+
+
+def test_a_password_is_not_asked_for_when_there_is_no_keyring_to_keep_it(sar, home):
+    keyring = pytest.importorskip("keyring")
+    from keyring.backends import fail
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())  # a machine with no OS keyring, as a server is
+    try:
+        sar("config", "set", "smtp.host", "mail.example.org")
+        sar("config", "set", "smtp.username", "robin")
+        run = sar("config", "password", "smtp", ok=False)  # no input: a prompt would abort
+        assert run.exit_code == 1 and "SAR_SMTP_PASSWORD" in run.stderr
+        assert "password for" not in run.stdout  # refused before the prompt
+    finally:
+        keyring.set_keyring(before)

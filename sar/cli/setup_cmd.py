@@ -157,6 +157,7 @@ def config_password(
     host, user = cfg.get(conf, f"{kind}.host"), cfg.get(conf, f"{kind}.username")
     if not host or not user:
         raise UsageError(f"set {kind}.host and {kind}.username first")
+    secrets.check_keyring(kind)  # before the password is typed, not after
     secret = typer.prompt(f"{kind} password for {user} at {host}", hide_input=True)
     secrets.store_password(kind, user, host, secret)
     typer.echo(f"Stored in the OS keyring as sar / {secrets.keyring_name(kind, user, host)}.")

@@ -270,22 +270,36 @@ SHOWN_STATUSES = (*STATUSES, SEND_UNKNOWN)
 NEXT_STEP = {
     SEND_UNKNOWN: "sending was interrupted and may or may not have gone: look in your "
                   "Sent folder; if it is not there, `sar send {ref} --retry-unknown`",
-    "draft": "send it: `sar send {ref}` (email) or print it with "
-             "`sar letter {ref} --format docx` and record `sar post {ref}`",
+    "draft": "send it: `sar send {ref}`",
     "sent": "wait for a reply; record it with `sar mark {ref} EVENT`",
     "acknowledged": "wait for the answer; the deadline still runs",
-    "extended": "wait for the answer by the extended date",
-    "awaiting-id": "send the identification asked for, then `sar mark {ref} id-provided`",
+    "extended": "wait for the answer by the extended date; if no reasons were given, "
+                "ask for them: `sar letter {ref} --follow-up extension-challenge`",
+    "awaiting-id": "send only what is reasonable (`sar letter {ref} --follow-up id-reply "
+                   "--details WHAT`), then `sar mark {ref} id-provided`",
     "awaiting-clarification": "answer the question, then "
                               "`sar mark {ref} clarification-provided`",
     "awaiting-fee": "pay the fee if it is justified, then `sar mark {ref} fee-paid`",
-    "overdue": "the deadline has passed: chase the organisation in writing, then complain "
-               "to the regulator",
+    "overdue": "the deadline has passed: send a reminder (`sar letter {ref} --follow-up "
+               "reminder`), then complain to the regulator",
     "partially-fulfilled": "check what is missing and ask for it",
     "fulfilled": "nothing: the request is answered",
     "no-data-held": "nothing, unless you have reason to doubt the answer",
     "refused": "check the reasons given; you may complain to the regulator",
-    "bounced": "find a working address, then send or post the letter again",
+    "bounced": "find a working address (`sar orgs edit`), then `sar send {ref}` again",
     "withdrawn": "nothing: the request was withdrawn",
     "escalated": "wait for the regulator",
 }
+# A letter that goes by post is printed, posted, and then recorded.
+NEXT_STEP_BY_POST = {
+    "draft": "print it (`sar letter {ref} -o {ref}.docx`), post it, then "
+             "`sar post {ref} --posted DATE`",
+    "bounced": "find a working address (`sar orgs edit`), print the letter again "
+               "(`sar letter {ref} -o {ref}.docx`), post it, then `sar post {ref} --posted DATE`",
+}
+
+
+def next_step(status: str, channel: str, ref: str) -> str:
+    """What the requester should do next, in words, with the command to do it."""
+    steps = NEXT_STEP_BY_POST if channel == "post" and status in NEXT_STEP_BY_POST else NEXT_STEP
+    return steps.get(status, "").format(ref=ref)

@@ -46,13 +46,25 @@ def password(kind: str, username: str, host: str) -> str:
                       f"in the OS keyring with `sar config password {kind}`")
 
 
-def store_password(kind: str, username: str, host: str, secret: str) -> None:
+def check_keyring(kind: str) -> None:
+    """Refuse before a password is typed if there is nowhere to keep it."""
     try:
         import keyring
-        from keyring.errors import KeyringError
+        from keyring.backends import fail
     except ImportError:
         raise SecretError("the keyring package is not installed: use the environment "
                           f"variable SAR_{kind.upper()}_PASSWORD instead") from None
+    backend = keyring.get_keyring()
+    if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
+        raise SecretError("no OS keyring is available here: use the environment variable "
+                          f"SAR_{kind.upper()}_PASSWORD instead")
+
+
+def store_password(kind: str, username: str, host: str, secret: str) -> None:
+    check_keyring(kind)
+    import keyring
+    from keyring.errors import KeyringError
+
     try:
         keyring.set_password(SERVICE, keyring_name(kind, username, host), secret)
     except KeyringError:
