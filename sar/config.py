@@ -96,6 +96,13 @@ def parse(key: str, value: str):
         if not 0 < number < 65536:
             raise UsageError(f"{key} must be between 1 and 65535")
         return number
+    if key.endswith(".ca_file"):
+        from pathlib import Path
+
+        path = Path(value).expanduser()
+        if not path.is_file():
+            raise UsageError(f"{key}: {value} is not a file")
+        return str(path.resolve())
     if key == "mail.from":
         from sar import validate
 
@@ -109,6 +116,21 @@ def get(config: dict, key: str):
     s = setting(key)
     section, _, name = key.partition(".")
     return config.get(section, {}).get(name, s.default)
+
+
+def shown(value) -> str:
+    """A value as a user types it: true, not True; nothing for unset."""
+    return "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def unset(config: dict, key: str) -> dict:
+    """Back to the default."""
+    setting(key)
+    section, _, name = key.partition(".")
+    config.get(section, {}).pop(name, None)
+    if section in config and not config[section]:
+        del config[section]
+    return config
 
 
 def put(config: dict, key: str, value: str) -> dict:

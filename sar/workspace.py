@@ -126,11 +126,15 @@ class Workspace:
         self.db  # noqa: B018 - create and migrate the database now, not on first use
         return self.home.config_path
 
-    def set_config(self, key: str, value: str) -> None:
+    def set_config(self, key: str, value: str | None) -> None:
+        """Change a setting; None puts it back to its default."""
         from sar import config as cfg
 
         config = self.home.load_config()
-        cfg.put(config, key, value)
+        if value is None:
+            cfg.unset(config, key)
+        else:
+            cfg.put(config, key, value)
         self.home.save_config(config)
         self.__dict__.pop("config", None)
         if key.startswith("deadlines.") and self.home.db_path.exists():

@@ -141,7 +141,10 @@ def test_letter_format_follows_the_file_name(me, tmp_path):
 
     ref = only_ref(me, "access", "--to", "acme")
     me("letter", ref, "-o", str(tmp_path / "x.docx"))
-    assert ref in "\n".join(p.text for p in Document(str(tmp_path / "x.docx")).paragraphs)
+    doc = Document(str(tmp_path / "x.docx"))
+    assert ref in "\n".join(p.text for p in doc.paragraphs)
+    assert doc.core_properties.created.date().isoformat() == "2026-03-02"  # the letter's date
+    assert doc.core_properties.author == "Robin Testperson"
     me("letter", ref, "-o", str(tmp_path / "x.eml"))
     assert (tmp_path / "x.eml").read_bytes().startswith(b"From: ")
 
@@ -156,6 +159,7 @@ def test_a_postal_letter_names_the_organisation_once(me):
 def test_letter_format_must_be_known(me):
     ref = only_ref(me, "access", "--to", "acme")
     assert "--format must be" in me.fails("letter", ref, "--format", "pdf")
+    assert "cannot tell a format from letter.pdf" in me.fails("letter", ref, "-o", "letter.pdf")
 
 
 # -- send ---------------------------------------------------------------------------

@@ -191,3 +191,29 @@ def test_a_password_is_not_asked_for_when_there_is_no_keyring_to_keep_it(sar, ho
         assert "password for" not in run.stdout  # refused before the prompt
     finally:
         keyring.set_keyring(before)
+
+
+def test_config_unset_list_and_file_settings(sar, home, tmp_path):
+    sar("config", "set", "smtp.port", "2525")
+    sar("config", "set", "letters.attach_docx", "true")
+    listed = {r["setting"]: r for r in _plain_table(sar("config", "list").stdout)}
+    assert listed["letters.attach_docx"]["value"] == "true"
+    assert "2525" in sar("config", "get", "smtp.port").stdout
+    assert sar("config", "unset", "smtp.port").stdout.startswith("smtp.port: back to the default (none)")
+    assert sar("config", "get", "smtp.port").stdout.strip() == ""
+    assert "port" not in (home / "config.toml").read_text()
+    assert "unknown setting" in sar.fails("config", "unset", "smtp.prot")
+    assert "is not a file" in sar.fails("config", "set", "smtp.ca_file", str(tmp_path / "no.pem"))
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    sar("config", "set", "imap.ca_file", str(tmp_path / "ca.pem"))
+    assert sar("config", "get", "imap.ca_file").stdout.strip() == str(tmp_path / "ca.pem")
+
+
+def _plain_table(text: str) -> list[dict]:
+    """Rows of sar's piped table output (columns split on runs of 2+ spaces)."""
+    import re
+
+    lines = [line for line in text.splitlines() if line.strip()]
+    heads = [h.lower() for h in re.split(r"\s{2,}", lines[0].strip())]
+    return [dict(zip(heads, re.split(r"\s{2,}", line.strip()), strict=False))
+            for line in lines[1:]]

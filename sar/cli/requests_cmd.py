@@ -98,7 +98,11 @@ def letter(
         return
     if format_ is None:
         suffix = out.suffix.lower() if out else ""
-        format_ = {".docx": "docx", ".eml": "eml"}.get(suffix, "text")
+        formats = {"": "text", ".txt": "text", ".text": "text", ".docx": "docx", ".eml": "eml"}
+        if suffix not in formats:
+            raise UsageError(f"cannot tell a format from {out.name}: name it .txt, .docx or "
+                             ".eml, or give --format")
+        format_ = formats[suffix]
     if format_ == "docx" and out is None and sys.stdout.isatty():
         raise UsageError("a DOCX file is binary: save it with -o FILE.docx")
     data = workspace().letter(ref, format_, follow_up=follow_up, offered=details)

@@ -105,8 +105,17 @@ def config_get(key: Annotated[str, typer.Argument(metavar="KEY", help="A setting
     """Print a setting's value."""
     from sar import config as cfg
 
-    value = cfg.get(workspace().config, key)
-    typer.echo("" if value is None else str(value).lower() if isinstance(value, bool) else value)
+    typer.echo(cfg.shown(cfg.get(workspace().config, key)))
+
+
+@config_app.command("unset")
+def config_unset(key: Annotated[str, typer.Argument(metavar="KEY", help="A setting, e.g. smtp.port.")]) -> None:
+    """Put a setting back to its default."""
+    from sar import config as cfg
+
+    ws = workspace()
+    ws.set_config(key, None)
+    typer.echo(f"{key}: back to the default ({cfg.shown(cfg.get(ws.config, key)) or 'none'})")
 
 
 @config_app.command("list")
@@ -120,6 +129,8 @@ def config_list(json_: Annotated[bool, typer.Option("--json", help="Print JSON."
     if json_:
         output.emit_json(rows)
     else:
+        for r in rows:
+            r["value"] = cfg.shown(r["value"])
         output.table(rows, [("key", "setting"), ("value", "value"), ("help", "meaning")])
 
 

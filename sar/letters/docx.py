@@ -35,6 +35,12 @@ def as_docx(letter: Letter) -> bytes:
     props.author = letter.signature[0] if letter.signature else ""
     props.language = {"en": "en-GB", "de": "de-DE", "fr": "fr-FR"}.get(letter.lang, letter.lang)
     props.comments = "Written with sar"
+    # The document is dated as the letter is, not as python-docx's template was.
+    import datetime as dt
+
+    props.created = props.modified = dt.datetime.combine(letter.date, dt.time(12, 0))
+    props.last_modified_by = props.author
+    props.revision = 1
 
     def lines(texts, align=None, after=Pt(12)):
         p = doc.add_paragraph()
