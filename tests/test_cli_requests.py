@@ -279,6 +279,8 @@ def test_only_one_sender_at_a_time(me, home):
     fcntl.flock(fd, fcntl.LOCK_EX)
     try:
         assert "another `sar send` is running" in me.fails("send", ref)
+        # A dry run only reads, so it still answers while a batch is sending.
+        assert me("send", ref, "--dry-run", "--json").json()[0]["status"] == "would-send"
     finally:
         os.close(fd)
     assert outbox_size(home) == 0

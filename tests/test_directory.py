@@ -127,6 +127,7 @@ def test_the_whole_datenanfragen_database_imports_or_is_rejected_with_a_reason(s
     assert bahn["origin"] == "imported" and bahn["channel"] == "email"
     assert sar("orgs", "show", "google", "--json").json()["origin"] == "built-in"
     assert sar("orgs", "show", "experian-gb", "--json").json()["slug"] == "experian"
+    assert "experian-gb is an obsolete record" in sar("orgs", "show", "experian-gb").stderr
     # Importing never changes where an existing name leads.
     for name, slug in [("alba", "alba-party"), ("facebook", "meta"), ("twitter", "x-twitter"),
                        ("conservatives.com", "conservatives"), ("experian.com", "experian")]:

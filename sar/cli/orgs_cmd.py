@@ -56,10 +56,14 @@ def orgs_show(
     json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Everything known about one organisation, and where it was read."""
-    o = workspace().directory.get(slug).as_dict()
+    directory = workspace().directory
+    o = directory.get(slug).as_dict()
     if json_:
         output.emit_json(o)
         return
+    for old, new in directory.redirected.items():
+        typer.echo(f"Note: {old} is an obsolete record: this is {new}, which replaces it",
+                   err=True)
     typer.echo(f"{o['name']} ({o['slug']}) — {o['kind']}, {o['country'] or 'country unknown'}")
     if o["aliases"]:
         typer.echo(f"  also known as: {', '.join(o['aliases'])}")
@@ -80,12 +84,18 @@ def orgs_show(
         typer.echo(f"  language: {o['lang']}")
     typer.echo(f"  domains:  {', '.join(o['domains']) or 'none known'}")
     typer.echo(f"  regime:   {o['regime'] or 'from your profile'}; calendar "
-               f"{o['calendar'] or 'from your profile'}; letters go by {o['channel']}")
+               f"{o['calendar'] or 'from your profile'}; "
+               + _CHANNEL_WORDS.get(o["channel"], f"letters go by {o['channel']}"))
     if o["note"]:
         typer.echo(f"  note:     {o['note']}")
     for s in o["sources"]:
         typer.echo(f"  source:   {s['url']} (read: {s.get('read', 'undated')})")
     typer.echo(f"  verified: {o['verified_on'] or 'no — check the organisation’s own page first'}")
+
+
+_CHANNEL_WORDS = {"email": "letters go by email", "post": "letters go by post",
+                  "webform": "it asks for its web form",
+                  "none": "no way to write to it is known yet"}
 
 
 # The fields `orgs add` and `orgs edit` share.

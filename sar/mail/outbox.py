@@ -128,9 +128,10 @@ class Outbox:
     def send(self, rows: list[dict], options: SendOptions | None = None) -> list[SendResult]:
         options = options or SendOptions()
         refs = list(dict.fromkeys(row["ref"] for row in rows))  # the same letter once
+        if options.dry_run:
+            # Reads only, so it needs no lock: it works while a paced batch runs.
+            return [self._dry_run(ref, options) for ref in refs]
         with send_lock(self.ws.home.root):
-            if options.dry_run:
-                return [self._dry_run(ref, options) for ref in refs]
             self.recover()
             results: dict[str, SendResult] = {}
             pending = [ref for ref in refs if self._why_not(ref, options, results) is None]
