@@ -1058,6 +1058,11 @@ def _details(kind: str, text: str | None) -> dict:
     if kind == "rectification" and not text:
         raise UsageError("a rectification letter must say what is wrong: add "
                          "--details 'what is wrong and what it should say'")
+    if kind == "restriction" and not text:
+        # Art. 18(1): restriction is owed only on one of four grounds; say which.
+        raise UsageError("a restriction letter must say which ground of Article 18(1) "
+                         "applies: add --details, e.g. 'I contest the accuracy of my "
+                         "address while you check it'")
     if not text:
         return {}
     if kind not in DETAILS_FIELD:

@@ -47,6 +47,7 @@ def test_new_is_all_or_nothing(me):
     (["access", "--to", "acme", "--regime", "gdpr"], "unknown regime"),
     (["access", "--to", "acme", "--via", "fax"], "--via"),
     (["rectification", "--to", "acme"], "must say what is wrong"),
+    (["restriction", "--to", "acme"], "which ground of Article 18(1)"),
     (["access", "--to", "snp", "--via", "email"], "use --via post"),
     (["access", "--to", "sinn-fein"], "no email or postal address"),
     (["access", "--to", "ico"], "regulator"),
