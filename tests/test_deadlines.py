@@ -312,3 +312,13 @@ def test_the_calculator_names_the_flag_that_is_wrong(sar):
     waiting = sar("deadline", "--received", "2026-03-02", "--clarification", "2026-03-05:",
                   "--json").json()
     assert waiting["due"] is None and waiting["waiting_for"] == "clarification"
+
+
+def test_each_wait_names_its_own_source():
+    fee = due(Facts(D(2026, 1, 5), fee_requested=D(2026, 1, 6), fee_paid=D(2026, 1, 19)))
+    assert fee.due == D(2026, 2, 19)
+    fee_line = next(line for line in fee.explanation if line.startswith("fee received"))
+    assert "Art. 12(5)" in fee_line and "Art. 12A" in fee_line
+    id_ = due(Facts(D(2026, 1, 5), id_requested=D(2026, 1, 6), id_received=D(2026, 1, 19)))
+    id_line = next(line for line in id_.explanation if line.startswith("ID received"))
+    assert "Art. 12(6)" in id_line and "12(5)" not in id_line and "s.54" not in id_line

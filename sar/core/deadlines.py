@@ -78,8 +78,15 @@ class Regime:
     id_cite: str
     clarification_rule: str   # "pause" or "none"
     clarification_cite: str
+    fee_cite: str = ""        # the fee follows id_rule; its own source, where it differs
     ack_business_days: int = 0
     ack_cite: str = ""
+
+    def cite(self, what: str) -> str:
+        """The source for how a wait for `what` (ID, fee, clarification) counts."""
+        if what == "clarification":
+            return self.clarification_cite
+        return (self.fee_cite or self.id_cite) if what == "fee" else self.id_cite
 
 
 REGIMES: dict[str, Regime] = {
@@ -95,9 +102,11 @@ REGIMES: dict[str, Regime] = {
         roll_cite="ICO: a deadline on a weekend or bank holiday moves to the next working day",
         default_calendar="GB-ENG",
         id_rule="restart",
-        id_cite="Art. 12(6) and the 'relevant time' (DPA 2018 s.54(3A)); ICO: a fresh month",
+        id_cite="Art. 12(6) and the 'relevant time' in Art. 12A UK GDPR; ICO: a fresh month",
         clarification_rule="pause",
-        clarification_cite="Art. 12A UK GDPR; DPA 2018 s.54(3C)",
+        clarification_cite="Art. 12A UK GDPR (worded as DPA 2018 s.54(3C))",
+        fee_cite="Art. 12(5) and 15(3) (a fee only for a manifestly unfounded or excessive "
+                 "request, or further copies) and the 'relevant time' in Art. 12A UK GDPR",
     ),
     "eu-gdpr": Regime(
         name="eu-gdpr",
@@ -113,6 +122,8 @@ REGIMES: dict[str, Regime] = {
         default_calendar="IE",
         id_rule="pause",
         id_cite="EDPB Guidelines 01/2022: the period may be suspended while ID asked for is awaited",
+        fee_cite="GDPR Art. 12(5) and 15(3); EDPB Guidelines 01/2022: a fee only for a "
+                 "manifestly unfounded or excessive request, or further copies",
         clarification_rule="none",
         clarification_cite="GDPR has no clarification pause",
     ),
@@ -131,6 +142,7 @@ REGIMES: dict[str, Regime] = {
         id_cite="11 CCR §7021(b): the period runs 'regardless of time required to verify'",
         clarification_rule="none",
         clarification_cite="the CCPA regulations have no clarification pause",
+        fee_cite="the CCPA has no fee that stops the clock",
         ack_business_days=10,
         ack_cite="11 CCR §7021(a): confirm receipt within 10 business days",
     ),
@@ -149,6 +161,7 @@ REGIMES: dict[str, Regime] = {
         id_cite="PIPEDA has no ID restart",
         clarification_rule="none",
         clarification_cite="PIPEDA has no clarification pause",
+        fee_cite="PIPEDA has no fee restart",
     ),
 }
 
@@ -403,8 +416,8 @@ def due_date(
                                 f"late to be valid, so the deadline does not move "
                                 f"({reg.extension_cite})")
             continue
-        rule, cite = ((reg.id_rule, reg.id_cite) if what != "clarification"
-                      else (reg.clarification_rule, reg.clarification_cite))
+        rule = reg.id_rule if what != "clarification" else reg.clarification_rule
+        cite = reg.cite(what)
         if rule == "none":
             steps.append(f"{what} asked {short(when)}: does not move the deadline ({cite})")
             continue
@@ -443,7 +456,7 @@ def due_date(
                 else "question to the day before the answer (resume counting)")
     for p, what in pauses:
         days = len(_paused(p, start, options))
-        cite = reg.clarification_cite if what == "clarification" else reg.id_cite
+        cite = reg.cite(what)
         steps.append(f"{what} asked {short(p.asked)}, answered {short(p.answered)}: {days} "
                      f"day{'s' if days != 1 else ''} do not count, {counting} ({cite})")
     extra = result.paused_days = paused_days()
