@@ -13,7 +13,8 @@ def test_a_reminder_states_the_facts_and_a_final_date(me):
     ref = sent_request(me)
     message_id = me("show", ref, "--json").json()["messages"][0]["message_id"]
     text = me("letter", ref, "--follow-up", "reminder", today="2026-04-10").stdout
-    assert f"Reminder: my subject access request of 2 March 2026 is overdue [{ref}]" in text
+    flat = " ".join(text.split())
+    assert f"Reminder: my subject access request of 2 March 2026 is overdue [{ref}]" in flat
     assert message_id in " ".join(text.split())  # proof of what was sent, and when
     assert "Thursday 2 April 2026" in text  # the deadline
     assert "Friday 24 April 2026" in text  # 14 days from today
@@ -42,8 +43,27 @@ def test_an_id_reply_offers_only_what_is_proportionate(me):
                        "a council tax bill showing my name and address",
                        today="2026-03-06").stdout.split())
     assert "On 5 March 2026 you asked me to prove my identity" in text
-    assert "Article 12(6)" in text and "01/2022" in text
-    assert "I provide: a council tax bill showing my name and address" in text
+    # A UK letter cites the UK regulator's guidance, not the EDPB's.
+    assert "Article 12(6)" in text and "Information Commissioner's guidance" in text
+    assert "01/2022" not in text
+    assert "I send with this email: a council tax bill showing my name and address" in text
+    assert "runs from the day you receive this information" in text
+    # Offering nothing: the month ran from the request, not from some later answer.
+    bare = " ".join(me("letter", ref, "--follow-up", "id-reply",
+                       today="2026-03-06").stdout.split())
+    assert "tell me what it is" in bare and "runs from the day you received it" in bare
+    assert "receive this information" not in bare
+
+
+def test_an_eu_id_reply_cites_the_edpb_and_the_suspension(me):
+    ref = me("new", "access", "--to", "acme", "--regime", "eu-gdpr", "--via", "post",
+             "--json").json()[0]["ref"]
+    me("post", ref, "--posted", "2026-03-02")
+    me("mark", ref, "id-requested", today="2026-03-09")
+    text = " ".join(me("letter", ref, "--follow-up", "id-reply", "--details",
+                       "my customer number", today="2026-03-10").stdout.split())
+    assert "01/2022" in text and "Information Commissioner" not in text
+    assert "I enclose: my customer number" in text and "was suspended" in text
 
 
 def test_an_extension_challenge_asks_for_reasons(me):
@@ -51,8 +71,9 @@ def test_an_extension_challenge_asks_for_reasons(me):
     me("mark", ref, "extended", today="2026-03-20")
     text = " ".join(me("letter", ref, "--follow-up", "extension-challenge",
                        today="2026-03-21").stdout.split())
-    assert "On 20 March 2026 you told me you are extending" in text
+    assert "On 20 March 2026 you told me that you were extending" in text
     assert "specific reasons" in text and "Tuesday 2 June 2026" in text
+    assert "explain what makes it complex" in text and "rarely" not in text
 
 
 def test_follow_ups_refuse_what_makes_no_sense(me):

@@ -58,6 +58,10 @@ ENGLISH = re.compile(r"\b(Please|Dear|Article \d|Yours|Data Protection Officer|N
 
 def check(text, msg, body, ref, due, lang):
     """The reference, the due date (if the letter states one) and clean text."""
+    from sar.letters.text import WIDTH
+
+    long = [line for line in text.splitlines() if len(line) > WIDTH and " " in line.strip()]
+    assert not long, long  # wrapped, closing line included; only one long word may overflow
     for rendered in (text, body, msg.get_body(("plain",)).get_content()):
         assert ref in rendered
         assert "{{" not in rendered and "{%" not in rendered and "@@" not in rendered

@@ -72,6 +72,15 @@ def test_uk_and_eu_letters_name_their_own_law_and_regulator(me):
     assert "Article 15(1A)" in uk_text
     assert "UK GDPR" not in eu_text and "(EU) 2016/679" in eu_text
     assert "Article 15(1A)" not in eu_text
+    uk_flat, eu_flat = " ".join(uk_text.split()), " ".join(eu_text.split())
+    # CJEU rulings bind EU controllers; to a UK one they are persuasive, and said so.
+    assert "as the CJEU held in C-154/21" in uk_flat and "(CJEU C-154/21" in eu_flat
+    assert "Dawson-Damer" in uk_flat and "Dawson-Damer" not in eu_flat
+    assert "C-307/22" in eu_flat and "C-307/22" not in uk_flat
+    # Art. 15(1)(a) is the purposes; the lawful basis is asked for, not claimed as (a).
+    for flat in (uk_flat, eu_flat):
+        assert "(a) the purposes for which you process my data; (b)" in flat
+        assert "I also ask for the lawful basis" in flat
 
 
 def with_user_template(me, home, subject: str, body: str) -> str:

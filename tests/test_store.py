@@ -66,10 +66,12 @@ def test_cached_status_and_due_match_the_events(me, home):
 
 
 def test_snapshots_keep_the_address_a_letter_went_to(me, home):
-    ref = me("new", "access", "--to", "acme", "--json").json()[0]["ref"]
-    me("orgs", "add", "--slug", "acme", "--email", "new-dpo@acme.example")
-    text = me("letter", ref, "--format", "eml").stdout
-    assert "privacy@acme.example" in text and "new-dpo@acme.example" not in text
+    ref = me("new", "access", "--to", "acme", "--via", "post", "--json").json()[0]["ref"]
+    me("post", ref, "--posted", "2026-03-02")
+    me("orgs", "add", "--slug", "acme", "--email", "new-dpo@acme.example",
+       "--address", "2 New Street, Exampleton, EX9 9BB")
+    text = me("letter", ref).stdout  # rendered again, from the snapshot it went with
+    assert "1 Acme Way" in text and "2 New Street" not in text
     second = me("new", "erasure", "--to", "acme", "--json").json()[0]["ref"]
     assert "new-dpo@acme.example" in me("letter", second, "--format", "eml").stdout
 

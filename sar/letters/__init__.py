@@ -56,7 +56,7 @@ _RENDERING: contextvars.ContextVar[str] = contextvars.ContextVar("letter_lang", 
 # Words the layout needs besides the template's own, by language.
 LABELS = {
     "en": {"reference": "Reference:", "attention": "Data Protection Officer"},
-    "de": {"reference": "Referenz:", "attention": "Datenschutzbeauftragte/r"},
+    "de": {"reference": "Mein Zeichen:", "attention": "Datenschutzbeauftragte/r"},
     "fr": {"reference": "Référence\u00a0:", "attention": "Délégué(e) à la protection des données"},
 }
 

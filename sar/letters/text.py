@@ -40,7 +40,7 @@ def body_lines(letter: Letter) -> list[str]:
         if out and not (block.kind == "item" and previous == "item"):
             out.append("")
         if block.kind == "heading":
-            out.append(block.text)
+            out.extend(_wrap(block.text))
         elif block.kind == "paragraph":
             out.extend(_wrap(block.text) or [""])
         else:
@@ -53,7 +53,7 @@ def body_lines(letter: Letter) -> list[str]:
 
 def email_body(letter: Letter) -> str:
     """Salutation to signature: what goes in the body of an email."""
-    lines = [letter.salutation, "", *body_lines(letter), "", letter.closing, "",
+    lines = [letter.salutation, "", *body_lines(letter), "", *_wrap(letter.closing), "",
              *letter.signature, *letter.sender[1:]]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -61,7 +61,7 @@ def email_body(letter: Letter) -> str:
 def as_text(letter: Letter) -> str:
     """The whole letter, as it would be printed."""
     lines = [*letter.sender, "", longdate(letter.date, letter.lang), "", *letter.recipient, "",
-             f"{LABELS.get(letter.lang, LABELS['en'])['reference']} {letter.ref}", "", letter.subject, "",
-             letter.salutation, "", *body_lines(letter), "", letter.closing, "", "",
+             f"{LABELS.get(letter.lang, LABELS['en'])['reference']} {letter.ref}", "", *_wrap(letter.subject), "",
+             letter.salutation, "", *body_lines(letter), "", *_wrap(letter.closing), "", "",
              *letter.signature]
     return "\n".join(lines).rstrip() + "\n"
