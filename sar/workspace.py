@@ -241,12 +241,19 @@ class Workspace:
             except UsageError as e:
                 if org.slug not in from_groups:
                     raise
-                skipped.append({"org": org.slug, "reason": str(e)})
+                skipped.append({"org": org.slug, "reason": str(e),
+                                "shared": getattr(e, "shared", None)})
         if not plans:
             raise UsageError("none of those organisations can be written to: "
                              + "; ".join(skip_lines(skipped)))
         notes = [f"{old} is an obsolete record: writing to {new} instead"
                  for old, new in self.directory.redirected.items()]
+        if kind == "restriction" and not details:
+            # Art. 18(1): restriction is owed on one of four grounds; a letter that
+            # names its own is harder to refuse than one that lists them all.
+            notes.append("the letter lists the four grounds of Article 18(1) without "
+                         "saying which is yours: add --details, e.g. 'I contest the "
+                         "accuracy of my address while you check it'")
         if any(p["regime"] == "ccpa" for p in plans) and me.calendar.upper() != "US-CA":
             # Cal. Civ. Code 1798.140(i): the CCPA's rights are California residents'.
             notes.append(f"the CCPA protects California residents, and your profile's "
@@ -278,8 +285,9 @@ class Workspace:
 
     def _plan(self, org, me, kind, regime, via, lang, again) -> dict:
         if org.kind == "supervisory-authority":
-            raise UsageError(f"{org.slug} is a regulator: it takes complaints about other "
-                             "organisations, not requests")
+            raise _unwritable(f"{org.slug} is a regulator: it takes complaints about other "
+                              "organisations, not requests",
+                              "they are regulators: they take complaints, not requests")
         if via is None and org.channel == "webform" and org.webform:
             other = ("--via email" if org.email else "--via post" if org.address else None)
             raise UsageError(
@@ -289,8 +297,10 @@ class Workspace:
         channel = via or ("email" if org.email and org.channel != "post" else
                           "post" if org.address else "email" if org.email else None)
         if channel is None:
-            raise UsageError(f"no email or postal address is known for {org.slug}: add one "
-                             f"with `sar orgs edit {org.slug} --email ADDRESS`")
+            raise _unwritable(f"no email or postal address is known for {org.slug}: add one "
+                              f"with `sar orgs edit {org.slug} --email ADDRESS`",
+                              "no email or postal address is known for them: add one with "
+                              "`sar orgs edit SLUG --email ADDRESS`")
         if channel == "email" and not org.email:
             raise UsageError(f"no email address is known for {org.slug}: use --via post"
                              if org.address else f"no email address is known for {org.slug}")
@@ -422,7 +432,8 @@ class Workspace:
 
     def _send_unknown(self, request_id: int | None = None) -> set[int]:
         """Requests with a letter that may or may not have gone (see sar.mail.outbox)."""
-        sql = "SELECT DISTINCT request_id FROM messages WHERE state = 'unknown'"
+        # 'sending' too: left by a process that died, until the next send settles it.
+        sql = "SELECT DISTINCT request_id FROM messages WHERE state IN ('sending', 'unknown')"
         if request_id is not None:
             sql += f" AND request_id = {int(request_id)}"
         return {r[0] for r in self.db.execute(sql)}
@@ -467,7 +478,7 @@ class Workspace:
         running = ", ".join(f"'{s}'" for s in lifecycle.RUNNING)
         if status == lifecycle.SEND_UNKNOWN:
             condition, extra = ("status IN ('draft', 'bounced') AND id IN (SELECT request_id "
-                                "FROM messages WHERE state = 'unknown')"), []
+                                "FROM messages WHERE state IN ('sending', 'unknown'))"), []
         elif status == "overdue":
             condition, extra = f"status IN ({running}) AND due IS NOT NULL AND due < ?", [today]
         elif status in lifecycle.RUNNING:
@@ -496,7 +507,7 @@ class Workspace:
         # As of today: a what-if date in the past does not see what came later.
         events = [e for e in every if e.on <= self.today]
         a = self.assess(row, events)
-        org = json.loads(self._org_row(row)["record"])
+        org = self._org_record(row)  # for a draft, where it will go
         out = self.summary(row)
         dl = a.deadline
         status = (lifecycle.SEND_UNKNOWN if out["status"] == lifecycle.SEND_UNKNOWN
@@ -765,7 +776,7 @@ class Workspace:
 
             return as_docx(letter)
         when = dt.datetime.combine(letter.date, dt.time(12, 0), tzinfo=dt.UTC)
-        return self._compose(row, letter, when)[1]
+        return self._compose(row, letter, when, current=bool(follow_up))[1]
 
     def preview(self, ref: str, follow_up: str | None = None, offered: str | None = None) -> str:
         """What the organisation will read: for an email its To, Subject and body; for
@@ -816,6 +827,7 @@ class Workspace:
             "state = 'sent' ORDER BY id DESC LIMIT 1", [row["id"]]).fetchone()
         context = self.letter_context(row, self.today)
         context.update({
+            "requester": self._requester(row, current=True),  # written today, from today's me
             "original": {"date": first.on, "channel": "email" if first.kind == "sent" else "post",
                          "method": first.details.get("method", ""),
                          "message_id": message[0] if message and first.kind == "sent" else "",
@@ -850,7 +862,8 @@ class Workspace:
                              user_templates=self.home.templates
                              if self.home.templates.is_dir() else None)
 
-    def _compose(self, row: dict, letter, when: dt.datetime, extra: list[Path] = ()):
+    def _compose(self, row: dict, letter, when: dt.datetime, extra: list[Path] = (),
+                 current: bool = False):
         """The complete email for a request: see sar.mail.compose."""
         from sar import config as cfg
         from sar.letters.text import email_body
@@ -860,7 +873,7 @@ class Workspace:
         if not org.get("email"):
             raise UsageError(f"{row['ref']}: no email address is known for {org['slug']}; "
                              "print the letter and post it")
-        me = self._requester(row)
+        me = self._requester(row, current)
         sender = cfg.get(self.config, "mail.from") or me["email"]
         attachments = []
         if cfg.get(self.config, "letters.attach_docx"):
@@ -878,10 +891,11 @@ class Workspace:
                               attachments=attachments)
         return msg, compose.as_bytes(msg)
 
-    def _requester(self, row: dict) -> dict:
+    def _requester(self, row: dict, current: bool = False) -> dict:
         """The requester as the letter names them: the profile now for a letter not
-        yet sent (see _org_record), the snapshot for one that went."""
-        if self._unsent(row):
+        yet sent (see _org_record) or a follow-up written today (`current`), the
+        snapshot for one that went."""
+        if current or self._unsent(row):
             snap = _requester_snapshot(self.profile())
         else:
             r = next(self.db.query("SELECT * FROM requesters WHERE id = ?",
@@ -944,14 +958,20 @@ class Workspace:
 
     def send(self, refs_: list[str] | None = None, *, all_drafts: bool = False,
              retry_unknown: bool = False, dry_run: bool = False, rate: float | None = None,
-             attachments: list[Path] = (), progress=None):
-        """Send drafts by email through the configured transport, at most once each."""
+             attachments: list[Path] = (), progress=None, confirm_sent: bool = False):
+        """Send drafts by email through the configured transport, at most once each.
+        With `confirm_sent`, record instead that a letter of unknown fate did go."""
         from sar.mail.outbox import Outbox, SendOptions
 
         if refs_ and all_drafts:
             raise UsageError("name requests or use --all, not both")
         if not refs_ and not all_drafts:
             raise UsageError("name the requests to send, or use --all")
+        if confirm_sent:
+            if all_drafts or retry_unknown or dry_run or attachments:
+                raise UsageError("--confirm-sent goes with named requests only: it sends "
+                                 "nothing")
+            return Outbox(self, self.transport()).confirm_sent([self.find(r) for r in refs_])
         if attachments and all_drafts:
             raise UsageError("--attach goes with named requests, not --all: identity "
                              "documents go only where you choose")
@@ -972,7 +992,9 @@ class Workspace:
             # and in the organisation's inbox: the deadline would run from the wrong day.
             raise UsageError(f"today is set to {self.today} (SAR_TODAY): unset it to send "
                              "real email; the Maildir outbox and --dry-run still work")
-        return Outbox(self, transport, self.sent_copy()).send(rows, options)
+        # A what-if letter stays out of the real Sent folder too.
+        copy = self.sent_copy() if self.send_time() is not None else None
+        return Outbox(self, transport, copy).send(rows, options)
 
     def test_mail(self) -> dict:
         """Connect and log in with the configured transport (and IMAP, if set); send
@@ -1007,21 +1029,30 @@ MAX_PRINTED = 25 * 2**20  # a letter as printed, even scanned, is far smaller
 S164A_IN_FORCE = dt.date(2026, 6, 19)
 
 
+def _unwritable(reason: str, shared: str) -> UsageError:
+    """A refusal to write to one organisation, with the words for several at once."""
+    error = UsageError(reason)
+    error.shared = shared
+    return error
+
+
 def skip_lines(skipped: list[dict]) -> list[str]:
-    """Why organisations of a group were skipped, one line per reason: fifty
-    regulators make one line, not fifty."""
+    """Why organisations of a group were skipped: those skipped for a common reason
+    make one line (fifty regulators, not fifty lines); any other, its own line."""
     groups: dict[str, list[str]] = {}
-    for s in skipped:
-        groups.setdefault(s["reason"].replace(s["org"], "SLUG"), []).append(s["org"])
     lines = []
-    for reason, slugs in groups.items():
+    for s in skipped:
+        if s.get("shared"):
+            groups.setdefault(s["shared"], []).append(s["org"])
+        else:
+            lines.append(f"{s['org']}: {s['reason']}")
+    for shared, slugs in groups.items():
         if len(slugs) == 1:
-            lines.append(f"{slugs[0]}: {reason.replace('SLUG', slugs[0])}")
+            reason = next(s["reason"] for s in skipped if s["org"] == slugs[0])
+            lines.insert(0, f"{slugs[0]}: {reason}")
             continue
         names = ", ".join(slugs[:5]) + (f" and {len(slugs) - 5} more" if len(slugs) > 5 else "")
-        if reason.startswith("SLUG "):
-            reason = "each" + reason[len("SLUG"):]
-        lines.append(f"{len(slugs)} organisations ({names}): {reason}")
+        lines.insert(0, f"{len(slugs)} organisations ({names}): {shared}")
     return lines
 
 
@@ -1058,11 +1089,6 @@ def _details(kind: str, text: str | None) -> dict:
     if kind == "rectification" and not text:
         raise UsageError("a rectification letter must say what is wrong: add "
                          "--details 'what is wrong and what it should say'")
-    if kind == "restriction" and not text:
-        # Art. 18(1): restriction is owed only on one of four grounds; say which.
-        raise UsageError("a restriction letter must say which ground of Article 18(1) "
-                         "applies: add --details, e.g. 'I contest the accuracy of my "
-                         "address while you check it'")
     if not text:
         return {}
     if kind not in DETAILS_FIELD:

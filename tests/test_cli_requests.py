@@ -47,7 +47,6 @@ def test_new_is_all_or_nothing(me):
     (["access", "--to", "acme", "--regime", "gdpr"], "unknown regime"),
     (["access", "--to", "acme", "--via", "fax"], "--via"),
     (["rectification", "--to", "acme"], "must say what is wrong"),
-    (["restriction", "--to", "acme"], "which ground of Article 18(1)"),
     (["access", "--to", "snp", "--via", "email"], "use --via post"),
     (["access", "--to", "sinn-fein"], "no email or postal address"),
     (["access", "--to", "ico"], "regulator"),
@@ -60,6 +59,14 @@ def test_new_refuses_bad_input(me, args, message):
     before = me.state()
     assert message in me.fails("new", *args)
     assert me.state() == before
+
+
+def test_a_restriction_without_its_ground_is_drafted_with_a_warning(me):
+    run = me("new", "restriction", "--to", "acme", "--json")
+    assert run.json()[0]["kind"] == "restriction" and "Article 18(1)" in run.stderr
+    run = me("new", "restriction", "--to", "fictional-party", "--details",
+             "I contest the accuracy of my address", "--json")
+    assert "Article 18(1)" not in run.stderr
 
 
 def test_new_refuses_a_duplicate_open_request_unless_again(me):
@@ -260,6 +267,23 @@ def test_an_interrupted_send_not_in_the_outbox_is_unknown_until_the_user_decides
     assert me("list", "--status", "send-unknown", "--json").json() == []
 
 
+def test_an_interrupted_send_the_user_finds_in_their_sent_folder_is_confirmed(me, home):
+    ref = only_ref(me, "access", "--to", "acme")
+    _interrupted(home, ref, reached_outbox=False)
+    # Before any send has looked at it, it is already not a plain draft.
+    assert me("show", ref, "--json").json()["status"] == "send-unknown"
+    assert "has no letter of unknown fate" in me.fails(
+        "send", only_ref(me, "access", "--to", "fictional-party"), "--confirm-sent")
+    [result] = me("send", ref, "--confirm-sent", "--json", today="2026-03-04").json()
+    assert result["status"] == "sent" and outbox_size(home) == 0  # recorded, not sent
+    shown = me("show", ref, "--json", today="2026-03-04").json()
+    assert shown["status"] == "sent" and shown["due"] == "2026-04-02"  # from the hand-over
+    sent = [e for e in shown["events"] if e["kind"] == "sent"][0]
+    assert sent["on"] == "2026-03-02" and sent["source"] == "user"
+    assert [m["state"] for m in shown["messages"]] == ["sent"]
+    assert "has no letter of unknown fate" in me.fails("send", ref, "--confirm-sent")
+
+
 def test_an_interrupted_send_for_a_request_that_moved_on_blocks_nothing(me, home):
     ref, other = (only_ref(me, "access", "--to", o) for o in ("acme", "fictional-party"))
     _interrupted(home, ref, reached_outbox=True)
@@ -313,6 +337,7 @@ def test_a_draft_previews_with_the_directory_and_profile_as_they_are_now(me):
        "--address", "3 Other Road, Exampleton, EX9 9ZZ", "--no-input")
     preview = me("letter", ref, "--preview").stdout
     assert "To: " in preview and "dpo@acme.example" in preview
+    assert me("show", ref, "--json").json()["organisation"]["email"] == "dpo@acme.example"
     assert "Robin Newname" in preview and "3 Other Road" in preview
     assert "privacy@acme.example" not in preview
     me("send", ref)

@@ -322,3 +322,14 @@ def test_each_wait_names_its_own_source():
     id_ = due(Facts(D(2026, 1, 5), id_requested=D(2026, 1, 6), id_received=D(2026, 1, 19)))
     id_line = next(line for line in id_.explanation if line.startswith("ID received"))
     assert "Art. 12(6)" in id_line and "12(5)" not in id_line and "s.54" not in id_line
+
+
+def test_an_eu_fee_request_does_not_stop_the_clock():
+    # Only a wait for ID suspends the EU period; a fee asked for stops nothing.
+    plain = due(Facts(D(2026, 3, 2)), "eu-gdpr", "IE")
+    fee = due(Facts(D(2026, 3, 2), fee_requested=D(2026, 3, 4), fee_paid=D(2026, 3, 20)),
+              "eu-gdpr", "IE")
+    assert fee.due == plain.due == D(2026, 4, 2)
+    assert any("fee asked" in line and "does not move" in line for line in fee.explanation)
+    waiting = due(Facts(D(2026, 3, 2), fee_requested=D(2026, 3, 4)), "eu-gdpr", "IE")
+    assert waiting.due == D(2026, 4, 2) and waiting.paused_since is None

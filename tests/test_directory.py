@@ -79,8 +79,10 @@ def test_new_to_a_group_drafts_the_reachable_and_says_who_was_skipped(me):
     # One line per reason, naming who: not one line per organisation.
     [skipped] = [line for line in run.stderr.splitlines() if line.startswith("Skipped")]
     assert "sinn-fein" in skipped and "no email or postal address" in skipped
+    assert "`sar orgs edit SLUG --email ADDRESS`" in skipped
     line = me.fails("new", "access", "--to", "@regulators")
-    assert "organisations (" in line and line.count("is a regulator") == 1
+    assert "organisations (" in line and line.count("they are regulators") == 1
+    assert "SLUG" not in line
     assert "unknown group" in me.fails("new", "access", "--to", "@nobody")
     # A named organisation without a contact is still an error, not a skip.
     assert "no email or postal address" in me.fails("new", "erasure", "--to", "sinn-fein")
@@ -175,16 +177,18 @@ def test_importing_a_folder_that_is_not_datenanfragen(sar, tmp_path, home):
 
 @pytest.mark.parametrize("record,country,calendar,regime", [
     ({"relevant-countries": ["all"], "address": "Weg 1\n10115 Berlin\nDeutschland"},
-     "DE", "DE", None),
+     "DE", None, None),
     ({"relevant-countries": ["de", "at"], "address": "1 Road\nLondon\nUnited Kingdom"},
-     "GB", "GB-ENG", None),
-    ({"relevant-countries": ["all"], "web": "https://www.beispiel.co.uk"}, "GB", "GB-ENG", None),
+     "GB", None, None),
+    ({"relevant-countries": ["all"], "web": "https://www.beispiel.co.uk"}, "GB", None, None),
     ({"relevant-countries": ["all"], "address": "1 Main St\nUnited States of America"},
+     "US", None, None),
+    ({"relevant-countries": ["us"], "address": "1 Main St\nUnited States of America"},
      "US", "US", None),
     ({"relevant-countries": ["all"], "web": "https://beispiel.example"}, None, None, None),
     ({"relevant-countries": ["fr"], "address": "1 rue\nParis\nFrance"}, "FR", "FR", "eu-gdpr"),
 ])
-def test_an_organisation_relevant_everywhere_gets_its_country_not_a_law(
+def test_an_organisation_relevant_everywhere_gets_its_country_not_a_law_or_calendar(
         record, country, calendar, regime):
     from sar.directory.importers import convert
 

@@ -47,11 +47,15 @@ def test_an_id_reply_offers_only_what_is_proportionate(me):
     assert "Article 12(6)" in text and "Information Commissioner's guidance" in text
     assert "01/2022" not in text
     assert "I send with this email: a council tax bill showing my name and address" in text
+    assert "my name, my address and my email address" in text
+    raw = me("letter", ref, "--follow-up", "id-reply", "--details", "a council tax bill",
+             today="2026-03-06").stdout
+    assert "\n\nTo remove any doubt" in raw and "\n\nPlease confirm" in raw  # own paragraphs
     assert "runs from the day you receive this information" in text
     # Offering nothing: the month ran from the request, not from some later answer.
     bare = " ".join(me("letter", ref, "--follow-up", "id-reply",
                        today="2026-03-06").stdout.split())
-    assert "tell me what it is" in bare and "runs from the day you received it" in bare
+    assert "tell me what it is" in bare and "runs from the day you received my request" in bare
     assert "receive this information" not in bare
 
 
@@ -64,6 +68,12 @@ def test_an_eu_id_reply_cites_the_edpb_and_the_suspension(me):
                        "my customer number", today="2026-03-10").stdout.split())
     assert "01/2022" in text and "Information Commissioner" not in text
     assert "I enclose: my customer number" in text and "was suspended" in text
+    me("init", "--previous-address", "3 Old Road, Sampleford", "--previous-address",
+       "4 Older Road, Sampleford", "--no-input")
+    text = " ".join(me("letter", ref, "--follow-up", "id-reply", today="2026-03-10")
+                    .stdout.split())
+    # Written today, so from the profile as it is today: both previous addresses.
+    assert "my address, my previous addresses and my email address" in text
 
 
 def test_an_extension_challenge_asks_for_reasons(me):

@@ -129,3 +129,15 @@ def test_wrapping_never_splits_a_reference_or_an_address(pad):
     lines = body_lines(letter)
     assert any("SAR-KYEWF" in line for line in lines)
     assert any("robin.testperson@example.org" in line for line in lines)
+
+
+@pytest.mark.parametrize("lang,held", [("de", "so der EuGH, Urteil"),
+                                       ("fr", "comme l'a jugé la CJUE le")])
+def test_uk_letters_in_other_languages_cite_uk_authority_too(me, lang, held):
+    uk = me("new", "access", "--to", "acme", "--lang", lang, "--json").json()[0]["ref"]
+    eu = me("new", "access", "--to", "acme", "--lang", lang, "--regime", "eu-gdpr", "--again",
+            "--json").json()[0]["ref"]
+    uk_flat = " ".join(me("letter", uk).stdout.split())
+    eu_flat = " ".join(me("letter", eu).stdout.split())
+    assert held in uk_flat and "Dawson-Damer" in uk_flat and "C-307/22" not in uk_flat
+    assert held not in eu_flat and "C-307/22" in eu_flat and "Dawson-Damer" not in eu_flat

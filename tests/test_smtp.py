@@ -413,6 +413,18 @@ def test_a_copy_goes_to_the_sent_folder_over_imap(me, smtp, monkeypatch):
         [other] = drafts(me, "fictional-party")
         [result] = me("send", other, "--json").json()
         assert result["status"] == "sent" and "no copy in Sent" in result["detail"]
+        # A what-if letter (to the local outbox) is kept out of the real Sent folder.
+        import datetime as dt
+
+        monkeypatch.setenv("SAR_IMAP_PASSWORD", IMAP_PASSWORD)
+        me("config", "set", "mail.transport", "maildir")
+        [what_if] = drafts(me, "labour")
+        tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+        assert me("send", what_if, "--json", today=tomorrow).json()[0]["status"] == "sent"
+        client = imap.client()
+        client.select_folder("Sent")
+        assert client.search(["SUBJECT", what_if]) == []
+        client.logout()
     finally:
         imap.stop()
 

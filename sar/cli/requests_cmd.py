@@ -141,6 +141,9 @@ def send(
                                          "chose to send (repeatable; named requests only).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; send "
                                                             "nothing.")] = False,
+    confirm_sent: Annotated[bool, typer.Option(
+        "--confirm-sent", help="A letter whose sending was interrupted did go (you found it "
+                               "in your Sent folder): record it as sent; send nothing.")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Send email drafts, at most once each.
@@ -153,7 +156,7 @@ def send(
     try:
         results = workspace().send(refs or [], all_drafts=all_, retry_unknown=retry_unknown,
                                    dry_run=dry_run, rate=_rate(rate), attachments=attach or [],
-                                   progress=progress)
+                                   progress=progress, confirm_sent=confirm_sent)
     finally:
         if progress:
             progress.close()

@@ -115,7 +115,8 @@ def config_unset(key: Annotated[str, typer.Argument(metavar="KEY", help="A setti
 
     ws = workspace()
     ws.set_config(key, None)
-    typer.echo(f"{key}: back to the default ({cfg.shown(cfg.get(ws.config, key)) or 'none'})")
+    default = cfg.shown(cfg.get(ws.config, key))
+    typer.echo(f"{key}: back to the default" + (f" ({default})" if default else ""))
 
 
 @config_app.command("list")

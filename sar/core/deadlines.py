@@ -78,9 +78,16 @@ class Regime:
     id_cite: str
     clarification_rule: str   # "pause" or "none"
     clarification_cite: str
-    fee_cite: str = ""        # the fee follows id_rule; its own source, where it differs
+    fee_cite: str = ""        # the source for how a fee counts, where it differs from ID's
+    fee_rule: str = ""        # as id_rule; empty: the same as ID
     ack_business_days: int = 0
     ack_cite: str = ""
+
+    def rule_for(self, what: str) -> str:
+        """How a wait for `what` (ID, fee, clarification) counts: restart, pause, none."""
+        if what == "clarification":
+            return self.clarification_rule
+        return (self.fee_rule or self.id_rule) if what == "fee" else self.id_rule
 
     def cite(self, what: str) -> str:
         """The source for how a wait for `what` (ID, fee, clarification) counts."""
@@ -122,8 +129,11 @@ REGIMES: dict[str, Regime] = {
         default_calendar="IE",
         id_rule="pause",
         id_cite="EDPB Guidelines 01/2022: the period may be suspended while ID asked for is awaited",
-        fee_cite="GDPR Art. 12(5) and 15(3); EDPB Guidelines 01/2022: a fee only for a "
-                 "manifestly unfounded or excessive request, or further copies",
+        # Only ID suspends the EU period (EDPB 01/2022); nothing says a fee does, so the
+        # reading that protects the requester: asking for a fee stops nothing.
+        fee_rule="none",
+        fee_cite="GDPR Art. 12(5) allows a fee only for a manifestly unfounded or excessive "
+                 "request and sets no pause for it; only a wait for ID suspends the period",
         clarification_rule="none",
         clarification_cite="GDPR has no clarification pause",
     ),
@@ -416,7 +426,7 @@ def due_date(
                                 f"late to be valid, so the deadline does not move "
                                 f"({reg.extension_cite})")
             continue
-        rule = reg.id_rule if what != "clarification" else reg.clarification_rule
+        rule = reg.rule_for(what)
         cite = reg.cite(what)
         if rule == "none":
             steps.append(f"{what} asked {short(when)}: does not move the deadline ({cite})")

@@ -269,7 +269,8 @@ SHOWN_STATUSES = (*STATUSES, SEND_UNKNOWN)
 
 NEXT_STEP = {
     SEND_UNKNOWN: "sending was interrupted and may or may not have gone: look in your "
-                  "Sent folder; if it is not there, `sar send {ref} --retry-unknown`",
+                  "Sent folder; if it is there, `sar send {ref} --confirm-sent`, if not, "
+                  "`sar send {ref} --retry-unknown`",
     "draft": "send it: `sar send {ref}`",
     "sent": "wait for a reply; record it with `sar mark {ref} EVENT`",
     "acknowledged": "wait for the answer; the deadline still runs",

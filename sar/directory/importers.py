@@ -111,9 +111,9 @@ def _where(record: dict) -> str | None:
 def convert(record: dict, *, authority: bool = False) -> dict:
     """A datenanfragen record in sar's fields (not yet validated).
 
-    A record relevant to one country gets that country's law. One relevant to many
-    gets its country (and holiday calendar) from its address, but no law of its own:
-    the requester's law applies (Art. 3(2) GDPR and UK GDPR reach organisations
+    A record relevant to one country gets that country's law and holiday calendar.
+    One relevant to many gets its country from its address, but no law or calendar
+    of its own: the requester's apply (Art. 3(2) GDPR and UK GDPR reach organisations
     abroad that serve them), which keeps their own regulator in reach."""
     countries = [c.lower() for c in record.get("relevant-countries", [])]
     single = len(countries) == 1 and countries[0] != "all"
@@ -125,11 +125,14 @@ def convert(record: dict, *, authority: bool = False) -> dict:
     if country:
         out["country"] = country.upper()
         code = "GB-ENG" if country == "gb" else country.upper()
-        if calendars.is_known(code):
-            out["calendar"] = code
         regime = "uk-gdpr" if country == "gb" else "eu-gdpr" if country in EEA else None
-        if regime and single:
-            out["regime"] = regime
+        if single:
+            # The calendar goes with the law: the requester's law is counted on the
+            # requester's calendar, or a foreign holiday could end it a day early.
+            if calendars.is_known(code):
+                out["calendar"] = code
+            if regime:
+                out["regime"] = regime
     if record.get("address"):
         out["address"] = [line.strip() for line in record["address"].splitlines() if line.strip()]
     for theirs, ours in (("email", "email"), ("webform", "webform"), ("phone", "phone"),

@@ -170,6 +170,34 @@ class Outbox:
                     self.ws._append(row, Event("note", self.ws.today, "system", {
                         "note": f"an interrupted send reached the outbox ({m['message_id']})"}))
 
+    def confirm_sent(self, rows: list[dict]) -> list[SendResult]:
+        """The user found a letter of unknown fate in their Sent folder: record it as
+        sent, on the day it was handed over, without sending anything."""
+        with send_lock(self.ws.home.root):
+            self.recover()
+            results = []
+            for row in rows:
+                m = next(self.db.query(
+                    "SELECT * FROM messages WHERE request_id = ? AND state = 'unknown' "
+                    "ORDER BY id DESC LIMIT 1", [row["id"]]), None)
+                if m is None:
+                    raise InvalidEventError(f"{row['ref']} has no letter of unknown fate to "
+                                            "confirm")
+                at = _header_time(m["date"])
+                event = Event("sent", at.date() if at else self.ws.today, "user",
+                              {"message_id": m["message_id"], "transport": m["transport"],
+                               "sha256": m["sha256"], "confirmed": "by the user"}, at=at)
+                with self.ws.transaction():
+                    self.ws._append(row, event)
+                    self._set(m["id"], "sent", "confirmed by the user")
+                    for (pk,) in self.db.execute(
+                            "SELECT id FROM messages WHERE request_id = ? AND state = "
+                            "'unknown'", [row["id"]]).fetchall():
+                        self._set(pk, "superseded", f"{m['message_id']} was confirmed sent")
+                results.append(SendResult(row["ref"], "sent", "confirmed by you: recorded, "
+                                          "not sent again", m["message_id"]))
+            return results
+
     def _find(self, message: dict) -> str | None:
         if message["transport"] != self.transport.name:
             return None  # the transport it went to is not the one configured now
