@@ -337,7 +337,7 @@ class Workspace:
     def refresh_snapshots(self, row: dict) -> dict:
         """Before a draft (or a bounced letter) goes out, take the current directory
         record and profile, so a corrected address is used; an event says so."""
-        if row["status"] not in ("draft", "bounced"):
+        if not self._unsent(row):
             return row
         try:
             org = self.directory.get(row["org_slug"])
@@ -432,11 +432,10 @@ class Workspace:
 
     def _send_unknown(self, request_id: int | None = None) -> set[int]:
         """Requests with a letter that may or may not have gone (see sar.mail.outbox)."""
-        # 'sending' too: left by a process that died, until the next send settles it.
-        sql = "SELECT DISTINCT request_id FROM messages WHERE state IN ('sending', 'unknown')"
-        if request_id is not None:
-            sql += f" AND request_id = {int(request_id)}"
-        return {r[0] for r in self.db.execute(sql)}
+        sql = f"SELECT DISTINCT request_id FROM messages WHERE {IN_DOUBT}"
+        if request_id is None:
+            return {r[0] for r in self.db.execute(sql)}
+        return {r[0] for r in self.db.execute(sql + " AND request_id = ?", [request_id])}
 
     def summary(self, row: dict, send_unknown: set[int] | None = None) -> dict:
         if send_unknown is None:
@@ -447,7 +446,7 @@ class Workspace:
             row = {**row, "status": a.base_status,
                    "due": a.deadline.due.isoformat() if a.deadline and a.deadline.due else None}
         status = lifecycle.status_on(row["status"], _date(row["due"]), self.today)
-        if status in ("draft", "bounced") and row["id"] in send_unknown:
+        if status in lifecycle.UNSENT and row["id"] in send_unknown:
             status = lifecycle.SEND_UNKNOWN
         due = _date(row["due"])
         return {"ref": row["ref"], "org": row["org_slug"], "kind": row["kind"],
@@ -478,7 +477,7 @@ class Workspace:
         running = ", ".join(f"'{s}'" for s in lifecycle.RUNNING)
         if status == lifecycle.SEND_UNKNOWN:
             condition, extra = ("status IN ('draft', 'bounced') AND id IN (SELECT request_id "
-                                "FROM messages WHERE state IN ('sending', 'unknown'))"), []
+                                f"FROM messages WHERE {IN_DOUBT})"), []
         elif status == "overdue":
             condition, extra = f"status IN ({running}) AND due IS NOT NULL AND due < ?", [today]
         elif status in lifecycle.RUNNING:
@@ -511,7 +510,7 @@ class Workspace:
         out = self.summary(row)
         dl = a.deadline
         status = (lifecycle.SEND_UNKNOWN if out["status"] == lifecycle.SEND_UNKNOWN
-                  and a.status in ("draft", "bounced") else a.status)
+                  and a.status in lifecycle.UNSENT else a.status)
         out.update({
             "status": status,
             "due": dl.due.isoformat() if dl and dl.due else None,
@@ -543,7 +542,7 @@ class Workspace:
 
     def _unsent(self, row: dict) -> bool:
         """A draft, or a letter that bounced: what goes next is yet to be written."""
-        return row["status"] in ("draft", "bounced")
+        return row["status"] in lifecycle.UNSENT
 
     def _org_record(self, row: dict) -> dict:
         """The organisation as the letter names it. A letter not yet sent uses the
@@ -1025,6 +1024,9 @@ class Workspace:
 
 
 FOLLOW_UPS = ("reminder", "id-reply", "extension-challenge")
+# Messages whose fate nobody knows: 'unknown', or 'sending' left by a process that
+# died (until the next send settles it). See sar.mail.outbox.
+IN_DOUBT = "state IN ('sending', 'unknown')"
 MAX_PRINTED = 25 * 2**20  # a letter as printed, even scanned, is far smaller
 S164A_IN_FORCE = dt.date(2026, 6, 19)
 
@@ -1039,20 +1041,17 @@ def _unwritable(reason: str, shared: str) -> UsageError:
 def skip_lines(skipped: list[dict]) -> list[str]:
     """Why organisations of a group were skipped: those skipped for a common reason
     make one line (fifty regulators, not fifty lines); any other, its own line."""
-    groups: dict[str, list[str]] = {}
-    lines = []
+    groups: dict[str, list[dict]] = {}
     for s in skipped:
-        if s.get("shared"):
-            groups.setdefault(s["shared"], []).append(s["org"])
-        else:
-            lines.append(f"{s['org']}: {s['reason']}")
-    for shared, slugs in groups.items():
-        if len(slugs) == 1:
-            reason = next(s["reason"] for s in skipped if s["org"] == slugs[0])
-            lines.insert(0, f"{slugs[0]}: {reason}")
+        groups.setdefault(s.get("shared") or s["org"], []).append(s)
+    lines = []
+    for shared, members in groups.items():
+        if len(members) == 1:
+            lines.append(f"{members[0]['org']}: {members[0]['reason']}")
             continue
+        slugs = [m["org"] for m in members]
         names = ", ".join(slugs[:5]) + (f" and {len(slugs) - 5} more" if len(slugs) > 5 else "")
-        lines.insert(0, f"{len(slugs)} organisations ({names}): {shared}")
+        lines.append(f"{len(slugs)} organisations ({names}): {shared}")
     return lines
 
 

@@ -39,6 +39,8 @@ RUNNING = ("sent", "acknowledged", "extended", "partially-fulfilled",
            "awaiting-id", "awaiting-clarification", "awaiting-fee")
 # Answers that may come more than once: data often arrives in several batches.
 REPEATABLE = ("partially-fulfilled",)
+# Statuses whose next letter is still to go: a draft, or one that bounced.
+UNSENT = ("draft", "bounced")
 # Statuses in which nothing more is owed by the organisation.
 CLOSED = ("fulfilled", "no-data-held", "refused", "withdrawn")
 
@@ -215,7 +217,7 @@ def _refusal(e: Event, status: str) -> str:
     if e.kind in _ANSWER_TO and status != _ANSWER_TO[e.kind]:
         asked = {v[1]: k for k, v in _WAITING.items()}[e.kind]
         return f"cannot record {e.kind}: no open {asked} (the request is {status})"
-    if e.kind in ("sent", "posted") and status not in ("draft", "bounced"):
+    if e.kind in ("sent", "posted") and status not in UNSENT:
         return f"cannot record {e.kind}: the request was already sent (status {status})"
     if why:
         return f"cannot record {e.kind}: {why}"

@@ -156,10 +156,7 @@ class Outbox:
                           "or may not have gone")
                 continue
             row = next(self.db.query("SELECT * FROM requests WHERE id = ?", [m["request_id"]]))
-            at = _header_time(m["date"])
-            event = Event("sent", at.date() if at else self.ws.today, "system",
-                          {"message_id": m["message_id"], "transport": m["transport"],
-                           "sha256": m["sha256"], "recovered": True}, at=at)
+            event = self._handed_over(m, "system", recovered=True)
             with self.ws.transaction():
                 self._set(m["id"], "sent", found)
                 try:
@@ -183,17 +180,11 @@ class Outbox:
                 if m is None:
                     raise InvalidEventError(f"{row['ref']} has no letter of unknown fate to "
                                             "confirm")
-                at = _header_time(m["date"])
-                event = Event("sent", at.date() if at else self.ws.today, "user",
-                              {"message_id": m["message_id"], "transport": m["transport"],
-                               "sha256": m["sha256"], "confirmed": "by the user"}, at=at)
+                event = self._handed_over(m, "user", confirmed="by the user")
                 with self.ws.transaction():
                     self.ws._append(row, event)
                     self._set(m["id"], "sent", "confirmed by the user")
-                    for (pk,) in self.db.execute(
-                            "SELECT id FROM messages WHERE request_id = ? AND state = "
-                            "'unknown'", [row["id"]]).fetchall():
-                        self._set(pk, "superseded", f"{m['message_id']} was confirmed sent")
+                    self._supersede(row["id"], f"{m['message_id']} was confirmed sent")
                 results.append(SendResult(row["ref"], "sent", "confirmed by you: recorded, "
                                           "not sent again", m["message_id"]))
             return results
@@ -213,9 +204,7 @@ class Outbox:
         elif row["channel"] != "email":
             why = (f"a postal request: print it with `sar letter {ref} -o {ref}.docx`, "
                    f"then `sar post {ref}`")
-        elif not options.retry_unknown and self.db.execute(
-                "SELECT 1 FROM messages WHERE request_id = ? AND state IN ('sending', 'unknown')",
-                [row["id"]]).fetchone():
+        elif not options.retry_unknown and self.ws._send_unknown(row["id"]):
             why = ("an earlier attempt may or may not have gone: check your Sent folder or "
                    f"the outbox, then `sar send {ref} --retry-unknown`")
         if why:
@@ -317,11 +306,7 @@ class Outbox:
     def _record_sent(self, q: _Queued, receipt: str) -> None:
         with self.ws.transaction():
             self._set(q.message_pk, "sent", receipt)
-            # Earlier attempts of unknown fate are settled now that one has gone.
-            for (pk,) in self.db.execute(
-                    "SELECT id FROM messages WHERE request_id = ? AND state = 'unknown'",
-                    [q.request_id]).fetchall():
-                self._set(pk, "superseded", f"sent again as {q.message_id}")
+            self._supersede(q.request_id, f"sent again as {q.message_id}")
             try:
                 self.ws.write_event(q.sent)
             except InvalidEventError:
@@ -330,6 +315,20 @@ class Outbox:
                 self.ws._append(q.sent.row, Event("note", self.ws.today, "system", {
                     "note": f"a letter sent during the change reached the server "
                             f"({q.message_id})"}))
+
+    def _handed_over(self, m: dict, source: str, **extra) -> Event:
+        """The `sent` event for a message found to have gone after the fact: dated when
+        it was handed over (its Date header), not when that was found out."""
+        at = _header_time(m["date"])
+        return Event("sent", at.date() if at else self.ws.today, source,
+                     {"message_id": m["message_id"], "transport": m["transport"],
+                      "sha256": m["sha256"], **extra}, at=at)
+
+    def _supersede(self, request_id: int, why: str) -> None:
+        """Earlier attempts of unknown fate are settled once one has gone."""
+        for (pk,) in self.db.execute("SELECT id FROM messages WHERE request_id = ? AND "
+                                     "state = 'unknown'", [request_id]).fetchall():
+            self._set(pk, "superseded", why)
 
     def _set(self, message_pk: int, state: str, detail: str) -> None:
         store.update(self.db, "messages", message_pk, {"state": state, "detail": detail,
