@@ -47,6 +47,14 @@ SETTINGS = {s.key: s for s in [
     Setting("imap.ca_file", "a CA certificate file, for a server with a private CA"),
     Setting("mail.sent_folder", "keep a copy of each letter sent in this IMAP folder "
             "(e.g. Sent; not for Gmail, which keeps its own)"),
+    Setting("mail.authserv_id", "your provider's name in Authentication-Results (e.g. "
+            "mx.google.com): only its DKIM/DMARC verdicts are trusted"),
+    Setting("watch.poll_seconds", "how often `sar watch` looks where the server has no IDLE",
+            60.0, kind=float),
+    Setting("watch.idle_renew_seconds", "how often `sar watch` renews IDLE (under 29 min; "
+            "home routers drop idle connections sooner)", 540.0, kind=float),
+    Setting("watch.max_message_mb", "larger messages are kept as headers only", 50.0,
+            kind=float),
     Setting("letters.lang", "letter language when the organisation's is not available",
             "en", ("en", "de", "fr")),
     Setting("letters.attach_docx", "attach the DOCX letter to emails", False, ("true", "false"), bool),

@@ -529,7 +529,12 @@ class Workspace:
                           "transport": m["transport"], "message_id": m["message_id"],
                           "subject": m["subject"], "sha256": m["sha256"],
                           "evidence": str(self.evidence.path(m["sha256"])) if m["sha256"] else None,
-                          "date": m["date"]}
+                          "date": m["date"],
+                          **({"id": m["id"], "from": m["from_addr"], "label": m["label"],
+                              "rule": m["rule"], "reason": m["reason"],
+                              "because": m["evidence_text"], "matched_by": m["matched_by"],
+                              "match": m["match_detail"], "trust": m["trust"],
+                              "needs": m["needs"]} if m["direction"] == "in" else {})}
                          for m in self.db.query("SELECT * FROM messages WHERE request_id = ? "
                                                 "ORDER BY id", [row["id"]])],
             "next": lifecycle.next_step(status, row["channel"], row["ref"]),
@@ -632,7 +637,12 @@ class Workspace:
         row = self.find(ref)
         before = self.assess(row, as_of_today=False).deadline
         details = {"note": note} if note else {}
-        a = self._append(row, Event(event, on, source, details))
+        with self.transaction():
+            a = self._append(row, Event(event, on, source, details))
+            # The user has now said what the replies waiting on this request mean.
+            if event != "note":
+                self.db.execute("UPDATE messages SET needs = NULL WHERE request_id = ? AND "
+                                "direction = 'in' AND needs IS NOT NULL", [row["id"]])
         known = set(before.warnings) if before else set()
         return {**self.summary({**row, "status": a.base_status,
                                 "due": a.deadline.due.isoformat()
@@ -994,6 +1004,49 @@ class Workspace:
         # A what-if letter stays out of the real Sent folder too.
         copy = self.sent_copy() if self.send_time() is not None else None
         return Outbox(self, transport, copy).send(rows, options)
+
+    # -- the inbox ------------------------------------------------------------------
+
+    def watch(self, *, maildir: Path | None = None, imap: bool = False, once: bool = False,
+              folders: list[str] = (), report=None, stop=None) -> None:
+        """Read replies from a Maildir (always once) or the IMAP account (once, or
+        staying connected until `stop`). `report(kind, value)` hears of each message."""
+        from sar import config as cfg
+        from sar.inbox import Inbox
+        from sar.mail import sources
+
+        if (maildir is None) == (not imap):
+            raise UsageError("say where to read: --maildir DIR or --imap")
+        if maildir is not None and folders:
+            raise UsageError("--folder goes with --imap")
+        report = report or (lambda kind, value: None)
+        max_bytes = int(cfg.get(self.config, "watch.max_message_mb") * 2**20)
+        if maildir is not None:
+            if not Path(maildir).expanduser().is_dir():
+                raise UsageError(f"{maildir} is not a folder")
+            inbox = Inbox(self)
+            for result in sources.maildir(inbox, Path(maildir), max_bytes):
+                report("message", result)
+            return
+        settings = self.imap_settings()
+        source = sources.ImapSource(Inbox(self), settings,
+                                    list(folders) or [cfg.get(self.config, "imap.folder")],
+                                    max_bytes)
+        sources.watch(source, once=once, report=report, stop=stop,
+                      idle_renew=cfg.get(self.config, "watch.idle_renew_seconds"),
+                      poll=cfg.get(self.config, "watch.poll_seconds"))
+
+    def inbox(self, everything: bool = False) -> list[dict]:
+        if not self.home.db_path.exists():
+            return []
+        from sar.inbox import Inbox
+
+        return Inbox(self).pending(everything)
+
+    def link(self, message: str, ref: str, label: str | None = None) -> dict:
+        from sar.inbox import Inbox
+
+        return Inbox(self).link(message, ref, label)
 
     def test_mail(self) -> dict:
         """Connect and log in with the configured transport (and IMAP, if set); send

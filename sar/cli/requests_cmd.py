@@ -223,6 +223,9 @@ def mark(
         typer.echo(f"Warning: {w}", err=True)
 
 
+_TRUST = {"pass": "sender verified (DKIM/DMARC)", "fail": "sender FAILED DKIM/DMARC",
+          "unverified": "sender unverified"}
+
 _COLUMNS = [("ref", "ref"), ("org", "organisation"), ("kind", "kind"), ("status", "status"),
             ("due", "due"), ("when", "")]
 
@@ -291,7 +294,15 @@ def show(
             typer.echo(f"  ! {w}")
     typer.echo("\nTimeline")
     for e in s["events"]:
-        bits = [f"{k} {v}" for k, v in e["details"].items() if k not in ("sha256",)]
+        d = e["details"]
+        if "label" in d and "message" in d:  # a reply: which message, how matched, which rule
+            bits = [f"message #{d['message']}", f"matched by {d.get('matched_by')}",
+                    f"rule {d.get('rule')}", _TRUST.get(d.get("trust"), "")
+                    *([f"not applied: {d['not_applied']}"] if d.get("not_applied") else [])]
+            if e["kind"] != d["label"]:
+                bits.insert(0, f"reads as {d['label']}")
+        else:
+            bits = [f"{k} {v}" for k, v in d.items() if k not in ("sha256",)]
         typer.echo(f"  {e['on']}  {e['kind']:<24} {e['source']:<7} {'; '.join(bits)}".rstrip())
     if s["later_events"]:
         n = s["later_events"]
@@ -302,5 +313,12 @@ def show(
         for m in s["messages"]:
             typer.echo(f"  {m['direction']:<3} {m['transport']:<8} {m['state']:<8} "
                        f"sha256:{(m['sha256'] or '')[:16]}  {m['subject'] or ''}")
+            if m["direction"] == "in":
+                typer.echo(f"      #{m['id']} from {m['from']}: {m['label']} — {m['reason']}"
+                           f" [{m['rule']}]")
+                if m["because"]:
+                    typer.echo(f"      because: \u201c{m['because']}\u201d")
+                typer.echo(f"      matched: {m['match']}; sender {m['trust']}"
+                           + (f"; waits in `sar inbox` ({m['needs']})" if m["needs"] else ""))
     if s["next"]:
         typer.echo(f"\nNext: {s['next']}")

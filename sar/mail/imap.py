@@ -15,7 +15,12 @@ from sar.errors import SarError
 
 
 class ImapError(SarError):
-    """The IMAP server could not be reached, or refused us."""
+    """The IMAP server could not be reached, or refused us. `fatal`: trying again
+    will not help (a refused login, an untrusted certificate, missing settings)."""
+
+    def __init__(self, message: str, fatal: bool = True):
+        super().__init__(message)
+        self.fatal = fatal
 
 
 @dataclass
@@ -64,9 +69,9 @@ def connect(s: ImapSettings):
     except LoginError:
         raise ImapError(f"{where} refused the login for {s.username}") from None
     except (IMAPClientError, ssl.SSLError) as e:
-        raise ImapError(f"{where}: {e}") from None
+        raise ImapError(f"{where}: {e}", fatal=False) from None
     except OSError as e:
-        raise ImapError(f"cannot connect to {where}: {e.strerror or e}") from None
+        raise ImapError(f"cannot connect to {where}: {e.strerror or e}", fatal=False) from None
     return client
 
 

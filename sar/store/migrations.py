@@ -133,4 +133,36 @@ def m003_one_letter_in_flight(db):
                "WHERE direction = 'out' AND state = 'sending'")
 
 
+@migrations()
+def m004_inbox(db):
+    # What `sar watch` learns about each incoming message, kept with it so every
+    # decision can be shown and overruled; and where each mailbox was read up to.
+    for column in ("label", "rule", "reason", "evidence_text", "matched_by", "match_detail",
+                   "trust", "needs", "received_on", "source", "dedupe"):
+        db.execute(f"ALTER TABLE messages ADD COLUMN {column} TEXT")
+    # The same message seen twice (a second run, a rescan after UIDVALIDITY changed,
+    # the same mail in two folders) is one message: keyed by Message-ID, or by the
+    # hash of its bytes when it has none.
+    db.execute("CREATE UNIQUE INDEX messages_inbound_once ON messages(dedupe) "
+               "WHERE direction = 'in'")
+    db.execute("CREATE INDEX messages_needs ON messages(needs) WHERE needs IS NOT NULL")
+    db.executescript(
+        """
+        CREATE TABLE sync_state (
+            source TEXT NOT NULL,          -- imap://user@host:port or maildir:/path
+            folder TEXT NOT NULL,
+            uidvalidity INTEGER,
+            last_uid INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (source, folder)
+        );
+        CREATE TABLE maildir_seen (
+            source TEXT NOT NULL,
+            name TEXT NOT NULL,            -- the file's unique name, without its flags
+            PRIMARY KEY (source, name)
+        );
+        """
+    )
+
+
 KNOWN = [m.name for m in migrations._migrations]

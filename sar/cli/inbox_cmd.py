@@ -1,0 +1,104 @@
+"""Replies: watch, inbox, link."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sar.cli import app, output, workspace
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _line(r) -> str:
+    if r.status != "new":
+        return ""
+    where = r.ref or f"#{r.pk} unmatched"
+    how = f" ({r.matched_by})" if r.matched_by else ""
+    needs = f"  -> waits in `sar inbox`: {r.needs}" if r.needs else ""
+    return f"{where:<10} {r.label:<24} from {r.sender or '?'}{how}{needs}"
+
+
+@app.command()
+def watch(
+    maildir: Annotated[Path | None, typer.Option(metavar="DIR", help="Read a local Maildir (mbsync, offlineimap, getmail).")] = None,
+    imap: Annotated[bool, typer.Option("--imap", help="Read the IMAP account set with `sar config`.")] = False,
+    once: Annotated[bool, typer.Option("--once", help="Read what is new and stop (for cron); a Maildir is always read once.")] = False,
+    folder: Annotated[list[str] | None, typer.Option(metavar="NAME", help="IMAP folder to read (repeatable; default imap.folder).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Read replies, match each to its request and record what it says.
+
+    Bounces, automatic replies, acknowledgements, ID requests, extensions and
+    answers are recognised by explainable rules; `sar show REF` says which rule
+    decided, `sar mark` overrules it, and anything unsure waits in `sar inbox`.
+    With --imap and without --once it stays connected (IDLE) until Ctrl-C.
+    """
+    results = []
+
+    def report(kind, value):
+        if kind == "note":
+            typer.echo(f"sar watch: {value}", err=True)
+            return
+        if value.status != "new":
+            return
+        results.append(value)
+        if not json_:
+            typer.echo(_line(value))
+
+    workspace().watch(maildir=maildir, imap=imap, once=once, folders=folder or [],
+                      report=report)
+    if json_:
+        output.emit_json([r.as_dict() for r in results])
+        return
+    waiting = sum(1 for r in results if r.needs)
+    if not results:
+        typer.echo("No new messages.")
+    else:
+        n = len(results)
+        typer.echo(f"{n} new message{'s' if n != 1 else ''}" +
+                   (f"; {waiting} waiting in `sar inbox`" if waiting else ""))
+
+
+@app.command()
+def inbox(
+    all_: Annotated[bool, typer.Option("--all", help="Every message received, not only those waiting.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Replies that wait for you.
+
+    Unmatched, not understood, held as unverified, or not fitting the request's
+    history — each with the reason and the command that settles it.
+    """
+    rows = workspace().inbox(everything=all_)
+    if json_:
+        output.emit_json(rows)
+        return
+    if not rows:
+        typer.echo("Nothing waits for you." if not all_ else "No messages received.")
+        return
+    for m in rows:
+        typer.echo(f"#{m['id']:<5} {m['received_on'] or m['date'] or '':.10}  "
+                   f"{m['ref'] or '(unmatched)':<10} {m['label']:<24} {m['from']}")
+        typer.echo(f"       {m['subject']}")
+        typer.echo(f"       {m['reason']}" + (f" [{m['rule']}]" if m['rule'] else ""))
+        if m["next"]:
+            typer.echo(f"       next: {m['next']}")
+
+
+@app.command()
+def link(
+    message: Annotated[str, typer.Argument(metavar="MESSAGE", help="The message's number in `sar inbox`.")],
+    ref: Annotated[str, typer.Argument(metavar="REF", help="The request it belongs to.")],
+    as_: Annotated[str | None, typer.Option("--as", metavar="LABEL", help="What it says, if not what sar reads: acknowledged, id-requested, extended, fulfilled, ...")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Attach a waiting reply to its request by hand, and record what it says."""
+    result = workspace().link(message, ref, as_)
+    if json_:
+        output.emit_json(result)
+        return
+    typer.echo(f"#{result['id']} -> {result['ref']}: {result['label']} "
+               f"(recorded {result['event']})")

@@ -1,0 +1,364 @@
+"""What a reply says: explainable rules over the organisation's own words.
+
+Pure: `classify()` takes what sar.mail.inbound read from a message (and, once it
+is matched, the kind of request and the letter we sent) and returns a Decision:
+a label, the rule that decided it, and the words that made the rule fire, so
+`sar show` can say why and `sar mark` can overrule it.
+
+Order (after ../shared/reference/mail.md §4): a bounce is recognised by its
+structure first (bounces carry Auto-Submitted too), then what the text says, then
+automatic-reply headers and subjects. The text is read without quoted material
+(`>` lines, "On ... wrote:", "-----Original Message-----", an Outlook header
+block, and any line of the letter we sent), and sentences that only say what
+might happen ("If we need ...") are not read as saying it happened.
+
+When rules disagree the more cautious label wins: a question asked of the
+requester (ID, clarification) stops the clock and needs an answer, so it comes
+first; a refusal beats a reply that only looks like an answer; and `fulfilled`,
+which would close a request that may still be owed, needs strong evidence: words
+that say the data is provided *and* an attachment or a link to it (access), or
+words that say the erasure is done (erasure). When unsure: `unclassified`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+LABELS = ("acknowledged", "id-requested", "clarification-requested", "extended", "fulfilled",
+          "partially-fulfilled", "no-data-held", "refused", "bounced", "auto-reply",
+          "unclassified")
+# Labels that become the request's event of the same name when a reply is matched.
+EVENT_LABELS = ("acknowledged", "id-requested", "clarification-requested", "extended",
+                "fulfilled", "partially-fulfilled", "no-data-held", "refused", "bounced")
+# Labels that close a request (or part of it): held for confirmation when the
+# user's provider says the reply failed DKIM/DMARC.
+CLOSING = ("fulfilled", "partially-fulfilled", "no-data-held", "refused")
+
+
+@dataclass(frozen=True)
+class Decision:
+    label: str
+    rule: str                    # the rule's name, stable: e.g. "en.id.verify-identity"
+    reason: str                  # in words, for `sar show`
+    evidence: str = ""           # the sentence (or header) that made the rule fire
+    signals: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict:
+        return {"label": self.label, "rule": self.rule, "reason": self.reason,
+                "evidence": self.evidence}
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    label: str
+    pattern: re.Pattern
+    kinds: tuple[str, ...] | None = None   # request kinds it applies to (None: any)
+
+
+def _rules(lang: str, label: str, patterns: dict[str, str], kinds=None) -> list[Rule]:
+    return [Rule(f"{lang}.{label}.{name}", label, re.compile(p), kinds)
+            for name, p in patterns.items()]
+
+
+_ACCESS = ("access", "portability")
+_ERASE = ("erasure",)
+_STOP = ("objection", "restriction")
+
+# Each pattern runs over one lower-cased sentence of the organisation's own text,
+# with curly quotes made straight. Keep them specific: a phrase that our own
+# letter uses, or that a reply uses about what might happen, must not match.
+RULES: list[Rule] = [
+    # --- English ---------------------------------------------------------------
+    *_rules("en", "id-requested", {
+        "verify-identity": r"\b(verify|confirm|prove|establish|check|validate) (your|the requester's) identity",
+        "verification-process": r"\b(complete|pass|undergo|go through|start)\b.{0,30}\b(identity )?verification (process|check)",
+        "proof-of": r"\bproof of (your )?(identity|id|address|current address)",
+        "photo-id": r"\bphoto(graphic)? (id|identification)\b",
+        "copy-of-id": r"\bcopy of (your |a |one form of )?(passport|driving licen[cs]e|identity card|id\b|identification)",
+        "identify-you": r"\b(need|require|unable|not able|cannot|can't)\b.{0,60}\bidentify you\b",
+    }),
+    *_rules("en", "clarification-requested", {
+        "narrow-down": r"\bnarrow (it|this|your request|the request) down\b|\bnarrow down\b",
+        "clarify": r"\b(please|could you|can you|would you)\b.{0,40}\b(clarify|specify|be more specific)\b",
+        "which-data": r"\b(please (tell|let) us|could you (tell|let) us)\b.{0,40}\bwhich (data|information|records|systems|period|part)",
+    }),
+    *_rules("en", "partial", {
+        "withheld": r"\b(withheld|redacted|not (been )?disclosed|not (been )?included|not (been )?provided)\b",
+        "exemption": r"\b(exemption|exempt)\b.{0,80}\b(appl|withh|rel(y|ied))",
+        "partly": r"\b(partial|partially|in part|some of (the|your) (data|information))\b.{0,60}\b(withheld|refus|retain|kept|not)",
+    }),
+    *_rules("en", "refused", {
+        "manifestly": r"\bmanifestly (unfounded|excessive)\b",
+        "decided-not": r"\b(decided|decide) not to (erase|delete|comply|provide|disclose|act|respond)",
+        "will-not": r"\b(will|shall|can|are) (therefore |now )?not (be )?(responding|comply|complying|act|acting|provid|disclos|eras|delet)",
+        "refuse": r"\bwe (must |have to |have |are )?(refuse|refusing|refused|decline|declining|declined)\b",
+        "not-controller": r"\bnot the (data )?controller\b|\b(only|merely|acting as) a (data )?processor\b",
+        "unable-to-erase": r"\b(unable|not able) to (comply with|erase|delete|action) (your|this|the)",
+    }),
+    *_rules("en", "extended", {
+        "extend-time": r"\bextend(ing|ed)? (the )?(time|deadline|period|time limit|response time)",
+        "further-months": r"\b(further|additional|extra|more) (two|2) months\b|\b(two|2) (further|additional|extra|more) months\b",
+        "article-12-3": r"\barticle 12\s?\(3\)",
+        "more-time": r"\b(need|require) (more|additional|further) time\b",
+    }),
+    *_rules("en", "no-data-held", {
+        "hold-none": r"\b(do|does|did) not (hold|have|process|store) any (personal )?(data|information|records)",
+        "found-none": r"\b(did not|could not|were unable to|was unable to) (find|locate|identify) any\b",
+        "hold-no": r"\b(we|it) (hold|holds|have|has) no (personal )?(data|information|records)",
+        "no-records": r"\bno (personal )?(data|information|records) (about|relating to|matching|linked to|associated with) you",
+    }),
+    # Access: the data is provided. Strong evidence also needs an attachment or link.
+    *_rules("en", "provided", {
+        "find-attached": r"\b(please )?find (attached|enclosed)\b",
+        "attach-response": r"\b(attach|attached|enclose|enclosed)\b.{0,30}\b(our response|your (personal )?(data|information)|a copy of (your|the))",
+        "data-ready": r"\byour (personal )?(data|information|report|file) is (now )?(ready|available)",
+        "download": r"\b(download|access) (it|your (personal )?(data|information|file|archive)) (from|at|here|via|using)\b",
+        "here-is": r"\bhere is (a copy of )?(your|the) (personal )?(data|information)",
+    }, kinds=_ACCESS),
+    *_rules("en", "erased", {
+        "been-deleted": r"\b(has|have) (now )?been (permanently |securely )?(deleted|erased|removed|anonymi[sz]ed)\b",
+        "we-deleted": r"\bwe (have|'ve) (now )?(permanently |securely )?(deleted|erased|removed|anonymi[sz]ed)\b",
+        "completed-erasure": r"\b(completed|actioned|processed) your (erasure|deletion) request|\b(completed|actioned) your request to (delete|erase)",
+        "suppressed": r"\b(added|placed) .{0,40}\bsuppression (file|list|record)",
+    }, kinds=_ERASE),
+    *_rules("en", "stopped", {
+        "no-longer": r"\b(will )?no longer (process|use|send)\b",
+        "stopped": r"\bwe (have|'ve) (now )?(stopped|ceased|restricted)\b",
+    }, kinds=_STOP),
+    *_rules("en", "rectified", {
+        "corrected": r"\b(has|have) (now )?been (corrected|updated|amended|rectified)\b",
+    }, kinds=("rectification",)),
+    *_rules("en", "completed", {
+        "completed-request": r"\bwe have (now )?completed your request\b",
+    }, kinds=(*_ERASE, *_STOP, "rectification")),
+    *_rules("en", "acknowledged", {
+        "received": r"\b(we have|we've|we) (now )?(received|logged|registered) your (request|email|letter)",
+        "has-been-received": r"\byour (request|email|letter)\b.{0,30}\b(has been|was) (received|logged)",
+        "receipt": r"\b(confirm|acknowledge) (the )?(receipt|that we have received)",
+        "respond-within": r"\b(respond|reply|response)\b.{0,20}\bwithin (one|1|a) (calendar )?month",
+        "passed-to-team": r"\bpassed (it )?to our (data protection|privacy|dpo|legal)",
+    }),
+    # --- German ----------------------------------------------------------------
+    *_rules("de", "id-requested", {
+        "identitaet": r"\bidentität\b.{0,40}\b(bestätigen|überprüfen|prüfen|nachweisen|verifizieren|feststellen)",
+        "nachweis": r"\b(identitätsnachweis|ausweiskopie|kopie (ihres|ihrer) (personalausweis|ausweis|reisepass))",
+    }),
+    *_rules("de", "clarification-requested", {
+        "praezisieren": r"\b(präzisieren|konkretisieren|eingrenzen)\b",
+        "welche-daten": r"\b(teilen sie uns|bitte) .{0,30}\bwelche (daten|informationen|zeitraum)",
+    }),
+    *_rules("de", "partial", {
+        "teilweise": r"\b(teilweise|geschwärzt|zurückgehalten|nicht enthalten)\b",
+    }),
+    *_rules("de", "refused", {
+        "offenkundig": r"\boffenkundig (unbegründet|exzessiv)|\bexzessiv\b",
+        "ablehnen": r"\b(lehnen|müssen) (wir )?(ihren antrag|ihre anfrage|ihr ersuchen|dies)? ?(leider )?ab\b|\babgelehnt\b",
+        "nicht-verantwortlich": r"\bnicht (der )?verantwortliche\b|\bauftragsverarbeiter\b",
+    }),
+    *_rules("de", "extended", {
+        "verlaengern": r"\b(frist|bearbeitungsfrist)\b.{0,60}\bverlänger|\bfristverlängerung\b|\bweitere (zwei|2) monate\b",
+    }),
+    *_rules("de", "no-data-held", {
+        "keine-daten": r"\b(keine|keinerlei) (personenbezogenen )?(daten|informationen)\b.{0,40}\b(gespeichert|gefunden|vorhanden|verarbeitet)|\bkeine daten (zu|über) ihrer person",
+    }),
+    *_rules("de", "provided", {
+        "anbei": r"\b(im anhang|anbei|beigefügt|in der anlage)\b.{0,60}\b(daten|auskunft|kopie|informationen)",
+        "herunterladen": r"\b(herunterladen|download)\b",
+    }, kinds=_ACCESS),
+    *_rules("de", "erased", {
+        "geloescht": r"\b(wurden|wurde|haben|sind)\b.{0,40}\b(gelöscht|entfernt|anonymisiert)\b",
+    }, kinds=_ERASE),
+    *_rules("de", "acknowledged", {
+        "erhalten": r"\b(ihre|ihr|ihren) (anfrage|e-mail|nachricht|auskunftsersuchen|antrag|schreiben)\b.{0,40}\b(erhalten|eingegangen)",
+        "eingang": r"\beingang (ihrer|ihres)\b.{0,40}\bbestätigen|\bbestätigen (den|hiermit den) eingang",
+        "monat": r"\binnerhalb (eines|von einem) monat",
+    }),
+    # --- French ----------------------------------------------------------------
+    *_rules("fr", "id-requested", {
+        "identite": r"\b(justificatif|pièce|preuve) d'identité|\bvérifier votre identité|\bcopie de votre (carte d'identité|passeport)",
+    }),
+    *_rules("fr", "clarification-requested", {
+        "preciser": r"\b(préciser|clarifier)\b",
+    }),
+    *_rules("fr", "partial", {
+        "partiel": r"\b(partiellement|occultée?s?|caviardée?s?|non communiquée?s?)\b",
+    }),
+    *_rules("fr", "refused", {
+        "manifestement": r"\bmanifestement (infondée|excessive)",
+        "refus": r"\b(refusons|ne pouvons pas (donner suite|faire droit))",
+        "pas-responsable": r"\bpas (le )?responsable (du|de) traitement\b|\bsous-traitant\b",
+    }),
+    *_rules("fr", "extended", {
+        "prolonger": r"\b(prolong|prorog)\w*\b.{0,60}\b(deux|2) mois|\bdélai supplémentaire\b",
+    }),
+    *_rules("fr", "no-data-held", {
+        "aucune": r"\b(ne (détenons|disposons d'|conservons|traitons))\s?aucune donnée|\baucune donnée (personnelle )?vous concernant",
+    }),
+    *_rules("fr", "provided", {
+        "ci-joint": r"\b(veuillez trouver|trouverez|vous trouverez) ci-joint|\bci-joint\b.{0,40}\b(données|copie)",
+        "telecharger": r"\btélécharger\b",
+    }, kinds=_ACCESS),
+    *_rules("fr", "erased", {
+        "supprimees": r"\b(ont été|a été|avons) (supprimé|effacé)",
+    }, kinds=_ERASE),
+    *_rules("fr", "acknowledged", {
+        "reception": r"\baccus(ons|er) (bonne )?réception|\bavons (bien )?reçu votre (demande|courriel|message|lettre)",
+        "un-mois": r"\bdans un délai d'un mois\b",
+    }),
+]
+
+_BOUNCE_RULE = {"multipart/report delivery-status notification": "dsn",
+                "a delivery-status part": "status-part",
+                "X-Failed-Recipients header": "x-failed-recipients",
+                "X-MS-Exchange-Message-Is-Ndr header": "exchange-ndr",
+                "sent by a mailer daemon": "mailer-daemon",
+                "a null return path and a delivery-failure subject": "null-path"}
+# What a label's rule group is called in RULES, and what it proves.
+_FULFIL = ("provided", "erased", "stopped", "rectified", "completed")
+
+# A sentence about what might happen is not a statement that it did.
+_CONDITIONAL = re.compile(r"^(if|should|in case|where|wenn|falls|sollten|si|au cas)\b|"
+                          r"\b(if|whether) (we|you) (need|have|require|would)|\bmay (need|ask|have to)\b")
+_URL = re.compile(r"https?://\S+")
+
+_QUOTE_START = [re.compile(p, re.IGNORECASE) for p in (
+    r"^-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|message original|"
+    r"forwarded message|weitergeleitete nachricht)\s*-{2,}\s*$",
+    r"^_{10,}\s*$",
+    r"^\s*on\b.{0,250}\bwrote:\s*$",
+    r"^\s*am\b.{0,250}\bschrieb\b.{0,200}:\s*$",
+    r"^\s*le\b.{0,250}\ba écrit\s*:\s*$",
+)]
+_HEADER_BLOCK = re.compile(r"^\s*\*?(from|von|de)\s*:\*?\s", re.IGNORECASE)
+_HEADER_NEXT = re.compile(r"^\s*\*?(sent|date|gesendet|datum|envoyé|to|an|à|subject|betreff|objet)"
+                          r"\s*:", re.IGNORECASE)
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.replace("\u2019", "'").replace("\u2018", "'").replace("\u00a0", " ")
+                    .lower().split())
+
+
+def own_text(text: str, our_letters: list[str] = ()) -> str:
+    """The organisation's own words: `text` without what it quotes."""
+    ours = {_norm(line) for letter in our_letters for line in letter.splitlines()
+            if len(_norm(line)) >= 25}
+    lines = text.splitlines()
+    kept = []
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if any(p.match(stripped) for p in _QUOTE_START):
+            break
+        # "On Tue, 2 Apr 2026 at 10:00, Alex Morgan\n<alex@example.org> wrote:"
+        if re.match(r"^\s*on\b", stripped, re.I) and i + 1 < len(lines) and \
+                re.search(r"\bwrote:\s*$", lines[i + 1], re.I) and len(stripped) < 250:
+            break
+        if _HEADER_BLOCK.match(stripped) and any(
+                _HEADER_NEXT.match(x) for x in lines[i + 1:i + 4]):
+            break
+        if stripped.startswith(">") or stripped.startswith("##-"):
+            continue
+        if ours and _norm(stripped) in ours:
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def sentences(text: str) -> list[str]:
+    """Lower-cased sentences; paragraphs are joined first, so a sentence broken over
+    lines (or by a quoted-printable soft break) is one sentence again."""
+    paragraphs = re.split(r"\n\s*\n", text)
+    out = []
+    for para in paragraphs:
+        flat = _norm(para)
+        out += [s.strip() for s in re.split(r"(?<=[.!?])\s+|\s+[-*•]\s+|(?<=:)\s+(?=\d\.)",
+                                            flat) if s.strip()]
+    return out
+
+
+def _hits(text: str, kind: str | None) -> dict[str, tuple[Rule, str]]:
+    """The first rule that fires for each rule group, with its sentence."""
+    found: dict[str, tuple[Rule, str]] = {}
+    for sentence in sentences(text):
+        conditional = bool(_CONDITIONAL.search(sentence))
+        for rule in RULES:
+            if rule.label in found:
+                continue
+            if rule.kinds is not None and kind is not None and kind not in rule.kinds:
+                continue
+            if conditional and rule.label != "acknowledged":
+                continue
+            if rule.pattern.search(sentence):
+                found[rule.label] = (rule, sentence)
+    return found
+
+
+def _decision(label: str, hit: tuple[Rule, str], reason: str, signals=()) -> Decision:
+    rule, sentence = hit
+    return Decision(label, rule.name, reason, sentence[:300], tuple(signals))
+
+
+def classify(msg, kind: str | None = None, our_letters: list[str] = ()) -> Decision:
+    """Label one incoming message (an sar.mail.inbound.Inbound). `kind` is the
+    request's kind once matched: what counts as done differs between an access
+    and an erasure request."""
+    if msg.bounce_signals:
+        if msg.bounce_actions and not any(a.startswith("failed") for a in msg.bounce_actions):
+            return Decision("auto-reply", "bounce.delayed",
+                            "a delivery report saying the letter is delayed, not failed "
+                            f"({', '.join(msg.bounce_actions)}): it may still arrive",
+                            signals=tuple(msg.bounce_signals))
+        status = f" (status {msg.bounce_status})" if msg.bounce_status else ""
+        return Decision("bounced", "bounce." + _BOUNCE_RULE.get(msg.bounce_signals[0], "other"),
+                        f"a bounce: {msg.bounce_signals[0]}{status}",
+                        msg.bounce_diagnostic or "", tuple(msg.bounce_signals))
+    text = own_text(msg.text, our_letters)
+    hits = _hits(text, kind)
+    fulfil = next((hits[g] for g in _FULFIL if g in hits), None)
+    linked = bool(msg.attachments) or bool(_URL.search(text))
+    if fulfil and fulfil[0].label == "provided" and not linked:
+        fulfil = None  # says it sends the data, but there is nothing to see
+    auto = tuple(msg.auto_signals)
+
+    if "id-requested" in hits:
+        return _decision("id-requested", hits["id-requested"],
+                         "asks you to prove who you are", auto)
+    if "clarification-requested" in hits:
+        return _decision("clarification-requested", hits["clarification-requested"],
+                         "asks you to say more precisely what you want", auto)
+    if fulfil and ("partial" in hits or "refused" in hits):
+        why = hits.get("partial") or hits["refused"]
+        return _decision("partially-fulfilled", why,
+                         f"provides or does part of it (\u201c{fulfil[1][:80]}\u201d) but "
+                         "withholds or refuses the rest", auto)
+    if "refused" in hits:
+        return _decision("refused", hits["refused"], "refuses the request", auto)
+    if "extended" in hits:
+        return _decision("extended", hits["extended"], "extends the time to answer", auto)
+    if "no-data-held" in hits:
+        return _decision("no-data-held", hits["no-data-held"],
+                         "says it holds no data about you", auto)
+    if fulfil:
+        what = "provides the data" if fulfil[0].label == "provided" else "says it is done"
+        return _decision("fulfilled", fulfil, what + (" (with an attachment)" if
+                                                      msg.attachments else ""), auto)
+    if "acknowledged" in hits:
+        return _decision("acknowledged", hits["acknowledged"],
+                         "acknowledges the request" + (" (automatically)" if auto else ""),
+                         auto)
+    if auto:
+        return Decision("auto-reply", "auto." + _slug(auto[0]),
+                        f"an automatic reply ({auto[0]}) that says nothing about the request",
+                        signals=auto)
+    if "provided" in hits:
+        return _decision("unclassified", hits["provided"],
+                         "says it sends your data, but nothing is attached or linked: "
+                         "read it, then `sar mark`")
+    return Decision("unclassified", "none",
+                    "no rule was sure what this says: read it, then `sar mark`")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40]

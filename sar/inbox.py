@@ -1,0 +1,349 @@
+"""Incoming mail: ingest, match, classify, record — once per message.
+
+`Inbox.ingest(raw)` is idempotent and atomic. The raw bytes (and each attachment)
+go to the evidence store first — storing the same bytes again is a no-op — then
+one transaction writes the message row, its attachments, the event its reply
+means, and the mailbox's progress (the UID or file name read), so a crash at any
+point leaves either everything or nothing, and the next run picks up where the
+last one stopped. A message already known (same Message-ID, or same bytes when it
+has none) is not ingested again.
+
+What a reply means becomes an event with source "inbox": a classified reply
+records its label (acknowledged, id-requested, ..., bounced); an automatic reply
+records only reply-received. A message that cannot be placed — unmatched, not
+understood, held because the user's provider says it failed DKIM/DMARC, or a reply
+that does not fit the request's history — waits in `sar inbox` with the reason,
+until `sar link` or `sar mark` settles it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sar.core import classify as classify_mod
+from sar.core import lifecycle, matching
+from sar.core.lifecycle import Event
+from sar.errors import InvalidEventError, NotFoundError, UsageError
+from sar.mail import inbound
+from sar.store import db as store
+
+# Why a message waits in `sar inbox`.
+NEEDS = {
+    "unmatched": "not linked to a request: `sar link {id} REF`",
+    "unclassified": "not understood: read it, then `sar mark {ref} EVENT` (or "
+                    "`sar link {id} {ref} --as LABEL`)",
+    "held": "would close the request, but your provider says it failed DKIM/DMARC: if it "
+            "is genuine, `sar link {id} {ref} --as {label}`",
+    "not-applied": "does not fit the request's history ({why}): check, then `sar mark`",
+}
+MAX_ATTACHMENT = 25 * 2**20   # bytes kept per attachment; the raw message keeps all
+
+
+@dataclass
+class Ingested:
+    status: str                  # new | duplicate | own
+    pk: int | None = None
+    ref: str | None = None
+    label: str | None = None
+    matched_by: str | None = None
+    needs: str | None = None
+    event: str | None = None
+    sender: str = ""
+
+    def as_dict(self) -> dict:
+        return {"status": self.status, "message": self.pk, "ref": self.ref,
+                "label": self.label, "matched_by": self.matched_by, "needs": self.needs,
+                "event": self.event, "sender": self.sender}
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class Inbox:
+    def __init__(self, ws):
+        self.ws = ws
+        self.db = ws.db
+        self._domains: dict[str, set[str]] | None = None
+        self._letters: dict[int, list[str]] = {}
+
+    # -- lookups for matching ------------------------------------------------------
+
+    def _by_message_id(self, mid: str) -> int | None:
+        row = self.db.execute("SELECT request_id FROM messages WHERE message_id = ? AND "
+                              "direction = 'out' AND request_id IS NOT NULL LIMIT 1",
+                              [mid]).fetchone()
+        return row[0] if row else None
+
+    def _by_ref(self, ref: str) -> int | None:
+        row = self.db.execute("SELECT id FROM requests WHERE ref = ?", [ref]).fetchone()
+        return row[0] if row else None
+
+    def domain_map(self) -> dict[str, set[str]]:
+        """Each domain an organisation writes from -> the slugs it belongs to: the
+        domains of the record each letter went with, and of the directory now."""
+        if self._domains is None:
+            out: dict[str, set[str]] = {}
+            for slug, domains, email in self.db.execute(
+                    "SELECT slug, domains, email FROM organisations"):
+                names = set(json.loads(domains or "[]"))
+                with contextlib.suppress(NotFoundError):
+                    names |= set(self.ws.directory.get(slug).domains or [])
+                if email:
+                    names.add(email.rpartition("@")[2])
+                for d in names:
+                    out.setdefault(d.lower(), set()).add(slug)
+            self._domains = out
+        return self._domains
+
+    def _open_for_domain(self, domain: str) -> list[int]:
+        slugs = set()
+        for d in matching.parent_domains(domain):
+            slugs |= self.domain_map().get(d, set())
+        if not slugs:
+            return []
+        closed = (*lifecycle.UNSENT, *lifecycle.CLOSED)
+        marks = ", ".join("?" for _ in slugs)
+        rows = self.db.execute(
+            f"SELECT id FROM requests WHERE org_slug IN ({marks}) AND status NOT IN "
+            f"({', '.join('?' for _ in closed)})", [*slugs, *closed]).fetchall()
+        return [r[0] for r in rows]
+
+    def _our_letters(self, request_id: int) -> list[str]:
+        """The text of what we sent on a request, so a reply's quoted copy of it is
+        not read as the organisation's words."""
+        if request_id not in self._letters:
+            texts = []
+            for (digest,) in self.db.execute(
+                    "SELECT sha256 FROM messages WHERE request_id = ? AND direction = 'out' "
+                    "AND sha256 IS NOT NULL", [request_id]):
+                try:
+                    raw = self.ws.evidence.get(digest)
+                except OSError:
+                    continue
+                texts.append(inbound.parse(raw).text or raw.decode("utf-8", "replace"))
+            self._letters[request_id] = texts
+        return self._letters[request_id]
+
+    # -- ingest --------------------------------------------------------------------
+
+    def known(self, raw: bytes, msg: inbound.Inbound | None = None) -> str | None:
+        key = dedupe_key(raw, msg)
+        row = self.db.execute("SELECT id FROM messages WHERE direction = 'in' AND dedupe = ?",
+                              [key]).fetchone()
+        return key if row else None
+
+    def ingest(self, raw: bytes, *, source: str, received: dt.datetime | None = None,
+               progress=None) -> Ingested:
+        """Take one message in. `progress`, if given, is called inside the same
+        transaction to record how far the mailbox has been read."""
+        from sar import config as cfg
+
+        msg = inbound.parse(raw)
+        key = dedupe_key(raw, msg)
+        if self.db.execute("SELECT 1 FROM messages WHERE direction = 'in' AND dedupe = ?",
+                           [key]).fetchone():
+            self._progress_only(progress)
+            return Ingested("duplicate", sender=msg.from_domain)
+        if msg.message_id and self._by_message_id(msg.message_id) is not None:
+            # Our own letter (a Sent folder, the outbox): nothing to learn from it.
+            self._progress_only(progress)
+            return Ingested("own", sender=msg.from_domain)
+
+        digest = self.ws.evidence.put(raw)
+        attachments = []
+        for a in msg.attachments:
+            kept = a.data if len(a.data) <= MAX_ATTACHMENT else b""
+            attachments.append({"filename": a.filename, "content_type": a.content_type,
+                                "sha256": self.ws.evidence.put(kept) if kept else
+                                hashlib.sha256(a.data).hexdigest(), "size": len(a.data)})
+
+        found = matching.match(msg, by_message_id=self._by_message_id, by_ref=self._by_ref,
+                               open_for_domain=self._open_for_domain)
+        row = None
+        if isinstance(found, matching.Match):
+            row = next(self.db.query("SELECT * FROM requests WHERE id = ?", [found.request_id]))
+        decision = classify_mod.classify(
+            msg, kind=row["kind"] if row else None,
+            our_letters=self._our_letters(row["id"]) if row else [])
+        trust, trust_why = inbound.authentication(msg, cfg.get(self.ws.config,
+                                                               "mail.authserv_id"))
+        arrived = received or msg.received or msg.date
+        result = Ingested("new", ref=row["ref"] if row else None, label=decision.label,
+                          matched_by=found.signal if row else None, sender=msg.from_domain)
+        message = {
+            "request_id": row["id"] if row else None, "direction": "in", "state": "received",
+            "transport": source.partition(":")[0], "message_id": msg.message_id,
+            "in_reply_to": msg.in_reply_to[0] if msg.in_reply_to else None,
+            "refs": json.dumps(msg.references), "subject": msg.subject[:998],
+            "from_addr": msg.from_addr,
+            "to_addrs": json.dumps(msg.recipients[:50]),
+            "date": msg.date.isoformat() if msg.date else None,
+            "sha256": digest, "size": len(raw),
+            "detail": "; ".join([trust_why, *msg.problems]),
+            "label": decision.label, "rule": decision.rule, "reason": decision.reason,
+            "evidence_text": decision.evidence or None,
+            "matched_by": found.signal if row else None,
+            "match_detail": found.words() if row else found.reason,
+            "trust": trust, "source": source, "dedupe": key,
+            "received_on": arrived.isoformat() if arrived else None,
+            "created_at": _now(), "updated_at": _now(),
+        }
+        with self.ws.transaction():
+            if self.db.execute("SELECT 1 FROM messages WHERE direction = 'in' AND dedupe = ?",
+                               [key]).fetchone():  # another watcher was quicker
+                self._progress_only(progress)
+                return Ingested("duplicate", sender=msg.from_domain)
+            pk = store.insert(self.db, "messages", message)
+            result.pk = pk
+            for a in attachments:
+                store.insert(self.db, "attachments", {"message_id": pk, **a})
+            if row is None:
+                result.needs = "unmatched"
+            else:
+                result.event, result.needs, why = self._record(
+                    row, pk, msg, decision, found, trust, arrived)
+                if why:
+                    store.update(self.db, "messages", pk, {"detail": "; ".join(
+                        x for x in (message["detail"], why) if x)})
+            if result.needs:
+                store.update(self.db, "messages", pk, {"needs": result.needs})
+            if progress:
+                progress()
+        return result
+
+    def _progress_only(self, progress) -> None:
+        if progress:
+            with self.ws.transaction():
+                progress()
+
+    def _on(self, row: dict, arrived: dt.datetime | None) -> dt.date:
+        """The day a reply reached the requester, in the organisation's time zone;
+        never after today, never before the letter it answers went."""
+        from zoneinfo import ZoneInfo
+
+        from sar.core import calendars
+
+        on = self.ws.today
+        if arrived is not None:
+            try:
+                zone = ZoneInfo(calendars.get(row["calendar"]).zone)
+            except Exception:  # noqa: BLE001 - an unknown zone: UTC is near enough
+                zone = dt.UTC
+            on = min(arrived.astimezone(zone).date(), self.ws.today)
+        sent = [e.on for e in self.ws.events(row["id"]) if e.kind in ("sent", "posted")]
+        return max(on, max(sent)) if sent else on
+
+    def _record(self, row, pk, msg, decision, found, trust, arrived):
+        """The event a matched reply means. Returns (event kind, needs, note)."""
+        details = {"message": pk, "message_id": msg.message_id, "label": decision.label,
+                   "rule": decision.rule, "matched_by": found.signal, "trust": trust}
+        on = self._on(row, arrived)
+        at = arrived.astimezone(dt.UTC).replace(microsecond=0) if arrived else None
+        kind, needs, note = "reply-received", None, None
+        if decision.label in classify_mod.CLOSING and trust == "fail":
+            needs = "held"
+        elif decision.label in classify_mod.EVENT_LABELS:
+            kind = decision.label
+        elif decision.label == "unclassified":
+            needs = "unclassified"
+        try:
+            prepared = self.ws.prepare_event(row, Event(kind, on, "inbox", details, 0, at))
+        except InvalidEventError as e:
+            # Not applied: keep the message and say why. A second acknowledgement is
+            # no news; anything else needs a person.
+            already = "already recorded" in str(e)
+            details["not_applied"] = str(e)
+            prepared = self.ws.prepare_event(
+                row, Event("reply-received", on, "inbox", details, 0, at))
+            kind, needs, note = "reply-received", None if already else "not-applied", str(e)
+        self.ws.write_event(prepared)
+        return kind, needs, note
+
+    # -- what waits for the user --------------------------------------------------
+
+    def pending(self, everything: bool = False) -> list[dict]:
+        sql = ("SELECT m.*, r.ref FROM messages m LEFT JOIN requests r ON r.id = m.request_id "
+               "WHERE m.direction = 'in'")
+        if not everything:
+            sql += " AND m.needs IS NOT NULL"
+        return [self.describe(m) for m in self.db.query(sql + " ORDER BY m.id")]
+
+    def describe(self, m: dict) -> dict:
+        why = (m.get("detail") or "").rpartition("; ")[2]
+        needs = m["needs"]
+        hint = NEEDS.get(needs, "").format(id=m["id"], ref=m.get("ref") or "REF",
+                                           label=m["label"], why=why) if needs else None
+        return {"id": m["id"], "ref": m.get("ref"), "from": m["from_addr"],
+                "subject": m["subject"], "date": m["date"], "received_on": m["received_on"],
+                "label": m["label"], "rule": m["rule"], "reason": m["reason"],
+                "evidence": m["evidence_text"], "matched_by": m["matched_by"],
+                "match": m["match_detail"], "trust": m["trust"], "needs": needs,
+                "next": hint, "sha256": m["sha256"]}
+
+    def link(self, message: str, ref: str, label: str | None = None) -> dict:
+        """Attach a waiting message to a request by hand, recording what it says
+        (its label, or `label` when the user says otherwise)."""
+        try:
+            pk = int(str(message).lstrip("#"))
+        except ValueError:
+            raise UsageError(f"{message!r} is not a message number (see `sar inbox`)") from None
+        rows = list(self.db.query("SELECT * FROM messages WHERE id = ? AND direction = 'in'",
+                                  [pk]))
+        if not rows:
+            raise NotFoundError(f"no incoming message {pk} (see `sar inbox`)")
+        m = rows[0]
+        if label is not None and label not in classify_mod.LABELS:
+            from sar.errors import unknown
+
+            raise UsageError(unknown("label", label, classify_mod.LABELS))
+        row = self.ws.find(ref)
+        if m["request_id"] is not None and m["request_id"] != row["id"]:
+            other = self.db.execute("SELECT ref FROM requests WHERE id = ?",
+                                    [m["request_id"]]).fetchone()[0]
+            raise UsageError(f"message {pk} is already linked to {other}")
+        if m["request_id"] is not None and m["needs"] is None:
+            raise UsageError(f"message {pk} is already recorded on {row['ref']} as "
+                             f"{m['label']}: record a correction with `sar mark`")
+        raw = self.ws.evidence.get(m["sha256"])
+        msg = inbound.parse(raw)
+        if label is None:
+            decision = classify_mod.classify(msg, kind=row["kind"],
+                                             our_letters=self._our_letters(row["id"]))
+        else:
+            decision = classify_mod.Decision(label, "user", "as you said (sar link --as)")
+        arrived = dt.datetime.fromisoformat(m["received_on"]) if m["received_on"] else None
+        kind = decision.label if decision.label in classify_mod.EVENT_LABELS else \
+            "reply-received"
+        details = {"message": pk, "message_id": m["message_id"], "label": decision.label,
+                   "rule": decision.rule, "matched_by": "user", "trust": m["trust"]}
+        on = self._on(row, arrived)
+        with self.ws.transaction():
+            # Checked before anything is written: a link that does not fit changes nothing.
+            prepared = self.ws.prepare_event(row, Event(kind, on, "user", details))
+            self.ws.write_event(prepared)
+            needs = "unclassified" if decision.label == "unclassified" else None
+            store.update(self.db, "messages", pk, {
+                "request_id": row["id"], "matched_by": "user",
+                "match_detail": "linked by hand", "label": decision.label,
+                "rule": decision.rule, "reason": decision.reason,
+                "evidence_text": decision.evidence or None, "needs": needs,
+                "updated_at": _now()})
+        return {**self.describe({**m, "ref": row["ref"], "request_id": row["id"],
+                                 "label": decision.label, "rule": decision.rule,
+                                 "reason": decision.reason, "needs": needs,
+                                 "matched_by": "user", "match_detail": "linked by hand",
+                                 "evidence_text": decision.evidence or None}),
+                "event": kind}
+
+
+def dedupe_key(raw: bytes, msg: inbound.Inbound | None = None) -> str:
+    """A message is the same message when its Message-ID is; one without a
+    Message-ID is the same when its bytes are."""
+    if msg is not None and msg.message_id:
+        return "mid:" + msg.message_id
+    return "sha256:" + hashlib.sha256(raw).hexdigest()

@@ -1,0 +1,415 @@
+"""Reading an incoming message: the facts matching and classification need.
+
+`parse(raw)` never raises on a malformed message: whatever cannot be read is left
+out, and the rest is still usable. It is bounded: at most MAX_PARTS MIME parts are
+walked and at most MAX_TEXT characters of text kept, so a hostile message cannot
+make `sar watch` slow or large. Attachments are described (name, type, bytes),
+never opened.
+
+Bounces are recognised by their structure (after ../shared/reference/mail.md §4):
+a multipart/report delivery-status notification, an X-Failed-Recipients header, or
+a mailer-daemon/postmaster sender with a null return path or a failure subject.
+The original message's Message-ID is looked for where a bounce returns it: a
+message/rfc822 or text/rfc822-headers part, or the copy pasted into a plain-text
+bounce.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.parser import BytesParser
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+
+MAX_PARTS = 500
+MAX_TEXT = 200_000
+MAX_HEADER = 4_000
+
+_MSGID = re.compile(r"<[^<>\s]{1,500}>")
+_MSGID_LINE = re.compile(r"^\s*Message-ID:\s*(<[^<>\s]{1,500}>)", re.IGNORECASE | re.MULTILINE)
+_DAEMON = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|mail\.daemon)"
+                     r"(@|$)", re.IGNORECASE)
+_FAILURE_SUBJECT = re.compile(
+    r"undeliver|delivery status notification|returned mail|failure notice|"
+    r"delivery fail|mail delivery|non[- ]?delivery|could not be delivered|"
+    r"nicht zustellbar|unzustellbar|non remis|message bloqu|no se puede entregar",
+    re.IGNORECASE)
+_DAEMON_NAME = re.compile(r"mailer[- ]daemon|mail delivery (subsystem|system)|"
+                          r"ndr administrator", re.IGNORECASE)
+# From a mailer daemon, any of these words says the mail failed (not "delayed").
+_DAEMON_SUBJECT = re.compile(r"fail|undeliver|returned|delivery (status|notification|report)|"
+                             r"error|bounce|rejected|zustell|non remis|unzustellbar",
+                             re.IGNORECASE)
+# RFC 3834, and the headers vendors use instead of it.
+_AUTO_SUBJECT = re.compile(
+    r"^\s*(automatic reply|auto[- ]?reply|autoreply|auto[- ]?response|out of (the )?office|"
+    r"i am (currently )?out of|away from (the )?office|on (annual )?leave|vacation|"
+    r"abwesenheit|automatische antwort|abwesenheitsnotiz|r[ée]ponse automatique|"
+    r"absence|absent du bureau|respuesta autom[áa]tica|fuera de la oficina)",
+    re.IGNORECASE)
+
+
+@dataclass
+class Attachment:
+    filename: str          # sanitised: a display name, never a path
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class Inbound:
+    """What sar reads from one incoming message."""
+
+    message_id: str | None = None
+    in_reply_to: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    subject: str = ""
+    from_addr: str = ""
+    from_name: str = ""
+    sender_addrs: list[str] = field(default_factory=list)   # From, Sender, Reply-To
+    recipients: list[str] = field(default_factory=list)     # To, Cc, Delivered-To, ...
+    date: dt.datetime | None = None
+    received: dt.datetime | None = None   # the topmost Received header: our own server's
+    text: str = ""                         # the readable text: plain, or HTML made plain
+    headers: dict[str, list[str]] = field(default_factory=dict)  # lower-case name -> values
+    attachments: list[Attachment] = field(default_factory=list)
+    # Bounces
+    is_dsn: bool = False                   # a multipart/report delivery-status notification
+    bounce_signals: list[str] = field(default_factory=list)
+    original_message_ids: list[str] = field(default_factory=list)
+    failed_recipients: list[str] = field(default_factory=list)
+    bounce_status: str | None = None       # e.g. "5.1.1", from the DSN
+    bounce_actions: list[str] = field(default_factory=list)  # failed | delayed | ...
+    bounce_diagnostic: str | None = None
+    auto_signals: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # what could not be read
+
+    @property
+    def from_domain(self) -> str:
+        return self.from_addr.rpartition("@")[2].lower()
+
+    def header(self, name: str) -> str:
+        values = self.headers.get(name.lower())
+        return values[0] if values else ""
+
+
+def parse(raw: bytes) -> Inbound:
+    out = Inbound()
+    try:
+        msg = BytesParser(policy=policy.default).parsebytes(raw)
+    except Exception as e:  # noqa: BLE001 - a message we cannot parse is still evidence
+        out.problems.append(f"unparseable: {type(e).__name__}")
+        return out
+    _read_headers(msg, out)
+    parts = []
+    try:
+        for i, part in enumerate(msg.walk()):
+            if i >= MAX_PARTS:
+                out.problems.append(f"more than {MAX_PARTS} parts: the rest not read")
+                break
+            parts.append(part)
+    except Exception as e:  # noqa: BLE001
+        out.problems.append(f"broken MIME structure: {type(e).__name__}")
+    _read_body(parts, out)
+    _read_bounce(msg, parts, out)
+    _read_auto(out)
+    return out
+
+
+def _header_values(msg, name: str) -> list[str]:
+    values = []
+    try:
+        raw_values = msg.get_all(name) or []
+    except Exception:  # noqa: BLE001
+        return values
+    for v in raw_values:
+        try:
+            values.append(str(v)[:MAX_HEADER])
+        except Exception:  # noqa: BLE001 - an undecodable header: keep its raw form
+            values.append(str(getattr(v, "_raw", ""))[:MAX_HEADER])
+    return values
+
+
+_KEPT = ("message-id", "in-reply-to", "references", "subject", "from", "sender", "reply-to",
+         "to", "cc", "delivered-to", "x-original-to", "envelope-to", "date", "received",
+         "return-path", "auto-submitted", "x-autoreply", "x-autorespond",
+         "x-auto-response-suppress", "precedence", "x-failed-recipients",
+         "authentication-results", "x-ms-exchange-message-is-ndr", "content-type",
+         "x-zendesk-ticket-id", "list-id")
+
+
+def _read_headers(msg, out: Inbound) -> None:
+    for name in _KEPT:
+        values = _header_values(msg, name)
+        if values:
+            out.headers[name] = values
+    mid = _MSGID.findall(out.header("message-id"))
+    out.message_id = mid[0] if mid else None
+    out.in_reply_to = _MSGID.findall(" ".join(out.headers.get("in-reply-to", [])))
+    out.references = _MSGID.findall(" ".join(out.headers.get("references", [])))
+    out.subject = " ".join(out.header("subject").split())
+    name, addr = parseaddr(out.header("from"))
+    out.from_name, out.from_addr = name, addr.lower()
+    for h in ("from", "sender", "reply-to"):
+        out.sender_addrs += [a.lower() for _, a in getaddresses(out.headers.get(h, [])) if a]
+    for h in ("to", "cc", "delivered-to", "x-original-to", "envelope-to"):
+        out.recipients += [a.lower() for _, a in getaddresses(out.headers.get(h, [])) if a]
+    out.date = _when(out.header("date"))
+    received = out.headers.get("received", [])
+    if received:
+        out.received = _when(received[0].rpartition(";")[2])
+
+
+def _when(value: str) -> dt.datetime | None:
+    try:
+        when = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    if not 2000 <= when.year <= 2100:
+        return None
+    return when
+
+
+def _is_attachment(part) -> bool:
+    try:
+        disposition = part.get_content_disposition()
+    except Exception:  # noqa: BLE001
+        disposition = None
+    return disposition == "attachment" or (
+        disposition != "inline" and bool(_filename(part))
+        and part.get_content_maintype() not in ("text", "multipart", "message"))
+
+
+def _filename(part) -> str | None:
+    try:
+        return part.get_filename()
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def safe_name(name: str | None, fallback: str = "attachment") -> str:
+    """A display name that can never be a path: no folders, no control characters,
+    no leading dots, at most 120 characters."""
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable() and c not in '<>:"|?*')
+    name = name.strip().lstrip(".").strip()
+    return (name or fallback)[:120]
+
+
+def _content(part) -> str:
+    try:
+        content = part.get_content()
+    except Exception:  # noqa: BLE001 - a wrong charset or encoding: read it leniently
+        payload = part.get_payload(decode=True) or b""
+        content = payload.decode("utf-8", "replace")
+    if isinstance(content, bytes):
+        content = content.decode("utf-8", "replace")
+    return content if isinstance(content, str) else ""
+
+
+def _read_body(parts, out: Inbound) -> None:
+    plain, html = [], []
+    for part in parts:
+        try:
+            ctype = part.get_content_type()
+        except Exception:  # noqa: BLE001
+            continue
+        if part.is_multipart():
+            continue
+        if _is_attachment(part):
+            try:
+                data = part.get_payload(decode=True) or b""
+            except Exception:  # noqa: BLE001
+                data = b""
+            out.attachments.append(Attachment(safe_name(_filename(part)), ctype, data))
+            continue
+        if ctype == "text/plain":
+            plain.append(_content(part))
+        elif ctype == "text/html":
+            html.append(_content(part))
+        if sum(map(len, plain)) + sum(map(len, html)) > MAX_TEXT:
+            out.problems.append("text longer than sar reads: the rest not read")
+            break
+    text = "\n".join(plain) if plain else "\n".join(html_to_text(h) for h in html)
+    out.text = text.replace("\r\n", "\n")[:MAX_TEXT]
+
+
+def html_to_text(html: str) -> str:
+    """Readable text from HTML: blocks become lines, scripts and styles vanish."""
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        BLOCK = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "table", "blockquote",
+                 "hr", "td", "ul", "ol", "pre"}
+
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.out, self.skip = [], 0
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("script", "style", "head", "title"):
+                self.skip += 1
+            elif tag in self.BLOCK:
+                self.out.append("\n")
+            if tag == "blockquote":
+                self.out.append("\n> ")  # a quote, as the plain-text convention marks it
+
+        def handle_endtag(self, tag):
+            if tag in ("script", "style", "head", "title"):
+                self.skip = max(0, self.skip - 1)
+            elif tag in self.BLOCK:
+                self.out.append("\n")
+
+        def handle_data(self, data):
+            if not self.skip:
+                self.out.append(data)
+
+    parser = Text()
+    try:
+        parser.feed(html[:MAX_TEXT])
+        parser.close()
+    except Exception:  # noqa: BLE001 - broken HTML: what was read is what we have
+        pass
+    lines = (" ".join(line.split()) for line in "".join(parser.out).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _read_bounce(msg, parts, out: Inbound) -> None:
+    try:
+        ctype = msg.get_content_type()
+        report_type = (msg.get_param("report-type") or "").lower() if ctype else ""
+    except Exception:  # noqa: BLE001
+        ctype, report_type = "", ""
+    has_status_part = False
+    originals: list[str] = []
+    for part in parts:
+        try:
+            ptype = part.get_content_type()
+        except Exception:  # noqa: BLE001
+            continue
+        if ptype in ("message/delivery-status", "message/global-delivery-status"):
+            has_status_part = True
+            _read_status(part, out)
+        elif ptype in ("message/rfc822", "message/global"):
+            try:
+                inner = part.get_payload()
+                inner = inner[0] if isinstance(inner, list) else inner
+                originals += _MSGID.findall(str(inner.get("message-id", "")))
+            except Exception:  # noqa: BLE001
+                pass
+        elif ptype in ("text/rfc822-headers", "text/global-headers"):
+            originals += _MSGID_LINE.findall(_content(part))
+    if ctype == "multipart/report" and (report_type == "delivery-status" or has_status_part):
+        out.is_dsn = True
+        out.bounce_signals.append("multipart/report delivery-status notification")
+    elif has_status_part:
+        out.bounce_signals.append("a delivery-status part")
+    failed = out.headers.get("x-failed-recipients", [])
+    if failed:
+        out.bounce_signals.append("X-Failed-Recipients header")
+        out.failed_recipients += [a.strip().lower() for v in failed for a in v.split(",")
+                                  if a.strip()]
+    if "x-ms-exchange-message-is-ndr" in out.headers:
+        out.bounce_signals.append("X-MS-Exchange-Message-Is-Ndr header")
+    null_path = "return-path" in out.headers and \
+        out.header("return-path").strip().lower() in ("<>", "", "<mailer-daemon>")
+    daemon = bool(_DAEMON.match(out.from_addr) or _DAEMON.match(out.from_name)
+                  or _DAEMON_NAME.search(out.from_name)
+                  or (not out.from_addr and null_path))
+    if daemon and (null_path or originals or out.bounce_signals
+                   or _DAEMON_SUBJECT.search(out.subject)):
+        out.bounce_signals.append("sent by a mailer daemon")
+    elif null_path and _FAILURE_SUBJECT.search(out.subject):
+        out.bounce_signals.append("a null return path and a delivery-failure subject")
+    if out.bounce_signals:
+        if not originals:
+            # A plain-text bounce pastes the original below its notice: its
+            # Message-ID is the first one after the bounce's own headers.
+            originals = [m for m in _MSGID_LINE.findall(out.text) if m != out.message_id]
+        out.original_message_ids = list(dict.fromkeys(originals))
+
+
+def _read_status(part, out: Inbound) -> None:
+    try:
+        blocks = part.get_payload()
+    except Exception:  # noqa: BLE001
+        return
+    if not isinstance(blocks, list):
+        return
+    for block in blocks[1:]:
+        try:
+            recipient = str(block.get("final-recipient") or block.get("original-recipient") or "")
+            status = str(block.get("status") or "").strip()
+            diagnostic = str(block.get("diagnostic-code") or "").strip()
+            action = str(block.get("action") or "").strip().lower()
+        except Exception:  # noqa: BLE001
+            continue
+        if action:
+            out.bounce_actions.append(action[:20])
+        if recipient:
+            out.failed_recipients.append(recipient.rpartition(";")[2].strip().lower())
+        if status and not out.bounce_status:
+            out.bounce_status = status[:40]
+        if diagnostic and not out.bounce_diagnostic:
+            out.bounce_diagnostic = " ".join(diagnostic.split())[:300]
+
+
+def _read_auto(out: Inbound) -> None:
+    auto = out.header("auto-submitted").strip().lower()
+    if auto and not auto.startswith("no"):
+        out.auto_signals.append(f"Auto-Submitted: {auto.split(';')[0]}")
+    for name in ("x-autoreply", "x-autorespond"):
+        if name in out.headers:
+            out.auto_signals.append(f"{name} header")
+    precedence = out.header("precedence").strip().lower()
+    if precedence in ("auto_reply", "auto-reply"):
+        out.auto_signals.append(f"Precedence: {precedence}")
+    if _AUTO_SUBJECT.match(out.subject):
+        out.auto_signals.append("an out-of-office or automatic-reply subject")
+
+
+_AR_RESULT = re.compile(r"\b(dmarc|dkim)\s*=\s*([a-z]+)([^;]*)", re.IGNORECASE)
+
+
+def authentication(msg: Inbound, authserv_id: str | None) -> tuple[str, str]:
+    """('pass' | 'fail' | 'unverified', why), from the Authentication-Results header
+    that the user's own provider added (RFC 8601). Only the topmost header carrying
+    that provider's authserv-id counts: anyone can write such a header, but the
+    provider adds its own above whatever the sender wrote."""
+    if not authserv_id:
+        return "unverified", "no provider named to trust (sar config set mail.authserv_id ...)"
+    for value in msg.headers.get("authentication-results", []):
+        first = value.split(";", 1)[0].split()
+        if not first or first[0].lower() != authserv_id.lower():
+            continue
+        dmarc = dkim_pass = dkim_fail = None
+        domain = msg.from_domain
+        for method, result, rest in _AR_RESULT.findall(value):
+            method, result = method.lower(), result.lower()
+            if method == "dmarc" and dmarc is None:
+                dmarc = result
+            elif method == "dkim":
+                signer = re.search(r"header\.(?:d|i)=@?([\w.-]+)", rest, re.IGNORECASE)
+                aligned = bool(signer and domain and (
+                    domain == signer.group(1).lower()
+                    or domain.endswith("." + signer.group(1).lower())))
+                if result == "pass" and aligned:
+                    dkim_pass = signer.group(1).lower()
+                elif result in ("fail", "permerror"):
+                    dkim_fail = result
+        if dmarc == "pass":
+            return "pass", f"{authserv_id}: dmarc=pass"
+        if dmarc in ("fail", "permerror"):
+            return "fail", f"{authserv_id}: dmarc={dmarc}"
+        if dkim_pass:
+            return "pass", f"{authserv_id}: dkim=pass for {dkim_pass}"
+        if dkim_fail:
+            return "fail", f"{authserv_id}: dkim={dkim_fail}"
+        return "unverified", f"{authserv_id} gave no DKIM or DMARC verdict"
+    return "unverified", f"no Authentication-Results from {authserv_id}"

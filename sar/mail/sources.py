@@ -1,0 +1,280 @@
+"""Where replies are read from: a local Maildir, or an IMAP folder.
+
+Both feed sar.inbox.Inbox.ingest one message at a time, and record how far they
+have read in the same transaction as the message, so a run stopped at any point
+goes on from there.
+
+- Maildir (what mbsync, offlineimap and getmail write; the demo and tests): every
+  file in new/ and cur/ not seen before, by its unique name. The user's files are
+  only read: not moved, not flagged.
+- IMAP: incremental by UID, with UIDVALIDITY kept per folder (RFC 3501 §2.3.1.1):
+  a changed UIDVALIDITY means the folder is read again from the start, and
+  de-duplication by Message-ID keeps that from ingesting anything twice. Messages
+  are fetched with BODY.PEEK[] in a read-only SELECT, so the user's unread flags
+  stay as they were. imapclient 4.x cannot FETCH a range string ("1:*"), so UIDs
+  are searched first and fetched as lists in chunks (../shared/reference/mail.md).
+- `watch` stays connected: IDLE where the server has it (renewed well before RFC
+  2177's 29 minutes), polling where it has not; after a dropped connection it
+  reconnects with exponential backoff and jitter and catches up by UID before it
+  idles again, so nothing that arrived during the outage is missed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from sar.errors import UsageError
+
+CHUNK = 200
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _head(raw: bytes) -> bytes:
+    """The header of a message too large to keep whole."""
+    end = raw.find(b"\r\n\r\n")
+    end = raw.find(b"\n\n") if end < 0 else end
+    return raw[:end if end >= 0 else 64 * 1024] + b"\r\n\r\n"
+
+
+# -- Maildir ----------------------------------------------------------------------
+
+def maildir(inbox, folder: Path, max_bytes: int) -> Iterator:
+    """Ingest each message in a Maildir not seen before; yield what became of it."""
+    folder = Path(folder).expanduser()
+    if not (folder / "cur").is_dir() and not (folder / "new").is_dir():
+        raise UsageError(f"{folder} is not a Maildir (it has no cur/ or new/ folder)")
+    source = f"maildir:{folder.resolve()}"
+    db = inbox.db
+    seen = {r[0] for r in db.execute("SELECT name FROM maildir_seen WHERE source = ?",
+                                     [source])}
+    files = []
+    for sub in ("new", "cur"):
+        try:
+            entries = sorted(os.scandir(folder / sub), key=lambda e: e.name)
+        except FileNotFoundError:
+            continue
+        files += [e for e in entries if e.is_file() and not e.name.startswith(".")]
+    for entry in files:
+        # The unique part of a Maildir name; the flags after ':' change when read.
+        name = entry.name.split(":", 1)[0].split("!", 1)[0]
+        if name in seen:
+            continue
+        try:
+            with open(entry.path, "rb") as f:
+                raw = f.read(max_bytes + 1)
+        except FileNotFoundError:
+            continue  # moved by the user's mail program meanwhile: found next time
+        if len(raw) > max_bytes:
+            raw = _head(raw)
+
+        def progress(name=name):
+            db.execute("INSERT OR IGNORE INTO maildir_seen (source, name) VALUES (?, ?)",
+                       [source, name])
+
+        seen.add(name)
+        yield inbox.ingest(raw, source=source, progress=progress)
+
+
+# -- IMAP -------------------------------------------------------------------------
+
+class ImapSource:
+    def __init__(self, inbox, settings, folders: list[str], max_bytes: int):
+        self.inbox = inbox
+        self.settings = settings
+        self.folders = folders
+        self.max_bytes = max_bytes
+        self.source = f"imap://{settings.username or ''}@{settings.host}:{settings.port}"
+        self.client = None
+        self.notes: list[str] = []   # what the user should know (a rescan, a skipped size)
+
+    def connect(self):
+        from sar.mail.imap import connect
+
+        self.client = connect(self.settings)
+        # INTERNALDATE with its zone, as the server gave it.
+        self.client.normalise_times = False
+        return self.client
+
+    def close(self):
+        if self.client is not None:
+            # A dead connection cannot log out politely.
+            with contextlib.suppress(Exception):
+                self.client.logout()
+            self.client = None
+
+    def _state(self, folder: str):
+        return self.inbox.db.execute(
+            "SELECT uidvalidity, last_uid FROM sync_state WHERE source = ? AND folder = ?",
+            [self.source, folder]).fetchone()
+
+    def _save(self, folder: str, uidvalidity: int, uid: int) -> None:
+        self.inbox.db.execute(
+            "INSERT INTO sync_state (source, folder, uidvalidity, last_uid, updated_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, folder) DO UPDATE SET "
+            "uidvalidity = excluded.uidvalidity, last_uid = MAX(CASE WHEN "
+            "sync_state.uidvalidity = excluded.uidvalidity THEN sync_state.last_uid ELSE 0 "
+            "END, excluded.last_uid), updated_at = excluded.updated_at",
+            [self.source, folder, uidvalidity, uid, _now()])
+
+    def sync(self, folder: str) -> Iterator:
+        """Ingest what arrived in `folder` since the last UID read."""
+        from sar.mail.imap import ImapError
+
+        c = self.client
+        try:
+            info = c.select_folder(folder, readonly=True)
+        except Exception as e:  # noqa: BLE001 - imapclient raises its own or imaplib's
+            if not c.folder_exists(folder):
+                raise ImapError(f"there is no folder {folder!r} on {self.settings.host}") \
+                    from None
+            raise e
+        uidvalidity = int(info[b"UIDVALIDITY"])
+        state = self._state(folder)
+        last = 0
+        if state is not None:
+            if state[0] == uidvalidity:
+                last = state[1]
+            else:
+                self.notes.append(f"{folder}: UIDVALIDITY changed ({state[0]} -> "
+                                  f"{uidvalidity}); reading it again, without duplicates")
+                with self.inbox.ws.transaction():
+                    self._save(folder, uidvalidity, 0)
+        # "N:*" always includes the highest UID, even below N: filter.
+        uids = sorted(u for u in c.search(["UID", f"{last + 1}:*"]) if u > last)
+        for i in range(0, len(uids), CHUNK):
+            chunk = uids[i:i + CHUNK]
+            meta = c.fetch(chunk, ["RFC822.SIZE", "INTERNALDATE"])
+            small = [u for u in chunk if meta.get(u, {}).get(b"RFC822.SIZE", 0) <= self.max_bytes]
+            large = [u for u in chunk if u not in set(small)]
+            bodies = c.fetch(small, ["BODY.PEEK[]"]) if small else {}
+            heads = c.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}
+            for uid in chunk:
+                if uid in bodies:
+                    raw = bodies[uid].get(b"BODY[]") or b""
+                elif uid in heads:
+                    raw = heads[uid].get(b"BODY[HEADER]") or b""
+                    self.notes.append(f"{folder}: message {uid} is larger than "
+                                      f"{self.max_bytes // 2**20} MB: kept as headers only")
+                else:
+                    continue  # expunged meanwhile
+                received = meta.get(uid, {}).get(b"INTERNALDATE")
+                if isinstance(received, dt.datetime) and received.tzinfo is None:
+                    received = received.astimezone()
+
+                def progress(uid=uid):
+                    self._save(folder, uidvalidity, uid)
+
+                yield self.inbox.ingest(raw, source=self.source, received=received,
+                                        progress=progress)
+
+    def sync_all(self) -> Iterator:
+        for folder in self.folders:
+            yield from self.sync(folder)
+
+
+def watch(source: ImapSource, *, once: bool, report: Callable, stop=None,
+          idle_renew: float = 540.0, poll: float = 60.0, backoff_cap: float = 300.0,
+          idle_check: float = 30.0) -> None:
+    """Read what is new, then (unless `once`) stay connected and read each new
+    message as it arrives, until `stop` is set. `report(kind, value)` is told of
+    each ingested message ("message"), and of each drop and reconnect ("note")."""
+    from imapclient.exceptions import IMAPClientError
+
+    from sar.mail.imap import ImapError
+
+    retryable = (IMAPClientError, OSError, EOFError)
+    attempt = 0
+
+    def stopped() -> bool:
+        return stop is not None and stop.is_set()
+
+    def wait(seconds: float) -> None:
+        if stop is not None:
+            stop.wait(seconds)
+        else:
+            time.sleep(seconds)
+
+    while not stopped():
+        try:
+            source.connect()
+            if attempt:
+                report("note", "reconnected; catching up")
+            attempt = 0
+            for result in source.sync_all():
+                report("message", result)
+            _notes(source, report)
+            if once:
+                return
+            can_idle = b"IDLE" in source.client.capabilities()
+            while not stopped():
+                if can_idle:
+                    _idle(source, idle_renew, idle_check, stopped)
+                else:
+                    wait(poll)
+                if stopped():
+                    break
+                for result in source.sync_all():
+                    report("message", result)
+                _notes(source, report)
+        except ImapError as e:
+            if e.fatal or once:
+                raise
+            attempt += 1
+            delay = _backoff(attempt, backoff_cap)
+            report("note", f"{e}; trying again in {delay:.0f} s")
+            wait(delay)
+        except retryable as e:
+            if once:
+                raise ImapError(f"the connection to {source.settings.host} failed: "
+                                f"{e or type(e).__name__}", fatal=True) from None
+            attempt += 1
+            delay = _backoff(attempt, backoff_cap)
+            report("note", f"connection lost ({type(e).__name__}); reconnecting in "
+                           f"{delay:.0f} s")
+            wait(delay)
+        finally:
+            source.close()
+
+
+def _notes(source: ImapSource, report) -> None:
+    for note in source.notes:
+        report("note", note)
+    source.notes.clear()
+
+
+def _backoff(attempt: int, cap: float) -> float:
+    """1 s doubling to `cap`, with jitter so many clients do not return at once."""
+    base = min(cap, 2.0 ** (attempt - 1))
+    return base * (0.5 + random.random() / 2)
+
+
+def _idle(source: ImapSource, renew: float, check: float, stopped) -> None:
+    """IDLE until something arrives, `renew` seconds pass, or we are stopped."""
+    c = source.client
+    c.idle()
+    started = time.monotonic()
+    try:
+        while not stopped() and time.monotonic() - started < renew:
+            asked = time.monotonic()
+            responses = c.idle_check(timeout=check)
+            if any(r[1] in (b"EXISTS", b"RECENT") for r in responses
+                   if isinstance(r, tuple) and len(r) > 1):
+                break
+            if any(r[0] == b"BYE" for r in responses if isinstance(r, tuple) and r):
+                raise EOFError("the server said BYE")
+            if not responses and time.monotonic() - asked < min(1.0, check / 2):
+                # An empty answer at once is a dead socket (a killed server).
+                raise EOFError("the connection is dead")
+    finally:
+        if source.client is c:
+            c.idle_done()
+    c.noop()
