@@ -1034,7 +1034,8 @@ class Workspace:
                                     max_bytes)
         sources.watch(source, once=once, report=report, stop=stop,
                       idle_renew=cfg.get(self.config, "watch.idle_renew_seconds"),
-                      poll=cfg.get(self.config, "watch.poll_seconds"))
+                      poll=cfg.get(self.config, "watch.poll_seconds"),
+                      idle_check=min(30.0, cfg.get(self.config, "watch.idle_renew_seconds")))
 
     def inbox(self, everything: bool = False) -> list[dict]:
         if not self.home.db_path.exists():

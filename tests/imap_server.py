@@ -47,6 +47,13 @@ class ImapServer:
         c.login(USER, PASSWORD)
         return c
 
+    def kill(self):
+        """SIGKILL: the connection dies without a goodbye."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
     def stop(self):
         if self.proc is not None:
             self.proc.terminate()
