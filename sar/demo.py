@@ -78,24 +78,106 @@ def run_demo(target: str | None) -> Demo:
     ws.post(demo.refs["snp"], posted=start, method="first-class")
     say("  the SNP gives no email address, so its letter is printed and posted first class")
 
-    replies = [
-        (2, BROKER, "acknowledged", "Experian acknowledges the access request"),
-        (3, "conservatives", "id-requested", "the Conservatives ask for proof of identity"),
-        (6, "conservatives", "id-provided", "Alex sends it: a fresh month starts that day"),
-        (9, "snp", "acknowledged", "the SNP acknowledges the posted letter"),
-        (20, "libdems", "extended", "the Lib Dems extend by two months, in time, with reasons"),
-        (24, BROKER, "fulfilled", "Experian sends the data"),
+    # Replies come as email into a Maildir, as mbsync would leave them, and
+    # `sar watch` reads them on the day they arrive: matched, classified, recorded.
+    inbox_dir = root / "inbox"
+    for sub in ("new", "cur", "tmp"):
+        (inbox_dir / sub).mkdir(parents=True, exist_ok=True)
+    sent_ids = {r.ref: r.message_id for r in sent}
+    steps = [
+        (2, BROKER, demo.refs[BROKER], REPLIES["experian-ack"]),
+        (3, "conservatives", demo.refs["conservatives"], REPLIES["conservatives-id"]),
+        (6, "conservatives", demo.refs["conservatives"], "id-provided"),
+        (9, "snp", demo.refs["snp"], "acknowledged"),
+        (10, "labour", demo.refs["labour"], REPLIES["labour-away"]),
+        (12, BROKER, erase_ref, REPLIES["experian-erasure-ack"]),
+        (20, "libdems", demo.refs["libdems"], REPLIES["libdems-extension"]),
+        (24, BROKER, demo.refs[BROKER], REPLIES["experian-data"]),
+        (30, BROKER, erase_ref, REPLIES["experian-erased"]),
     ]
-    for day, org, event, words in replies:
-        on(day).mark(demo.refs[org], event, start + dt.timedelta(days=day))
-        say(f"Day {day}: {words}.")
-    on(12).mark(erase_ref, "acknowledged", start + dt.timedelta(days=12))
-    on(30).mark(erase_ref, "fulfilled", start + dt.timedelta(days=30),
-                note="confirmed erasure; suppression kept")
-    say("Day 30: Experian confirms the erasure. Labour never answers.")
+    for day, org, ref, reply in steps:
+        ws_day = on(day)
+        if isinstance(reply, str):  # something the requester records by hand
+            ws_day.mark(ref, reply, start + dt.timedelta(days=day))
+            say(f"Day {day}: {MARKED[reply].format(org=org)} "
+                f"(`sar mark {ref} {reply}`).")
+            continue
+        _deliver(inbox_dir, day, start, ws_day.directory.get(org), ref, sent_ids.get(ref),
+                 *reply)
+        for result in _read(ws_day, inbox_dir):
+            say(f"Day {day}: a reply from {result['sender']} — `sar watch` reads it as "
+                f"{result['label']} ({result['matched_by']}; rule {result['rule']}).")
+    say("Labour never answers: only its out-of-office did.")
 
     end = on(RUN_DAYS)
     demo.board = end.list()
     demo.overdue = end.overdue()
     demo.why_overdue = end.show(demo.refs["labour"])["explanation"]
     return demo
+
+
+MARKED = {"id-provided": "Alex sends the proof of identity asked for: a fresh month starts",
+          "acknowledged": "the SNP acknowledges the posted letter by post"}
+
+# (subject, text, attachment name or None): invented replies, in the words real
+# data-protection offices use.
+REPLIES = {
+    "experian-ack": ("Re: {subject}", "Thank you for contacting us. We have received your "
+                     "request and will respond within one calendar month.\n\nYour reference: "
+                     "{ref}", None),
+    "conservatives-id": ("RE: {subject}", "Before we can search our records we need to verify "
+                         "your identity. Please send a copy of your passport or driving "
+                         "licence and a recent utility bill.", None),
+    "labour-away": ("Automatic reply: {subject}", "Thank you for your email. I am out of the "
+                    "office until next week.", None),
+    "experian-erasure-ack": ("Re: {subject}", "We confirm receipt of your request to delete "
+                             "your personal data. We will write again once it is done.", None),
+    "libdems-extension": ("Your request {ref}", "Because your request needs searches across "
+                          "our membership and campaigning systems, we are extending the time "
+                          "for our response by a further two months under Article 12(3) UK "
+                          "GDPR.", None),
+    "experian-data": ("Re: {subject}", "We have now completed our searches. Please find "
+                      "attached a copy of your personal data, with the purposes, recipients "
+                      "and sources of the data.", "experian-response.pdf"),
+    "experian-erased": ("Re: {subject}", "Your personal data has been deleted from our "
+                        "marketing database, and we have added a minimal record to our "
+                        "suppression file so that it is not added again.", None),
+}
+
+
+def _deliver(folder: Path, day: int, start: dt.date, org, ref: str, in_reply_to: str | None,
+             subject: str, text: str, attachment: str | None) -> None:
+    """Write one invented reply into the demo's Maildir."""
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
+    msg = EmailMessage()
+    domain = (org.domains or ["example.org"])[0]
+    msg["From"] = f"{org.name} <{org.email or 'dpo@' + domain}>"
+    msg["To"] = "alex@example.org"
+    msg["Subject"] = subject.format(subject=f"Your request [{ref}]", ref=ref)
+    when = dt.datetime.combine(start + dt.timedelta(days=day), dt.time(11, 0), dt.UTC)
+    msg["Date"] = format_datetime(when)
+    msg["Message-ID"] = f"<demo-{day}-{ref.lower()}@{domain}>"
+    if in_reply_to and subject.startswith(("Re:", "RE:", "Automatic")):
+        msg["In-Reply-To"] = in_reply_to
+    if subject.startswith("Automatic"):
+        msg["Auto-Submitted"] = "auto-replied"  # RFC 3834, as out-of-office replies say
+    msg.set_content(f"Dear Alex Example,\n\n{text.format(ref=ref)}\n\nData Protection Team\n"
+                    f"{org.name}\n")
+    if attachment:
+        msg.add_attachment(b"%PDF-1.4 demo", maintype="application", subtype="pdf",
+                           filename=attachment)
+    (folder / "new" / f"{when.timestamp():.0f}.demo{day}.{ref}").write_bytes(bytes(msg))
+
+
+def _read(ws: Workspace, folder: Path) -> list[dict]:
+    out = []
+
+    def report(kind, value):
+        if kind == "message" and value.status == "new":
+            out.append(value)
+
+    ws.watch(maildir=folder, report=report)
+    rules = {m["id"]: m["rule"] for m in ws.inbox(everything=True)}
+    return [{**r.as_dict(), "rule": rules.get(r.pk)} for r in out]

@@ -40,8 +40,10 @@ def demo(
     look = f"SAR_TODAY={demo.today.isoformat()} sar --home {demo.home}"
     typer.echo("\nLook around (the demo's clock is six weeks ahead of yours):")
     typer.echo(f"  {look} show {demo.refs['conservatives']}   # the ID restart, explained")
+    typer.echo(f"  {look} show {demo.refs['experian']}   # replies read, and the rule that read each")
+    typer.echo(f"  {look} inbox --all")
     typer.echo(f"  {look} overdue")
     typer.echo(f"  {look} letter {demo.refs['labour']}   # the letter Labour ignored")
     typer.echo(f"Files: letters in {demo.home / 'letters'}, sent mail in "
-               f"{demo.home / 'outbox' / 'new'}, evidence in {demo.home / 'evidence'}, "
+               f"{demo.home / 'outbox' / 'new'}, replies in {demo.home / 'inbox'}, evidence in {demo.home / 'evidence'}, "
                f"the log in {demo.home / 'sar.db'}")

@@ -297,7 +297,7 @@ def show(
         d = e["details"]
         if "label" in d and "message" in d:  # a reply: which message, how matched, which rule
             bits = [f"message #{d['message']}", f"matched by {d.get('matched_by')}",
-                    f"rule {d.get('rule')}", _TRUST.get(d.get("trust"), "")
+                    f"rule {d.get('rule')}", _TRUST.get(d.get("trust"), ""),
                     *([f"not applied: {d['not_applied']}"] if d.get("not_applied") else [])]
             if e["kind"] != d["label"]:
                 bits.insert(0, f"reads as {d['label']}")

@@ -28,7 +28,8 @@ MAX_TEXT = 200_000
 MAX_HEADER = 4_000
 
 _MSGID = re.compile(r"<[^<>\s]{1,500}>")
-_MSGID_LINE = re.compile(r"^\s*Message-ID:\s*(<[^<>\s]{1,500}>)", re.IGNORECASE | re.MULTILINE)
+# In a returned original, some MTAs' Message-IDs lack their angle brackets.
+_MSGID_LINE = re.compile(r"^\s*Message-ID:\s*<?([^<>\s]{1,500})>?", re.IGNORECASE | re.MULTILINE)
 _DAEMON = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|mail\.daemon)"
                      r"(@|$)", re.IGNORECASE)
 _FAILURE_SUBJECT = re.compile(
@@ -300,11 +301,12 @@ def _read_bounce(msg, parts, out: Inbound) -> None:
             try:
                 inner = part.get_payload()
                 inner = inner[0] if isinstance(inner, list) else inner
-                originals += _MSGID.findall(str(inner.get("message-id", "")))
+                originals += [f"<{m}>" for m in _MSGID_LINE.findall(
+                    "Message-ID: " + str(inner.get("message-id", "")))]
             except Exception:  # noqa: BLE001
                 pass
         elif ptype in ("text/rfc822-headers", "text/global-headers"):
-            originals += _MSGID_LINE.findall(_content(part))
+            originals += [f"<{m}>" for m in _MSGID_LINE.findall(_content(part))]
     if ctype == "multipart/report" and (report_type == "delivery-status" or has_status_part):
         out.is_dsn = True
         out.bounce_signals.append("multipart/report delivery-status notification")
@@ -331,7 +333,8 @@ def _read_bounce(msg, parts, out: Inbound) -> None:
         if not originals:
             # A plain-text bounce pastes the original below its notice: its
             # Message-ID is the first one after the bounce's own headers.
-            originals = [m for m in _MSGID_LINE.findall(out.text) if m != out.message_id]
+            originals = [f"<{m}>" for m in _MSGID_LINE.findall(out.text)
+                         if f"<{m}>" != out.message_id]
         out.original_message_ids = list(dict.fromkeys(originals))
 
 

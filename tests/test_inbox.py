@@ -1,0 +1,288 @@
+"""`sar watch --maildir`, `sar inbox`, `sar link`: the decisions, the trust, the
+mistakes a user can make."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import pytest
+
+_counter = itertools.count()
+
+
+class Mailbox:
+    def __init__(self, path):
+        self.path = path
+        for sub in ("new", "cur", "tmp"):
+            (path / sub).mkdir(parents=True, exist_ok=True)
+
+    def deliver(self, raw: bytes) -> None:
+        n = next(_counter)
+        (self.path / "new" / f"17700000{n:04d}.M{n}.host.example").write_bytes(raw)
+
+
+def mail(text: str, *, subject="Re: your request", sender="privacy@acme.example",
+         in_reply_to=None, to="robin@example.org", headers=(), attachments=(),
+         date=dt.datetime(2026, 3, 3, 9, 30, tzinfo=dt.UTC)) -> bytes:
+    msg = EmailMessage()
+    for name, value in headers:
+        msg[name] = value
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = f"<m{next(_counter)}@{sender.rpartition('@')[2]}>"
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    msg.set_content(text)
+    for name, data in attachments:
+        msg.add_attachment(data, maintype="application", subtype="octet-stream",
+                           filename=name)
+    return bytes(msg)
+
+
+@pytest.fixture
+def box(me, tmp_path):
+    return Mailbox(tmp_path / "Maildir")
+
+
+@pytest.fixture
+def sent(me):
+    """One access request to acme, sent (Maildir outbox)."""
+    ref = me("new", "access", "--to", "acme", "--json").json()[0]["ref"]
+    me("send", ref)
+    out = [m for m in me("show", ref, "--json").json()["messages"] if m["direction"] == "out"]
+    return ref, out[0]["message_id"]
+
+
+def watch(me, box, *, today="2026-03-10"):
+    return me("watch", "--maildir", box.path, "--json", today=today).json()
+
+
+def test_show_tells_which_rule_read_a_reply_and_why(me, box, sent):
+    ref, mid = sent
+    box.deliver(mail("Before we can act, we need to verify your identity. Please send a "
+                     "copy of your passport.", in_reply_to=mid))
+    watch(me, box)
+    out = me("show", ref, today="2026-03-10").stdout
+    assert "id-requested" in out
+    assert "rule en.id-requested.verify-identity" in out
+    assert "because: \u201cbefore we can act, we need to verify your identity." in out
+    assert "it replies to our message" in out
+    # The clock stops until the ID is sent, and the next step says so.
+    assert "Status: awaiting-id" in out
+    assert "sar mark" in out and "id-provided" in out
+
+
+def test_the_reply_date_is_when_it_arrived_not_when_watch_ran(me, box, sent):
+    ref, mid = sent
+    box.deliver(mail("We have received your request and will respond within one month.",
+                     in_reply_to=mid, date=dt.datetime(2026, 3, 4, 23, 30, tzinfo=dt.UTC)))
+    watch(me, box, today="2026-03-20")
+    events = me("show", ref, "--json", today="2026-03-20").json()["events"]
+    ack = [e for e in events if e["kind"] == "acknowledged"][0]
+    assert ack["on"] == "2026-03-04"   # 23:30 UTC is still the 4th in London in March
+    assert ack["source"] == "inbox"
+
+
+def test_an_extension_that_came_too_late_is_flagged_and_does_not_move_the_date(me, box, sent):
+    ref, mid = sent
+    box.deliver(mail("We are extending the time for our response by a further two months.",
+                     in_reply_to=mid, date=dt.datetime(2026, 4, 10, 10, tzinfo=dt.UTC)))
+    watch(me, box, today="2026-04-12")
+    shown = me("show", ref, "--json", today="2026-04-12").json()
+    assert shown["status"] == "overdue"
+    assert shown["due"] == "2026-04-02"
+    assert any("extension" in w for w in shown["warnings"])
+
+
+def test_a_reply_from_a_subdomain_with_one_open_request_is_matched_by_domain(me, box, sent):
+    ref, _ = sent
+    box.deliver(mail("Your personal data has been deleted.", subject="Your privacy request",
+                     sender="no-reply@crm.acme.example"))
+    got = watch(me, box)
+    assert [(r["ref"], r["matched_by"]) for r in got] == [(ref, "sender-domain")]
+    # An access request is not fulfilled by words about deletion: unclassified.
+    assert got[0]["label"] == "unclassified"
+    assert got[0]["needs"] == "unclassified"
+
+
+def test_two_open_requests_to_one_organisation_are_not_guessed_between(me, box, sent):
+    me("new", "erasure", "--to", "acme", "--details", "I withdraw consent.")
+    me("send", "--all")
+    box.deliver(mail("We have received your request.", subject="Your privacy request"))
+    got = watch(me, box)
+    assert got[0]["ref"] is None and got[0]["needs"] == "unmatched"
+    waiting = me("inbox", "--json", today="2026-03-10").json()
+    assert "2 open requests" in waiting[0]["match"]
+
+
+def test_plus_address_names_the_request(me, box, sent):
+    ref, _ = sent
+    box.deliver(mail("We have received your request and logged it.", subject="Ticket 123",
+                     sender="help@tickets.example", to=f"robin+{ref.lower()}@example.org"))
+    got = watch(me, box)
+    assert [(r["ref"], r["matched_by"], r["label"]) for r in got] == \
+        [(ref, "plus-address", "acknowledged")]
+
+
+def test_link_attaches_an_unmatched_reply_and_records_what_it_says(me, box, sent):
+    ref, _ = sent
+    box.deliver(mail("We confirm receipt of your request.", subject="Hello",
+                     sender="dpo@processor.example"))
+    got = watch(me, box)
+    assert got[0]["needs"] == "unmatched"
+    out = me("inbox", today="2026-03-10").stdout
+    assert f"sar link {got[0]['message']} REF" in out
+    linked = me("link", str(got[0]["message"]), ref, "--json", today="2026-03-10").json()
+    assert (linked["ref"], linked["label"], linked["event"]) == (ref, "acknowledged",
+                                                                "acknowledged")
+    assert me("show", ref, "--json", today="2026-03-10").json()["status"] == "acknowledged"
+    assert me("inbox", "--json", today="2026-03-10").json() == []
+    # Linked once is linked: a second link is refused and changes nothing.
+    before = me.state()
+    line = me.fails("link", str(got[0]["message"]), ref, today="2026-03-10")
+    assert "already recorded" in line
+    assert me.state() == before
+
+
+def test_link_refuses_what_does_not_fit_and_changes_nothing(me, box, sent):
+    ref, _ = sent
+    box.deliver(mail("Hello there.", subject="Hi", sender="x@elsewhere.example"))
+    got = watch(me, box)
+    draft = me("new", "erasure", "--to", "fictional-party", "--details", "x",
+               "--json").json()[0]["ref"]
+    before = me.state()
+    line = me.fails("link", str(got[0]["message"]), draft, "--as", "acknowledged",
+                    today="2026-03-10")
+    assert "cannot record acknowledged" in line and "draft" in line
+    line = me.fails("link", str(got[0]["message"]), ref, "--as", "bogus", today="2026-03-10")
+    assert "bogus" in line
+    assert "no incoming message 999" in me.fails("link", "999", ref, today="2026-03-10")
+    assert "not a message number" in me.fails("link", "abc", ref, today="2026-03-10")
+    assert "no request" in me.fails("link", str(got[0]["message"]), "SAR-ZZZZZ",
+                                    today="2026-03-10")
+    assert me.state() == before
+
+
+def test_marking_the_request_settles_an_unclassified_reply(me, box, sent):
+    ref, mid = sent
+    box.deliver(mail("Please use our web form at https://acme.example/privacy instead.",
+                     in_reply_to=mid))
+    got = watch(me, box)
+    assert got[0]["label"] == "unclassified" and got[0]["needs"] == "unclassified"
+    me("mark", ref, "note", "--note", "they want the web form", today="2026-03-10")
+    assert len(me("inbox", "--json", today="2026-03-10").json()) == 1  # a note settles nothing
+    me("mark", ref, "acknowledged", today="2026-03-10")
+    assert me("inbox", "--json", today="2026-03-10").json() == []
+
+
+AR_FAIL = ("Authentication-Results", "mx.example.org; dkim=fail header.d=acme.example; "
+                                     "dmarc=fail header.from=acme.example")
+AR_PASS = ("Authentication-Results", "mx.example.org; dkim=pass header.d=acme.example; "
+                                     "dmarc=pass header.from=acme.example")
+
+
+def test_a_closing_reply_that_failed_dmarc_is_held_for_confirmation(me, box, sent):
+    ref, mid = sent
+    me("config", "set", "mail.authserv_id", "mx.example.org")
+    box.deliver(mail("Please find attached a copy of your personal data.", in_reply_to=mid,
+                     headers=[AR_FAIL], attachments=[("data.pdf", b"%PDF-1.4")]))
+    got = watch(me, box)
+    assert (got[0]["label"], got[0]["needs"], got[0]["event"]) == \
+        ("fulfilled", "held", "reply-received")
+    assert me("show", ref, "--json", today="2026-03-10").json()["status"] == "sent"
+    waiting = me("inbox", "--json", today="2026-03-10").json()
+    assert waiting[0]["trust"] == "fail" and "--as fulfilled" in waiting[0]["next"]
+    me("link", str(got[0]["message"]), ref, "--as", "fulfilled", today="2026-03-10")
+    assert me("show", ref, "--json", today="2026-03-10").json()["status"] == "fulfilled"
+
+
+def test_only_the_users_own_provider_is_trusted(me, box, sent):
+    ref, mid = sent
+    me("config", "set", "mail.authserv_id", "mx.example.org")
+    forged = ("Authentication-Results", "mx.attacker.example; dkim=pass header.d=acme.example;"
+                                        " dmarc=pass")
+    box.deliver(mail("We have received your request.", in_reply_to=mid, headers=[forged]))
+    box.deliver(mail("We are extending the time for our response by two further months.",
+                     in_reply_to=mid, headers=[AR_PASS]))
+    got = watch(me, box)
+    trust = {m["label"]: m["trust"] for m in me("inbox", "--all", "--json",
+                                                 today="2026-03-10").json()}
+    assert trust == {"acknowledged": "unverified", "extended": "pass"}
+    assert len(got) == 2
+
+
+def test_attachments_are_kept_by_hash_under_a_name_that_is_never_a_path(me, box, sent, home):
+    ref, mid = sent
+    box.deliver(mail("Please find attached a copy of your personal data.", in_reply_to=mid,
+                     attachments=[("../../../etc/evil.sh", b"#!/bin/sh\necho owned\n"),
+                                  ("..\\..\\win.bat", b"echo owned")]))
+    watch(me, box)
+    import sqlite3
+
+    conn = sqlite3.connect(home / "sar.db")
+    rows = conn.execute("SELECT filename, sha256, size FROM attachments").fetchall()
+    conn.close()
+    assert sorted(r[0] for r in rows) == ["evil.sh", "win.bat"]
+    import hashlib
+
+    digest = hashlib.sha256(b"#!/bin/sh\necho owned\n").hexdigest()
+    assert (home / "evidence" / digest[:2] / digest[2:]).read_bytes().startswith(b"#!/bin/sh")
+    assert not (home.parent / "etc").exists()
+    assert not any(p.name in ("evil.sh", "win.bat") for p in home.rglob("*"))
+
+
+def test_a_bounce_puts_the_request_back_to_be_sent_again(me, box, sent):
+    ref, mid = sent
+    dsn = (
+        "From: MAILER-DAEMON@mx.example.org\r\nTo: robin@example.org\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn1@mx.example.org>\r\n"
+        "Date: Tue, 03 Mar 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n"
+        "--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org"
+        "\r\n\r\nFinal-Recipient: rfc822; privacy@acme.example\r\nAction: failed\r\n"
+        "Status: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 no such user\r\n\r\n"
+        f"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {mid}\r\n"
+        "Subject: whatever\r\n\r\n--B--\r\n").encode()
+    box.deliver(dsn)
+    got = watch(me, box)
+    assert (got[0]["ref"], got[0]["label"], got[0]["matched_by"]) == \
+        (ref, "bounced", "bounce-original")
+    shown = me("show", ref, "--json", today="2026-03-10").json()
+    assert shown["status"] == "bounced"
+    assert "5.1.1" in [m for m in shown["messages"] if m["direction"] == "in"][0]["reason"]
+
+
+def test_our_own_letters_in_the_folder_are_not_replies(me, box, sent, home):
+    for f in (home / "outbox" / "new").iterdir():
+        box.deliver(f.read_bytes())
+    assert watch(me, box) == []
+    assert me("inbox", "--all", "--json", today="2026-03-10").json() == []
+
+
+@pytest.mark.parametrize("args, words", [
+    ((), "--maildir DIR or --imap"),
+    (("--maildir", "X", "--imap"), "--maildir DIR or --imap"),
+    (("--maildir", "/nonexistent/mail"), "is not a folder"),
+    (("--imap",), "imap.host is not set"),
+    (("--maildir", "{tmp}", "--folder", "INBOX"), "--folder goes with --imap"),
+])
+def test_watch_bad_input_is_one_line_and_changes_nothing(me, tmp_path, args, words):
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    before = me.state()
+    assert words in me.fails("watch", *args)
+    assert me.state() == before
+
+
+def test_a_folder_that_is_not_a_maildir_is_one_line(me, tmp_path):
+    (tmp_path / "notmail").mkdir()
+    assert "is not a Maildir" in me.fails("watch", "--maildir", tmp_path / "notmail")
+
+
+def test_inbox_before_anything_exists(sar):
+    assert sar("inbox").stdout.strip() == "Nothing waits for you."
