@@ -2,7 +2,7 @@
 
     python benchmarks/run.py            # all scenarios, 1,000 letters
     python benchmarks/run.py -n 200     # smaller
-    python benchmarks/run.py smtp       # one scenario (startup, letters, smtp)
+    python benchmarks/run.py smtp       # one scenario (startup, letters, smtp, imap)
 
 Times are wall-clock on this machine, so compare a row with its own baseline, not
 with another machine's figures. Timing lives here, never in the tests.
@@ -157,7 +157,97 @@ def smtp(n: int) -> list[tuple[str, float, str, float]]:
              bare_label, base)]
 
 
-SCENARIOS = {"startup": startup, "letters": letters, "smtp": smtp}
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def imap(n: int) -> list[tuple[str, float, str, float]]:
+    """`sar watch --imap --once` over 5n messages on a local pymap server (its own
+    process) beside a bare imapclient fetch of the same messages. One in ten is a
+    reply to a request sent (threaded, classified, recorded); the rest is the
+    newsletters and receipts an inbox is full of (parsed, left unmatched)."""
+    import socket
+    from email.message import EmailMessage
+
+    from imapclient import IMAPClient
+
+    count = 5 * n
+    port = _free_port()
+    pymap = Path(sys.executable).with_name("pymap")
+    server = subprocess.Popen([str(pymap), "--host", "127.0.0.1", "--port", str(port),
+                               "--no-tls", "dict", "--demo-user", "bench",
+                               "--demo-password", "bench-pw"],
+                              env={**os.environ, "FQDN": "localhost"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        with tempfile.TemporaryDirectory() as tmp:
+            ws = _workspace(Path(tmp) / "home", dt.date.today())
+            replies = count // 10
+            for _ in range(replies):
+                ws.new("access", ["acme"], again=True)
+            sent = [r.message_id for r in ws.send(all_drafts=True)]
+            texts = ["We have received your request and will respond within one month.",
+                     "Before we can act we need to verify your identity: please send a copy "
+                     "of your passport.",
+                     "We are extending the time for our response by a further two months."]
+            messages = []
+            for i in range(count):
+                msg = EmailMessage()
+                if i % 10 == 0 and i // 10 < len(sent):
+                    msg["From"] = "Acme Privacy <privacy@acme.example>"
+                    msg["Subject"] = "Re: your request"
+                    msg["In-Reply-To"] = sent[i // 10]
+                    body = texts[(i // 10) % 3]
+                else:
+                    msg["From"] = f"News <news@shop{i % 50}.example>"
+                    msg["Subject"] = f"This week's offers, number {i}"
+                    body = "Our offers this week.\n" * 20
+                msg["To"] = "robin@example.org"
+                msg["Message-ID"] = f"<bench-{i}@example.org>"
+                msg["Date"] = "Mon, 02 Mar 2026 10:00:00 +0000"
+                msg.set_content(body)
+                messages.append(bytes(msg))
+            client = IMAPClient("127.0.0.1", port=port, ssl=False)
+            client.login("bench", "bench-pw")
+            for i in range(0, count, 500):
+                client.multiappend("INBOX", messages[i:i + 500])
+
+            def bare():
+                client.select_folder("INBOX", readonly=True)
+                uids = client.search(["UID", "1:*"])
+                for i in range(0, len(uids), 200):
+                    client.fetch(uids[i:i + 200], ["RFC822.SIZE", "INTERNALDATE"])
+                    client.fetch(uids[i:i + 200], ["BODY.PEEK[]"])
+
+            base = _timed(bare)
+            client.logout()
+            for key, value in [("imap.host", "127.0.0.1"), ("imap.port", str(port)),
+                               ("imap.security", "none"), ("imap.username", "bench")]:
+                ws.set_config(key, value)
+            os.environ["SAR_IMAP_PASSWORD"] = "bench-pw"
+            ws = type(ws)(ws.home.root, today=ws.today)
+            got = []
+            ours = _timed(lambda: ws.watch(imap=True, once=True,
+                                           report=lambda kind, v: got.append(v)))
+            assert len(got) == count, len(got)
+    finally:
+        server.terminate()
+        server.wait()
+    return [(f"`sar watch --imap --once`, {count:,} messages: {count / ours:,.0f} msg/s", ours,
+             f"bare imapclient fetch: {count / base:,.0f} msg/s", base)]
+
+
+SCENARIOS = {"startup": startup, "letters": letters, "smtp": smtp, "imap": imap}
 
 
 def main() -> None:

@@ -77,6 +77,7 @@ RULES: list[Rule] = [
         "proof-of": r"\bproof of (your )?(identity|id|address|current address)",
         "photo-id": r"\bphoto(graphic)? (id|identification)\b",
         "copy-of-id": r"\bcopy of (your |a |one form of )?(passport|driving licen[cs]e|identity card|id\b|identification)",
+        "verify-you": r"\b(once|until|after|before) we (have )?(verified|confirmed|checked) (that )?you are\b|\b(verify|confirm) (that )?you are the (account holder|person|data subject)",
         "identify-you": r"\b(need|require|unable|not able|cannot|can't)\b.{0,60}\bidentify you\b",
     }),
     *_rules("en", "clarification-requested", {
@@ -95,12 +96,13 @@ RULES: list[Rule] = [
         "will-not": r"\b(will|shall|can|are) (therefore |now )?not (be )?(responding|comply|complying|act|acting|provid|disclos|eras|delet)",
         "refuse": r"\bwe (must |have to |have |are )?(refuse|refusing|refused|decline|declining|declined)\b",
         "not-controller": r"\bnot the (data )?controller\b|\b(only|merely|acting as) a (data )?processor\b",
+        "must-keep": r"^(?!.*(suppress|opt-out|do not contact)).*\bwe (must|are (legally )?(required|obliged) to|have to|need to|will need to) (keep|retain)\b",
         "unable-to-erase": r"\b(unable|not able) to (comply with|erase|delete|action) (your|this|the)",
     }),
     *_rules("en", "extended", {
         "extend-time": r"\bextend(ing|ed)? (the )?(time|deadline|period|time limit|response time)",
         "further-months": r"\b(further|additional|extra|more) (two|2) months\b|\b(two|2) (further|additional|extra|more) months\b",
-        "article-12-3": r"\barticle 12\s?\(3\)",
+        "article-12-3": r"\b(extend|extension|further|additional)\b.{0,80}\barticle 12\s?\(3\)|\barticle 12\s?\(3\).{0,80}\b(extend|extension|further (two|2) months)",
         "more-time": r"\b(need|require) (more|additional|further) time\b",
     }),
     *_rules("en", "no-data-held", {
@@ -134,11 +136,14 @@ RULES: list[Rule] = [
         "completed-request": r"\bwe have (now )?completed your request\b",
     }, kinds=(*_ERASE, *_STOP, "rectification")),
     *_rules("en", "acknowledged", {
-        "received": r"\b(we have|we've|we) (now )?(received|logged|registered) your (request|email|letter)",
+        "received": r"\b(we have|we've|we) (now )?(received|logged|registered) your\b(\s[\w-]+){0,4}?\s(request|email|letter|message)",
         "has-been-received": r"\byour (request|email|letter)\b.{0,30}\b(has been|was) (received|logged)",
         "receipt": r"\b(confirm|acknowledge) (the )?(receipt|that we have received)",
         "respond-within": r"\b(respond|reply|response)\b.{0,20}\bwithin (one|1|a) (calendar )?month",
         "passed-to-team": r"\bpassed (it )?to our (data protection|privacy|dpo|legal)",
+    }),
+    *_rules("en", "redirect", {
+        "web-form": r"\b(use|complete|submit|fill in|go to) (our|the) (online |web |privacy |dedicated )?(web ?form|online form|request form|form|portal)\b",
     }),
     # --- German ----------------------------------------------------------------
     *_rules("de", "id-requested", {
@@ -148,6 +153,7 @@ RULES: list[Rule] = [
     *_rules("de", "clarification-requested", {
         "praezisieren": r"\b(präzisieren|konkretisieren|eingrenzen)\b",
         "welche-daten": r"\b(teilen sie uns|bitte) .{0,30}\bwelche (daten|informationen|zeitraum)",
+        "mitzuteilen": r"\bbitten sie\b.{0,30}\buns mitzuteilen\b|\bnicht hervor, welche\b",
     }),
     *_rules("de", "partial", {
         "teilweise": r"\b(teilweise|geschwärzt|zurückgehalten|nicht enthalten)\b",
@@ -155,10 +161,13 @@ RULES: list[Rule] = [
     *_rules("de", "refused", {
         "offenkundig": r"\boffenkundig (unbegründet|exzessiv)|\bexzessiv\b",
         "ablehnen": r"\b(lehnen|müssen) (wir )?(ihren antrag|ihre anfrage|ihr ersuchen|dies)? ?(leider )?ab\b|\babgelehnt\b",
-        "nicht-verantwortlich": r"\bnicht (der )?verantwortliche\b|\bauftragsverarbeiter\b",
+        "nicht-verantwortlich": r"\bnicht (der )?verantwortliche\b|\b(sind wir|wir sind) (lediglich |nur |als )?auftragsverarbeiter\b",
+        "nicht-nachkommen": r"\b(können|könnten) wir\b.{0,20}\bnicht (nachkommen|entsprechen)\b|\b(löschung|auskunft) ist\b.{0,30}\bausgeschlossen\b",
+        "nicht-geloescht": r"\bnicht gelöscht\b",
+        "aufbewahren": r"\b(gesetzlich )?verpflichtet\b.{0,80}\baufzubewahren\b|\baufbewahrungspflicht",
     }),
     *_rules("de", "extended", {
-        "verlaengern": r"\b(frist|bearbeitungsfrist)\b.{0,60}\bverlänger|\bfristverlängerung\b|\bweitere (zwei|2) monate\b",
+        "verlaengern": r"\b(frist|bearbeitungsfrist)\b.{0,60}\bverlänger|\bverlänger\w*\b.{0,40}\bfrist\b|\bfristverlängerung\b|\b(um )?(zwei|2) weitere monate\b",
     }),
     *_rules("de", "no-data-held", {
         "keine-daten": r"\b(keine|keinerlei) (personenbezogenen )?(daten|informationen)\b.{0,40}\b(gespeichert|gefunden|vorhanden|verarbeitet)|\bkeine daten (zu|über) ihrer person",
@@ -168,12 +177,15 @@ RULES: list[Rule] = [
         "herunterladen": r"\b(herunterladen|download)\b",
     }, kinds=_ACCESS),
     *_rules("de", "erased", {
-        "geloescht": r"\b(wurden|wurde|haben|sind)\b.{0,40}\b(gelöscht|entfernt|anonymisiert)\b",
+        "geloescht": r"\b(wurden|wurde|haben|sind)\b.{0,40}(?<!nicht )\b(gelöscht|entfernt|anonymisiert)\b|(?<!nicht )\b(gelöscht|entfernt|anonymisiert) (wurden|wurde|worden)\b",
     }, kinds=_ERASE),
     *_rules("de", "acknowledged", {
         "erhalten": r"\b(ihre|ihr|ihren) (anfrage|e-mail|nachricht|auskunftsersuchen|antrag|schreiben)\b.{0,40}\b(erhalten|eingegangen)",
-        "eingang": r"\beingang (ihrer|ihres)\b.{0,40}\bbestätigen|\bbestätigen (den|hiermit den) eingang",
-        "monat": r"\binnerhalb (eines|von einem) monat",
+        "eingang": r"\beingang (ihrer|ihres)\b.{0,40}\bbestätigen|\bbestätigen (wir |ihnen )*(hiermit )?den eingang",
+        "monat": r"\binnerhalb (eines|von einem|der gesetzlichen frist von einem) monat|\bfrist von einem monat\b",
+    }),
+    *_rules("de", "redirect", {
+        "formular": r"\b(nutzen|verwenden|benutzen) sie\b.{0,40}\b(formular|portal)|\bkontaktformular\b",
     }),
     # --- French ----------------------------------------------------------------
     *_rules("fr", "id-requested", {
@@ -187,7 +199,8 @@ RULES: list[Rule] = [
     }),
     *_rules("fr", "refused", {
         "manifestement": r"\bmanifestement (infondée|excessive)",
-        "refus": r"\b(refusons|ne pouvons pas (donner suite|faire droit))",
+        "refus": r"\b(refusons|ne pouvons\b.{0,30}\bpas\b.{0,10}\b(y )?(donner (une )?suite|faire droit))",
+        "conserver": r"\b(sommes|est) tenus? de conserver\b",
         "pas-responsable": r"\bpas (le )?responsable (du|de) traitement\b|\bsous-traitant\b",
     }),
     *_rules("fr", "extended", {
@@ -203,6 +216,9 @@ RULES: list[Rule] = [
     *_rules("fr", "erased", {
         "supprimees": r"\b(ont été|a été|avons) (supprimé|effacé)",
     }, kinds=_ERASE),
+    *_rules("fr", "redirect", {
+        "formulaire": r"\butiliser\b.{0,40}\bformulaire\b",
+    }),
     *_rules("fr", "acknowledged", {
         "reception": r"\baccus(ons|er) (bonne )?réception|\bavons (bien )?reçu votre (demande|courriel|message|lettre)",
         "un-mois": r"\bdans un délai d'un mois\b",
@@ -226,9 +242,10 @@ _URL = re.compile(r"https?://\S+")
 _QUOTE_START = [re.compile(p, re.IGNORECASE) for p in (
     r"^-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|message original|"
     r"forwarded message|weitergeleitete nachricht)\s*-{2,}\s*$",
-    r"^_{10,}\s*$",
-    r"^\s*on\b.{0,250}\bwrote:\s*$",
+    r"^[-_=]{10,}\s*$",
+    r"^.{0,250}\bwrote:\s*$",
     r"^\s*am\b.{0,250}\bschrieb\b.{0,200}:\s*$",
+    r"^.{0,200}\bschrieb am\b.{0,100}:\s*$",
     r"^\s*le\b.{0,250}\ba écrit\s*:\s*$",
 )]
 _HEADER_BLOCK = re.compile(r"^\s*\*?(from|von|de)\s*:\*?\s", re.IGNORECASE)
@@ -278,10 +295,17 @@ def sentences(text: str) -> list[str]:
     return out
 
 
+# One pass over a sentence finds whether any rule could fire; most sentences of
+# most mail (newsletters, signatures) say nothing a rule looks for.
+_ANY_RULE = re.compile("|".join(f"(?:{r.pattern.pattern})" for r in RULES))
+
+
 def _hits(text: str, kind: str | None) -> dict[str, tuple[Rule, str]]:
     """The first rule that fires for each rule group, with its sentence."""
     found: dict[str, tuple[Rule, str]] = {}
     for sentence in sentences(text):
+        if not _ANY_RULE.search(sentence):
+            continue
         conditional = bool(_CONDITIONAL.search(sentence))
         for rule in RULES:
             if rule.label in found:
@@ -344,6 +368,12 @@ def classify(msg, kind: str | None = None, our_letters: list[str] = ()) -> Decis
         what = "provides the data" if fulfil[0].label == "provided" else "says it is done"
         return _decision("fulfilled", fulfil, what + (" (with an attachment)" if
                                                       msg.attachments else ""), auto)
+    if "redirect" in hits:
+        # A request by email is valid whatever channel the organisation prefers (ICO:
+        # a request may be made by any means), but the user should know and decide.
+        return _decision("unclassified", hits["redirect"],
+                         "points you to its web form or portal instead: a request by email "
+                         "still counts, but read it, then `sar mark`", auto)
     if "acknowledged" in hits:
         return _decision("acknowledged", hits["acknowledged"],
                          "acknowledges the request" + (" (automatically)" if auto else ""),

@@ -99,7 +99,9 @@ class Inbound:
 def parse(raw: bytes) -> Inbound:
     out = Inbound()
     try:
-        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        # compat32: headers stay strings until asked for, which is several times
+        # faster than the header registry of policy.default; we decode what we use.
+        msg = BytesParser(policy=policy.compat32).parsebytes(raw)
     except Exception as e:  # noqa: BLE001 - a message we cannot parse is still evidence
         out.problems.append(f"unparseable: {type(e).__name__}")
         return out
@@ -126,11 +128,22 @@ def _header_values(msg, name: str) -> list[str]:
     except Exception:  # noqa: BLE001
         return values
     for v in raw_values:
-        try:
-            values.append(str(v)[:MAX_HEADER])
-        except Exception:  # noqa: BLE001 - an undecodable header: keep its raw form
-            values.append(str(getattr(v, "_raw", ""))[:MAX_HEADER])
+        values.append(decode_words(v)[:MAX_HEADER])
     return values
+
+
+def decode_words(value) -> str:
+    """A header's text with RFC 2047 encoded words decoded; what cannot be decoded
+    is kept as it came."""
+    from email.header import decode_header, make_header
+
+    text = str(value)
+    if "=?" not in text and not hasattr(value, "_chunks"):
+        return " ".join(text.split()) if "\n" in text else text
+    try:
+        return str(make_header(decode_header(text[:MAX_HEADER * 4])))
+    except Exception:  # noqa: BLE001 - a broken encoded word: keep the raw form
+        return text
 
 
 _KEPT = ("message-id", "in-reply-to", "references", "subject", "from", "sender", "reply-to",
@@ -189,7 +202,8 @@ def _is_attachment(part) -> bool:
 
 def _filename(part) -> str | None:
     try:
-        return part.get_filename()
+        name = part.get_filename()
+        return decode_words(name) if name else None
     except Exception:  # noqa: BLE001
         return None
 
@@ -205,13 +219,17 @@ def safe_name(name: str | None, fallback: str = "attachment") -> str:
 
 def _content(part) -> str:
     try:
-        content = part.get_content()
-    except Exception:  # noqa: BLE001 - a wrong charset or encoding: read it leniently
-        payload = part.get_payload(decode=True) or b""
-        content = payload.decode("utf-8", "replace")
-    if isinstance(content, bytes):
-        content = content.decode("utf-8", "replace")
-    return content if isinstance(content, str) else ""
+        payload = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001 - a broken transfer encoding: read what is there
+        payload = None
+    if payload is None:
+        raw = part.get_payload()
+        return raw if isinstance(raw, str) else ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset, "replace")
+    except (LookupError, TypeError):  # a charset Python does not know
+        return payload.decode("utf-8", "replace")
 
 
 def _read_body(parts, out: Inbound) -> None:
