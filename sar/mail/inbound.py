@@ -407,7 +407,9 @@ def authentication(msg: Inbound, authserv_id: str | None) -> tuple[str, str]:
         return "unverified", "no provider named to trust (sar config set mail.authserv_id ...)"
     for value in msg.headers.get("authentication-results", []):
         first = value.split(";", 1)[0].split()
-        if not first or first[0].lower() != authserv_id.lower():
+        server, wanted = (first[0].lower() if first else ""), authserv_id.lower()
+        # "messagingengine.com" names all of a provider's servers (mx3.messagingengine.com).
+        if server != wanted and not server.endswith("." + wanted):
             continue
         dmarc = dkim_pass = dkim_fail = None
         domain = msg.from_domain
