@@ -51,6 +51,8 @@ SETTINGS = {s.key: s for s in [
             "mx.google.com): only its DKIM/DMARC verdicts are trusted"),
     Setting("watch.poll_seconds", "how often `sar watch` looks where the server has no IDLE",
             60.0, kind=float),
+    Setting("watch.use_idle", "use IMAP IDLE where the server offers it (false: poll)", True,
+            ("true", "false"), bool),
     Setting("watch.idle_renew_seconds", "how often `sar watch` renews IDLE (under 29 min; "
             "home routers drop idle connections sooner)", 540.0, kind=float),
     Setting("watch.max_message_mb", "larger messages are kept as headers only", 50.0,

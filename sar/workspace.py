@@ -1035,7 +1035,8 @@ class Workspace:
         sources.watch(source, once=once, report=report, stop=stop,
                       idle_renew=cfg.get(self.config, "watch.idle_renew_seconds"),
                       poll=cfg.get(self.config, "watch.poll_seconds"),
-                      idle_check=min(30.0, cfg.get(self.config, "watch.idle_renew_seconds")))
+                      idle_check=min(30.0, cfg.get(self.config, "watch.idle_renew_seconds")),
+                      use_idle=cfg.get(self.config, "watch.use_idle"))
 
     def inbox(self, everything: bool = False) -> list[dict]:
         if not self.home.db_path.exists():

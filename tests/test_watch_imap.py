@@ -206,6 +206,18 @@ def test_watch_idles_and_records_a_reply_as_it_arrives(account, server):
     assert w.error is None
 
 
+def test_without_idle_it_polls(account, server):
+    account("config", "set", "watch.use_idle", "false")
+    account("config", "set", "watch.poll_seconds", "0.3")
+    account.today = None
+    with Watcher(account) as w:
+        time.sleep(0.5)
+        append(server, reply(account, ACK))
+        got = w.wait_for(1)
+        assert [r.label for r in got] == ["acknowledged"]
+    assert w.error is None
+
+
 def test_watch_survives_a_dropped_connection_and_catches_up(account, server):
     account.today = None
     with Watcher(account) as w:

@@ -183,7 +183,7 @@ class ImapSource:
 
 def watch(source: ImapSource, *, once: bool, report: Callable, stop=None,
           idle_renew: float = 540.0, poll: float = 60.0, backoff_cap: float = 300.0,
-          idle_check: float = 30.0) -> None:
+          idle_check: float = 30.0, use_idle: bool = True) -> None:
     """Read what is new, then (unless `once`) stay connected and read each new
     message as it arrives, until `stop` is set. `report(kind, value)` is told of
     each ingested message ("message"), and of each drop and reconnect ("note")."""
@@ -214,7 +214,7 @@ def watch(source: ImapSource, *, once: bool, report: Callable, stop=None,
             _notes(source, report)
             if once:
                 return
-            can_idle = b"IDLE" in source.client.capabilities()
+            can_idle = use_idle and b"IDLE" in source.client.capabilities()
             while not stopped():
                 if can_idle:
                     _idle(source, idle_renew, idle_check, stopped)
