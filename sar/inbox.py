@@ -22,14 +22,21 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 
 from sar.core import classify as classify_mod
-from sar.core import lifecycle, matching
+from sar.core import lifecycle, matching, refs
 from sar.core.lifecycle import Event
 from sar.errors import InvalidEventError, NotFoundError, UsageError
 from sar.mail import inbound
 from sar.store import db as store
+
+# Words of a reply about a data request, in the languages sar reads.
+_ABOUT_DATA = re.compile(
+    r"subject access|data protection|personal data|gdpr|right of access|erasure|"
+    r"datenschutz|personenbezogen|dsgvo|auskunftsersuchen|"
+    r"données personnelles|rgpd|droit d'accès|effacement", re.IGNORECASE)
 
 # Why a message waits in `sar inbox`.
 NEEDS = {
@@ -140,19 +147,25 @@ class Inbox:
     def ingest(self, raw: bytes, *, source: str, received: dt.datetime | None = None,
                progress=None) -> Ingested:
         """Take one message in. `progress`, if given, is called inside the same
-        transaction to record how far the mailbox has been read."""
+        transaction to record how far the mailbox has been read; for a message not
+        taken in (known already, our own, or nothing to do with any request) it is
+        not called, and the caller records progress past it when convenient."""
         from sar import config as cfg
 
         msg = inbound.parse(raw)
         key = dedupe_key(raw, msg)
         if self.db.execute("SELECT 1 FROM messages WHERE direction = 'in' AND dedupe = ?",
                            [key]).fetchone():
-            self._progress_only(progress)
             return Ingested("duplicate", sender=msg.from_domain)
         if msg.message_id and self._by_message_id(msg.message_id) is not None:
             # Our own letter (a Sent folder, the outbox): nothing to learn from it.
-            self._progress_only(progress)
             return Ingested("own", sender=msg.from_domain)
+        found = matching.match(msg, by_message_id=self._by_message_id, by_ref=self._by_ref,
+                               open_for_domain=self._open_for_domain)
+        if not isinstance(found, matching.Match) and not self._relevant(msg):
+            # The rest of the user's mail: not kept, not shown. sar is not a copy of
+            # the mailbox.
+            return Ingested("ignored", sender=msg.from_domain)
 
         digest = self.ws.evidence.put(raw)
         attachments = []
@@ -161,9 +174,6 @@ class Inbox:
             attachments.append({"filename": a.filename, "content_type": a.content_type,
                                 "sha256": self.ws.evidence.put(kept) if kept else
                                 hashlib.sha256(a.data).hexdigest(), "size": len(a.data)})
-
-        found = matching.match(msg, by_message_id=self._by_message_id, by_ref=self._by_ref,
-                               open_for_domain=self._open_for_domain)
         row = None
         if isinstance(found, matching.Match):
             row = next(self.db.query("SELECT * FROM requests WHERE id = ?", [found.request_id]))
@@ -196,7 +206,6 @@ class Inbox:
         with self.ws.transaction():
             if self.db.execute("SELECT 1 FROM messages WHERE direction = 'in' AND dedupe = ?",
                                [key]).fetchone():  # another watcher was quicker
-                self._progress_only(progress)
                 return Ingested("duplicate", sender=msg.from_domain)
             pk = store.insert(self.db, "messages", message)
             result.pk = pk
@@ -216,10 +225,27 @@ class Inbox:
                 progress()
         return result
 
-    def _progress_only(self, progress) -> None:
-        if progress:
-            with self.ws.transaction():
-                progress()
+    def _relevant(self, msg: inbound.Inbound) -> bool:
+        """Whether an unmatched message may concern one of the user's requests, and
+        so waits in `sar inbox`: it comes from (a subdomain of) an organisation
+        written to, names a reference, is a bounce of mail to such an organisation
+        (or one that does not say to whom), or is personal mail about data
+        protection (not a mailing list)."""
+        domains = self.domain_map()
+
+        def known(domain: str) -> bool:
+            return any(d in domains for d in matching.parent_domains(domain))
+
+        if msg.bounce_signals:
+            failed = [a.rpartition("@")[2] for a in msg.failed_recipients if "@" in a]
+            return not failed or any(known(d) for d in failed)
+        if msg.from_domain and known(msg.from_domain):
+            return True
+        if refs.find_all(msg.subject) or refs.find_all(msg.text):
+            return True
+        if "list-id" in msg.headers or "list-unsubscribe" in msg.headers:
+            return False
+        return bool(_ABOUT_DATA.search(msg.subject + "\n" + msg.text[:20_000]))
 
     def _on(self, row: dict, arrived: dt.datetime | None) -> dt.date:
         """The day a reply reached the requester, in the organisation's time zone;
@@ -279,6 +305,7 @@ class Inbox:
         hint = NEEDS.get(needs, "").format(id=m["id"], ref=m.get("ref") or "REF",
                                            label=m["label"], why=why) if needs else None
         return {"id": m["id"], "ref": m.get("ref"), "from": m["from_addr"],
+                "message_id": m["message_id"],
                 "subject": m["subject"], "date": m["date"], "received_on": m["received_on"],
                 "label": m["label"], "rule": m["rule"], "reason": m["reason"],
                 "evidence": m["evidence_text"], "matched_by": m["matched_by"],

@@ -131,8 +131,8 @@ def test_plus_address_names_the_request(me, box, sent):
 
 def test_link_attaches_an_unmatched_reply_and_records_what_it_says(me, box, sent):
     ref, _ = sent
-    box.deliver(mail("We confirm receipt of your request.", subject="Hello",
-                     sender="dpo@processor.example"))
+    box.deliver(mail("Our data protection team confirms receipt of your request.",
+                     subject="Hello", sender="dpo@processor.example"))
     got = watch(me, box)
     assert got[0]["needs"] == "unmatched"
     out = me("inbox", today="2026-03-10").stdout
@@ -151,7 +151,8 @@ def test_link_attaches_an_unmatched_reply_and_records_what_it_says(me, box, sent
 
 def test_link_refuses_what_does_not_fit_and_changes_nothing(me, box, sent):
     ref, _ = sent
-    box.deliver(mail("Hello there.", subject="Hi", sender="x@elsewhere.example"))
+    box.deliver(mail("About your personal data: hello there.", subject="Hi",
+                     sender="x@elsewhere.example"))
     got = watch(me, box)
     draft = me("new", "erasure", "--to", "fictional-party", "--details", "x",
                "--json").json()[0]["ref"]
@@ -282,6 +283,22 @@ def test_watch_bad_input_is_one_line_and_changes_nothing(me, tmp_path, args, wor
 def test_a_folder_that_is_not_a_maildir_is_one_line(me, tmp_path):
     (tmp_path / "notmail").mkdir()
     assert "is not a Maildir" in me.fails("watch", "--maildir", tmp_path / "notmail")
+
+
+def test_the_rest_of_the_mailbox_is_neither_kept_nor_shown(me, box, sent, home):
+    evidence = sorted(p for p in (home / "evidence").rglob("*") if p.is_file())
+    box.deliver(mail("Our offers this week.", subject="Sale!", sender="news@shop.example",
+                     headers=[("List-Unsubscribe", "<mailto:unsub@shop.example>")]))
+    box.deliver(mail("See you on Friday?", subject="Dinner", sender="friend@example.net"))
+    box.deliver(mail("We process personal data as our privacy notice says.",
+                     subject="Newsletter", sender="news@other.example",
+                     headers=[("List-Id", "<news.other.example>")]))
+    assert watch(me, box) == []
+    assert me("inbox", "--all", "--json", today="2026-03-10").json() == []
+    assert sorted(p for p in (home / "evidence").rglob("*") if p.is_file()) == evidence
+    # Seen once, not read again.
+    assert me("watch", "--maildir", box.path, today="2026-03-10").stdout.strip() == \
+        "No new messages."
 
 
 def test_inbox_before_anything_exists(sar):

@@ -57,6 +57,7 @@ def corpus(tmp_path_factory):
     for sub in ("new", "cur", "tmp"):
         (mail / sub).mkdir(parents=True)
     env = jinja2.Environment()
+    raws = []
     for i, m in enumerate(manifest):
         s = sent[(m["org"], m["request_kind"])]
         raw = env.from_string((REPLIES / m["file"]).read_text()).render(
@@ -64,32 +65,42 @@ def corpus(tmp_path_factory):
             requester_email=REQUESTER[1], sent_subject=s["subject"],
             date=f"Tue, {10 + i // 4:02d} Mar 2026 10:{i:02d}:00 +0000",
             reply_message_id=f"<reply-{i}@{m['org']}.example>")
-        (mail / "new" / f"17730000{i:02d}.M{i}P1.host.example").write_bytes(
-            raw.encode("utf-8" if "latin1" not in m["file"] else "latin-1"))
+        raws.append(raw.encode("utf-8" if "latin1" not in m["file"] else "latin-1"))
+        (mail / "new" / f"17730000{i:02d}.M{i}P1.host.example").write_bytes(raws[-1])
     watched = sar("watch", "--maildir", mail, "--json", today="2026-03-20").json()
-    messages = sar("inbox", "--all", "--json", today="2026-03-20").json()
+    kept = {m["message_id"]: m for m in sar("inbox", "--all", "--json",
+                                            today="2026-03-20").json()}
+    # One row per manifest entry; None where sar did not keep the message at all
+    # (nothing links it to a request or to data protection: the rest of the mailbox).
+    messages = [kept.get(f"<reply-{i}@{m['org']}.example>") for i, m in enumerate(manifest)]
     return {"sar": sar, "manifest": manifest, "sent": sent, "watched": watched,
-            "by_order": messages, "mail": mail}
+            "by_order": messages, "mail": mail, "raws": raws}
 
 
 def test_every_message_is_matched_to_the_right_request_by_the_strongest_signal(corpus):
     rows = corpus["by_order"]
     assert len(rows) == len(corpus["manifest"]) == 24
+    assert sum(r is not None for r in rows) == 23
     wrong = []
     for m, row in zip(corpus["manifest"], rows, strict=True):
         expected_ref = None if m["match_by"] == "none" else \
             corpus["sent"][(m["org"], m["request_kind"])]["ref"]
         expected_signal = SIGNAL.get(m["match_by"], m["match_by"])
-        if (row["ref"], row["matched_by"]) != (expected_ref, expected_signal):
-            wrong.append((m["file"], row["ref"], row["matched_by"], expected_ref,
-                          expected_signal))
+        got = (row["ref"], row["matched_by"]) if row else (None, None)
+        if got != (expected_ref, expected_signal):
+            wrong.append((m["file"], *got, expected_ref, expected_signal))
     assert wrong == []
 
 
 def test_labels_at_least_22_of_24_and_never_a_wrong_fulfilled(corpus):
     confusion = {}
     wrong_fulfilled = []
-    for m, row in zip(corpus["manifest"], corpus["by_order"], strict=True):
+    from sar.core.classify import classify
+    from sar.mail.inbound import parse
+
+    for i, (m, row) in enumerate(zip(corpus["manifest"], corpus["by_order"], strict=True)):
+        if row is None:  # not kept: what sar would say if the user linked it by hand
+            row = {"label": classify(parse(corpus["raws"][i]), m["request_kind"]).label}
         expected = _label(m["expected_label"])
         confusion[(expected, row["label"])] = confusion.get((expected, row["label"]), 0) + 1
         if row["label"] == "fulfilled" and expected != "fulfilled":
@@ -101,6 +112,8 @@ def test_labels_at_least_22_of_24_and_never_a_wrong_fulfilled(corpus):
 
 def test_each_decision_names_its_rule_and_the_words_that_fired(corpus):
     for m, row in zip(corpus["manifest"], corpus["by_order"], strict=True):
+        if row is None:
+            continue
         assert row["rule"], m["file"]
         assert row["reason"], m["file"]
         if row["label"] not in ("bounced", "auto-reply", "unclassified"):
@@ -138,15 +151,17 @@ def test_replies_move_the_requests_they_answer(corpus):
 
 
 def test_what_does_not_fit_waits_in_the_inbox_with_a_reason(corpus):
-    waiting = corpus["sar"]("inbox", "--json", today="2026-03-20").json()
-    by_file = {corpus["manifest"][m["id"] - corpus["by_order"][0]["id"]]["file"]: m
-               for m in waiting}
-    # The misdirected MP-office reply links to nothing.
-    misdirected = by_file["18-labour-mp-office-misdirected.eml.j2"]
-    assert misdirected["needs"] == "unmatched" and misdirected["ref"] is None
-    assert "sar link" in misdirected["next"]
+    waiting = {m["message_id"]: m for m in
+               corpus["sar"]("inbox", "--json", today="2026-03-20").json()}
+    ids = {m["file"]: f"<reply-{i}@{m['org']}.example>"
+           for i, m in enumerate(corpus["manifest"])}
+    # The misdirected MP-office reply names no request, comes from a domain no
+    # request went to and says nothing about data protection: sar leaves it in the
+    # mailbox, as it leaves the rest of the user's mail.
+    assert corpus["by_order"][17] is None
+    assert ids["18-labour-mp-office-misdirected.eml.j2"] not in waiting
     # The bounce arrived after the ID request: it does not fit, so a person decides.
-    bounce = by_file["14-postfix-dsn-conservatives.eml.j2"]
+    bounce = waiting[ids["14-postfix-dsn-conservatives.eml.j2"]]
     assert bounce["needs"] == "not-applied"
     assert "cannot record bounced" in bounce["next"]
 

@@ -78,17 +78,23 @@ RULES: list[Rule] = [
         "photo-id": r"\bphoto(graphic)? (id|identification)\b",
         "copy-of-id": r"\bcopy of (your |a |one form of )?(passport|driving licen[cs]e|identity card|id\b|identification)",
         "verify-you": r"\b(once|until|after|before) we (have )?(verified|confirmed|checked) (that )?you are\b|\b(verify|confirm) (that )?you are the (account holder|person|data subject)",
+        "documents": r"\b(send|provide|upload|attach|forward)\b.{0,80}\b(utility bill|bank statement|council tax bill|passport|driving licen[cs]e)",
+        "document-listed": r"^(a |one )?(recent |current )?(copy of (a |your )?)?(utility bill|bank statement|council tax bill|passport|driving licen[cs]e|photo(graphic)? id)\b",
+        "security-questions": r"\bsecurity questions?\b|\b(answer|complete) (the|these|our) (following )?(security|verification) questions",
         "identify-you": r"\b(need|require|unable|not able|cannot|can't)\b.{0,60}\bidentify you\b",
     }),
     *_rules("en", "clarification-requested", {
         "narrow-down": r"\bnarrow (it|this|your request|the request) down\b|\bnarrow down\b",
         "clarify": r"\b(please|could you|can you|would you)\b.{0,40}\b(clarify|specify|be more specific)\b",
+        "let-us-know": r"\b(could|can|would) you (please )?(let (me|us) know|tell (me|us)|confirm)\b(.{0,60}\b(whether|which)\b|\s*:$)",
         "which-data": r"\b(please (tell|let) us|could you (tell|let) us)\b.{0,40}\bwhich (data|information|records|systems|period|part)",
     }),
     *_rules("en", "partial", {
-        "withheld": r"\b(withheld|redacted|not (been )?disclosed|not (been )?included|not (been )?provided)\b",
+        "withheld": r"^(?!.*(n't|\bnot|\bnothing|\bno information)( been)? (withheld|redacted)).*\b(withheld|redacted|not (been )?disclosed|not (been )?included|not (been )?provided)\b",
         "exemption": r"\b(exemption|exempt)\b.{0,80}\b(appl|withh|rel(y|ied))",
         "partly": r"\b(partial|partially|in part|some of (the|your) (data|information))\b.{0,60}\b(withheld|refus|retain|kept|not)",
+        # Erased, except what is kept: the erasure is partial (suppression aside).
+        "kept": r"^(?!.*(suppress|opt-out|do not contact|this request)).*\b(we('ve| have)?|we) (kept|retained)\b",
     }),
     *_rules("en", "refused", {
         "manifestly": r"\bmanifestly (unfounded|excessive)\b",
@@ -96,7 +102,8 @@ RULES: list[Rule] = [
         "will-not": r"\b(will|shall|can|are) (therefore |now )?not (be )?(responding|comply|complying|act|acting|provid|disclos|eras|delet)",
         "refuse": r"\bwe (must |have to |have |are )?(refuse|refusing|refused|decline|declining|declined)\b",
         "not-controller": r"\bnot the (data )?controller\b|\b(only|merely|acting as) a (data )?processor\b",
-        "must-keep": r"^(?!.*(suppress|opt-out|do not contact)).*\bwe (must|are (legally )?(required|obliged) to|have to|need to|will need to) (keep|retain)\b",
+        "must-keep": r"^(?!.*(suppress|opt-out|do not contact)).*\b(we|we're) (must|are |)?(legally )?(required to|obliged to|have to|need to|will need to|must) (keep|retain)\b",
+        "cannot-delete": r"\b(can't|cannot|can not|could not|couldn't) be (deleted|erased)\b",
         "unable-to-erase": r"\b(unable|not able) to (comply with|erase|delete|action) (your|this|the)",
     }),
     *_rules("en", "extended", {
@@ -130,7 +137,7 @@ RULES: list[Rule] = [
         "stopped": r"\bwe (have|'ve) (now )?(stopped|ceased|restricted)\b",
     }, kinds=_STOP),
     *_rules("en", "rectified", {
-        "corrected": r"\b(has|have) (now )?been (corrected|updated|amended|rectified)\b",
+        "corrected": r"\b(has|have) (now )?been (corrected|updated|amended|rectified)\b|\bwe (have|'ve) (now )?(corrected|updated|amended|rectified)\b",
     }, kinds=("rectification",)),
     *_rules("en", "completed", {
         "completed-request": r"\bwe have (now )?completed your request\b",
@@ -138,9 +145,10 @@ RULES: list[Rule] = [
     *_rules("en", "acknowledged", {
         "received": r"\b(we have|we've|we) (now )?(received|logged|registered) your\b(\s[\w-]+){0,4}?\s(request|email|letter|message)",
         "has-been-received": r"\byour (request|email|letter)\b.{0,30}\b(has been|was) (received|logged)",
-        "receipt": r"\b(confirm|acknowledge) (the )?(receipt|that we have received)",
+        "receipt": r"\b(confirms?|acknowledges?) (the )?(receipt|that we have received)",
         "respond-within": r"\b(respond|reply|response)\b.{0,20}\bwithin (one|1|a) (calendar )?month",
-        "passed-to-team": r"\bpassed (it )?to our (data protection|privacy|dpo|legal)",
+        "passed-to-team": r"\bpassed (it |this |your request )?(over |on )?to our (data protection|privacy|dpo|legal|data)",
+        "will-delete": r"\bwe will (delete|erase|remove) your (data|account|details|personal)",
     }),
     *_rules("en", "redirect", {
         "web-form": r"\b(use|complete|submit|fill in|go to) (our|the) (online |web |privacy |dedicated )?(web ?form|online form|request form|form|portal)\b",
@@ -157,6 +165,7 @@ RULES: list[Rule] = [
     }),
     *_rules("de", "partial", {
         "teilweise": r"\b(teilweise|geschwärzt|zurückgehalten|nicht enthalten)\b",
+        "aufbewahrt": r"^(?!.*sperrliste).*\b(aufbewahrt|weiterhin gespeichert)\b",
     }),
     *_rules("de", "refused", {
         "offenkundig": r"\boffenkundig (unbegründet|exzessiv)|\bexzessiv\b",
@@ -177,7 +186,7 @@ RULES: list[Rule] = [
         "herunterladen": r"\b(herunterladen|download)\b",
     }, kinds=_ACCESS),
     *_rules("de", "erased", {
-        "geloescht": r"\b(wurden|wurde|haben|sind)\b.{0,40}(?<!nicht )\b(gelöscht|entfernt|anonymisiert)\b|(?<!nicht )\b(gelöscht|entfernt|anonymisiert) (wurden|wurde|worden)\b",
+        "geloescht": r"\b(wurden|wurde|haben|sind)\b.{0,200}(?<!nicht )\b(gelöscht|entfernt|anonymisiert)\b|(?<!nicht )\b(gelöscht|entfernt|anonymisiert) (wurden|wurde|worden)\b",
     }, kinds=_ERASE),
     *_rules("de", "acknowledged", {
         "erhalten": r"\b(ihre|ihr|ihren) (anfrage|e-mail|nachricht|auskunftsersuchen|antrag|schreiben)\b.{0,40}\b(erhalten|eingegangen)",
@@ -196,10 +205,12 @@ RULES: list[Rule] = [
     }),
     *_rules("fr", "partial", {
         "partiel": r"\b(partiellement|occultée?s?|caviardée?s?|non communiquée?s?)\b",
+        "conserve": r"^(?!.*opposition).*\b(conservons|avons conservé|sont conservées)\b",
     }),
     *_rules("fr", "refused", {
         "manifestement": r"\bmanifestement (infondée|excessive)",
         "refus": r"\b(refusons|ne pouvons\b.{0,30}\bpas\b.{0,10}\b(y )?(donner (une )?suite|faire droit))",
+        "suite-favorable": r"\bpas\b.{0,40}\bsuite favorable\b",
         "conserver": r"\b(sommes|est) tenus? de conserver\b",
         "pas-responsable": r"\bpas (le )?responsable (du|de) traitement\b|\bsous-traitant\b",
     }),
@@ -213,6 +224,12 @@ RULES: list[Rule] = [
         "ci-joint": r"\b(veuillez trouver|trouverez|vous trouverez) ci-joint|\bci-joint\b.{0,40}\b(données|copie)",
         "telecharger": r"\btélécharger\b",
     }, kinds=_ACCESS),
+    *_rules("de", "rectified", {
+        "berichtigt": r"\b(wurden|wurde|haben)\b.{0,120}\b(berichtigt|korrigiert|aktualisiert)\b",
+    }, kinds=("rectification",)),
+    *_rules("fr", "rectified", {
+        "corrige": r"\b(avons|ont été|a été)\b.{0,20}\b(corrigée?s?|modifiée?s?|mise?s? à jour|rectifiée?s?)\b",
+    }, kinds=("rectification",)),
     *_rules("fr", "erased", {
         "supprimees": r"\b(ont été|a été|avons) (supprimé|effacé)",
     }, kinds=_ERASE),
@@ -264,8 +281,15 @@ def own_text(text: str, our_letters: list[str] = ()) -> str:
             if len(_norm(line)) >= 25}
     lines = text.splitlines()
     kept = []
+    # A ticket system's notification (Zendesk: "##- Please type your reply above
+    # this line -##") puts the newest comment after the first separator line, and
+    # the history, our letter included, after the next.
+    separators = 1 if any(line.strip().startswith("##-") for line in lines[:5]) else 0
     for i, line in enumerate(lines):
         stripped = line.strip()
+        if separators and re.match(r"^[-_=]{10,}\s*$", stripped):
+            separators -= 1
+            continue
         if any(p.match(stripped) for p in _QUOTE_START):
             break
         # "On Tue, 2 Apr 2026 at 10:00, Alex Morgan\n<alex@example.org> wrote:"
@@ -290,7 +314,7 @@ def sentences(text: str) -> list[str]:
     out = []
     for para in paragraphs:
         flat = _norm(para)
-        out += [s.strip() for s in re.split(r"(?<=[.!?])\s+|\s+[-*•]\s+|(?<=:)\s+(?=\d\.)",
+        out += [s.strip().lstrip("-*\u2022 ") for s in re.split(r"(?<=[.!?])\s+|\s+[-*•]\s+|(?<=:)\s+(?=\d\.)",
                                             flat) if s.strip()]
     return out
 

@@ -151,7 +151,7 @@ _KEPT = ("message-id", "in-reply-to", "references", "subject", "from", "sender",
          "return-path", "auto-submitted", "x-autoreply", "x-autorespond",
          "x-auto-response-suppress", "precedence", "x-failed-recipients",
          "authentication-results", "x-ms-exchange-message-is-ndr", "content-type",
-         "x-zendesk-ticket-id", "list-id")
+         "x-zendesk-ticket-id", "list-id", "list-unsubscribe")
 
 
 def _read_headers(msg, out: Inbound) -> None:

@@ -63,6 +63,15 @@ def maildir(inbox, folder: Path, max_bytes: int) -> Iterator:
         except FileNotFoundError:
             continue
         files += [e for e in entries if e.is_file() and not e.name.startswith(".")]
+    passed: list[str] = []  # read, not taken in: recorded as seen in batches
+
+    def flush():
+        if passed:
+            with inbox.ws.transaction():
+                db.conn.executemany("INSERT OR IGNORE INTO maildir_seen (source, name) "
+                                    "VALUES (?, ?)", [(source, n) for n in passed])
+            passed.clear()
+
     for entry in files:
         # The unique part of a Maildir name; the flags after ':' change when read.
         name = entry.name.split(":", 1)[0].split("!", 1)[0]
@@ -81,7 +90,13 @@ def maildir(inbox, folder: Path, max_bytes: int) -> Iterator:
                        [source, name])
 
         seen.add(name)
-        yield inbox.ingest(raw, source=source, progress=progress)
+        result = inbox.ingest(raw, source=source, progress=progress)
+        if result.status != "new":
+            passed.append(name)
+            if len(passed) >= CHUNK:
+                flush()
+        yield result
+    flush()
 
 
 # -- IMAP -------------------------------------------------------------------------
@@ -173,8 +188,12 @@ class ImapSource:
                 def progress(uid=uid):
                     self._save(folder, uidvalidity, uid)
 
-                yield self.inbox.ingest(raw, source=self.source, received=received,
-                                        progress=progress)
+                result = self.inbox.ingest(raw, source=self.source, received=received,
+                                           progress=progress)
+                yield result
+            # Past what was not taken in (ignored, known, our own): one write a chunk.
+            with self.inbox.ws.transaction():
+                self._save(folder, uidvalidity, chunk[-1])
 
     def sync_all(self) -> Iterator:
         for folder in self.folders:
