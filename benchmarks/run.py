@@ -200,7 +200,7 @@ def imap(n: int) -> list[tuple[str, float, str, float]]:
                      "Before we can act we need to verify your identity: please send a copy "
                      "of your passport.",
                      "We are extending the time for our response by a further two months."]
-            messages = []
+            messages, kept = [], []
             for i in range(count):
                 msg = EmailMessage()
                 if i % 10 == 0 and i // 10 < len(sent):
@@ -217,19 +217,27 @@ def imap(n: int) -> list[tuple[str, float, str, float]]:
                 msg["Date"] = "Mon, 02 Mar 2026 10:00:00 +0000"
                 msg.set_content(body)
                 messages.append(bytes(msg))
+                # The worst case: every message from the organisation, each kept.
+                del msg["From"], msg["Message-ID"]
+                msg["From"] = "Acme News <news@acme.example>"
+                msg["Message-ID"] = f"<bench-kept-{i}@example.org>"
+                kept.append(bytes(msg))
             client = IMAPClient("127.0.0.1", port=port, ssl=False)
             client.login("bench", "bench-pw")
+            client.create_folder("Kept")
             for i in range(0, count, 500):
                 client.multiappend("INBOX", messages[i:i + 500])
+                client.multiappend("Kept", kept[i:i + 500])
 
-            def bare():
-                client.select_folder("INBOX", readonly=True)
+            def bare(folder="INBOX"):
+                client.select_folder(folder, readonly=True)
                 uids = client.search(["UID", "1:*"])
                 for i in range(0, len(uids), 200):
                     client.fetch(uids[i:i + 200], ["RFC822.SIZE", "INTERNALDATE"])
                     client.fetch(uids[i:i + 200], ["BODY.PEEK[]"])
 
             base = _timed(bare)
+            base_kept = _timed(lambda: bare("Kept"))
             client.logout()
             for key, value in [("imap.host", "127.0.0.1"), ("imap.port", str(port)),
                                ("imap.security", "none"), ("imap.username", "bench")]:
@@ -240,11 +248,19 @@ def imap(n: int) -> list[tuple[str, float, str, float]]:
             ours = _timed(lambda: ws.watch(imap=True, once=True,
                                            report=lambda kind, v: got.append(v)))
             assert len(got) == count, len(got)
+            ws = type(ws)(ws.home.root, today=ws.today)
+            got = []
+            ours_kept = _timed(lambda: ws.watch(imap=True, once=True, folders=["Kept"],
+                                                report=lambda kind, v: got.append(v)))
+            assert sum(r.status == "new" for r in got) == count
     finally:
         server.terminate()
         server.wait()
     return [(f"`sar watch --imap --once`, {count:,} messages: {count / ours:,.0f} msg/s", ours,
-             f"bare imapclient fetch: {count / base:,.0f} msg/s", base)]
+             f"bare imapclient fetch: {count / base:,.0f} msg/s", base),
+            (f"  of which {count // 10:,} replies taken in, the rest skipped", 0.0, "", 0.0),
+            (f"the same, every message kept: {count / ours_kept:,.0f} msg/s", ours_kept,
+             f"bare imapclient fetch: {count / base_kept:,.0f} msg/s", base_kept)]
 
 
 SCENARIOS = {"startup": startup, "letters": letters, "smtp": smtp, "imap": imap}
