@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from sar.core import classify as classify_mod
 from sar.core import lifecycle, matching, refs
 from sar.core.lifecycle import Event
+from sar.directory.importers import FREEMAIL
 from sar.errors import InvalidEventError, NotFoundError, UsageError
 from sar.mail import inbound
 from sar.store import db as store
@@ -102,12 +103,16 @@ class Inbox:
                     names |= set(self.ws.directory.get(slug).domains or [])
                 if email:
                     names.add(email.rpartition("@")[2])
+                # A freemail address says nothing about who wrote (gmail.com is everyone).
+                names -= FREEMAIL
                 for d in names:
                     out.setdefault(d.lower(), set()).add(slug)
             self._domains = out
         return self._domains
 
-    def _open_for_domain(self, domain: str) -> list[int]:
+    def _open_for_domain(self, domain: str, arrived: dt.datetime | None = None) -> list[int]:
+        """Open requests to the organisation writing from `domain` — sent before the
+        message arrived: a newsletter from last year answers nothing sent this year."""
         slugs = set()
         for d in matching.parent_domains(domain):
             slugs |= self.domain_map().get(d, set())
@@ -115,10 +120,24 @@ class Inbox:
             return []
         closed = (*lifecycle.UNSENT, *lifecycle.CLOSED)
         marks = ", ".join("?" for _ in slugs)
-        rows = self.db.execute(
-            f"SELECT id FROM requests WHERE org_slug IN ({marks}) AND status NOT IN "
-            f"({', '.join('?' for _ in closed)})", [*slugs, *closed]).fetchall()
-        return [r[0] for r in rows]
+        sql = (f"SELECT id FROM requests WHERE org_slug IN ({marks}) AND status NOT IN "
+               f"({', '.join('?' for _ in closed)})")
+        params = [*slugs, *closed]
+        if arrived is not None:
+            sql += (" AND EXISTS (SELECT 1 FROM events e WHERE e.request_id = requests.id "
+                    "AND e.kind IN ('sent', 'posted') AND e.occurred_on <= ?)")
+            params.append(arrived.date().isoformat())
+        return [r[0] for r in self.db.execute(sql, params).fetchall()]
+
+    def _org_domains(self, request_id: int) -> set[str]:
+        row = self.db.execute("SELECT o.domains, o.email, o.slug FROM requests r JOIN "
+                              "organisations o ON o.id = r.organisation_id WHERE r.id = ?",
+                              [request_id]).fetchone()
+        if row is None:
+            return set()
+        names = set(json.loads(row[0] or "[]")) | ({row[1].rpartition("@")[2]} if row[1] else set())
+        return {d.lower() for d in names} | {d for d, slugs in self.domain_map().items()
+                                              if row[2] in slugs}
 
     def _our_letters(self, request_id: int) -> list[str]:
         """The text of what we sent on a request, so a reply's quoted copy of it is
@@ -160,8 +179,10 @@ class Inbox:
         if msg.message_id and self._by_message_id(msg.message_id) is not None:
             # Our own letter (a Sent folder, the outbox): nothing to learn from it.
             return Ingested("own", sender=msg.from_domain)
+        arrived = received or msg.received or msg.date
         found = matching.match(msg, by_message_id=self._by_message_id, by_ref=self._by_ref,
-                               open_for_domain=self._open_for_domain)
+                               open_for_domain=lambda d: self._open_for_domain(d, arrived),
+                               org_domains=self._org_domains)
         if not isinstance(found, matching.Match) and not self._relevant(msg):
             # The rest of the user's mail: not kept, not shown. sar is not a copy of
             # the mailbox.
@@ -182,7 +203,6 @@ class Inbox:
             our_letters=self._our_letters(row["id"]) if row else [])
         trust, trust_why = inbound.authentication(msg, cfg.get(self.ws.config,
                                                                "mail.authserv_id"))
-        arrived = received or msg.received or msg.date
         result = Ingested("new", ref=row["ref"] if row else None, label=decision.label,
                           matched_by=found.signal if row else None, sender=msg.from_domain)
         message = {
@@ -239,12 +259,12 @@ class Inbox:
         if msg.bounce_signals:
             failed = [a.rpartition("@")[2] for a in msg.failed_recipients if "@" in a]
             return not failed or any(known(d) for d in failed)
-        if msg.from_domain and known(msg.from_domain):
-            return True
         if refs.find_all(msg.subject) or refs.find_all(msg.text):
             return True
         if "list-id" in msg.headers or "list-unsubscribe" in msg.headers:
-            return False
+            return False  # a newsletter, even from an organisation written to
+        if msg.from_domain and known(msg.from_domain):
+            return True
         return bool(_ABOUT_DATA.search(msg.subject + "\n" + msg.text[:20_000]))
 
     def _on(self, row: dict, arrived: dt.datetime | None) -> dt.date:
@@ -315,10 +335,10 @@ class Inbox:
     def link(self, message: str, ref: str, label: str | None = None) -> dict:
         """Attach a waiting message to a request by hand, recording what it says
         (its label, or `label` when the user says otherwise)."""
-        try:
-            pk = int(str(message).lstrip("#"))
-        except ValueError:
-            raise UsageError(f"{message!r} is not a message number (see `sar inbox`)") from None
+        text = str(message).strip().lstrip("#")
+        if not text.isdigit() or len(text) > 12:
+            raise UsageError(f"{message!r} is not a message number (see `sar inbox`)")
+        pk = int(text)
         rows = list(self.db.query("SELECT * FROM messages WHERE id = ? AND direction = 'in'",
                                   [pk]))
         if not rows:

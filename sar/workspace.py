@@ -640,9 +640,12 @@ class Workspace:
         with self.transaction():
             a = self._append(row, Event(event, on, source, details))
             # The user has now said what the replies waiting on this request mean.
+            # A reply held as unverified is settled only by the answer it claimed.
+            held = "OR needs = 'held'" if event in lifecycle.ANSWERS else ""
             if event != "note":
                 self.db.execute("UPDATE messages SET needs = NULL WHERE request_id = ? AND "
-                                "direction = 'in' AND needs IS NOT NULL", [row["id"]])
+                                f"direction = 'in' AND (needs IN ('unclassified', "
+                                f"'not-applied') {held})", [row["id"]])
         known = set(before.warnings) if before else set()
         return {**self.summary({**row, "status": a.base_status,
                                 "due": a.deadline.due.isoformat()

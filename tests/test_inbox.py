@@ -303,3 +303,96 @@ def test_the_rest_of_the_mailbox_is_neither_kept_nor_shown(me, box, sent, home):
 
 def test_inbox_before_anything_exists(sar):
     assert sar("inbox").stdout.strip() == "Nothing waits for you."
+
+
+# -- hostile and misleading mail (found in review) ---------------------------------
+
+def test_an_encoded_word_cannot_borrow_an_organisations_address(me, box, sent):
+    ref, _ = sent
+    me("config", "set", "mail.authserv_id", "mx.example.org")
+    forged = (b"From: =?utf-8?q?privacy=40acme=2Eexample?= <x@evil.example>\r\n"
+              b"To: robin@example.org\r\nSubject: Your request\r\nMessage-ID: <f1@evil.example>\r\n"
+              b"Date: Tue, 03 Mar 2026 10:00:00 +0000\r\n"
+              b"Authentication-Results: mx.example.org; dkim=pass header.d=evil.example; "
+              b"dmarc=pass header.from=evil.example\r\n\r\n"
+              b"Your personal data has been permanently deleted.\r\n")
+    box.deliver(forged)
+    got = watch(me, box)
+    # Kept for the user to look at (it talks about personal data), but it is from
+    # evil.example, which is nobody we wrote to: it answers nothing.
+    assert [(r["ref"], r["needs"]) for r in got] == [(None, "unmatched")]
+    assert me("inbox", "--json", today="2026-03-10").json()[0]["from"] == "x@evil.example"
+    assert me("show", ref, "--json", today="2026-03-10").json()["status"] == "sent"
+
+
+def test_a_verdict_hidden_in_a_sender_controlled_field_is_not_a_pass(me, box, sent):
+    ref, mid = sent
+    me("config", "set", "mail.authserv_id", "mx.example.org")
+    header = ("Authentication-Results", "mx.example.org; spf=pass "
+              "smtp.mailfrom=dmarc=pass@attacker.example; dkim=none; dmarc=fail "
+              "header.from=acme.example")
+    box.deliver(mail("We have received your request.", in_reply_to=mid, headers=[header]))
+    watch(me, box)
+    assert me("inbox", "--all", "--json", today="2026-03-10").json()[0]["trust"] == "fail"
+
+
+def test_an_old_newsletter_from_the_organisation_answers_nothing(me, box, sent):
+    ref, _ = sent
+    box.deliver(mail("Download the new Acme app from https://acme.example/app today!",
+                     subject="Our new app", date=dt.datetime(2025, 6, 1, tzinfo=dt.UTC)))
+    box.deliver(mail("Download the new Acme app: https://acme.example/app",
+                     subject="Our new app", headers=[("List-Unsubscribe", "<mailto:u@acme.example>")]))
+    got = watch(me, box)
+    assert all(r["ref"] is None for r in got)
+    assert me("show", ref, "--json", today="2026-03-10").json()["status"] == "sent"
+
+
+def test_an_acknowledgement_with_an_attachment_is_not_an_answer(me, box, sent):
+    ref, mid = sent
+    box.deliver(mail("Thank you. Please find attached our acknowledgement letter.",
+                     in_reply_to=mid, attachments=[("ack.pdf", b"%PDF-1.4")]))
+    box.deliver(mail("Once your data has been deleted, we will confirm it. None of it has "
+                     "been deleted yet.", in_reply_to=mid))
+    assert all(r["label"] != "fulfilled" for r in watch(me, box))
+
+
+def test_a_bounce_of_the_users_own_mail_is_not_a_bounce_of_the_request(me, box, sent):
+    ref, _ = sent
+    dsn = ("From: MAILER-DAEMON@mx.example.org\r\nTo: robin@example.org\r\n"
+           "Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn9@mx.example.org>\r\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=B\r\n\r\n"
+           "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; x\r\n\r\n"
+           "Final-Recipient: rfc822; frend@typo.example\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+           "\r\n--B\r\nContent-Type: message/rfc822\r\n\r\nMessage-ID: <mine@example.org>\r\n"
+           f"Subject: fwd [{ref}]\r\n\r\nLook at my request [{ref}].\r\n--B--\r\n").encode()
+    box.deliver(dsn)
+    watch(me, box)
+    assert me("show", ref, "--json", today="2026-03-10").json()["status"] == "sent"
+
+
+@pytest.mark.parametrize("raw", [
+    b"From: privacy@acme.example\r\nSubject: x\r\nContent-Type: text/plain; charset=idna\r\n\r\n"
+    b"\xff\xfe data protection",
+    b"From: " + b"(" * 500 + b"privacy@acme.example\r\nTo: " + b"(" * 500 + b"\r\n\r\nhi",
+    b"From: MAILER-DAEMON@mx.example.org\r\nX-Failed-Recipients: privacy@acme.example\r\n"
+    b"Subject: failure\r\n\r\n" + b"\n" * 200_000,
+])
+def test_malformed_mail_never_stops_watch(me, box, sent, raw):
+    box.deliver(raw)
+    box.deliver(mail("We have received your request.", in_reply_to=sent[1]))
+    got = watch(me, box)
+    assert "acknowledged" in [r["label"] for r in got]
+
+
+def test_escape_sequences_in_a_reply_are_not_sent_to_the_terminal(me, box, sent):
+    ref, mid = sent
+    box.deliver(mail("We have received your request.", in_reply_to=mid,
+                     subject="Re: \x1b]0;pwned\x07 your request"))
+    watch(me, box)
+    for out in (me("inbox", "--all", today="2026-03-10").stdout,
+                me("show", ref, today="2026-03-10").stdout):
+        assert "\x1b" not in out and "\x07" not in out
+
+
+def test_a_huge_message_number_is_one_line(me, sent):
+    assert "not a message number" in me.fails("link", "9" * 30, sent[0])

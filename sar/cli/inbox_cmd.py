@@ -18,7 +18,7 @@ def _line(r) -> str:
     where = r.ref or f"#{r.pk} unmatched"
     how = f" ({r.matched_by})" if r.matched_by else ""
     needs = f"  -> waits in `sar inbox`: {r.needs}" if r.needs else ""
-    return f"{where:<10} {r.label:<24} from {r.sender or '?'}{how}{needs}"
+    return f"{where:<10} {r.label:<24} from {output.clean(r.sender) or '?'}{how}{needs}"
 
 
 @app.command()
@@ -67,7 +67,7 @@ def inbox(
     all_: Annotated[bool, typer.Option("--all", help="Every message received, not only those waiting.")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Replies that wait for you.
+    """Replies that wait for you (--all: every reply kept).
 
     Unmatched, not understood, held as unverified, or not fitting the request's
     history — each with the reason and the command that settles it.
@@ -81,8 +81,9 @@ def inbox(
         return
     for m in rows:
         typer.echo(f"#{m['id']:<5} {m['received_on'] or m['date'] or '':.10}  "
-                   f"{m['ref'] or '(unmatched)':<10} {m['label']:<24} {m['from']}")
-        typer.echo(f"       {m['subject']}")
+                   f"{m['ref'] or '(unmatched)':<10} {m['label']:<24} "
+                   f"{output.clean(m['from'])}")
+        typer.echo(f"       {output.clean(m['subject'])}")
         typer.echo(f"       {m['reason']}" + (f" [{m['rule']}]" if m['rule'] else ""))
         if m["next"]:
             typer.echo(f"       next: {m['next']}")

@@ -96,3 +96,11 @@ class _Progress:
 
 def progress_bar():
     return _Progress() if sys.stderr.isatty() else None
+
+
+def clean(text) -> str:
+    """Text from someone else's email, safe to print: control characters (a
+    terminal's escape sequences among them) become '?'."""
+    if text is None:
+        return ""
+    return "".join(c if c.isprintable() or c == " " else "?" for c in str(text))

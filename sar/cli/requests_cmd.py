@@ -312,13 +312,14 @@ def show(
         typer.echo("\nLetters and messages")
         for m in s["messages"]:
             typer.echo(f"  {m['direction']:<3} {m['transport']:<8} {m['state']:<8} "
-                       f"sha256:{(m['sha256'] or '')[:16]}  {m['subject'] or ''}")
+                       f"sha256:{(m['sha256'] or '')[:16]}  {output.clean(m['subject'])}")
             if m["direction"] == "in":
-                typer.echo(f"      #{m['id']} from {m['from']}: {m['label']} — {m['reason']}"
-                           f" [{m['rule']}]")
+                typer.echo(f"      #{m['id']} from {output.clean(m['from'])}: {m['label']} — "
+                           f"{m['reason']} [{m['rule']}]")
                 if m["because"]:
-                    typer.echo(f"      because: \u201c{m['because']}\u201d")
-                typer.echo(f"      matched: {m['match']}; sender {m['trust']}"
+                    typer.echo(f"      because: \u201c{output.clean(m['because'])}\u201d")
+                typer.echo(f"      matched: {output.clean(m['match'])}; "
+                           f"{_TRUST.get(m['trust'], '')}"
                            + (f"; waits in `sar inbox` ({m['needs']})" if m["needs"] else ""))
     if s["next"]:
         typer.echo(f"\nNext: {s['next']}")

@@ -120,10 +120,10 @@ RULES: list[Rule] = [
     }),
     # Access: the data is provided. Strong evidence also needs an attachment or link.
     *_rules("en", "provided", {
-        "find-attached": r"\b(please )?find (attached|enclosed)\b",
+        "find-attached": r"\b(please )?find (attached|enclosed)\b.{0,40}\b(your|the|our|a copy)\b.{0,40}\b(data|information|response|report|file|files|records|copy|export|archive)\b",
         "attach-response": r"\b(attach|attached|enclose|enclosed)\b.{0,30}\b(our response|your (personal )?(data|information)|a copy of (your|the))",
         "data-ready": r"\byour (personal )?(data|information|report|file) is (now )?(ready|available)",
-        "download": r"\b(download|access) (it|your (personal )?(data|information|file|archive)) (from|at|here|via|using)\b",
+        "download": r"\b(download|access) (it|(your|the) (personal )?(data|information|file|files|archive|export|report|copy)) (from|at|here|via|using|by)\b",
         "here-is": r"\bhere is (a copy of )?(your|the) (personal )?(data|information)",
     }, kinds=_ACCESS),
     *_rules("en", "erased", {
@@ -183,7 +183,7 @@ RULES: list[Rule] = [
     }),
     *_rules("de", "provided", {
         "anbei": r"\b(im anhang|anbei|beigefügt|in der anlage)\b.{0,60}\b(daten|auskunft|kopie|informationen)",
-        "herunterladen": r"\b(herunterladen|download)\b",
+        "herunterladen": r"\bherunterladen\b",
     }, kinds=_ACCESS),
     *_rules("de", "erased", {
         "geloescht": r"\b(wurden|wurde|haben|sind)\b.{0,200}(?<!nicht )\b(gelöscht|entfernt|anonymisiert)\b|(?<!nicht )\b(gelöscht|entfernt|anonymisiert) (wurden|wurde|worden)\b",
@@ -252,8 +252,15 @@ _BOUNCE_RULE = {"multipart/report delivery-status notification": "dsn",
 _FULFIL = ("provided", "erased", "stopped", "rectified", "completed")
 
 # A sentence about what might happen is not a statement that it did.
-_CONDITIONAL = re.compile(r"^(if|should|in case|where|wenn|falls|sollten|si|au cas)\b|"
-                          r"\b(if|whether) (we|you) (need|have|require|would)|\bmay (need|ask|have to)\b")
+_CONDITIONAL = re.compile(
+    r"^(if|should|in case|where|unless|wenn|falls|sollten|si|au cas)\b|"
+    r"\b(if|whether) (we|you) (need|have|require|would)|\bmay (need|ask|have to)\b")
+# "Once your data has been deleted, we will confirm": not done yet.
+_PENDING = re.compile(r"^(once|when|after|before|until|as soon as|sobald|nachdem|bevor|"
+                      r"dès que|lorsque|quand|une fois)\b")
+# A sentence that says something was not done (yet) does not say it was done.
+_NEGATED = re.compile(r"n't\b|\b(not|no|none|nothing|never|yet|nicht|kein\w*|noch|bisher|"
+                      r"pas|aucune?|jamais|plus)\b")
 _URL = re.compile(r"https?://\S+")
 
 _QUOTE_START = [re.compile(p, re.IGNORECASE) for p in (
@@ -324,13 +331,15 @@ def sentences(text: str) -> list[str]:
 _ANY_RULE = re.compile("|".join(f"(?:{r.pattern.pattern})" for r in RULES))
 
 
-def _hits(text: str, kind: str | None) -> dict[str, tuple[Rule, str]]:
-    """The first rule that fires for each rule group, with its sentence."""
-    found: dict[str, tuple[Rule, str]] = {}
-    for sentence in sentences(text):
+def _hits(said: list[str], kind: str | None) -> dict[str, tuple[Rule, str, int]]:
+    """The first rule that fires for each rule group, with its sentence and where."""
+    found: dict[str, tuple[Rule, str, int]] = {}
+    for i, sentence in enumerate(said):
         if not _ANY_RULE.search(sentence):
             continue
         conditional = bool(_CONDITIONAL.search(sentence))
+        negated = bool(_NEGATED.search(sentence))
+        pending = bool(_PENDING.search(sentence))
         for rule in RULES:
             if rule.label in found:
                 continue
@@ -338,13 +347,19 @@ def _hits(text: str, kind: str | None) -> dict[str, tuple[Rule, str]]:
                 continue
             if conditional and rule.label != "acknowledged":
                 continue
-            if rule.pattern.search(sentence):
-                found[rule.label] = (rule, sentence)
+            if rule.label in _FULFIL and pending:
+                continue
+            m = rule.pattern.search(sentence)
+            if m and negated and rule.label in _FULFIL and _NEGATED.search(
+                    sentence[max(0, m.start() - 30):m.end() + 12]):
+                continue  # "none of it has been deleted yet"
+            if m:
+                found[rule.label] = (rule, sentence, i)
     return found
 
 
-def _decision(label: str, hit: tuple[Rule, str], reason: str, signals=()) -> Decision:
-    rule, sentence = hit
+def _decision(label: str, hit: tuple[Rule, str, int], reason: str, signals=()) -> Decision:
+    rule, sentence, _ = hit
     return Decision(label, rule.name, reason, sentence[:300], tuple(signals))
 
 
@@ -362,12 +377,17 @@ def classify(msg, kind: str | None = None, our_letters: list[str] = ()) -> Decis
         return Decision("bounced", "bounce." + _BOUNCE_RULE.get(msg.bounce_signals[0], "other"),
                         f"a bounce: {msg.bounce_signals[0]}{status}",
                         msg.bounce_diagnostic or "", tuple(msg.bounce_signals))
-    text = own_text(msg.text, our_letters)
-    hits = _hits(text, kind)
+    said = sentences(own_text(msg.text, our_letters))
+    hits = _hits(said, kind)
     fulfil = next((hits[g] for g in _FULFIL if g in hits), None)
-    linked = bool(msg.attachments) or bool(_URL.search(text))
-    if fulfil and fulfil[0].label == "provided" and not linked:
-        fulfil = None  # says it sends the data, but there is nothing to see
+    if fulfil and fulfil[0].label == "provided":
+        # The data itself must be there: a document attached (not a logo), or a link
+        # in the sentence that says so or the two after it (not one in a signature).
+        near = " ".join(said[fulfil[2]:fulfil[2] + 3])
+        attached = any(not a.content_type.startswith("image/") and a.data
+                       for a in msg.attachments)
+        if not attached and not _URL.search(near):
+            fulfil = None  # says it sends the data, but there is nothing to see
     auto = tuple(msg.auto_signals)
 
     if "id-requested" in hits:

@@ -55,12 +55,29 @@ _PLUS = re.compile(r"\+(sar-[a-z0-9]{5})@", re.IGNORECASE)
 
 def match(msg, *, by_message_id: Callable[[str], int | None],
           by_ref: Callable[[str], int | None],
-          open_for_domain: Callable[[str], list[int]]) -> Match | Unmatched:
-    if msg.bounce_signals:
+          open_for_domain: Callable[[str], list[int]],
+          org_domains: Callable[[int], set[str]] = lambda rid: set()) -> Match | Unmatched:
+    """`org_domains(request_id)`: the domains of the organisation a request went to,
+    so a bounce is placed only on a request whose letter could have bounced."""
+    bounce = bool(msg.bounce_signals)
+    if bounce:
         for mid in msg.original_message_ids:
             rid = by_message_id(mid)
             if rid is not None:
                 return Match(rid, "bounce-original", mid)
+        if msg.original_message_ids:
+            # It returns a message, and not one of ours: the user's own mail bounced.
+            return Unmatched("a bounce of a message sar did not send")
+        failed = {a.rpartition("@")[2] for a in msg.failed_recipients if "@" in a}
+
+        def fits(rid: int) -> bool:
+            # A bounce that names a reference must also have failed to reach that
+            # organisation (when it says whom it failed to reach).
+            domains = org_domains(rid)
+            return not failed or any(p in domains for d in failed for p in parent_domains(d))
+    else:
+        def fits(rid: int) -> bool:
+            return True
     # Latest first: In-Reply-To, then References from the end.
     for mid in [*msg.in_reply_to, *reversed(msg.references)]:
         rid = by_message_id(mid)
@@ -68,23 +85,25 @@ def match(msg, *, by_message_id: Callable[[str], int | None],
             return Match(rid, "thread-headers", mid)
     for ref in refs.find_all(msg.subject):
         rid = by_ref(ref)
-        if rid is not None:
+        if rid is not None and fits(rid):
             return Match(rid, "reference-in-subject", ref)
     for address in msg.recipients:
         for token in _PLUS.findall(address):
             ref = refs.normalise(token)
             rid = by_ref(ref)
-            if rid is not None:
+            if rid is not None and fits(rid):
                 return Match(rid, "plus-address", ref)
     for ref in refs.find_all(msg.text):
         rid = by_ref(ref)
-        if rid is not None:
+        if rid is not None and fits(rid):
             return Match(rid, "reference-in-body", ref)
-    if msg.bounce_signals:
+    if bounce:
         return Unmatched("a bounce that returns none of our messages")
     domain = msg.from_domain
     if not domain:
         return Unmatched("no sender address")
+    if "list-id" in msg.headers or "list-unsubscribe" in msg.headers:
+        return Unmatched(f"a mailing-list message from {domain}, not a reply")
     candidates = open_for_domain(domain)
     if len(candidates) == 1:
         return Match(candidates[0], "sender-domain", domain)

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from email import policy
 from email.parser import BytesParser
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
 
 MAX_PARTS = 500
 MAX_TEXT = 200_000
@@ -29,7 +29,9 @@ MAX_HEADER = 4_000
 
 _MSGID = re.compile(r"<[^<>\s]{1,500}>")
 # In a returned original, some MTAs' Message-IDs lack their angle brackets.
-_MSGID_LINE = re.compile(r"^\s*Message-ID:\s*<?([^<>\s]{1,500})>?", re.IGNORECASE | re.MULTILINE)
+_MSGID_LINE = re.compile(r"^[ \t]*Message-ID:\s{0,10}<?([^<>\s]{1,500})>?",
+                         re.IGNORECASE | re.MULTILINE)
+MAX_RETURNED = 64 * 1024   # of a bounce's returned headers or pasted original, searched
 _DAEMON = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|mail\.daemon)"
                      r"(@|$)", re.IGNORECASE)
 _FAILURE_SUBJECT = re.compile(
@@ -105,7 +107,7 @@ def parse(raw: bytes) -> Inbound:
     except Exception as e:  # noqa: BLE001 - a message we cannot parse is still evidence
         out.problems.append(f"unparseable: {type(e).__name__}")
         return out
-    _read_headers(msg, out)
+    _guarded(_read_headers, out, msg, out)
     parts = []
     try:
         for i, part in enumerate(msg.walk()):
@@ -115,10 +117,20 @@ def parse(raw: bytes) -> Inbound:
             parts.append(part)
     except Exception as e:  # noqa: BLE001
         out.problems.append(f"broken MIME structure: {type(e).__name__}")
-    _read_body(parts, out)
-    _read_bounce(msg, parts, out)
-    _read_auto(out)
+    _guarded(_read_body, out, parts, out)
+    _guarded(_read_bounce, out, msg, parts, out)
+    _guarded(_read_auto, out, out)
     return out
+
+
+def _guarded(step, out: Inbound, *args) -> None:
+    """Run one stage of reading; a message that breaks it is still evidence, and
+    the stages after it still run."""
+    try:
+        step(*args)
+    except Exception as e:  # noqa: BLE001 - hostile mail must never stop `sar watch`
+        out.problems.append(f"could not read ({step.__name__.strip('_')}: "
+                            f"{type(e).__name__})")
 
 
 def _header_values(msg, name: str) -> list[str]:
@@ -164,16 +176,26 @@ def _read_headers(msg, out: Inbound) -> None:
     out.in_reply_to = _MSGID.findall(" ".join(out.headers.get("in-reply-to", [])))
     out.references = _MSGID.findall(" ".join(out.headers.get("references", [])))
     out.subject = " ".join(out.header("subject").split())
-    name, addr = parseaddr(out.header("from"))
-    out.from_name, out.from_addr = name, addr.lower()
+    # Addresses are read from the raw header, before encoded words are decoded:
+    # "=?utf-8?q?privacy=40acme.example?= <x@evil.example>" is x@evil.example.
+    name, addr = _addresses(msg, "from")[:1][0] if _addresses(msg, "from") else ("", "")
+    out.from_name, out.from_addr = decode_words(name), addr.lower()
     for h in ("from", "sender", "reply-to"):
-        out.sender_addrs += [a.lower() for _, a in getaddresses(out.headers.get(h, [])) if a]
+        out.sender_addrs += [a.lower() for _, a in _addresses(msg, h) if a]
     for h in ("to", "cc", "delivered-to", "x-original-to", "envelope-to"):
-        out.recipients += [a.lower() for _, a in getaddresses(out.headers.get(h, [])) if a]
+        out.recipients += [a.lower() for _, a in _addresses(msg, h) if a]
     out.date = _when(out.header("date"))
     received = out.headers.get("received", [])
     if received:
         out.received = _when(received[0].rpartition(";")[2])
+
+
+def _addresses(msg, name: str) -> list[tuple[str, str]]:
+    try:
+        values = [str(v)[:MAX_HEADER] for v in (msg.get_all(name) or [])]
+        return [(n, a) for n, a in getaddresses(values) if "@" in a or n][:200]
+    except Exception:  # noqa: BLE001 - e.g. RecursionError on 500 nested comments
+        return []
 
 
 def _when(value: str) -> dt.datetime | None:
@@ -228,7 +250,7 @@ def _content(part) -> str:
     charset = part.get_content_charset() or "utf-8"
     try:
         return payload.decode(charset, "replace")
-    except (LookupError, TypeError):  # a charset Python does not know
+    except Exception:  # noqa: BLE001 - a charset Python does not know, or cannot decode
         return payload.decode("utf-8", "replace")
 
 
@@ -324,7 +346,8 @@ def _read_bounce(msg, parts, out: Inbound) -> None:
             except Exception:  # noqa: BLE001
                 pass
         elif ptype in ("text/rfc822-headers", "text/global-headers"):
-            originals += [f"<{m}>" for m in _MSGID_LINE.findall(_content(part))]
+            originals += [f"<{m}>" for m in
+                          _MSGID_LINE.findall(_content(part)[:MAX_RETURNED])]
     if ctype == "multipart/report" and (report_type == "delivery-status" or has_status_part):
         out.is_dsn = True
         out.bounce_signals.append("multipart/report delivery-status notification")
@@ -351,7 +374,7 @@ def _read_bounce(msg, parts, out: Inbound) -> None:
         if not originals:
             # A plain-text bounce pastes the original below its notice: its
             # Message-ID is the first one after the bounce's own headers.
-            originals = [f"<{m}>" for m in _MSGID_LINE.findall(out.text)
+            originals = [f"<{m}>" for m in _MSGID_LINE.findall(out.text[:MAX_RETURNED])
                          if f"<{m}>" != out.message_id]
         out.original_message_ids = list(dict.fromkeys(originals))
 
@@ -395,44 +418,61 @@ def _read_auto(out: Inbound) -> None:
         out.auto_signals.append("an out-of-office or automatic-reply subject")
 
 
-_AR_RESULT = re.compile(r"\b(dmarc|dkim)\s*=\s*([a-z]+)([^;]*)", re.IGNORECASE)
+def _results(value: str) -> tuple[str, list[tuple[str, str, dict]]]:
+    """An Authentication-Results header as (authserv-id, [(method, result, props)]).
+    Comments go first, then each `;`-separated result is read from its start, so
+    nothing a sender controls (smtp.mailfrom=dmarc=pass@...) reads as a verdict."""
+    text = value
+    for _ in range(5):  # nested comments, innermost first
+        text = re.sub(r"\([^()]*\)", " ", text)
+    pieces = [p.strip() for p in text.split(";")]
+    server = pieces[0].split()[0].lower() if pieces and pieces[0].split() else ""
+    out = []
+    for piece in pieces[1:]:
+        m = re.match(r"([a-z0-9-]+)\s*=\s*([a-z]+)\b(.*)$", piece, re.IGNORECASE | re.DOTALL)
+        if not m:
+            continue
+        props = dict((k.lower(), v.strip('"').lower()) for k, v in
+                     re.findall(r"\b([a-z]+\.[a-z-]+)\s*=\s*(\S+)", m.group(3), re.IGNORECASE))
+        out.append((m.group(1).lower(), m.group(2).lower(), props))
+    return server, out
 
 
 def authentication(msg: Inbound, authserv_id: str | None) -> tuple[str, str]:
     """('pass' | 'fail' | 'unverified', why), from the Authentication-Results header
     that the user's own provider added (RFC 8601). Only the topmost header carrying
     that provider's authserv-id counts: anyone can write such a header, but the
-    provider adds its own above whatever the sender wrote."""
+    provider adds its own above whatever the sender wrote. A pass counts only for
+    the domain in the From header the user sees."""
     if not authserv_id:
         return "unverified", "no provider named to trust (sar config set mail.authserv_id ...)"
+    domain = msg.from_domain
+    wanted = authserv_id.lower()
     for value in msg.headers.get("authentication-results", []):
-        first = value.split(";", 1)[0].split()
-        server, wanted = (first[0].lower() if first else ""), authserv_id.lower()
+        server, results = _results(value)
         # "messagingengine.com" names all of a provider's servers (mx3.messagingengine.com).
         if server != wanted and not server.endswith("." + wanted):
             continue
-        dmarc = dkim_pass = dkim_fail = None
-        domain = msg.from_domain
-        for method, result, rest in _AR_RESULT.findall(value):
-            method, result = method.lower(), result.lower()
-            if method == "dmarc" and dmarc is None:
-                dmarc = result
+        verdict = {}
+        for method, result, props in results:
+            if method == "dmarc" and "dmarc" not in verdict:
+                aligned = props.get("header.from") == domain
+                verdict["dmarc"] = result if (aligned or result != "pass") else "unaligned"
             elif method == "dkim":
-                signer = re.search(r"header\.(?:d|i)=@?([\w.-]+)", rest, re.IGNORECASE)
-                aligned = bool(signer and domain and (
-                    domain == signer.group(1).lower()
-                    or domain.endswith("." + signer.group(1).lower())))
-                if result == "pass" and aligned:
-                    dkim_pass = signer.group(1).lower()
+                signer = (props.get("header.d") or props.get("header.i", "")).lstrip("@")
+                signer = signer.rpartition("@")[2]
+                if result == "pass" and domain and signer and (
+                        domain == signer or domain.endswith("." + signer)):
+                    verdict.setdefault("dkim-pass", signer)
                 elif result in ("fail", "permerror"):
-                    dkim_fail = result
-        if dmarc == "pass":
-            return "pass", f"{authserv_id}: dmarc=pass"
-        if dmarc in ("fail", "permerror"):
-            return "fail", f"{authserv_id}: dmarc={dmarc}"
-        if dkim_pass:
-            return "pass", f"{authserv_id}: dkim=pass for {dkim_pass}"
-        if dkim_fail:
-            return "fail", f"{authserv_id}: dkim={dkim_fail}"
-        return "unverified", f"{authserv_id} gave no DKIM or DMARC verdict"
+                    verdict.setdefault("dkim-fail", result)
+        if verdict.get("dmarc") == "pass":
+            return "pass", f"{server}: dmarc=pass for {domain}"
+        if verdict.get("dmarc") in ("fail", "permerror"):
+            return "fail", f"{server}: dmarc={verdict['dmarc']}"
+        if "dkim-pass" in verdict:
+            return "pass", f"{server}: dkim=pass for {verdict['dkim-pass']}"
+        if "dkim-fail" in verdict:
+            return "fail", f"{server}: dkim={verdict['dkim-fail']}"
+        return "unverified", f"{server} gave no DKIM or DMARC verdict for {domain}"
     return "unverified", f"no Authentication-Results from {authserv_id}"

@@ -210,7 +210,6 @@ def watch(source: ImapSource, *, once: bool, report: Callable, stop=None,
 
     from sar.mail.imap import ImapError
 
-    retryable = (IMAPClientError, OSError, EOFError)
     attempt = 0
 
     def stopped() -> bool:
@@ -227,13 +226,15 @@ def watch(source: ImapSource, *, once: bool, report: Callable, stop=None,
             source.connect()
             if attempt:
                 report("note", "reconnected; catching up")
-            attempt = 0
             for result in source.sync_all():
                 report("message", result)
             _notes(source, report)
+            attempt = 0  # only a connection that worked resets the backoff
             if once:
                 return
-            can_idle = use_idle and b"IDLE" in source.client.capabilities()
+            # IDLE watches one folder; with several, each is looked at in turn.
+            can_idle = (use_idle and len(source.folders) == 1
+                        and b"IDLE" in source.client.capabilities())
             while not stopped():
                 if can_idle:
                     _idle(source, idle_renew, idle_check, stopped)
@@ -251,7 +252,9 @@ def watch(source: ImapSource, *, once: bool, report: Callable, stop=None,
             delay = _backoff(attempt, backoff_cap)
             report("note", f"{e}; trying again in {delay:.0f} s")
             wait(delay)
-        except retryable as e:
+        except (IMAPClientError, EOFError, OSError) as e:
+            if isinstance(e, OSError) and not _network_error(e):
+                raise  # a full disk or a broken home is not cured by reconnecting
             if once:
                 raise ImapError(f"the connection to {source.settings.host} failed: "
                                 f"{e or type(e).__name__}", fatal=True) from None
@@ -262,6 +265,16 @@ def watch(source: ImapSource, *, once: bool, report: Callable, stop=None,
             wait(delay)
         finally:
             source.close()
+
+
+def _network_error(e: OSError) -> bool:
+    import errno
+    import socket
+    import ssl
+
+    return isinstance(e, (ConnectionError, TimeoutError, socket.gaierror, ssl.SSLError)) or \
+        e.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ECONNRESET, errno.EPIPE,
+                    errno.ETIMEDOUT, errno.ECONNREFUSED, errno.ECONNABORTED, None)
 
 
 def _notes(source: ImapSource, report) -> None:
