@@ -500,6 +500,24 @@ class Workspace:
     def overdue(self) -> list[dict]:
         return self.list(status="overdue")
 
+    def board(self, status: str | None = None, org: str | None = None,
+              kind: str | None = None) -> list[dict]:
+        """Requests grouped by whose move it is, each group due soonest first."""
+        rows = self.list(status=status, org=org, kind=kind)
+        groups = {name: [] for name, _, _ in BOARD_GROUPS}
+        for r in rows:
+            groups[next(name for name, _, members in BOARD_GROUPS
+                        if r["status"] in members)].append(r)
+        return [{"name": name, "title": title, "requests": groups[name]}
+                for name, title, _ in BOARD_GROUPS if groups[name]]
+
+    def due(self, within_days: int) -> list[dict]:
+        """Requests whose deadline falls within `within_days` of today, or has passed,
+        still unanswered."""
+        last = (self.today + dt.timedelta(days=within_days)).isoformat()
+        return [r for r in self.list() if r["due"] and r["due"] <= last
+                and r["status"] in (*lifecycle.RUNNING, "overdue")]
+
     def show(self, ref: str) -> dict:
         row = self.find(ref)
         every = self.events(row["id"])
@@ -1080,6 +1098,16 @@ class Workspace:
             return None
         return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
+
+# The board's groups: (name, title, statuses), in the order shown.
+BOARD_GROUPS = (
+    ("overdue", "Overdue: the deadline has passed", ("overdue",)),
+    ("yours", "Your move", ("draft", "bounced", lifecycle.SEND_UNKNOWN, "awaiting-id",
+                            "awaiting-clarification", "awaiting-fee")),
+    ("theirs", "Waiting for them", ("sent", "acknowledged", "extended",
+                                    "partially-fulfilled", "escalated")),
+    ("done", "Answered or closed", ("fulfilled", "no-data-held", "refused", "withdrawn")),
+)
 
 FOLLOW_UPS = ("reminder", "id-reply", "extension-challenge")
 # Messages whose fate nobody knows: 'unknown', or 'sending' left by a process that

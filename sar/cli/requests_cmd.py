@@ -255,16 +255,22 @@ def list_(
 
 
 @app.command()
-def overdue(json_: JsonOpt = False) -> None:
+def overdue(
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when anything is overdue (for cron and systemd timers).")] = False,
+    json_: JsonOpt = False,
+) -> None:
     """Requests past their deadline.
 
-    Those whose statutory deadline has passed without an answer.
+    Those whose statutory deadline has passed without an answer. With --check the
+    exit status says whether there are any: 0 none, 1 some.
     """
     rows = workspace().overdue()
     if json_:
         output.emit_json(rows)
     else:
         _board(rows, "Nothing is overdue.")
+    if check and rows:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -1,0 +1,123 @@
+"""Tracking: status, due, and `overdue --check` for cron."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+import typer
+
+from sar.cli import app, output, state
+from sar.errors import UsageError
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+_COLUMNS = [("ref", "ref"), ("org", "organisation"), ("kind", "kind"), ("status", "status"),
+            ("due", "due"), ("when", "")]
+
+
+def _workspace(as_of: str | None):
+    from sar.workspace import Workspace
+
+    if as_of is None:
+        return Workspace(state.home)
+    from sar.cli.requests_cmd import parse_day
+
+    return Workspace(state.home, today=parse_day(as_of, "--as-of"))
+
+
+def _days(value: str) -> int:
+    """'14d', '2w', '14' -> days."""
+    m = re.fullmatch(r"\s*(\d{1,4})\s*([dw]?)\s*", value.lower())
+    if not m:
+        raise UsageError(f"--within must be a number of days or weeks, such as 14d or 2w, "
+                         f"not {value!r}")
+    return int(m.group(1)) * (7 if m.group(2) == "w" else 1)
+
+
+def _rows(rows: list[dict]) -> list[dict]:
+    for r in rows:
+        r["when"] = output.days_text(r["days_left"], r["status"])
+    return rows
+
+
+@app.command()
+def status(
+    status_: Annotated[str | None, typer.Option("--status", metavar="STATUS", help="Only requests with this status.")] = None,
+    org: Annotated[str | None, typer.Option(metavar="SLUG", help="Only requests to this organisation.")] = None,
+    kind: Annotated[str | None, typer.Option(metavar="KIND", help="Only requests of this kind.")] = None,
+    as_of: Annotated[str | None, typer.Option(metavar="DATE", help="The board as it stood (or will stand) on this day.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """The board: every request, grouped by whose move it is, due soonest first."""
+    ws = _workspace(as_of)
+    groups = ws.board(status=status_, org=org, kind=kind)
+    if json_:
+        output.emit_json({"as_of": ws.today.isoformat(), "groups": groups})
+        return
+    if not groups:
+        typer.echo("No requests." if not (status_ or org or kind) else "No matching requests.")
+        return
+    for i, g in enumerate(groups):
+        if i:
+            typer.echo("")
+        n = len(g["requests"])
+        output.table(_rows(g["requests"]), _COLUMNS, title=f"{g['title']} ({n})")
+
+
+@app.command()
+def due(
+    within: Annotated[str, typer.Option(metavar="DAYS", help="How far ahead: 14d, 2w or 14.")] = "14d",
+    as_of: Annotated[str | None, typer.Option(metavar="DATE", help="Count from this day instead of today.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Requests due within the next days (and those already overdue)."""
+    days = _days(within)
+    rows = _workspace(as_of).due(days)
+    if json_:
+        output.emit_json(rows)
+    elif not rows:
+        typer.echo(f"Nothing is due within {days} days.")
+    else:
+        output.table(_rows(rows), _COLUMNS)
+
+
+@app.command()
+def calendar(
+    out: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="Where to write the .ics file (- for stdout).")],
+    alarm: Annotated[int, typer.Option(metavar="DAYS", help="An alarm this many days before each date (0: none).")] = 3,
+) -> None:
+    """Every open deadline as an .ics calendar file.
+
+    Stable event IDs: regenerate it from cron and re-import (or subscribe to it),
+    and the events update instead of doubling.
+    """
+    from pathlib import Path
+
+    if not 0 <= alarm <= 60:
+        raise UsageError("--alarm must be between 0 and 60 days")
+    ws = _workspace(None)
+    from sar.calendar_export import build
+
+    data = build(ws, alarm) if ws.home.db_path.exists() else _empty()
+    if out == "-":
+        typer.echo(data.decode(), nl=False)
+        return
+    path = Path(out).expanduser()
+    if not path.parent.is_dir():
+        raise UsageError(f"cannot write {path}: the folder {path.parent} does not exist")
+    from sar.home import write_private
+
+    write_private(path, data)
+    typer.echo(f"{path}: {data.count(b'BEGIN:VEVENT')} dates")
+
+
+def _empty() -> bytes:
+    from icalendar import Calendar
+
+    from sar.calendar_export import PRODID
+
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    return cal.to_ical()

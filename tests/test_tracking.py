@@ -1,0 +1,85 @@
+"""The board, what is due, `overdue --check` for cron, and the calendar file."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def story(me):
+    """Four requests on 2 March 2026: one answered, one acknowledged, one waiting for
+    ID, one still a draft; due 2 April 2026."""
+    refs = {}
+    for org, kind in [("acme", "access"), ("fictional-party", "access"),
+                      ("acme", "erasure")]:
+        extra = ["--details", "I object."] if kind == "erasure" else []
+        refs[(org, kind)] = me("new", kind, "--to", org, *extra, "--json").json()[0]["ref"]
+    me("send", refs[("acme", "access")], refs[("fictional-party", "access")])
+    me("mark", refs[("acme", "access")], "acknowledged")
+    me("mark", refs[("fictional-party", "access")], "id-requested")
+    return me, refs
+
+
+def test_status_groups_by_whose_move_it_is(story):
+    me, refs = story
+    board = me("status", "--json").json()
+    assert board["as_of"] == "2026-03-02"
+    groups = {g["name"]: [r["ref"] for r in g["requests"]] for g in board["groups"]}
+    assert groups == {"yours": [refs[("fictional-party", "access")], refs[("acme", "erasure")]],
+                      "theirs": [refs[("acme", "access")]]}
+    text = me("status").stdout
+    assert "Your move (2)" in text and "Waiting for them (1)" in text
+    assert "\x1b[" not in text  # plain when piped
+
+
+def test_status_as_of_a_later_day_shows_what_will_be_overdue(story):
+    me, refs = story
+    later = me("status", "--as-of", "2026-04-03", "--json").json()
+    overdue = [g for g in later["groups"] if g["name"] == "overdue"][0]["requests"]
+    assert [(r["ref"], r["days_left"]) for r in overdue] == [(refs[("acme", "access")], -1)]
+    assert me("status", "--org", "fictional-party", "--json").json()["groups"][0]["name"] == \
+        "yours"
+    assert "--as-of" in me.fails("status", "--as-of", "someday")
+
+
+def test_due_within_and_overdue_check_for_cron(story):
+    me, refs = story
+    assert me("due", "--within", "2w", "--json").json() == []
+    soon = me("due", "--within", "31d", "--json").json()
+    assert [r["ref"] for r in soon] == [refs[("acme", "access")]]
+    assert "14d or 2w" in me.fails("due", "--within", "soon")
+    ok = me("overdue", "--check", ok=False)
+    assert ok.exit_code == 0
+    late = me("overdue", "--check", today="2026-04-03", ok=False)
+    assert late.exit_code == 1 and refs[("acme", "access")] in late.stdout
+
+
+def test_calendar_round_trips_through_icalendar_with_stable_ids(story, tmp_path):
+    from icalendar import Calendar
+
+    me, refs = story
+    path = tmp_path / "deadlines.ics"
+    me("calendar", "-o", path)
+    cal = Calendar.from_ical(path.read_bytes())
+    events = {str(e["uid"]): e for e in cal.walk("VEVENT")}
+    ack = refs[("acme", "access")].lower()
+    assert set(events) == {f"{ack}-due@sar.invalid"}   # the ID wait stops the other clock
+    event = events[f"{ack}-due@sar.invalid"]
+    assert event.decoded("dtstart").isoformat() == "2026-04-02"
+    assert [str(a["trigger"].dt) for a in event.walk("VALARM")] == ["-3 days, 0:00:00"]
+    assert "Art. 12(3)" in str(event["description"])
+    # Regenerated after the ID arrives: the same UID for the old event, one more for
+    # the request whose clock now runs again.
+    me("mark", refs[("fictional-party", "access")], "id-provided", today="2026-03-05")
+    me("calendar", "-o", path, "--alarm", "0", today="2026-03-05")
+    again = {str(e["uid"]): e for e in Calendar.from_ical(path.read_bytes()).walk("VEVENT")}
+    assert f"{ack}-due@sar.invalid" in again and len(again) == 2
+    assert all(not list(e.walk("VALARM")) for e in again.values())
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_calendar_bad_input_is_one_line_and_writes_nothing(story, tmp_path):
+    me, _ = story
+    assert "does not exist" in me.fails("calendar", "-o", tmp_path / "no" / "x.ics")
+    assert "--alarm" in me.fails("calendar", "-o", tmp_path / "x.ics", "--alarm", "99")
+    assert not (tmp_path / "x.ics").exists()
