@@ -83,3 +83,56 @@ def test_calendar_bad_input_is_one_line_and_writes_nothing(story, tmp_path):
     assert "does not exist" in me.fails("calendar", "-o", tmp_path / "no" / "x.ics")
     assert "--alarm" in me.fails("calendar", "-o", tmp_path / "x.ics", "--alarm", "99")
     assert not (tmp_path / "x.ics").exists()
+
+
+def test_export_csv_and_json_and_formula_cells_are_defused(story, tmp_path):
+    import csv
+    import io
+
+    me, refs = story
+    me("mark", refs[("acme", "access")], "note", "--note", "=HYPERLINK(\"http://x.example\")")
+    rows = list(csv.DictReader(io.StringIO(me("export", "--format", "csv").stdout)))
+    assert {r["ref"] for r in rows} == set(refs.values())
+    assert {r["days_left"] for r in rows} >= {"31"}
+    events = list(csv.DictReader(io.StringIO(
+        me("export", "--what", "events", "--format", "csv").stdout)))
+    note = [e for e in events if e["event"] == "note"][0]
+    assert note["details"].startswith("{")  # JSON, not a formula
+    import json
+
+    parsed = json.loads(me("export", "--what", "events").stdout)
+    assert [e["event"] for e in parsed if e["ref"] == refs[("acme", "access")]] == \
+        ["drafted", "sent", "acknowledged", "note"]
+    assert me("export", "-o", tmp_path / "r.json").stdout.strip().endswith("3 requests")
+    assert "csv or json" in me.fails("export", "--format", "xlsx")
+    assert "folder does not exist" in me.fails("export", "-o", tmp_path / "no" / "r.json")
+
+
+def test_csv_cells_that_would_run_as_formulas_are_quoted():
+    from sar.export import safe_cell
+
+    assert safe_cell("=1+1") == "'=1+1"
+    assert safe_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert safe_cell(-15) == "-15"
+    assert safe_cell("Acme") == "Acme"
+
+
+def test_show_markdown_is_a_case_file(story):
+    me, refs = story
+    md = me("show", refs[("acme", "access")], "--markdown").stdout
+    assert md.startswith(f"# {refs[('acme', 'access')]}: access request to Acme Data Ltd")
+    assert "| 2026-03-02 | acknowledged | user |" in md
+    assert "## Deadline" in md and "due Thu 2 Apr 2026" in md
+
+
+def test_readable_views_for_sqlite_tools(story, home):
+    import sqlite3
+
+    me, refs = story
+    conn = sqlite3.connect(home / "sar.db")
+    board = conn.execute("SELECT ref, organisation, status FROM request_board "
+                         "ORDER BY ref").fetchall()
+    assert sorted(r[0] for r in board) == sorted(refs.values())
+    timeline = conn.execute("SELECT event FROM timeline WHERE ref = ? ORDER BY seq",
+                            [refs[("acme", "access")]]).fetchall()
+    assert [t[0] for t in timeline] == ["drafted", "sent", "acknowledged"]

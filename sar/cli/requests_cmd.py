@@ -276,6 +276,7 @@ def overdue(
 @app.command()
 def show(
     ref: Annotated[str, typer.Argument(metavar="REF", help="The request's reference.")],
+    markdown: Annotated[bool, typer.Option("--markdown", help="A case file in Markdown.")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """The whole story of one request.
@@ -285,6 +286,11 @@ def show(
     s = workspace().show(ref)
     if json_:
         output.emit_json(s)
+        return
+    if markdown:
+        from sar.export import markdown as as_markdown
+
+        typer.echo(as_markdown(s), nl=False)
         return
     org = s["organisation"]
     typer.echo(f"{s['ref']}  {s['kind']} request to {org['name']} ({s['org']}) — "

@@ -121,3 +121,37 @@ def _empty() -> bytes:
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     return cal.to_ical()
+
+
+@app.command()
+def export(
+    format_: Annotated[str, typer.Option("--format", metavar="FORMAT", help="csv or json.")] = "json",
+    what: Annotated[str, typer.Option(metavar="WHAT", help="requests (the board) or events (the whole log).")] = "requests",
+    out: Annotated[str | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (default: stdout).")] = None,
+) -> None:
+    """The requests, or every event of every request, as CSV or JSON."""
+    from pathlib import Path
+
+    from sar import export as ex
+
+    if format_ not in ("csv", "json"):
+        raise UsageError("--format must be csv or json")
+    if what not in ("requests", "events"):
+        raise UsageError("--what must be requests or events")
+    if out and not Path(out).expanduser().parent.is_dir():
+        raise UsageError(f"cannot write {out}: its folder does not exist")
+    ws = _workspace(None)
+    rows = ex.requests(ws) if what == "requests" else ex.events(ws)
+    if format_ == "json":
+        import json
+
+        text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = ex.as_csv(rows, ex.REQUEST_FIELDS if what == "requests" else ex.EVENT_FIELDS)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    from sar.home import write_private
+
+    write_private(Path(out).expanduser(), text.encode())
+    typer.echo(f"{out}: {len(rows)} {what}")

@@ -165,4 +165,23 @@ def m004_inbox(db):
     )
 
 
+@migrations()
+def m005_readable_views(db):
+    # For sqlite-utils, Datasette and the sqlite3 shell: the board and the timeline
+    # with readable names, without knowing sar's tables. The status here is the
+    # cached one ('overdue' depends on the day you look: `sar status`).
+    db.executescript(
+        """
+        CREATE VIEW request_board AS
+            SELECT ref, org_slug AS organisation, kind, regime, channel, status, due,
+                   created_on, last_event_on
+            FROM requests;
+        CREATE VIEW timeline AS
+            SELECT r.ref, e.seq, e.occurred_on AS day, e.kind AS event, e.source,
+                   e.details, e.hash
+            FROM events e JOIN requests r ON r.id = e.request_id;
+        """
+    )
+
+
 KNOWN = [m.name for m in migrations._migrations]
