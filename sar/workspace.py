@@ -555,7 +555,8 @@ class Workspace:
                               "needs": m["needs"]} if m["direction"] == "in" else {})}
                          for m in self.db.query("SELECT * FROM messages WHERE request_id = ? "
                                                 "ORDER BY id", [row["id"]])],
-            "next": lifecycle.next_step(status, row["channel"], row["ref"]),
+            "next": lifecycle.next_step(status, row["channel"], row["ref"],
+                                        reminded=any(e.kind == "reminded" for e in events)),
         })
         return out
 
@@ -893,7 +894,7 @@ class Workspace:
                              if self.home.templates.is_dir() else None)
 
     def _compose(self, row: dict, letter, when: dt.datetime, extra: list[Path] = (),
-                 current: bool = False):
+                 current: bool = False, in_reply_to: str | None = None):
         """The complete email for a request: see sar.mail.compose."""
         from sar import config as cfg
         from sar.letters.text import email_body
@@ -918,7 +919,7 @@ class Workspace:
                               sender_name=me["name"], sender_email=sender,
                               to_name=org["name"], to_email=org["email"],
                               message_id=message_id, when=when, reply_to=reply_to,
-                              attachments=attachments)
+                              in_reply_to=in_reply_to, attachments=attachments)
         return msg, compose.as_bytes(msg)
 
     def _requester(self, row: dict, current: bool = False) -> dict:
@@ -1070,6 +1071,51 @@ class Workspace:
         from sar.inbox import Inbox
 
         return Inbox(self).link(message, ref, label)
+
+    def remind(self, refs_: list[str] | None = None, *, overdue: bool = False,
+               dry_run: bool = False, retry_unknown: bool = False, again: bool = False,
+               posted: dt.date | None = None, progress=None):
+        """Send the reminder letter for overdue requests, threaded on the original
+        (In-Reply-To), at most once, recording `reminded`. With `posted`, record
+        instead a reminder the user printed and posted on that day."""
+        from sar.mail.outbox import Outbox, SendOptions
+
+        if bool(refs_) == overdue:
+            raise UsageError("name the requests to remind, or use --overdue")
+        options = SendOptions(retry_unknown=retry_unknown, dry_run=dry_run, again=again,
+                              progress=progress)
+        if posted is not None:
+            if overdue or dry_run:
+                raise UsageError("--posted goes with named requests: it records, it sends "
+                                 "nothing")
+            return [self._reminder_posted(self.find(r), posted) for r in refs_]
+        outbox = Outbox(self, self.transport(), purpose="reminder")
+        if overdue:
+            rows = [self.find(r["ref"]) for r in self.overdue() if r["channel"] == "email"]
+        else:
+            rows = [self.find(r) for r in refs_]
+            for row in rows:  # a named request that cannot be reminded: say so, send none
+                why = outbox._why_no_reminder(row, options)
+                if why:
+                    raise UsageError(why if why.startswith(row["ref"]) else
+                                     f"{row['ref']}: {why}")
+        transport = outbox.transport
+        if transport.name != "maildir" and not dry_run and self.send_time() is None:
+            raise UsageError(f"today is set to {self.today} (SAR_TODAY): unset it to send "
+                             "real email; the Maildir outbox and --dry-run still work")
+        outbox.sent_copy = self.sent_copy() if self.send_time() is not None else None
+        return outbox.send(rows, options)
+
+    def _reminder_posted(self, row: dict, posted: dt.date):
+        from sar.letters.text import as_text
+        from sar.mail.outbox import SendResult
+
+        self._check_date(posted, "the posting date")
+        letter = self._follow_up(row, "reminder", None)  # overdue, open: or one clear line
+        digest = self.evidence.put(as_text(letter).encode("utf-8"))
+        self._append(row, Event("reminded", posted, "user", {
+            "channel": "post", "sha256": digest, "evidence": "rendered by sar"}))
+        return SendResult(row["ref"], "sent", f"posted reminder recorded for {posted}")
 
     def test_mail(self) -> dict:
         """Connect and log in with the configured transport (and IMAP, if set); send

@@ -487,7 +487,7 @@ def test_the_next_step_names_the_command_for_the_channel_and_the_status(me):
     me("send", by_email)
     late = me("show", by_email, "--json", today="2026-04-10").json()
     assert late["status"] == "overdue"
-    assert f"sar letter {by_email} --follow-up reminder" in late["next"]
+    assert f"sar remind {by_email}" in late["next"]
 
 
 def test_events_cannot_be_rewritten_in_the_database(me, home):

@@ -155,3 +155,43 @@ def export(
 
     write_private(Path(out).expanduser(), text.encode())
     typer.echo(f"{out}: {len(rows)} {what}")
+
+
+@app.command()
+def remind(
+    refs: Annotated[list[str] | None, typer.Argument(metavar="REF", help="Overdue requests to remind.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Every overdue request sent by email.")] = False,
+    posted: Annotated[str | None, typer.Option(metavar="DATE", help="You printed and posted the reminder on DATE: record it; send nothing.")] = None,
+    again: Annotated[bool, typer.Option("--again", help="Remind though a reminder went in the last week.")] = False,
+    retry_unknown: Annotated[bool, typer.Option("--retry-unknown", help="Send again a reminder whose earlier attempt was interrupted.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; send nothing.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Send the reminder letter for overdue requests.
+
+    It gives the date and channel of the request, the deadline and the rule, whether
+    a valid extension came, and a final date 14 days out, and warns that a
+    complaint to the regulator follows. It goes as a reply to the original letter
+    (so ticket systems file it on the same case), at most once, and records
+    `reminded`.
+    """
+    from sar.cli.requests_cmd import parse_day
+
+    progress = None if json_ else output.progress_bar()
+    try:
+        results = _workspace(None).remind(refs or [], overdue=overdue, dry_run=dry_run,
+                                          retry_unknown=retry_unknown, again=again,
+                                          posted=parse_day(posted, "--posted"),
+                                          progress=progress)
+    finally:
+        if progress:
+            progress.close()
+    if json_:
+        output.emit_json([r.as_dict() for r in results])
+    else:
+        if not results:
+            typer.echo("Nothing is overdue." if overdue else "Nothing to remind.")
+        for r in results:
+            typer.echo(f"{r.ref}  {r.status}" + (f"  {r.detail}" if r.detail else ""))
+    if any(r.status in ("failed", "unknown") for r in results):
+        raise typer.Exit(1)

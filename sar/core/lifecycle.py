@@ -283,8 +283,8 @@ NEXT_STEP = {
     "awaiting-clarification": "answer the question, then "
                               "`sar mark {ref} clarification-provided`",
     "awaiting-fee": "pay the fee if it is justified, then `sar mark {ref} fee-paid`",
-    "overdue": "the deadline has passed: send a reminder (`sar letter {ref} --follow-up "
-               "reminder`), then complain to the regulator",
+    "overdue": "the deadline has passed: send a reminder (`sar remind {ref}`), then "
+               "complain to the regulator",
     "partially-fulfilled": "check what is missing and ask for it",
     "fulfilled": "nothing: the request is answered",
     "no-data-held": "nothing, unless you have reason to doubt the answer",
@@ -302,7 +302,14 @@ NEXT_STEP_BY_POST = {
 }
 
 
-def next_step(status: str, channel: str, ref: str) -> str:
+AFTER_REMINDER = ("a reminder has gone: if the final date it set passes without an answer, "
+                  "complain to the regulator (the ICO: within three months of your last "
+                  "contact with the organisation)")
+
+
+def next_step(status: str, channel: str, ref: str, reminded: bool = False) -> str:
     """What the requester should do next, in words, with the command to do it."""
+    if status == "overdue" and reminded:
+        return AFTER_REMINDER
     steps = NEXT_STEP_BY_POST if channel == "post" and status in NEXT_STEP_BY_POST else NEXT_STEP
     return steps.get(status, "").format(ref=ref)

@@ -50,6 +50,7 @@ class SendResult:
 @dataclass
 class SendOptions:
     retry_unknown: bool = False
+    again: bool = False                  # a reminder though one went in the last week
     dry_run: bool = False
     rate: float | None = None            # messages per second, at most
     attachments: list[Path] = field(default_factory=list)
@@ -119,11 +120,12 @@ class _Queued:
 class Outbox:
     """Sends requests' letters through one transport for one Workspace."""
 
-    def __init__(self, ws, transport, sent_copy=None):
+    def __init__(self, ws, transport, sent_copy=None, purpose: str = "letter"):
         self.ws = ws
         self.db = ws.db
         self.transport = transport
         self.sent_copy = sent_copy  # sar.mail.imap.SentCopy, or None
+        self.purpose = purpose      # letter (the request) | reminder
 
     def send(self, rows: list[dict], options: SendOptions | None = None) -> list[SendResult]:
         options = options or SendOptions()
@@ -184,7 +186,8 @@ class Outbox:
                 with self.ws.transaction():
                     self.ws._append(row, event)
                     self._set(m["id"], "sent", "confirmed by the user")
-                    self._supersede(row["id"], f"{m['message_id']} was confirmed sent")
+                    self._supersede(row["id"], f"{m['message_id']} was confirmed sent",
+                                    m["purpose"])
                 results.append(SendResult(row["ref"], "sent", "confirmed by you: recorded, "
                                           "not sent again", m["message_id"]))
             return results
@@ -199,7 +202,9 @@ class Outbox:
     def _why_not(self, ref: str, options: SendOptions, results: dict) -> str | None:
         row = self.ws.find(ref)
         why = None
-        if row["status"] not in ("draft", "bounced"):
+        if self.purpose == "reminder":
+            why = self._why_no_reminder(row, options)
+        elif row["status"] not in ("draft", "bounced"):
             why = f"already {row['status']}"
         elif row["channel"] != "email":
             why = (f"a postal request: print it with `sar letter {ref} -o {ref}.docx`, "
@@ -211,14 +216,48 @@ class Outbox:
             results[ref] = SendResult(ref, "skipped", why)
         return why
 
+    def _why_no_reminder(self, row: dict, options: SendOptions) -> str | None:
+        ref = row["ref"]
+        if row["channel"] != "email":
+            return (f"a postal request: print the reminder (`sar letter {ref} --follow-up "
+                    f"reminder -o {ref}-reminder.docx`), post it, then `sar remind {ref} "
+                    "--posted DATE`")
+        try:
+            self.ws._follow_up(row, "reminder", None)  # overdue, open, clock running
+        except SarError as e:
+            return str(e)
+        if not options.retry_unknown and self.db.execute(
+                "SELECT 1 FROM messages WHERE request_id = ? AND purpose = 'reminder' AND "
+                "state IN ('sending', 'unknown')", [row["id"]]).fetchone():
+            return ("an earlier reminder may or may not have gone: check your Sent folder, "
+                    f"then `sar remind {ref} --retry-unknown`")
+        recent = [e for e in self.ws.events(row["id"]) if e.kind == "reminded"
+                  and (self.ws.today - e.on).days < 7]
+        if recent and not options.again:
+            return (f"reminded on {recent[-1].on}: give them until the final date (or "
+                    f"`sar remind {ref} --again`)")
+        return None
+
+    def _letter_for(self, row: dict):
+        """The letter this outbox sends for a request, and the message it answers."""
+        ws = self.ws
+        if self.purpose == "reminder":
+            original = self.db.execute(
+                "SELECT message_id FROM messages WHERE request_id = ? AND direction = 'out' "
+                "AND purpose = 'letter' AND state = 'sent' ORDER BY id DESC LIMIT 1",
+                [row["id"]]).fetchone()
+            return ws._follow_up(row, "reminder", None), (original[0] if original else None)
+        return ws._letter(row, ws.today), None
+
     def _dry_run(self, ref: str, options: SendOptions) -> SendResult:
         results: dict[str, SendResult] = {}
         if self._why_not(ref, options, results):
             return results[ref]
         ws = self.ws
         row = ws.find(ref)
-        letter = ws._letter(row, ws.today)
-        msg, raw = ws._compose(row, letter, _noon(ws.today), extra=options.attachments)
+        letter, thread = self._letter_for(row)
+        msg, raw = ws._compose(row, letter, _noon(ws.today), extra=options.attachments,
+                               current=self.purpose != "letter", in_reply_to=thread)
         # What would really be used: the directory record as it is now.
         to = ws.current_email(row) or msg["To"].addresses[0].addr_spec
         return SendResult(ref, "would-send", f"to {to}, {len(raw):,} bytes", msg["Message-ID"])
@@ -226,15 +265,18 @@ class Outbox:
     def _prepare(self, ref: str, options: SendOptions) -> _Queued:
         """Compose one letter now, and work out its `sent` event before it goes."""
         ws = self.ws
-        row = ws.refresh_snapshots(ws.find(ref))
+        row = ws.find(ref)
+        if self.purpose == "letter":
+            row = ws.refresh_snapshots(row)
         at = ws.send_time()
-        letter = ws._letter(row, ws.today)
-        msg, raw = ws._compose(row, letter, at or _noon(ws.today), extra=options.attachments)
+        letter, thread = self._letter_for(row)
+        msg, raw = ws._compose(row, letter, at or _noon(ws.today), extra=options.attachments,
+                               current=self.purpose != "letter", in_reply_to=thread)
         digest = ws.evidence.put(raw)  # durable before the row that points at it
         sent = ws.prepare_event(row, Event(
-            "sent", ws.today, "system", {"message_id": msg["Message-ID"],
-                                         "transport": self.transport.name, "sha256": digest},
-            at=at))
+            _EVENT[self.purpose], ws.today, "system",
+            {"message_id": msg["Message-ID"], "transport": self.transport.name,
+             "sha256": digest}, at=at))
         return _Queued(ref, row["id"], 0, msg["Message-ID"], msg["From"].addresses[0].addr_spec,
                        [a.addr_spec for a in msg["To"].addresses], raw, sent,
                        {"subject": str(msg["Subject"]), "from_addr": str(msg["From"]),
@@ -268,6 +310,7 @@ class Outbox:
                             q.message_pk = store.insert(self.db, "messages", {
                                 "request_id": q.request_id, "direction": "out",
                                 "state": "sending", "transport": self.transport.name,
+                                "purpose": self.purpose,
                                 "message_id": q.message_id, **q.fields,
                                 "created_at": _now(), "updated_at": _now()})
                     unrecorded = None  # committed with the transaction above
@@ -306,7 +349,7 @@ class Outbox:
     def _record_sent(self, q: _Queued, receipt: str) -> None:
         with self.ws.transaction():
             self._set(q.message_pk, "sent", receipt)
-            self._supersede(q.request_id, f"sent again as {q.message_id}")
+            self._supersede(q.request_id, f"sent again as {q.message_id}", self.purpose)
             try:
                 self.ws.write_event(q.sent)
             except InvalidEventError:
@@ -320,19 +363,25 @@ class Outbox:
         """The `sent` event for a message found to have gone after the fact: dated when
         it was handed over (its Date header), not when that was found out."""
         at = _header_time(m["date"])
-        return Event("sent", at.date() if at else self.ws.today, source,
+        return Event(_EVENT[m.get("purpose") or "letter"], at.date() if at else self.ws.today,
+                     source,
                      {"message_id": m["message_id"], "transport": m["transport"],
                       "sha256": m["sha256"], **extra}, at=at)
 
-    def _supersede(self, request_id: int, why: str) -> None:
+    def _supersede(self, request_id: int, why: str, purpose: str = "letter") -> None:
         """Earlier attempts of unknown fate are settled once one has gone."""
         for (pk,) in self.db.execute("SELECT id FROM messages WHERE request_id = ? AND "
-                                     "state = 'unknown'", [request_id]).fetchall():
+                                     "state = 'unknown' AND purpose = ?",
+                                     [request_id, purpose]).fetchall():
             self._set(pk, "superseded", why)
 
     def _set(self, message_pk: int, state: str, detail: str) -> None:
         store.update(self.db, "messages", message_pk, {"state": state, "detail": detail,
                                                 "updated_at": _now()})
+
+
+# The event an outgoing message records once it has gone.
+_EVENT = {"letter": "sent", "reminder": "reminded"}
 
 
 def _sleep_until(moment: float, flag: dict) -> None:

@@ -184,4 +184,11 @@ def m005_readable_views(db):
     )
 
 
+@migrations()
+def m006_message_purpose(db):
+    # What an outgoing message was: the request's letter, or a reminder. A reminder
+    # found to have gone after a crash records `reminded`, not `sent`.
+    db.execute("ALTER TABLE messages ADD COLUMN purpose TEXT NOT NULL DEFAULT 'letter'")
+
+
 KNOWN = [m.name for m in migrations._migrations]
