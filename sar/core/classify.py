@@ -101,7 +101,8 @@ RULES: list[Rule] = [
         "decided-not": r"\b(decided|decide) not to (erase|delete|comply|provide|disclose|act|respond)",
         "will-not": r"\b(will|shall|can|are) (therefore |now )?not (be )?(responding|comply|complying|act|acting|provid|disclos|eras|delet)",
         "refuse": r"\bwe (must |have to |have |are )?(refuse|refusing|refused|decline|declining|declined)\b",
-        "not-controller": r"\bnot the (data )?controller\b|\b(only|merely|acting as) a (data )?processor\b",
+        "not-controller": r"\bnot the (data )?controller\b|\b(only|merely|acting as|as) a (data )?processor\b",
+        "cannot-act": r"\b(not able|unable) to act on your\b.{0,20}\brequest",
         "must-keep": r"^(?!.*(suppress|opt-out|do not contact)).*\b(we|we're) (must|are |)?(legally )?(required to|obliged to|have to|need to|will need to|must) (keep|retain)\b",
         "cannot-delete": r"\b(can't|cannot|can not|could not|couldn't) be (deleted|erased)\b",
         "unable-to-erase": r"\b(unable|not able) to (comply with|erase|delete|action) (your|this|the)",
@@ -113,8 +114,8 @@ RULES: list[Rule] = [
         "more-time": r"\b(need|require) (more|additional|further) time\b",
     }),
     *_rules("en", "no-data-held", {
-        "hold-none": r"\b(do|does|did) not (hold|have|process|store) any (personal )?(data|information|records)",
-        "found-none": r"\b(did not|could not|were unable to|was unable to) (find|locate|identify) any\b",
+        "hold-none": r"\b(do|does|did) not (hold|have|process|store) any (personal )?(data|information|records)|\b(don't|doesn't|didn't) (hold|have|process|store) any (personal )?(data|information|records)",
+        "found-none": r"\b(did not|could not|couldn't|cannot|can't|were unable to|was unable to|are unable to|have been unable to) (find|locate|identify) any\b",
         "hold-no": r"\b(we|it) (hold|holds|have|has) no (personal )?(data|information|records)",
         "no-records": r"\bno (personal )?(data|information|records) (about|relating to|matching|linked to|associated with) you",
     }),
@@ -122,9 +123,14 @@ RULES: list[Rule] = [
     *_rules("en", "provided", {
         "find-attached": r"\b(please )?find (attached|enclosed)\b.{0,40}\b(your|the|our|a copy)\b.{0,40}\b(data|information|response|report|file|files|records|copy|export|archive)\b",
         "attach-response": r"\b(attach|attached|enclose|enclosed)\b.{0,30}\b(our response|your (personal )?(data|information)|a copy of (your|the))",
-        "data-ready": r"\byour (personal )?(data|information|report|file) is (now )?(ready|available)",
+        "data-ready": r"\byour (personal )?(data|information|report|file) is (now )?(ready|available)|\b(copy of your|your)\b.{0,40}\b(data|information|archive)\b.{0,30}\bis (now )?(ready|available)",
+        "attach-file": r"\b(attach|attached|enclose|enclosed)\b.{0,20}\b(a |the )?(zip|pdf|csv|file|archive|report)\b",
         "download": r"\b(download|access) (it|(your|the) (personal )?(data|information|file|files|archive|export|report|copy)) (from|at|here|via|using|by)\b",
         "here-is": r"\bhere is (a copy of )?(your|the) (personal )?(data|information)",
+    }, kinds=_ACCESS),
+    # Sent by post or courier, with the data: as strong as an attachment.
+    *_rules("en", "posted-data", {
+        "sent-by-post": r"\b(has been|have been|was|were|we('ve| have)) (sent|posted|dispatched)\b.{0,60}\b(by (post|royal mail|recorded|special|signed|tracked|registered|courier)|first class)",
     }, kinds=_ACCESS),
     *_rules("en", "erased", {
         "been-deleted": r"\b(has|have) (now )?been (permanently |securely )?(deleted|erased|removed|anonymi[sz]ed)\b",
@@ -135,18 +141,20 @@ RULES: list[Rule] = [
     *_rules("en", "stopped", {
         "no-longer": r"\b(will )?no longer (process|use|send)\b",
         "stopped": r"\bwe (have|'ve) (now )?(stopped|ceased|restricted)\b",
+        "suppressed": r"\b(added|placed)\b.{0,60}\bsuppression (file|list|record)",
     }, kinds=_STOP),
     *_rules("en", "rectified", {
         "corrected": r"\b(has|have) (now )?been (corrected|updated|amended|rectified)\b|\bwe (have|'ve) (now )?(corrected|updated|amended|rectified)\b",
     }, kinds=("rectification",)),
     *_rules("en", "completed", {
-        "completed-request": r"\bwe have (now )?completed your request\b",
+        "completed-request": r"\bwe have (now )?completed your request\b|\bwe('ve| have) (now )?actioned your request\b",
     }, kinds=(*_ERASE, *_STOP, "rectification")),
     *_rules("en", "acknowledged", {
         "received": r"\b(we have|we've|we) (now )?(received|logged|registered) your\b(\s[\w-]+){0,4}?\s(request|email|letter|message)",
         "has-been-received": r"\byour (request|email|letter)\b.{0,30}\b(has been|was) (received|logged)",
         "receipt": r"\b(confirms?|acknowledges?) (the )?(receipt|that we have received)",
         "respond-within": r"\b(respond|reply|response)\b.{0,20}\bwithin (one|1|a) (calendar )?month",
+        "passed-on": r"\bpassed (it|this|your (request|email|letter)) on to\b",
         "passed-to-team": r"\bpassed (it |this |your request )?(over |on )?to our (data protection|privacy|dpo|legal|data)",
         "will-delete": r"\bwe will (delete|erase|remove) your (data|account|details|personal)",
     }),
@@ -164,7 +172,7 @@ RULES: list[Rule] = [
         "mitzuteilen": r"\bbitten sie\b.{0,30}\buns mitzuteilen\b|\bnicht hervor, welche\b",
     }),
     *_rules("de", "partial", {
-        "teilweise": r"\b(teilweise|geschwärzt|zurückgehalten|nicht enthalten)\b",
+        "teilweise": r"\b(teilweise|geschwärzt|zurückgehalten|nicht enthalten|nicht bestandteil|nicht offengelegt|geschäftsgeheimnis\w*)\b",
         "aufbewahrt": r"^(?!.*sperrliste).*\b(aufbewahrt|weiterhin gespeichert)\b",
     }),
     *_rules("de", "refused", {
@@ -209,7 +217,7 @@ RULES: list[Rule] = [
     }),
     *_rules("fr", "refused", {
         "manifestement": r"\bmanifestement (infondée|excessive)",
-        "refus": r"\b(refusons|ne pouvons\b.{0,30}\bpas\b.{0,10}\b(y )?(donner (une )?suite|faire droit))",
+        "refus": r"\b(refusons|ne pouvons\b.{0,30}\bpas\b.{0,10}\b(y )?(donner (une )?suite|faire droit))|\bpas en mesure de (faire droit|donner suite)",
         "suite-favorable": r"\bpas\b.{0,40}\bsuite favorable\b",
         "conserver": r"\b(sommes|est) tenus? de conserver\b",
         "pas-responsable": r"\bpas (le )?responsable (du|de) traitement\b|\bsous-traitant\b",
@@ -249,7 +257,7 @@ _BOUNCE_RULE = {"multipart/report delivery-status notification": "dsn",
                 "sent by a mailer daemon": "mailer-daemon",
                 "a null return path and a delivery-failure subject": "null-path"}
 # What a label's rule group is called in RULES, and what it proves.
-_FULFIL = ("provided", "erased", "stopped", "rectified", "completed")
+_FULFIL = ("provided", "posted-data", "erased", "stopped", "rectified", "completed")
 
 # A sentence about what might happen is not a statement that it did.
 _CONDITIONAL = re.compile(
@@ -267,7 +275,7 @@ _QUOTE_START = [re.compile(p, re.IGNORECASE) for p in (
     r"^-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|message original|"
     r"forwarded message|weitergeleitete nachricht)\s*-{2,}\s*$",
     r"^[-_=]{10,}\s*$",
-    r"^.{0,250}\bwrote:\s*$",
+    r"^.{0,250}\bwrote\b[\s:-]*$",
     r"^\s*am\b.{0,250}\bschrieb\b.{0,200}:\s*$",
     r"^.{0,200}\bschrieb am\b.{0,100}:\s*$",
     r"^\s*le\b.{0,250}\ba écrit\s*:\s*$",
@@ -409,7 +417,9 @@ def classify(msg, kind: str | None = None, our_letters: list[str] = ()) -> Decis
         return _decision("no-data-held", hits["no-data-held"],
                          "says it holds no data about you", auto)
     if fulfil:
-        what = "provides the data" if fulfil[0].label == "provided" else "says it is done"
+        what = {"provided": "provides the data",
+                "posted-data": "says the data went by post"}.get(fulfil[0].label,
+                                                                 "says it is done")
         return _decision("fulfilled", fulfil, what + (" (with an attachment)" if
                                                       msg.attachments else ""), auto)
     if "redirect" in hits:
