@@ -823,12 +823,13 @@ class Workspace:
         return (f"To: {org['name']} <{org['email']}>\nSubject: {letter.subject}\n\n"
                 + email_body(letter))
 
-    def _follow_up(self, row: dict, kind: str, offered: str | None):
+    def _follow_up(self, row: dict, kind: str, offered: str | None, extra: dict | None = None):
         """A follow-up letter (reminder, reply to an ID request, challenge to an
-        extension) with the facts of the request so far."""
+        extension; a complaint to the regulator, with `extra` context) with the facts
+        of the request so far."""
         from sar import letters, validate
 
-        if kind not in FOLLOW_UPS:
+        if kind not in FOLLOW_UPS and kind != "complaint":
             raise UsageError(unknown("follow-up", kind, FOLLOW_UPS))
         if offered and kind != "id-reply":
             raise UsageError("--details goes with --follow-up id-reply")
@@ -843,12 +844,13 @@ class Workspace:
                              f"with `sar mark {row['ref']} {needs[kind]}`")
         a = self.assess(row)
         dl = a.deadline
-        if a.base_status in lifecycle.CLOSED:
+        if a.base_status in lifecycle.CLOSED and kind != "complaint":
             raise UsageError(f"{row['ref']} is {a.base_status}: there is nothing to chase")
-        if kind == "reminder" and dl and dl.due and self.today <= dl.due:
+        if kind in ("reminder", "complaint") and dl and dl.due and self.today <= dl.due \
+                and a.base_status not in ("refused", "partially-fulfilled"):
             raise UsageError(f"{row['ref']} is not overdue: the deadline is {dl.due}; a "
                              "reminder can go from the day after")
-        if kind in ("reminder", "extension-challenge") and dl and dl.due is None:
+        if kind in ("reminder", "extension-challenge", "complaint") and dl and dl.due is None:
             raise UsageError(f"{row['ref']}: the clock is stopped while the organisation waits "
                              f"for your {dl.waiting_for}; answer it first"
                              + (" (`--follow-up id-reply`)" if dl.waiting_for == "ID" else ""))
@@ -879,7 +881,7 @@ class Workspace:
             # Seven to fourteen days is the practice for a last chance (legal.md §4.3),
             # ending on a working day of the organisation's calendar.
             "final_date": calendars.get(row["calendar"]).roll_forward(
-                self.today + dt.timedelta(days=14))[0],
+                self.today + dt.timedelta(days=REMINDER_DAYS))[0],
             # DPA 2018 s.164A (from 19 June 2026): a complaint to the controller
             # itself, which it must acknowledge within 30 days.
             "s164a": row["regime"] == "uk-gdpr" and self.today >= S164A_IN_FORCE,
@@ -889,7 +891,11 @@ class Workspace:
             context["deadline"]["rule"] = rule_words(context["deadline"]["facts"])
         else:
             context["deadline"]["facts"] = context["request"]["due_facts"]
-        return letters.build(context, lang=row["lang"], regime=row["regime"], kind=kind,
+        context.update(extra or {})
+        # The complaint goes to a regulator in English (the ICO; most EU authorities
+        # take English); letters to organisations keep the request's language.
+        lang = "en" if kind == "complaint" else row["lang"]
+        return letters.build(context, lang=lang, regime=row["regime"], kind=kind,
                              user_templates=self.home.templates
                              if self.home.templates.is_dir() else None)
 
@@ -1156,6 +1162,8 @@ BOARD_GROUPS = (
 )
 
 FOLLOW_UPS = ("reminder", "id-reply", "extension-challenge")
+# A reminder's final date: 7-14 days is the practice, not law (legal.md §4.3).
+REMINDER_DAYS = 14
 # Messages whose fate nobody knows: 'unknown', or 'sending' left by a process that
 # died (until the next send settles it). See sar.mail.outbox.
 IN_DOUBT = "state IN ('sending', 'unknown')"

@@ -195,3 +195,38 @@ def remind(
             typer.echo(f"{r.ref}  {r.status}" + (f"  {r.detail}" if r.detail else ""))
     if any(r.status in ("failed", "unknown") for r in results):
         raise typer.Exit(1)
+
+
+@app.command()
+def complain(
+    ref: Annotated[str, typer.Argument(metavar="REF", help="The request to complain about.")],
+    out: Annotated[str, typer.Option("--output", "-o", metavar="BUNDLE.zip", help="Where to write the evidence bundle.")],
+    to: Annotated[str | None, typer.Option("--to", metavar="AUTHORITY", help="The supervisory authority's slug (default: ico for UK GDPR).")] = None,
+    harm: Annotated[str | None, typer.Option(metavar="TEXT", help="How this affects you, in your words (goes in the letter).")] = None,
+    without_reminder: Annotated[bool, typer.Option("--without-reminder", help="Complain about an overdue request that you have not reminded.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Complain to the regulator, with an evidence bundle.
+
+    Checks the prerequisites (overdue, refused or answered in part; reminded
+    first), drafts the complaint with a dated timeline and the specific failures,
+    and writes a ZIP: the complaint, every letter and reply as the original bytes,
+    the timeline, and SHA-256 hashes of every file. Records `escalated`. sar sends
+    nothing: the ICO wants complaints through its web form, with the ZIP attached.
+    """
+    from sar.complaint import complain as make
+
+    result = make(_workspace(None), ref, out=out, authority=to, harm=harm,
+                  without_reminder=without_reminder)
+    if json_:
+        output.emit_json(result)
+        return
+    typer.echo(f"{result['ref']}  escalated: complaint to {result['authority_name']}")
+    typer.echo(f"Bundle: {result['bundle']} ({len(result['files'])} files, "
+               f"sha256 {result['sha256'][:16]}…)")
+    for failure in result["failures"]:
+        typer.echo(f"  - {failure}")
+    for note in result["notes"]:
+        typer.echo(f"Note: {note}", err=True)
+    if result["send_to"]:
+        typer.echo(f"Send it: {result['send_to']} (attach the ZIP; sar sends nothing)")

@@ -1,0 +1,276 @@
+"""`sar complain`: a complaint to the regulator, with an evidence bundle.
+
+The prerequisites are the regulator's (legal.md §4.4; ICO, "Data protection
+complaints - what to expect"): the request went unanswered past its deadline (or
+was refused, or answered only in part), and the organisation was reminded first.
+The ICO also expects a complaint within three months of the last meaningful contact
+with the organisation; later complaints are not refused by sar — the requester may
+have good reasons — but the letter and the output say so.
+
+The bundle is a ZIP: the complaint (text and DOCX), every letter sent and every
+reply received as the original bytes from the evidence store, the timeline (Markdown
+and CSV), and a manifest of SHA-256 hashes (manifest.json, and SHA256SUMS for
+`sha256sum -c`), so nothing in it can be altered unnoticed. Every name inside it is
+made by sar, never taken from a message, so no entry can escape the folder it is
+unpacked in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import zipfile
+
+from sar.core import lifecycle
+from sar.core.dates import add_months
+from sar.core.lifecycle import Event
+from sar.errors import UsageError
+from sar.workspace import REMINDER_DAYS
+
+# Statuses a complaint can be about.
+COMPLAINABLE = ("overdue", "refused", "partially-fulfilled")
+ICO_WINDOW_MONTHS = 3   # ICO: complain within three months of the last contact [S29]
+
+_WORDS = {
+    "sent": "I sent my request by email",
+    "posted": "I posted my request",
+    "delivered": "my letter was delivered",
+    "acknowledged": "they acknowledged the request",
+    "id-requested": "they asked me to prove my identity",
+    "id-provided": "I provided proof of identity",
+    "clarification-requested": "they asked me to clarify my request",
+    "clarification-provided": "I clarified my request",
+    "fee-requested": "they asked for a fee",
+    "fee-paid": "I paid the fee",
+    "extended": "they said they were extending the time to respond",
+    "fulfilled": "they said they had answered in full",
+    "partially-fulfilled": "they answered in part",
+    "no-data-held": "they said they held no data about me",
+    "refused": "they refused the request",
+    "bounced": "my request bounced",
+    "reply-received": "a reply came",
+    "reminded": "I sent a reminder",
+    "escalated": "I complained to the regulator",
+    "withdrawn": "I withdrew the request",
+}
+
+
+def authority_for(ws, row: dict, slug: str | None):
+    """The supervisory authority: named, or the obvious one for the request's law."""
+    from sar.errors import NotFoundError
+
+    if slug is None:
+        if row["regime"] == "uk-gdpr":
+            slug = "ico"
+        else:
+            country = ws.profile().calendar.split("-")[0] if ws.profile().calendar else None
+            found = [o for o in ws.directory.all() if o.kind == "supervisory-authority"
+                     and o.country == country] if country else []
+            if len(found) != 1:
+                raise UsageError(
+                    "name the supervisory authority with --to SLUG (`sar orgs list --kind "
+                    "supervisory-authority`): for this request it is not obvious which one")
+            return found[0]
+    try:
+        org = ws.directory.get(slug)
+    except NotFoundError as e:
+        raise UsageError(str(e)) from None
+    if org.kind != "supervisory-authority":
+        raise UsageError(f"{org.slug} is not a supervisory authority (it is "
+                         f"{org.kind or 'an organisation'}): see `sar orgs list --kind "
+                         "supervisory-authority`")
+    return org
+
+
+def _failures(ws, row, events, assessment) -> list[str]:
+    dl = assessment.deadline
+    out = []
+    answers = [e for e in events if e.kind in lifecycle.ANSWERS]
+    replies = [e for e in events if e.kind in (*lifecycle.ANSWERS, "acknowledged",
+                                               "id-requested", "clarification-requested",
+                                               "extended", "reply-received")]
+    if assessment.status == "overdue":
+        out.append(f"They did not answer by the deadline of {dl.due:%-d %B %Y}: "
+                   f"{assessment.overdue_days} days have passed since.")
+    if not replies:
+        out.append("They have not replied at all: not even to acknowledge the request.")
+    for w in (dl.warnings if dl else []):
+        if "extension" in w:
+            out.append(f"Their extension was not valid: {w}")
+    for e in answers:
+        if e.kind == "refused":
+            out.append(f"They refused the request on {e.on:%-d %B %Y}.")
+        elif e.kind == "partially-fulfilled":
+            out.append(f"On {e.on:%-d %B %Y} they answered only in part; the rest is "
+                       "still owed.")
+    for e in events:
+        if e.kind == "id-requested":
+            out.append(f"On {e.on:%-d %B %Y} they asked me to prove my identity. My request "
+                       "already gave what they needed to find my data; I ask you to judge "
+                       "whether this demand was proportionate (Article 12(6)).")
+    reminders = [e for e in events if e.kind == "reminded"]
+    if reminders:
+        out.append(f"I reminded them on {reminders[-1].on:%-d %B %Y}; they have not put "
+                   "it right.")
+    return out
+
+
+def _timeline(events) -> list[dict]:
+    out = []
+    for e in events:
+        if e.kind in ("drafted", "redrafted", "note"):
+            continue
+        what = _WORDS.get(e.kind, e.kind)
+        label = e.details.get("label")
+        if e.kind == "reply-received" and label:
+            what = f"a reply came ({label})"
+        out.append({"on": e.on, "what": what, "event": e.kind, "source": e.source})
+    return out
+
+
+def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | None = None,
+             without_reminder: bool = False) -> dict:
+    from pathlib import Path
+
+    from sar import validate
+    from sar.home import write_private
+
+    out = Path(out).expanduser()
+    if out.suffix.lower() != ".zip":
+        raise UsageError("the bundle is a ZIP file: give -o FILE.zip")
+    if not out.parent.is_dir():
+        raise UsageError(f"cannot write {out}: the folder {out.parent} does not exist")
+    row = ws.find(ref)
+    a = ws.assess(row)
+    events = [e for e in ws.events(row["id"]) if e.on <= ws.today]
+    dl = a.deadline
+    if a.status == "escalated":
+        when = [e.on for e in events if e.kind == "escalated"][-1]
+        raise UsageError(f"{row['ref']} was already escalated on {when}")
+    if a.status not in COMPLAINABLE:
+        if a.status == "extended" and dl and dl.due:
+            why = f"it is still inside the extension (due {dl.due})"
+        elif dl and dl.due and a.status in lifecycle.RUNNING:
+            why = f"it is not overdue (due {dl.due})"
+        else:
+            why = f"it is {a.status}"
+        raise UsageError(f"{row['ref']}: no complaint yet: {why}; a complaint is for a "
+                         "request that is overdue, refused or answered only in part")
+    reminded = [e for e in events if e.kind == "reminded"]
+    if a.status == "overdue" and not reminded and not without_reminder:
+        raise UsageError(f"{row['ref']}: remind the organisation first (`sar remind "
+                         f"{row['ref']}`): the regulator expects you to have raised it with "
+                         "them (or --without-reminder, and say why in --harm)")
+    if reminded and a.status == "overdue":
+        # The reminder promised them until its final date (legal.md §4.3): keep it.
+        from sar.core import calendars
+
+        final = calendars.get(row["calendar"]).roll_forward(
+            reminded[-1].on + dt.timedelta(days=REMINDER_DAYS))[0]
+        if ws.today <= final:
+            raise UsageError(f"{row['ref']}: your reminder of {reminded[-1].on} gave them "
+                             f"until {final}; complain from the day after")
+    org = authority_for(ws, row, authority)
+    if harm:
+        harm = validate.text(harm, "--harm", max_len=4000)
+
+    notes = []
+    contacts = [e.on for e in events if e.kind not in ("drafted", "redrafted", "note")]
+    last = max(contacts)
+    window_end, _ = add_months(last, ICO_WINDOW_MONTHS)
+    if org.slug == "ico" and ws.today > window_end:
+        notes.append(f"the ICO expects a complaint within three months of your last contact "
+                     f"with the organisation ({last}); say in --harm why it comes later")
+
+    respondent = ws._org_record(row)
+    authority_record = org.as_dict()
+    extra = {
+        "respondent": {**respondent, "address": respondent.get("address_lines") or []},
+        "org": {**authority_record, "address": authority_record.get("address_lines") or [],
+                "attention": "Complaints"},
+        "failures": _failures(ws, row, events, a),
+        "timeline": _timeline(events),
+        "harm": harm or "",
+    }
+    letter = ws._follow_up(row, "complaint", None, extra)
+
+    from sar import export
+    from sar.letters.docx import as_docx
+    from sar.letters.text import as_text
+
+    files: list[tuple[str, bytes]] = [("complaint.txt", as_text(letter).encode("utf-8")),
+                                      ("complaint.docx", as_docx(letter))]
+    messages = list(ws.db.query("SELECT * FROM messages WHERE request_id = ? AND sha256 IS "
+                                "NOT NULL ORDER BY id", [row["id"]]))
+    for i, m in enumerate(messages, 1):
+        day = (m["received_on"] or m["date"] or "")[:10] if m["direction"] == "in" else \
+            _day(m["date"])
+        kind = "reply" if m["direction"] == "in" else (
+            "reminder" if m.get("purpose") == "reminder" else "letter")
+        suffix = "txt" if m["transport"] == "post" else "eml"
+        files.append((f"messages/{i:02d}-{kind}-{day or 'undated'}.{suffix}",
+                      ws.evidence.get(m["sha256"])))
+    rows = [{"on": t["on"].isoformat(), "event": t["event"], "what": t["what"],
+             "source": t["source"]} for t in _timeline(events)]
+    files.append(("timeline.csv", export.as_csv(rows, ("on", "event", "what", "source"))
+                  .encode("utf-8")))
+    files.append(("timeline.md", ("# Timeline of " + row["ref"] + "\n\n"
+                                  + "\n".join(f"- {r['on']}: {r['what']}" for r in rows)
+                                  + "\n").encode("utf-8")))
+    listed = [{"path": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+              for name, data in files]
+    manifest = json.dumps({"request": row["ref"], "organisation": row["org_slug"],
+                           "authority": org.slug, "made_on": ws.today.isoformat(),
+                           "files": listed}, indent=2).encode("utf-8")
+    files.append(("manifest.json", manifest))
+    sums = "".join(f"{hashlib.sha256(d).hexdigest()}  {n}\n" for n, d in files)
+    files.append(("SHA256SUMS", sums.encode("ascii")))
+
+    buffer = io.BytesIO()
+    stamp = (ws.today.year, ws.today.month, ws.today.day, 12, 0, 0)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files:
+            info = zipfile.ZipInfo(f"{row['ref']}/{name}", date_time=stamp)
+            info.external_attr = 0o600 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, data)
+    bundle = buffer.getvalue()
+    digest = hashlib.sha256(bundle).hexdigest()
+
+    ws.evidence.put(bundle)  # the complaint as sent is evidence too
+    with ws.transaction():
+        # Checked before anything is written: if the log will not take it, no file.
+        prepared = ws.prepare_event(row, Event("escalated", ws.today, "user", {
+            "authority": org.slug, "bundle_sha256": digest, "files": len(files)}))
+        write_private(out, bundle)
+        ws.write_event(prepared)
+    return {"ref": row["ref"], "authority": org.slug, "authority_name": org.name,
+            "bundle": str(out), "sha256": digest, "files": [n for n, _ in files],
+            "failures": extra["failures"], "notes": notes,
+            "send_to": org.webform or org.email,
+            "status": "escalated"}
+
+
+def _day(date_header: str | None) -> str:
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return parsedate_to_datetime(date_header).date().isoformat() if date_header else ""
+    except (TypeError, ValueError):
+        return (date_header or "")[:10]
+
+
+def verify(path) -> list[str]:
+    """The files in a bundle whose bytes no longer match its SHA256SUMS: [] when all do."""
+    bad = []
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+        root = names[0].split("/", 1)[0]
+        sums = z.read(f"{root}/SHA256SUMS").decode("ascii").splitlines()
+        for line in sums:
+            digest, name = line.split("  ", 1)
+            if hashlib.sha256(z.read(f"{root}/{name}")).hexdigest() != digest:
+                bad.append(name)
+    return bad
