@@ -136,3 +136,29 @@ def test_readable_views_for_sqlite_tools(story, home):
     timeline = conn.execute("SELECT event FROM timeline WHERE ref = ? ORDER BY seq",
                             [refs[("acme", "access")]]).fetchall()
     assert [t[0] for t in timeline] == ["drafted", "sent", "acknowledged"]
+
+
+def test_notify_says_only_what_is_new_since_the_last_run(story, home):
+    import mailbox
+
+    me, refs = story
+    first = me("notify", "--json").json()
+    assert first == []                               # nothing due within 7 days yet
+    assert me("notify", "--json", today="2026-03-27").json() == \
+        [f"{refs[('acme', 'access')]}  acme  due 2026-04-02 (6 days)"]
+    assert me("notify", "--json", today="2026-03-30").json() == []   # already said
+    before = len(mailbox.Maildir(home / "outbox", create=False))
+    late = me("notify", "--json", "--email", today="2026-04-03").json()
+    box = mailbox.Maildir(home / "outbox", create=False)
+    assert len(box) == before + 1
+    sent = [m for m in box if "to look at" in m["Subject"]][0]
+    assert sent["To"] == "Robin Testperson <robin@example.org>"
+    assert "overdue since 2026-04-03" in sent.get_payload(decode=True).decode()
+    assert late == [f"{refs[('acme', 'access')]}  acme  overdue since 2026-04-03 (due "
+                    f"2026-04-02): `sar remind {refs[('acme', 'access')]}`"]
+    assert me("notify", today="2026-04-04").stdout == ""                # cron stays quiet
+    # --email sends the digest to yourself through the transport (the Maildir outbox).
+    me("mark", refs[("acme", "access")], "note", "--note", "x", today="2026-04-04")
+    before = len(mailbox.Maildir(home / "outbox", create=False))
+    me("notify", "--email", today="2026-04-20")      # nothing new: nothing sent
+    assert len(mailbox.Maildir(home / "outbox", create=False)) == before

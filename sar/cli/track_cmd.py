@@ -230,3 +230,25 @@ def complain(
         typer.echo(f"Note: {note}", err=True)
     if result["send_to"]:
         typer.echo(f"Send it: {result['send_to']} (attach the ZIP; sar sends nothing)")
+
+
+@app.command()
+def notify(
+    email: Annotated[bool, typer.Option("--email", help="Also send the digest to your own address (through the configured transport).")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """What became due or overdue, and which replies came, since the last run.
+
+    One line each, nothing when there is no news: made for cron.
+    """
+    from sar import notify as n
+
+    ws = _workspace(None)
+    lines = [] if not ws.home.db_path.exists() else n.digest(ws)
+    if json_:
+        output.emit_json(lines)
+    else:
+        for line in lines:
+            typer.echo(output.clean(line))
+    if email and lines:
+        n.email(ws, lines)

@@ -191,4 +191,11 @@ def m006_message_purpose(db):
     db.execute("ALTER TABLE messages ADD COLUMN purpose TEXT NOT NULL DEFAULT 'letter'")
 
 
+@migrations()
+def m007_notify_state(db):
+    # When `sar notify` last ran, so its digest says only what is new since then.
+    db.execute("CREATE TABLE notify_state (id INTEGER PRIMARY KEY CHECK (id = 1), "
+               "last_on TEXT NOT NULL, last_message INTEGER NOT NULL DEFAULT 0)")
+
+
 KNOWN = [m.name for m in migrations._migrations]

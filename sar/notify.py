@@ -1,0 +1,66 @@
+"""`sar notify`: what became due or overdue since the last run, one line each.
+
+For cron: `0 8 * * * sar notify` prints nothing when nothing happened, so cron
+mails only when there is news. The first run reports the current state; each run
+remembers its day (and the last reply it has told about) in the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sar.core import lifecycle
+
+SOON_DAYS = 7
+
+
+def digest(ws, remember: bool = True) -> list[str]:
+    db = ws.db
+    state = db.execute("SELECT last_on, last_message FROM notify_state WHERE id = 1").fetchone()
+    last_on = dt.date.fromisoformat(state[0]) if state else None
+    last_message = state[1] if state else 0
+    today = ws.today
+    lines = []
+    for r in ws.list():
+        due = dt.date.fromisoformat(r["due"]) if r["due"] else None
+        if due is None or r["status"] not in (*lifecycle.RUNNING, "overdue"):
+            continue
+        if r["status"] == "overdue" and (last_on is None or due >= last_on):
+            lines.append(f"{r['ref']}  {r['org']}  overdue since {due + dt.timedelta(days=1)}"
+                         f" (due {due}): `sar remind {r['ref']}`")
+        elif r["status"] != "overdue" and today <= due <= today + dt.timedelta(days=SOON_DAYS) \
+                and (last_on is None or due > last_on + dt.timedelta(days=SOON_DAYS)):
+            lines.append(f"{r['ref']}  {r['org']}  due {due} ({(due - today).days} days)")
+    newest = last_message
+    for m in db.query("SELECT m.id, m.label, m.needs, r.ref FROM messages m LEFT JOIN requests r "
+                      "ON r.id = m.request_id WHERE m.direction = 'in' AND m.id > ? "
+                      "ORDER BY m.id", [last_message]):
+        newest = max(newest, m["id"])
+        where = m["ref"] or "unmatched"
+        wait = f": waits in `sar inbox` ({m['needs']})" if m["needs"] else ""
+        lines.append(f"{where}  reply #{m['id']} read as {m['label']}{wait}")
+    if remember:
+        with ws.transaction():
+            db.execute("INSERT INTO notify_state (id, last_on, last_message) VALUES (1, ?, ?) "
+                       "ON CONFLICT (id) DO UPDATE SET last_on = excluded.last_on, "
+                       "last_message = excluded.last_message", [today.isoformat(), newest])
+    return lines
+
+
+def email(ws, lines: list[str]) -> str:
+    """Send the digest to the user through the configured transport."""
+    from sar.mail import compose
+
+    me = ws.profile()
+    when = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    msg = compose.compose(subject=f"sar: {len(lines)} thing{'s' if len(lines) != 1 else ''} "
+                                  f"to look at ({ws.today})",
+                          body="\n".join(lines) + "\n", sender_name="sar",
+                          sender_email=me.email, to_name=me.name, to_email=me.email,
+                          message_id=compose.new_message_id("notify", me.email), when=when)
+    transport = ws.transport()
+    transport.open()
+    try:
+        return transport.deliver(compose.as_bytes(msg), me.email, [me.email])
+    finally:
+        transport.close()
