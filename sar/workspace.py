@@ -487,6 +487,10 @@ class Workspace:
         if status:
             where.append(f"(({condition}) OR last_event_on > ?)")
             params += [*extra, today]
+        # A what-if day in the past shows the board as it stood: requests drafted
+        # later did not exist yet.
+        where.append("created_on <= ?")
+        params.append(today)
         sql = "SELECT * FROM requests"
         if where:
             sql += " WHERE " + " AND ".join(where)
