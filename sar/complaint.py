@@ -27,7 +27,6 @@ from sar.core import lifecycle
 from sar.core.dates import add_months
 from sar.core.lifecycle import Event
 from sar.errors import UsageError
-from sar.workspace import REMINDER_DAYS
 
 # Statuses a complaint can be about.
 COMPLAINABLE = ("overdue", "refused", "partially-fulfilled")
@@ -168,7 +167,7 @@ def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | Non
         from sar.core import calendars
 
         final = calendars.get(row["calendar"]).roll_forward(
-            reminded[-1].on + dt.timedelta(days=REMINDER_DAYS))[0]
+            reminded[-1].on + dt.timedelta(days=ws.reminder_days()))[0]
         if ws.today <= final:
             raise UsageError(f"{row['ref']}: your reminder of {reminded[-1].on} gave them "
                              f"until {final}; complain from the day after")

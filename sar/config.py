@@ -59,6 +59,8 @@ SETTINGS = {s.key: s for s in [
             kind=float),
     Setting("letters.lang", "letter language when the organisation's is not available",
             "en", ("en", "de", "fr")),
+    Setting("letters.reminder_days", "the final date a reminder sets, in days (7-14 is the "
+            "practice)", 14, kind=int),
     Setting("letters.attach_docx", "attach the DOCX letter to emails", False, ("true", "false"), bool),
     Setting("deadlines.email_receipt", "when an email counts as received",
             "same-day", OPTION_CHOICES["email_receipt"]),

@@ -827,6 +827,16 @@ class Workspace:
         return (f"To: {org['name']} <{org['email']}>\nSubject: {letter.subject}\n\n"
                 + email_body(letter))
 
+    def reminder_days(self) -> int:
+        """Days a reminder gives before its final date (letters.reminder_days)."""
+        from sar import config as cfg
+
+        days = cfg.get(self.config, "letters.reminder_days")
+        if not 1 <= days <= 60:
+            raise UsageError("letters.reminder_days must be between 1 and 60 days "
+                             f"(it is {days})")
+        return days
+
     def _follow_up(self, row: dict, kind: str, offered: str | None, extra: dict | None = None):
         """A follow-up letter (reminder, reply to an ID request, challenge to an
         extension; a complaint to the regulator, with `extra` context) with the facts
@@ -885,7 +895,7 @@ class Workspace:
             # Seven to fourteen days is the practice for a last chance (legal.md §4.3),
             # ending on a working day of the organisation's calendar.
             "final_date": calendars.get(row["calendar"]).roll_forward(
-                self.today + dt.timedelta(days=REMINDER_DAYS))[0],
+                self.today + dt.timedelta(days=self.reminder_days()))[0],
             # DPA 2018 s.164A (from 19 June 2026): a complaint to the controller
             # itself, which it must acknowledge within 30 days.
             "s164a": row["regime"] == "uk-gdpr" and self.today >= S164A_IN_FORCE,
@@ -1166,8 +1176,6 @@ BOARD_GROUPS = (
 )
 
 FOLLOW_UPS = ("reminder", "id-reply", "extension-challenge")
-# A reminder's final date: 7-14 days is the practice, not law (legal.md §4.3).
-REMINDER_DAYS = 14
 # Messages whose fate nobody knows: 'unknown', or 'sending' left by a process that
 # died (until the next send settles it). See sar.mail.outbox.
 IN_DOUBT = "state IN ('sending', 'unknown')"

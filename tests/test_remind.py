@@ -143,3 +143,13 @@ def test_reminders_over_smtp_on_loopback(me, monkeypatch):
         assert received[0].rcpt_tos == ["privacy@acme.example"]
     finally:
         server.stop()
+
+
+def test_the_final_date_is_configurable(me, overdue, home):
+    ref, _ = overdue
+    me("config", "set", "letters.reminder_days", "7")
+    out = me("remind", ref, "--json", today=LATE).json()
+    reminder = [m for m in outbox_messages(home) if m["Message-ID"] == out[0]["message_id"]][0]
+    assert "14 April 2026" in reminder.get_body(("plain",)).get_content()  # 7 Apr + 7 days
+    me("config", "set", "letters.reminder_days", "61")
+    assert "between 1 and 60" in me.fails("letter", ref, "--follow-up", "reminder", today=LATE)
