@@ -2,7 +2,7 @@
 
     python benchmarks/run.py            # all scenarios, 1,000 letters
     python benchmarks/run.py -n 200     # smaller
-    python benchmarks/run.py smtp       # one scenario (startup, letters, smtp, imap)
+    python benchmarks/run.py smtp       # one scenario (startup, letters, smtp, imap, status)
 
 Times are wall-clock on this machine, so compare a row with its own baseline, not
 with another machine's figures. Timing lives here, never in the tests.
@@ -106,21 +106,13 @@ def smtp(n: int) -> list[tuple[str, float, str, float]]:
     """`sar send --all` of 2n requests to a local aiosmtpd sink (its own process) beside a
     bare smtplib loop over one connection to the same sink."""
     import smtplib
-    import socket
 
     count = 2 * n
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = _free_port()
     sink = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
                              "-c", "aiosmtpd.handlers.Sink"])
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        _wait_for(port)
         with tempfile.TemporaryDirectory() as tmp:
             ws = _workspace(Path(tmp) / "home", dt.date.today())
             for key, value in [("mail.transport", "smtp"), ("smtp.host", "127.0.0.1"),
@@ -157,6 +149,19 @@ def smtp(n: int) -> list[tuple[str, float, str, float]]:
              bare_label, base)]
 
 
+def _wait_for(port: int, seconds: float = 10.0) -> None:
+    """Until a server started in another process accepts connections on `port`."""
+    import socket
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
 def _free_port() -> int:
     import socket
 
@@ -170,7 +175,6 @@ def imap(n: int) -> list[tuple[str, float, str, float]]:
     process) beside a bare imapclient fetch of the same messages. One in ten is a
     reply to a request sent (threaded, classified, recorded); the rest is the
     newsletters and receipts an inbox is full of (parsed, left unmatched)."""
-    import socket
     from email.message import EmailMessage
 
     from imapclient import IMAPClient
@@ -184,12 +188,7 @@ def imap(n: int) -> list[tuple[str, float, str, float]]:
                               env={**os.environ, "FQDN": "localhost"},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        _wait_for(port)
         with tempfile.TemporaryDirectory() as tmp:
             ws = _workspace(Path(tmp) / "home", dt.date.today())
             replies = count // 10
@@ -263,7 +262,42 @@ def imap(n: int) -> list[tuple[str, float, str, float]]:
              f"bare imapclient fetch: {count / base_kept:,.0f} msg/s", base_kept)]
 
 
-SCENARIOS = {"startup": startup, "letters": letters, "smtp": smtp, "imap": imap}
+def status(n: int) -> list[tuple[str, float, str, float]]:
+    """`sar status` over 100n requests (a tenth of them sent and running), beside a
+    bare sqlite3 read of the same rows sorted by due date."""
+    import sqlite3
+
+    count = 100 * n
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        ws = _workspace(home, dt.date.today() - dt.timedelta(days=40))
+        db = ws.db
+        db.conn.execute("BEGIN")
+        for _ in range(count):  # one transaction: drafting is not what is measured here
+            ws.new("access", ["acme"], again=True)
+        db.conn.execute("COMMIT")
+        ws.send(all_drafts=False, refs_=[r["ref"] for r in ws.list()][: count // 10])
+        sar = Path(sys.executable).with_name("sar")
+        env = {**os.environ, "SAR_HOME": str(home)}
+        env.pop("SAR_TODAY", None)
+        ours = _median_run([str(sar), "status"], 3, env=env)
+        shown = subprocess.run([str(sar), "status"], env=env, capture_output=True,
+                               text=True).stdout
+
+        def bare():
+            conn = sqlite3.connect(home / "sar.db")
+            rows = conn.execute("SELECT ref, org_slug, kind, status, due FROM requests").fetchall()
+            rows.sort(key=lambda r: (r[4] is None, r[4] or ""))
+            conn.close()
+
+        base = statistics.median(_timed(bare) for _ in range(3))
+    overdue = shown.count("d overdue")
+    return [(f"`sar status`, {count:,} requests ({overdue:,} overdue)", ours,
+             "bare sqlite3 read + sort, same rows", base)]
+
+
+SCENARIOS = {"startup": startup, "letters": letters, "smtp": smtp, "imap": imap,
+             "status": status}
 
 
 def main() -> None:

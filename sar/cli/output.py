@@ -98,6 +98,26 @@ def progress_bar():
     return _Progress() if sys.stderr.isatty() else None
 
 
+def run_batch(batch, json_: bool, empty: str):
+    """Run a sending batch (`batch(progress)`) with a progress bar, print one line per
+    letter (or JSON), and exit 1 if any failed or is of unknown fate."""
+    progress = None if json_ else progress_bar()
+    try:
+        results = batch(progress)
+    finally:
+        if progress:
+            progress.close()
+    if json_:
+        emit_json([r.as_dict() for r in results])
+    else:
+        if not results:
+            typer.echo(empty)
+        for r in results:
+            typer.echo(f"{r.ref}  {r.status}" + (f"  {r.detail}" if r.detail else ""))
+    if any(r.status in ("failed", "unknown") for r in results):
+        raise typer.Exit(1)
+
+
 def clean(text) -> str:
     """Text from someone else's email, safe to print: control characters (a
     terminal's escape sequences among them) become '?'."""

@@ -152,23 +152,11 @@ def send(
     mail.transport smtp, through your own mail account. Ctrl-C stops after the
     current message.
     """
-    progress = None if json_ else output.progress_bar()
-    try:
-        results = workspace().send(refs or [], all_drafts=all_, retry_unknown=retry_unknown,
-                                   dry_run=dry_run, rate=_rate(rate), attachments=attach or [],
-                                   progress=progress, confirm_sent=confirm_sent)
-    finally:
-        if progress:
-            progress.close()
-    if json_:
-        output.emit_json([r.as_dict() for r in results])
-    else:
-        if not results:
-            typer.echo("Nothing to send.")
-        for r in results:
-            typer.echo(f"{r.ref}  {r.status}" + (f"  {r.detail}" if r.detail else ""))
-    if any(r.status in ("failed", "unknown") for r in results):
-        raise typer.Exit(1)
+    rate_ = _rate(rate)
+    output.run_batch(lambda progress: workspace().send(
+        refs or [], all_drafts=all_, retry_unknown=retry_unknown, dry_run=dry_run, rate=rate_,
+        attachments=attach or [], progress=progress, confirm_sent=confirm_sent),
+        json_, "Nothing to send.")
 
 
 @app.command()

@@ -177,24 +177,11 @@ def remind(
     """
     from sar.cli.requests_cmd import parse_day
 
-    progress = None if json_ else output.progress_bar()
-    try:
-        results = _workspace(None).remind(refs or [], overdue=overdue, dry_run=dry_run,
-                                          retry_unknown=retry_unknown, again=again,
-                                          posted=parse_day(posted, "--posted"),
-                                          progress=progress)
-    finally:
-        if progress:
-            progress.close()
-    if json_:
-        output.emit_json([r.as_dict() for r in results])
-    else:
-        if not results:
-            typer.echo("Nothing is overdue." if overdue else "Nothing to remind.")
-        for r in results:
-            typer.echo(f"{r.ref}  {r.status}" + (f"  {r.detail}" if r.detail else ""))
-    if any(r.status in ("failed", "unknown") for r in results):
-        raise typer.Exit(1)
+    day = parse_day(posted, "--posted")
+    output.run_batch(lambda progress: _workspace(None).remind(
+        refs or [], overdue=overdue, dry_run=dry_run, retry_unknown=retry_unknown, again=again,
+        posted=day, progress=progress),
+        json_, "Nothing is overdue." if overdue else "Nothing to remind.")
 
 
 @app.command()
