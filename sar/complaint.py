@@ -80,6 +80,10 @@ def authority_for(ws, row: dict, slug: str | None):
         raise UsageError(f"{org.slug} is not a supervisory authority (it is "
                          f"{org.kind or 'an organisation'}): see `sar orgs list --kind "
                          "supervisory-authority`")
+    if org.regime and org.regime != row["regime"]:
+        # UK GDPR complaints go to the ICO; EU GDPR ones to an EU authority (Art. 77).
+        raise UsageError(f"{org.slug} oversees {org.regime}, and {row['ref']} was made under "
+                         f"{row['regime']}: name an authority for that law")
     return org
 
 

@@ -646,7 +646,10 @@ class Workspace:
     def mark(self, ref: str, event: str, on: dt.date | None = None,
              note: str | None = None, source: str = "user") -> dict:
         if event in lifecycle.SYSTEM:
-            raise UsageError(f"cannot mark {event!r}: it is recorded by `sar send` or `sar post`")
+            by = {"sent": "sar send", "posted": "sar post", "delivered": "sar post --delivered",
+                  "reminded": "sar remind", "escalated": "sar complain",
+                  "reply-received": "sar watch or sar link"}.get(event, "sar new")
+            raise UsageError(f"cannot mark {event!r}: it is recorded by `{by}`")
         if event not in lifecycle.MARKABLE:
             raise UsageError(unknown("event", event, lifecycle.MARKABLE))
         if event == "note" and not note:
@@ -869,9 +872,11 @@ class Workspace:
                              f"for your {dl.waiting_for}; answer it first"
                              + (" (`--follow-up id-reply`)" if dl.waiting_for == "ID" else ""))
         first = sending[-1]
+        # The request's own letter, not a reminder sent since.
         message = self.db.execute(
             "SELECT message_id FROM messages WHERE request_id = ? AND direction = 'out' AND "
-            "state = 'sent' ORDER BY id DESC LIMIT 1", [row["id"]]).fetchone()
+            "purpose = 'letter' AND state = 'sent' ORDER BY id DESC LIMIT 1",
+            [row["id"]]).fetchone()
         context = self.letter_context(row, self.today)
         context.update({
             "requester": self._requester(row, current=True),  # written today, from today's me
@@ -1020,8 +1025,9 @@ class Workspace:
             raise UsageError("name the requests to send, or use --all")
         if confirm_sent:
             if all_drafts or retry_unknown or dry_run or attachments:
-                raise UsageError("--confirm-sent goes with named requests only: it sends "
-                                 "nothing")
+                raise UsageError("--confirm-sent records and sends nothing: it goes with named "
+                                 "requests, without --all, --retry-unknown, --dry-run or "
+                                 "--attach")
             return Outbox(self, self.transport()).confirm_sent([self.find(r) for r in refs_])
         if attachments and all_drafts:
             raise UsageError("--attach goes with named requests, not --all: identity "
@@ -1058,7 +1064,7 @@ class Workspace:
         from sar.mail import sources
 
         if (maildir is None) == (not imap):
-            raise UsageError("say where to read: --maildir DIR or --imap")
+            raise UsageError("say where to read: --maildir DIR or --imap (one of them)")
         if maildir is not None and folders:
             raise UsageError("--folder goes with --imap")
         report = report or (lambda kind, value: None)
@@ -1101,7 +1107,7 @@ class Workspace:
         from sar.mail.outbox import Outbox, SendOptions
 
         if bool(refs_) == overdue:
-            raise UsageError("name the requests to remind, or use --overdue")
+            raise UsageError("name the requests to remind, or use --overdue (not both)")
         options = SendOptions(retry_unknown=retry_unknown, dry_run=dry_run, again=again,
                               progress=progress)
         if posted is not None:

@@ -30,6 +30,8 @@ def test_the_prerequisites_each_say_what_is_missing_and_change_nothing(me, ignor
          "acme is not a supervisory authority"),
         (("-o", bundle, "--without-reminder", "--to", "nosuchauthority"), "2026-04-07",
          "nosuchauthority"),
+        (("-o", bundle, "--without-reminder", "--to", "frcnil"), "2026-04-07",
+         "frcnil oversees eu-gdpr"),
     ]
     before = me.state()
     for args, today, words in cases:
@@ -72,6 +74,8 @@ def test_the_bundle_holds_the_evidence_and_its_hashes_verify(me, ignored, tmp_pa
         assert "Article 77 UK GDPR" in text and "Information Commissioner's Office" in text
         assert "did not answer by the deadline of 2 April 2026" in text
         assert "I cannot see what they hold." in text
+        # The request's own Message-ID, not the reminder's.
+        assert sent["message_id"] in text.replace("\n", "")
         import io
 
         from docx import Document

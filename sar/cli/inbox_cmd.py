@@ -82,7 +82,7 @@ def inbox(
     for m in rows:
         typer.echo(f"#{m['id']:<5} {m['received_on'] or m['date'] or '':.10}  "
                    f"{m['ref'] or '(unmatched)':<10} {m['label']:<24} "
-                   f"{output.clean(m['from'])}")
+                   f"{output.clean(m['from']) or '(no sender)'}")
         typer.echo(f"       {output.clean(m['subject'])}")
         typer.echo(f"       {m['reason']}" + (f" [{m['rule']}]" if m['rule'] else ""))
         if m["next"]:

@@ -314,7 +314,8 @@ def show(
             typer.echo(f"  {m['direction']:<3} {m['transport']:<8} {m['state']:<8} "
                        f"sha256:{(m['sha256'] or '')[:16]}  {output.clean(m['subject'])}")
             if m["direction"] == "in":
-                typer.echo(f"      #{m['id']} from {output.clean(m['from'])}: {m['label']} — "
+                typer.echo(f"      #{m['id']} from {output.clean(m['from']) or '(no sender)'}: "
+                           f"{m['label']} — "
                            f"{m['reason']} [{m['rule']}]")
                 if m["because"]:
                     typer.echo(f"      because: \u201c{output.clean(m['because'])}\u201d")

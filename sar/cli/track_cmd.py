@@ -104,6 +104,9 @@ def calendar(
         typer.echo(data.decode(), nl=False)
         return
     path = Path(out).expanduser()
+    if path.is_dir():
+        raise UsageError(f"cannot write {path}: it is a folder; name a file, e.g. "
+                         f"{path / 'deadlines.ics'}")
     if not path.parent.is_dir():
         raise UsageError(f"cannot write {path}: the folder {path.parent} does not exist")
     from sar.home import write_private

@@ -322,15 +322,18 @@ def own_text(text: str, our_letters: list[str] = ()) -> str:
     return "\n".join(kept)
 
 
-def sentences(text: str) -> list[str]:
-    """Lower-cased sentences; paragraphs are joined first, so a sentence broken over
-    lines (or by a quoted-printable soft break) is one sentence again."""
-    paragraphs = re.split(r"\n\s*\n", text)
+_SPLIT = re.compile(r"(?<=[.!?])\s+|\s+[-*\u2022]\s+|(?<=:)\s+(?=\d\.)")
+
+
+def sentences(text: str, keep_case: bool = False) -> list[str]:
+    """Sentences, lower-cased for the rules (or as written, to quote them);
+    paragraphs are joined first, so a sentence broken over lines (or by a
+    quoted-printable soft break) is one sentence again."""
     out = []
-    for para in paragraphs:
-        flat = _norm(para)
-        out += [s.strip().lstrip("-*\u2022 ") for s in re.split(r"(?<=[.!?])\s+|\s+[-*•]\s+|(?<=:)\s+(?=\d\.)",
-                                            flat) if s.strip()]
+    for para in re.split(r"\n\s*\n", text):
+        flat = _norm(para) if not keep_case else " ".join(
+            para.replace("\u2019", "'").replace("\u2018", "'").replace("\u00a0", " ").split())
+        out += [s.strip().lstrip("-*\u2022 ") for s in _SPLIT.split(flat) if s.strip()]
     return out
 
 
@@ -366,9 +369,12 @@ def _hits(said: list[str], kind: str | None) -> dict[str, tuple[Rule, str, int]]
     return found
 
 
-def _decision(label: str, hit: tuple[Rule, str, int], reason: str, signals=()) -> Decision:
-    rule, sentence, _ = hit
-    return Decision(label, rule.name, reason, sentence[:300], tuple(signals))
+def _decide(label: str, hit: tuple[Rule, str, int], reason: str, signals=(),
+            written: list[str] = ()) -> Decision:
+    rule, sentence, i = hit
+    # Quote the organisation's words as they wrote them, where the split agrees.
+    quoted = written[i] if i < len(written) and written[i].lower() == sentence else sentence
+    return Decision(label, rule.name, reason, quoted[:300], tuple(signals))
 
 
 def classify(msg, kind: str | None = None, our_letters: list[str] = ()) -> Decision:
@@ -385,8 +391,14 @@ def classify(msg, kind: str | None = None, our_letters: list[str] = ()) -> Decis
         return Decision("bounced", "bounce." + _BOUNCE_RULE.get(msg.bounce_signals[0], "other"),
                         f"a bounce: {msg.bounce_signals[0]}{status}",
                         msg.bounce_diagnostic or "", tuple(msg.bounce_signals))
-    said = sentences(own_text(msg.text, our_letters))
+    own = own_text(msg.text, our_letters)
+    said = sentences(own)
     hits = _hits(said, kind)
+    written = sentences(own, keep_case=True)
+
+    def _decision(label, hit, reason, signals=()):
+        return _decide(label, hit, reason, signals, written)
+
     fulfil = next((hits[g] for g in _FULFIL if g in hits), None)
     if fulfil and fulfil[0].label == "provided":
         # The data itself must be there: a document attached (not a logo), or a link
