@@ -2,7 +2,8 @@
 
     python benchmarks/run.py            # all scenarios, 1,000 letters
     python benchmarks/run.py -n 200     # smaller
-    python benchmarks/run.py smtp       # one scenario (startup, letters, smtp, imap, status)
+    python benchmarks/run.py smtp       # one scenario (startup, letters, smtp, imap, status,
+                                        # discover)
 
 Times are wall-clock on this machine, so compare a row with its own baseline, not
 with another machine's figures. Timing lives here, never in the tests.
@@ -296,8 +297,64 @@ def status(n: int) -> list[tuple[str, float, str, float]]:
              "bare sqlite3 read + sort, same rows", base)]
 
 
+def discover(n: int) -> list[tuple[str, float, str, float]]:
+    """`sar discover --imap` over the headers of 50n messages on a local pymap server
+    (its own process), beside a bare imapclient fetch of the same header fields."""
+    from imapclient import IMAPClient
+
+    sys.path.insert(0, str(ROOT))
+    from sar import discover as d
+    from tests.mailbox_gen import ORGS, messages
+
+    count = 50 * n
+    sample = [raw for raw, _ in messages()]
+    port = _free_port()
+    pymap = Path(sys.executable).with_name("pymap")
+    server = subprocess.Popen([str(pymap), "--host", "127.0.0.1", "--port", str(port),
+                               "--no-tls", "dict", "--demo-user", "bench",
+                               "--demo-password", "bench-pw"],
+                              env={**os.environ, "FQDN": "localhost"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(port)
+        client = IMAPClient("127.0.0.1", port=port, ssl=False)
+        client.login("bench", "bench-pw")
+        raws = [sample[i % len(sample)] for i in range(count)]
+        for i in range(0, count, 1000):
+            client.multiappend("INBOX", raws[i:i + 1000])
+        item = f"BODY.PEEK[HEADER.FIELDS ({' '.join(f.upper() for f in d.FIELDS)})]"
+
+        def bare():
+            client.select_folder("INBOX", readonly=True)
+            uids = client.search(["ALL"])
+            for i in range(0, len(uids), d.CHUNK):
+                client.fetch(uids[i:i + d.CHUNK], [item])
+
+        base = _timed(bare)
+        client.logout()
+        with tempfile.TemporaryDirectory() as tmp:
+            ws = _workspace(Path(tmp) / "home", dt.date.today())
+            for slug, name, domain in ORGS:
+                ws.add_org(slug=slug, name=name, email=f"dpo@{domain}", domains=[domain])
+            for key, value in [("imap.host", "127.0.0.1"), ("imap.port", str(port)),
+                               ("imap.security", "none"), ("imap.username", "bench")]:
+                ws.set_config(key, value)
+            os.environ["SAR_IMAP_PASSWORD"] = "bench-pw"
+            ws = type(ws)(ws.home.root, today=ws.today)
+            result = {}
+            ours = _timed(lambda: result.update(ws.discover(imap=True)))
+            assert result["messages"] == count, result["messages"]
+            share = result["share_recognised"]
+    finally:
+        server.terminate()
+        server.wait()
+    return [(f"`sar discover --imap`, {count:,} messages: {count / ours:,.0f} msg/s "
+             f"({share:.0%} of senders known)", ours,
+             f"bare imapclient header fetch: {count / base:,.0f} msg/s", base)]
+
+
 SCENARIOS = {"startup": startup, "letters": letters, "smtp": smtp, "imap": imap,
-             "status": status}
+             "status": status, "discover": discover}
 
 
 def main() -> None:

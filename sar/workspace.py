@@ -1086,6 +1086,78 @@ class Workspace:
                       idle_check=min(30.0, cfg.get(self.config, "watch.idle_renew_seconds")),
                       use_idle=cfg.get(self.config, "watch.use_idle"))
 
+    def discover(self, *, maildir: Path | None = None, imap: bool = False,
+                 folders: list[str] = (), since: dt.date | None = None, save: bool = False,
+                 propose: str | None = None, picks: list[str] = (), all_matched: bool = False,
+                 note=None, after_chunk=None) -> dict:
+        """Scan a mailbox's headers for who writes to the user (sar.discover); with
+        `propose`, draft requests to what was found."""
+        from sar import config as cfg
+        from sar import discover as d
+
+        if (maildir is None) == (not imap):
+            raise UsageError("say where to look: --maildir DIR or --imap (one of them)")
+        if maildir is not None and folders:
+            raise UsageError("--folder goes with --imap")
+        if (picks or all_matched) and not propose:
+            raise UsageError("--pick and --all-matched go with --propose access|erasure")
+        if propose and propose not in ("access", "erasure"):
+            raise UsageError("--propose must be access or erasure")
+        if propose and not (picks or all_matched):
+            raise UsageError("say which to write to: --pick SLUG (repeatable) or --all-matched")
+        if propose:
+            self.profile()  # no profile, no requests: say so before reading a mailbox
+        scan = d.Scan()
+        if maildir is not None:
+            if not Path(maildir).expanduser().is_dir():
+                raise UsageError(f"{maildir} is not a folder")
+            source = f"maildir:{Path(maildir).expanduser().resolve()}"
+            for raw in d.maildir_headers(Path(maildir)):
+                scan.add(raw, since)
+        else:
+            from sar.mail.imap import connect
+
+            settings = self.imap_settings()
+            source = f"imap://{settings.username or ''}@{settings.host}:{settings.port}"
+            wanted = list(folders) or [cfg.get(self.config, "imap.folder")]
+            for raw in d.imap_headers(lambda: connect(settings), wanted, since,
+                                      note=note or (lambda s: None),
+                                      after_chunk=after_chunk or (lambda: None)):
+                scan.add(raw, since)
+        result = d.results(scan, self.directory, self.today)
+        result["source"] = source
+        if propose:
+            found = {e["slug"] for e in result["organisations"]}
+            chosen = sorted(found) if all_matched else list(dict.fromkeys(picks))
+            missing = [p for p in chosen if p not in found]
+            if missing:
+                raise UsageError(f"{missing[0]} was not found in this mailbox (found: "
+                                 f"{', '.join(sorted(found)) or 'none'})")
+            if not chosen:
+                raise UsageError("no organisation in the directory was found in this mailbox")
+            result["drafted"] = self.new(propose, chosen)
+        if save:
+            with self.transaction():
+                self.db.execute("DELETE FROM discovery")
+                self.db.execute("INSERT INTO discovery (made_at, source, result) VALUES "
+                                "(?, ?, ?)", [_now(), source,
+                                              json.dumps({k: v for k, v in result.items()
+                                                          if k != "drafted"})])
+        return result
+
+    def saved_discovery(self) -> dict | None:
+        if not self.home.db_path.exists():
+            return None
+        row = self.db.execute("SELECT made_at, result FROM discovery ORDER BY id DESC "
+                              "LIMIT 1").fetchone()
+        return {**json.loads(row[1]), "saved_at": row[0]} if row else None
+
+    def forget_discovery(self) -> int:
+        if not self.home.db_path.exists():
+            return 0
+        with self.transaction():
+            return self.db.execute("DELETE FROM discovery").rowcount
+
     def inbox(self, everything: bool = False) -> list[dict]:
         if not self.home.db_path.exists():
             return []

@@ -198,4 +198,12 @@ def m007_notify_state(db):
                "last_on TEXT NOT NULL, last_message INTEGER NOT NULL DEFAULT 0)")
 
 
+@migrations()
+def m008_discovery(db):
+    # A mailbox scan, kept only when the user asks (`sar discover --save`) and
+    # deleted by `sar discover --forget`: who wrote to them, never what.
+    db.execute("CREATE TABLE discovery (id INTEGER PRIMARY KEY, made_at TEXT NOT NULL, "
+               "source TEXT NOT NULL, result TEXT NOT NULL)")
+
+
 KNOWN = [m.name for m in migrations._migrations]

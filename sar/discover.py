@@ -1,0 +1,362 @@
+"""`sar discover`: who holds my data? Ask the mailbox, locally.
+
+Only headers are read — From, Sender, Reply-To, Return-Path, List-Id,
+List-Unsubscribe and the DKIM signing domain — never a body. Senders are grouped
+by registrable domain with the Public Suffix List, bundled and used offline
+(`email.labour.org.uk` and `mail.labour.org.uk` are one sender; `co.uk` is none),
+and matched to directory records by their domains, email and web addresses. A
+newsletter sent through a mailing platform is still attributed to the organisation
+when its List-Id, Reply-To or DKIM domain names it. Nothing leaves the machine, and
+nothing is kept unless the user asks (`--save`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from email.header import decode_header, make_header
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import getaddresses, parsedate_to_datetime
+from pathlib import Path
+
+from sar.errors import UsageError
+
+FIELDS = ("From", "Sender", "Reply-To", "Return-Path", "List-Id", "List-Unsubscribe",
+          "DKIM-Signature", "Date")
+# Where a domain was seen, strongest evidence of who wrote first.
+SIGNALS = ("from", "reply-to", "list-id", "dkim", "list-unsubscribe", "sender", "return-path")
+MAX_HEADER_BYTES = 64 * 1024
+CHUNK = 500
+
+_psl = None
+
+
+def registrable(domain: str) -> str | None:
+    """The registrable domain (eTLD+1), in its ASCII (IDNA) form; None for a public
+    suffix or junk."""
+    global _psl
+    if _psl is None:
+        from publicsuffixlist import PublicSuffixList
+
+        _psl = PublicSuffixList()
+    domain = domain.strip().strip(".").lower()
+    if not domain or len(domain) > 253 or not re.fullmatch(r"[\w.-]+", domain):
+        return None
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except (UnicodeError, ValueError):
+        return None
+    return _psl.privatesuffix(domain)
+
+
+def shown(domain: str) -> str:
+    """An IDN domain as people read it (xn--mnchen-3ya.de -> münchen.de)."""
+    try:
+        return domain.encode("ascii").decode("idna")
+    except (UnicodeError, ValueError):
+        return domain
+
+
+@dataclass
+class Headers:
+    """The few headers discovery reads from one message."""
+
+    domains: dict[str, str]          # signal -> registrable domain
+    name: str = ""                   # the From display name
+    date: dt.date | None = None
+
+
+def read_headers(raw: bytes) -> Headers:
+    try:
+        msg = BytesHeaderParser(policy=compat32).parsebytes(raw[:MAX_HEADER_BYTES])
+    except Exception:  # noqa: BLE001 - broken headers: nothing to learn
+        return Headers({})
+    out: dict[str, str] = {}
+
+    def put(signal: str, domain: str | None):
+        if domain and signal not in out:
+            reg = registrable(domain)
+            if reg:
+                out[signal] = reg
+
+    name = ""
+    for header, signal in (("From", "from"), ("Sender", "sender"), ("Reply-To", "reply-to"),
+                           ("Return-Path", "return-path")):
+        try:
+            values = [str(v)[:4000] for v in (msg.get_all(header) or [])]
+            pairs = getaddresses(values)
+        except Exception:  # noqa: BLE001 - e.g. deeply nested comments
+            continue
+        for display, addr in pairs[:5]:
+            if "@" in addr:
+                put(signal, addr.rpartition("@")[2])
+                if signal == "from" and not name:
+                    name = _decode(display)
+                break
+    list_id = str(msg.get("List-Id") or "")
+    m = re.search(r"<([^<>\s]+)>", list_id) or re.search(r"([\w.-]+\.[\w-]+)\s*$", list_id)
+    if m:
+        # "<members.labour.org.uk>": the id is a domain name the list owner controls.
+        put("list-id", m.group(1))
+    unsub = str(msg.get("List-Unsubscribe") or "")
+    m = re.search(r"mailto:[^@>\s]+@([\w.-]+)", unsub) or \
+        re.search(r"https?://([\w.-]+)", unsub)
+    if m:
+        put("list-unsubscribe", m.group(1))
+    for sig in msg.get_all("DKIM-Signature") or []:
+        m = re.search(r"(?:^|;)\s*d\s*=\s*([\w.-]+)", str(sig))
+        if m:
+            put("dkim", m.group(1))
+            break
+    day = None
+    try:
+        when = parsedate_to_datetime(str(msg.get("Date") or ""))
+        if when and 1990 <= when.year <= 2100:
+            day = when.date()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        pass
+    return Headers(out, name[:100], day)
+
+
+def _decode(text: str) -> str:
+    if "=?" not in text:
+        return " ".join(text.split())
+    try:
+        return " ".join(str(make_header(decode_header(text))).split())
+    except Exception:  # noqa: BLE001 - a broken encoded word: keep it as it came
+        return text
+
+
+@dataclass
+class Sender:
+    domain: str                              # the From registrable domain
+    count: int = 0
+    first: dt.date | None = None
+    last: dt.date | None = None
+    names: dict[str, int] = field(default_factory=dict)
+    seen: dict[str, dict[str, int]] = field(default_factory=dict)  # signal -> domain -> n
+
+    def add(self, h: Headers) -> None:
+        self.count += 1
+        if h.date:
+            self.first = min(self.first or h.date, h.date)
+            self.last = max(self.last or h.date, h.date)
+        if h.name:
+            self.names[h.name] = self.names.get(h.name, 0) + 1
+        for signal, domain in h.domains.items():
+            counts = self.seen.setdefault(signal, {})
+            counts[domain] = counts.get(domain, 0) + 1
+
+
+@dataclass
+class Scan:
+    senders: dict[str, Sender] = field(default_factory=dict)
+    messages: int = 0
+    without_sender: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, raw: bytes, since: dt.date | None = None) -> None:
+        h = read_headers(raw)
+        if since and h.date and h.date < since:
+            return
+        self.messages += 1
+        sender = h.domains.get("from")
+        if not sender:
+            self.without_sender += 1
+            return
+        # Mail from a platform that sends for many (a mailing service) is told apart
+        # by whom it is for: its List-Id, else its Reply-To.
+        on_behalf = h.domains.get("list-id") or h.domains.get("reply-to")
+        key = sender if on_behalf in (None, sender) else f"{sender}|{on_behalf}"
+        self.senders.setdefault(key, Sender(sender)).add(h)
+
+
+# -- sources ------------------------------------------------------------------------
+
+def maildir_headers(folder: Path) -> Iterator[bytes]:
+    folder = Path(folder).expanduser()
+    if not (folder / "cur").is_dir() and not (folder / "new").is_dir():
+        raise UsageError(f"{folder} is not a Maildir (it has no cur/ or new/ folder)")
+    for sub in ("cur", "new"):
+        try:
+            entries = list((folder / sub).iterdir())
+        except FileNotFoundError:
+            continue
+        for path in entries:
+            try:
+                with open(path, "rb") as f:
+                    head = f.read(MAX_HEADER_BYTES)
+            except OSError:
+                continue  # moved or unreadable meanwhile
+            end = head.find(b"\n\n")
+            end2 = head.find(b"\r\n\r\n")
+            cut = min(x for x in (end, end2, len(head)) if x >= 0)
+            yield head[:cut]
+
+
+def imap_headers(connect: Callable, folders: Iterable[str], since: dt.date | None,
+                 chunk: int = CHUNK, retries: int = 5, note: Callable = lambda s: None,
+                 after_chunk: Callable = lambda: None) -> Iterator[bytes]:
+    """Headers only (BODY.PEEK[HEADER.FIELDS (...)]), a chunk of UIDs at a time. If
+    the connection drops, reconnect and go on after the last UID read: a scan of
+    100,000 messages does not start over."""
+    from imapclient.exceptions import IMAPClientError
+
+    from sar.mail.imap import ImapError
+
+    item = f"BODY.PEEK[HEADER.FIELDS ({' '.join(f.upper() for f in FIELDS)})]"
+    key = item.replace(".PEEK", "").encode()
+    for folder in folders:
+        done = 0          # the last UID read in this folder
+        failures = 0
+        validity = None
+        while True:
+            client = None
+            try:
+                client = connect()
+                try:
+                    info = client.select_folder(folder, readonly=True)
+                except Exception:  # noqa: BLE001 - imapclient or imaplib error
+                    if not client.folder_exists(folder):
+                        raise ImapError(f"there is no folder {folder!r} on the server") \
+                            from None
+                    raise
+                if validity is not None and info.get(b"UIDVALIDITY") != validity:
+                    # Resuming by UID would count some messages twice or not at all.
+                    raise ImapError(f"{folder} was renumbered (UIDVALIDITY changed) during "
+                                    "the scan: run it again")
+                validity = info.get(b"UIDVALIDITY")
+                criteria = ["UID", f"{done + 1}:*"]
+                if since:
+                    criteria += ["SINCE", since]
+                uids = sorted(u for u in client.search(criteria) if u > done)
+                for i in range(0, len(uids), chunk):
+                    part = uids[i:i + chunk]
+                    fetched = client.fetch(part, [item])
+                    for uid in part:
+                        data = fetched.get(uid, {})
+                        raw = data.get(key) or next((v for k, v in data.items()
+                                                     if k.startswith(b"BODY[HEADER")), b"")
+                        yield raw or b""
+                    done = part[-1]
+                    after_chunk()
+                break
+            except ImapError as e:
+                if e.fatal or failures >= retries:
+                    raise
+                failures += 1
+                note(f"{e}; going on from message {done + 1}")
+            except (IMAPClientError, OSError, EOFError) as e:
+                if failures >= retries:
+                    raise ImapError(f"the connection dropped {failures} times during the "
+                                    f"scan ({type(e).__name__})") from None
+                failures += 1
+                note(f"the connection dropped ({type(e).__name__}); reconnecting and going "
+                     f"on after message {done}")
+                time.sleep(min(30.0, 0.5 * 2 ** failures))
+            finally:
+                if client is not None:
+                    with contextlib.suppress(Exception):  # a dead connection cannot say goodbye
+                        client.logout()
+
+
+# -- matching and ranking -----------------------------------------------------------
+
+def domain_index(directory) -> dict[str, list]:
+    """Registrable domain -> the organisations that use it (domains, email, web)."""
+    from sar.directory.importers import FREEMAIL
+
+    index: dict[str, list] = {}
+    for org in directory.all(include_imported=True):
+        names = set(org.domains)
+        if org.email:
+            names.add(org.email.rpartition("@")[2])
+        if org.web:
+            m = re.match(r"(?:https?://)?([^/:?#]+)", org.web)
+            if m:
+                names.add(m.group(1))
+        for d in names:
+            reg = registrable(d)
+            if reg and reg not in FREEMAIL:
+                bucket = index.setdefault(reg, [])
+                if org not in bucket:
+                    bucket.append(org)
+    return index
+
+
+def _score(sender: Sender, today: dt.date) -> float:
+    """Much and recently: a sender's count, halved for every six months of silence."""
+    if sender.last is None:
+        return sender.count * 0.25
+    months = max(0, (today - sender.last).days) / 182.5
+    return sender.count / (2 ** months)
+
+
+def results(scan: Scan, directory, today: dt.date, min_unmatched: int = 3) -> dict:
+    from sar.directory.importers import FREEMAIL
+
+    index = domain_index(directory)
+    orgs: dict[str, dict] = {}
+    unmatched = []
+    for sender in scan.senders.values():
+        match = None
+        for signal in SIGNALS:
+            for domain, _ in sorted(sender.seen.get(signal, {}).items(),
+                                    key=lambda kv: -kv[1]):
+                if domain in index:
+                    curated = [o for o in index[domain] if not o.origin.startswith("imported")]
+                    match = ((curated or index[domain])[0], signal, domain)
+                    break
+            if match:
+                break
+        if match is None:
+            if sender.domain not in FREEMAIL and sender.count >= min_unmatched:
+                unmatched.append(sender)
+            continue
+        org, signal, domain = match
+        entry = orgs.setdefault(org.slug, {
+            "slug": org.slug, "name": org.name, "kind": org.kind, "origin": org.origin,
+            "messages": 0, "first": None, "last": None, "score": 0.0, "matched": [],
+            "senders": []})
+        entry["messages"] += sender.count
+        entry["score"] += _score(sender, today)
+        for when, pick in (("first", min), ("last", max)):
+            value = getattr(sender, when)
+            if value:
+                entry[when] = pick(entry[when], value) if entry[when] else value
+        entry["senders"].append(shown(sender.domain))
+        how = f"{signal}: {shown(domain)}"
+        if how not in entry["matched"]:
+            entry["matched"].append(how)
+    ranked = sorted(orgs.values(), key=lambda e: (-e["score"], -e["messages"], e["slug"]))
+    unmatched.sort(key=lambda s: (-_score(s, today), -s.count, s.domain))
+    for e in ranked:
+        e["first"] = e["first"].isoformat() if e["first"] else None
+        e["last"] = e["last"].isoformat() if e["last"] else None
+        e["score"] = round(e["score"], 2)
+    senders = len(scan.senders)
+    matched = sum(len(e["senders"]) for e in ranked)
+    return {
+        "messages": scan.messages, "without_sender": scan.without_sender,
+        "senders": senders, "senders_recognised": matched,
+        "share_recognised": round(matched / senders, 3) if senders else 0.0,
+        "messages_recognised": sum(e["messages"] for e in ranked),
+        "organisations": ranked,
+        "unmatched": [{"domain": shown(s.domain), "messages": s.count,
+                       "first": s.first.isoformat() if s.first else None,
+                       "last": s.last.isoformat() if s.last else None,
+                       "name": max(s.names, key=s.names.get) if s.names else "",
+                       "suggest": f"sar orgs add --slug {_slug(s.domain)} --name NAME "
+                                  f"--email EMAIL --domain {s.domain}"}
+                      for s in unmatched],
+        "problems": scan.problems,
+    }
+
+
+def _slug(domain: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", domain.split(".")[0].lower()).strip("-") or "org"
