@@ -40,28 +40,28 @@ def messages(seed: int = 7):
         return bytes(msg)
 
     # Newsletters from two subdomains of one party: one sender.
-    for i in range(60):
+    for i in range(120):
         sub = "email" if i % 2 else "mail"
-        out.append((make(f"Red Rose Party <news@{sub}.redrose.example>", f"News {i}", i * 5),
+        out.append((make(f"Red Rose Party <news@{sub}.redrose.example>", f"News {i}", i * 3),
                     {"org": "redrose", "domain": "redrose.example", "via": "from"}))
     # Two parties through one mailing platform: told apart by List-Id.
-    for i in range(40):
-        out.append((make("Blue Party <blue@mailer.sendplatform.example>", f"Blue {i}", i * 7,
+    for i in range(60):
+        out.append((make("Blue Party <blue@mailer.sendplatform.example>", f"Blue {i}", i * 5,
                          [("List-Id", "Blue Party members <members.blueparty.example>"),
                           ("List-Unsubscribe", "<mailto:unsub@sendplatform.example>")]),
                     {"org": "blueparty", "domain": "sendplatform.example", "via": "list-id"}))
-    for i in range(25):
-        out.append((make("Greens <green@mailer.sendplatform.example>", f"Green {i}", i * 9,
+    for i in range(40):
+        out.append((make("Greens <green@mailer.sendplatform.example>", f"Green {i}", i * 7,
                          [("Reply-To", "Greens office <office@greens.example>")]),
                     {"org": "greens", "domain": "sendplatform.example", "via": "reply-to"}))
     # A broker sending from a bulk service, signed with its own DKIM key.
-    for i in range(15):
+    for i in range(25):
         out.append((make("Offers <offers@bulkmail.example>", f"Offer {i}", 100 + i * 3,
                          [("DKIM-Signature", "v=1; a=rsa-sha256; d=broker.example; s=k1; "
                                              "h=from; bh=x; b=y")]),
                     {"org": "broker", "domain": "bulkmail.example", "via": "dkim"}))
     # An internationalised domain (in its ASCII form on the wire).
-    for i in range(8):
+    for i in range(12):
         out.append((make("=?utf-8?q?M=C3=BCnchner_Verlag?= <info@xn--mnchen-verlag-wob.example>",
                          f"Bücher {i}", 200 + i),
                     {"org": "verlag", "domain": "münchen-verlag.example", "via": "from"}))
