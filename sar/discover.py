@@ -27,9 +27,13 @@ from pathlib import Path
 from sar.errors import UsageError
 
 FIELDS = ("From", "Sender", "Reply-To", "Return-Path", "List-Id", "List-Unsubscribe",
-          "DKIM-Signature", "Date")
-# Where a domain was seen, strongest evidence of who wrote first.
+          "DKIM-Signature", "Date", "Message-ID")
+# Where a domain was seen, strongest evidence of who wrote first; for mail a
+# platform sends on someone's behalf, whom it is for comes first.
 SIGNALS = ("from", "reply-to", "list-id", "dkim", "list-unsubscribe", "sender", "return-path")
+# Mail a platform sends for someone else is theirs, never the platform's.
+ON_BEHALF = ("list-id", "reply-to", "dkim", "list-unsubscribe")
+_NOT_DOMAINS = {"localhost", "local", "localdomain", "internal", "lan", "invalid", "home"}
 MAX_HEADER_BYTES = 64 * 1024
 CHUNK = 500
 
@@ -44,14 +48,31 @@ def registrable(domain: str) -> str | None:
         from publicsuffixlist import PublicSuffixList
 
         _psl = PublicSuffixList()
-    domain = domain.strip().strip(".").lower()
+    domain = ascii_domain(domain)
+    return _psl.privatesuffix(domain) if domain else None
+
+
+def ascii_domain(domain: str) -> str | None:
+    """A host name in lower-case ASCII (IDNA), or None for an IP address, a name
+    with one label, a numeric or local top-level name, or junk."""
+    import ipaddress
+
+    domain = domain.strip().strip("[]").strip(".").lower()
     if not domain or len(domain) > 253 or not re.fullmatch(r"[\w.-]+", domain):
         return None
+    try:
+        ipaddress.ip_address(domain)
+        return None
+    except ValueError:
+        pass
     try:
         domain = domain.encode("idna").decode("ascii")
     except (UnicodeError, ValueError):
         return None
-    return _psl.privatesuffix(domain)
+    labels = domain.split(".")
+    if len(labels) < 2 or labels[-1].isdigit() or labels[-1] in _NOT_DOMAINS:
+        return None
+    return domain
 
 
 def shown(domain: str) -> str:
@@ -67,8 +88,10 @@ class Headers:
     """The few headers discovery reads from one message."""
 
     domains: dict[str, str]          # signal -> registrable domain
+    hosts: dict[str, str] = field(default_factory=dict)  # signal -> the full host name
     name: str = ""                   # the From display name
     date: dt.date | None = None
+    message_id: str = ""
 
 
 def read_headers(raw: bytes) -> Headers:
@@ -77,12 +100,14 @@ def read_headers(raw: bytes) -> Headers:
     except Exception:  # noqa: BLE001 - broken headers: nothing to learn
         return Headers({})
     out: dict[str, str] = {}
+    hosts: dict[str, str] = {}
 
     def put(signal: str, domain: str | None):
         if domain and signal not in out:
             reg = registrable(domain)
             if reg:
                 out[signal] = reg
+                hosts[signal] = ascii_domain(domain) or reg
 
     name = ""
     for header, signal in (("From", "from"), ("Sender", "sender"), ("Reply-To", "reply-to"),
@@ -116,14 +141,20 @@ def read_headers(raw: bytes) -> Headers:
     day = None
     try:
         when = parsedate_to_datetime(str(msg.get("Date") or ""))
-        if when and 1990 <= when.year <= 2100:
+        # A date in the future (spam does this) would rank a sender first forever.
+        if when and when.year >= 1990 and when.date() <= dt.date.today() + \
+                dt.timedelta(days=2):
             day = when.date()
     except (TypeError, ValueError, IndexError, OverflowError):
         pass
-    return Headers(out, name[:100], day)
+    mid = re.search(r"<[^<>\s]{1,300}>", str(msg.get("Message-ID") or ""))
+    return Headers(out, hosts, name[:100], day, mid.group(0) if mid else "")
 
 
 def _decode(text: str) -> str:
+    if any("\udc80" <= c <= "\udcff" for c in text):
+        # Raw 8-bit bytes in a header (against RFC 5322, common in practice): UTF-8.
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     if "=?" not in text:
         return " ".join(text.split())
     try:
@@ -135,6 +166,7 @@ def _decode(text: str) -> str:
 @dataclass
 class Sender:
     domain: str                              # the From registrable domain
+    behalf: str | None = None                # whom a platform's mail is for, if not From
     count: int = 0
     first: dt.date | None = None
     last: dt.date | None = None
@@ -148,9 +180,14 @@ class Sender:
             self.last = max(self.last or h.date, h.date)
         if h.name:
             self.names[h.name] = self.names.get(h.name, 0) + 1
-        for signal, domain in h.domains.items():
+        for signal, host in h.hosts.items():
             counts = self.seen.setdefault(signal, {})
-            counts[domain] = counts.get(domain, 0) + 1
+            counts[host] = counts.get(host, 0) + 1
+
+    @property
+    def who(self) -> str:
+        """The domain a person would name as the sender."""
+        return self.behalf or self.domain
 
 
 @dataclass
@@ -159,11 +196,17 @@ class Scan:
     messages: int = 0
     without_sender: int = 0
     problems: list[str] = field(default_factory=list)
+    seen_ids: set[str] = field(default_factory=set)
 
     def add(self, raw: bytes, since: dt.date | None = None) -> None:
         h = read_headers(raw)
         if since and h.date and h.date < since:
             return
+        if h.message_id:
+            # The same message in two folders (Gmail's INBOX and All Mail) is one.
+            if h.message_id in self.seen_ids:
+                return
+            self.seen_ids.add(h.message_id)
         self.messages += 1
         sender = h.domains.get("from")
         if not sender:
@@ -171,9 +214,13 @@ class Scan:
             return
         # Mail from a platform that sends for many (a mailing service) is told apart
         # by whom it is for: its List-Id, else its Reply-To.
+        from sar.directory.importers import FREEMAIL
+
         on_behalf = h.domains.get("list-id") or h.domains.get("reply-to")
+        if on_behalf in FREEMAIL:
+            on_behalf = None  # a reply to someone's own mailbox says nothing of whom for
         key = sender if on_behalf in (None, sender) else f"{sender}|{on_behalf}"
-        self.senders.setdefault(key, Sender(sender)).add(h)
+        self.senders.setdefault(key, Sender(sender, None if key == sender else on_behalf)).add(h)
 
 
 # -- sources ------------------------------------------------------------------------
@@ -182,14 +229,22 @@ def maildir_headers(folder: Path) -> Iterator[bytes]:
     folder = Path(folder).expanduser()
     if not (folder / "cur").is_dir() and not (folder / "new").is_dir():
         raise UsageError(f"{folder} is not a Maildir (it has no cur/ or new/ folder)")
+    import os
+
     for sub in ("cur", "new"):
         try:
-            entries = list((folder / sub).iterdir())
-        except FileNotFoundError:
+            entries = list(os.scandir(folder / sub))
+        except (FileNotFoundError, NotADirectoryError):
             continue
-        for path in entries:
+        for entry in entries:
+            # Regular files only, never through a link: a FIFO or a device would
+            # hang the scan, and a link could point anywhere.
+            if not entry.is_file(follow_symlinks=False):
+                continue
             try:
-                with open(path, "rb") as f:
+                fd = os.open(entry.path, os.O_RDONLY | os.O_NONBLOCK
+                             | getattr(os, "O_NOFOLLOW", 0))
+                with os.fdopen(fd, "rb") as f:
                     head = f.read(MAX_HEADER_BYTES)
             except OSError:
                 continue  # moved or unreadable meanwhile
@@ -239,11 +294,14 @@ def imap_headers(connect: Callable, folders: Iterable[str], since: dt.date | Non
                     part = uids[i:i + chunk]
                     fetched = client.fetch(part, [item])
                     for uid in part:
-                        data = fetched.get(uid, {})
+                        if uid not in fetched:
+                            continue  # expunged meanwhile
+                        data = fetched[uid]
                         raw = data.get(key) or next((v for k, v in data.items()
                                                      if k.startswith(b"BODY[HEADER")), b"")
                         yield raw or b""
                     done = part[-1]
+                    failures = 0  # a chunk read: the connection works again
                     after_chunk()
                 break
             except ImapError as e:
@@ -251,6 +309,7 @@ def imap_headers(connect: Callable, folders: Iterable[str], since: dt.date | Non
                     raise
                 failures += 1
                 note(f"{e}; going on from message {done + 1}")
+                time.sleep(min(30.0, 0.5 * 2 ** failures))
             except (IMAPClientError, OSError, EOFError) as e:
                 if failures >= retries:
                     raise ImapError(f"the connection dropped {failures} times during the "
@@ -268,11 +327,16 @@ def imap_headers(connect: Callable, folders: Iterable[str], since: dt.date | Non
 # -- matching and ranking -----------------------------------------------------------
 
 def domain_index(directory) -> dict[str, list]:
-    """Registrable domain -> the organisations that use it (domains, email, web)."""
+    """Host name -> the organisations that use it (their domains, email and web
+    hosts, as the record gives them: a record for bayern.de's data-protection office
+    must not claim every Bavarian authority). Regulators do not profile anyone and
+    are left out."""
     from sar.directory.importers import FREEMAIL
 
     index: dict[str, list] = {}
     for org in directory.all(include_imported=True):
+        if org.kind == "supervisory-authority":
+            continue
         names = set(org.domains)
         if org.email:
             names.add(org.email.rpartition("@")[2])
@@ -281,12 +345,24 @@ def domain_index(directory) -> dict[str, list]:
             if m:
                 names.add(m.group(1))
         for d in names:
-            reg = registrable(d)
-            if reg and reg not in FREEMAIL:
-                bucket = index.setdefault(reg, [])
+            host = ascii_domain(d)
+            if host and host.startswith("www."):
+                host = host[4:]
+            if host and registrable(host) and host not in FREEMAIL:
+                bucket = index.setdefault(host, [])
                 if org not in bucket:
                     bucket.append(org)
     return index
+
+
+def _lookup(index: dict[str, list], host: str):
+    """The record for `host` or the nearest parent domain a record names."""
+    from sar.core.matching import parent_domains
+
+    for d in parent_domains(host):
+        if d in index:
+            return d, index[d]
+    return None
 
 
 def _score(sender: Sender, today: dt.date) -> float:
@@ -302,21 +378,33 @@ def results(scan: Scan, directory, today: dt.date, min_unmatched: int = 3) -> di
 
     index = domain_index(directory)
     orgs: dict[str, dict] = {}
-    unmatched = []
+    unknown: dict[str, dict] = {}
     for sender in scan.senders.values():
         match = None
-        for signal in SIGNALS:
-            for domain, _ in sorted(sender.seen.get(signal, {}).items(),
-                                    key=lambda kv: -kv[1]):
-                if domain in index:
-                    curated = [o for o in index[domain] if not o.origin.startswith("imported")]
-                    match = ((curated or index[domain])[0], signal, domain)
+        for signal in (ON_BEHALF if sender.behalf else SIGNALS):
+            for host, n in sorted(sender.seen.get(signal, {}).items(), key=lambda kv: -kv[1]):
+                # A signal seen in a few of a group's messages does not speak for all.
+                if 2 * n < sender.count:
+                    break
+                found = _lookup(index, host)
+                if found:
+                    domain, candidates = found
+                    curated = [o for o in candidates if not o.origin.startswith("imported")]
+                    match = ((curated or candidates)[0], signal, domain)
                     break
             if match:
                 break
         if match is None:
-            if sender.domain not in FREEMAIL and sender.count >= min_unmatched:
-                unmatched.append(sender)
+            if sender.who not in FREEMAIL:
+                u = unknown.setdefault(sender.who, {"domain": sender.who, "messages": 0,
+                                                    "first": None, "last": None, "names": {},
+                                                    "score": 0.0})
+                u["messages"] += sender.count
+                u["score"] += _score(sender, today)
+                u["first"] = min(filter(None, [u["first"], sender.first]), default=None)
+                u["last"] = max(filter(None, [u["last"], sender.last]), default=None)
+                for name, k in sender.names.items():
+                    u["names"][name] = u["names"].get(name, 0) + k
             continue
         org, signal, domain = match
         entry = orgs.setdefault(org.slug, {
@@ -329,31 +417,33 @@ def results(scan: Scan, directory, today: dt.date, min_unmatched: int = 3) -> di
             value = getattr(sender, when)
             if value:
                 entry[when] = pick(entry[when], value) if entry[when] else value
-        entry["senders"].append(shown(sender.domain))
+        if shown(sender.who) not in entry["senders"]:
+            entry["senders"].append(shown(sender.who))
         how = f"{signal}: {shown(domain)}"
         if how not in entry["matched"]:
             entry["matched"].append(how)
     ranked = sorted(orgs.values(), key=lambda e: (-e["score"], -e["messages"], e["slug"]))
-    unmatched.sort(key=lambda s: (-_score(s, today), -s.count, s.domain))
+    frequent = sorted((u for u in unknown.values() if u["messages"] >= min_unmatched),
+                      key=lambda u: (-u["score"], -u["messages"], u["domain"]))
     for e in ranked:
         e["first"] = e["first"].isoformat() if e["first"] else None
         e["last"] = e["last"].isoformat() if e["last"] else None
         e["score"] = round(e["score"], 2)
-    senders = len(scan.senders)
-    matched = sum(len(e["senders"]) for e in ranked)
+    who = {s.who for s in scan.senders.values()}
+    recognised = {d for e in ranked for d in e["senders"]}
     return {
         "messages": scan.messages, "without_sender": scan.without_sender,
-        "senders": senders, "senders_recognised": matched,
-        "share_recognised": round(matched / senders, 3) if senders else 0.0,
+        "senders": len(who), "senders_recognised": len(recognised),
+        "share_recognised": round(len(recognised) / len(who), 3) if who else 0.0,
         "messages_recognised": sum(e["messages"] for e in ranked),
         "organisations": ranked,
-        "unmatched": [{"domain": shown(s.domain), "messages": s.count,
-                       "first": s.first.isoformat() if s.first else None,
-                       "last": s.last.isoformat() if s.last else None,
-                       "name": max(s.names, key=s.names.get) if s.names else "",
-                       "suggest": f"sar orgs add --slug {_slug(s.domain)} --name NAME "
-                                  f"--email EMAIL --domain {s.domain}"}
-                      for s in unmatched],
+        "unmatched": [{"domain": shown(u["domain"]), "messages": u["messages"],
+                       "first": u["first"].isoformat() if u["first"] else None,
+                       "last": u["last"].isoformat() if u["last"] else None,
+                       "name": max(u["names"], key=u["names"].get) if u["names"] else "",
+                       "suggest": f"sar orgs add --slug {_slug(u['domain'])} --name NAME "
+                                  f"--email EMAIL --domain {shown(u['domain'])}"}
+                      for u in frequent],
         "problems": scan.problems,
     }
 

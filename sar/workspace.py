@@ -1070,10 +1070,11 @@ class Workspace:
         report = report or (lambda kind, value: None)
         max_bytes = int(cfg.get(self.config, "watch.max_message_mb") * 2**20)
         if maildir is not None:
-            if not Path(maildir).expanduser().is_dir():
+            maildir = _expand(maildir)
+            if not maildir.is_dir():
                 raise UsageError(f"{maildir} is not a folder")
             inbox = Inbox(self)
-            for result in sources.maildir(inbox, Path(maildir), max_bytes):
+            for result in sources.maildir(inbox, maildir, max_bytes):
                 report("message", result)
             return
         settings = self.imap_settings()
@@ -1101,6 +1102,8 @@ class Workspace:
             raise UsageError("--folder goes with --imap")
         if (picks or all_matched) and not propose:
             raise UsageError("--pick and --all-matched go with --propose access|erasure")
+        if picks and all_matched:
+            raise UsageError("--pick SLUG or --all-matched, not both")
         if propose and propose not in ("access", "erasure"):
             raise UsageError("--propose must be access or erasure")
         if propose and not (picks or all_matched):
@@ -1109,10 +1112,11 @@ class Workspace:
             self.profile()  # no profile, no requests: say so before reading a mailbox
         scan = d.Scan()
         if maildir is not None:
-            if not Path(maildir).expanduser().is_dir():
+            maildir = _expand(maildir)
+            if not maildir.is_dir():
                 raise UsageError(f"{maildir} is not a folder")
-            source = f"maildir:{Path(maildir).expanduser().resolve()}"
-            for raw in d.maildir_headers(Path(maildir)):
+            source = f"maildir:{maildir.resolve()}"
+            for raw in d.maildir_headers(maildir):
                 scan.add(raw, since)
         else:
             from sar.mail.imap import connect
@@ -1155,6 +1159,8 @@ class Workspace:
     def forget_discovery(self) -> int:
         if not self.home.db_path.exists():
             return 0
+        # Overwritten on disk, not only unlinked from the table.
+        self.db.execute("PRAGMA secure_delete = ON")
         with self.transaction():
             return self.db.execute("DELETE FROM discovery").rowcount
 
@@ -1365,6 +1371,14 @@ def _org_snapshot(org) -> dict:
     return {"slug": org.slug, "name": org.name, "kind": org.kind, "country": org.country,
             "email": org.email, "address": list(org.address), "domains": list(org.domains),
             "calendar": org.calendar, "regime": org.regime, "record": org.as_dict()}
+
+
+def _expand(path) -> Path:
+    """~ and ~user expanded, or one clear line when the user does not exist."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError as e:
+        raise UsageError(f"{path}: {e}") from None
 
 
 def _date(value: str | None) -> dt.date | None:

@@ -185,3 +185,77 @@ def test_a_connection_dropped_mid_scan_is_resumed_not_restarted(known, mail, tmp
         check(d.results(scan, ws.directory, ws.today), mail)
     finally:
         server.stop()
+
+
+# -- found in review ----------------------------------------------------------------
+
+def _mail(frm, n, extra=()):
+    from email.message import EmailMessage
+
+    out = []
+    for i in range(n):
+        msg = EmailMessage()
+        msg["From"] = frm
+        msg["To"] = "robin@example.org"
+        msg["Subject"] = f"x{i}"
+        msg["Date"] = "Mon, 02 Mar 2026 10:00:00 +0000"
+        msg["Message-ID"] = f"<{abs(hash((frm, i, extra)))}-{i}@example.org>"
+        for k, v in extra:
+            msg[k] = v
+        msg.set_content("x")
+        out.append((bytes(msg), None))
+    return out
+
+
+def test_attribution_is_careful(known, tmp_path):
+    known("orgs", "add", "--slug", "platform", "--name", "Send Platform", "--email",
+          "dpo@sendplatform.example", "--domain", "sendplatform.example", "--kind", "platform")
+    known("orgs", "add", "--slug", "regulator", "--name", "Example Regulator", "--email",
+          "info@dpa.gov.example", "--domain", "dpa.gov.example", "--kind",
+          "supervisory-authority")
+    mail = (
+        # A platform in the directory does not take mail it sends for a party.
+        _mail("Blue <blue@mail.sendplatform.example>", 4,
+              (("List-Id", "<members.blueparty.example>"),))
+        # A regulator's record claims neither its government's other offices...
+        + _mail("Tax office <tax@revenue.gov.example>", 4)
+        # ...nor is a regulator ever proposed as a data holder.
+        + _mail("DPA <news@dpa.gov.example>", 4)
+        # One message signed by the broker does not make a bulk service's mail its own.
+        + _mail("Bulk <x@bulkmail.example>", 1, (("DKIM-Signature", "v=1; d=broker.example"),))
+        + _mail("Bulk <x@bulkmail.example>", 6)
+        # Unknown clients of a platform are listed by whom the mail is for.
+        + _mail("Cafe <c@mail.sendplatform.example>", 4, (("Reply-To", "c@cafe2.example"),))
+        # An IP address is not a sender.
+        + _mail("Odd <a@192.168.0.1>", 4) + _mail("Odd <a@[10.0.0.1]>", 4)
+    )
+    write_maildir(tmp_path / "Mail", mail)
+    result = known("discover", "--maildir", tmp_path / "Mail", "--json").json()
+    got = {e["slug"]: e["messages"] for e in result["organisations"]}
+    assert got == {"blueparty": 4}
+    unmatched = {u["domain"]: u["messages"] for u in result["unmatched"]}
+    assert unmatched == {"gov.example": 8, "bulkmail.example": 7, "cafe2.example": 4}
+    assert not any(d[0].isdigit() for d in unmatched)
+
+
+def test_a_fifo_in_the_maildir_does_not_hang_the_scan(known, mail, tmp_path):
+    import os
+
+    write_maildir(tmp_path / "Mail", mail[:10])
+    os.mkfifo(tmp_path / "Mail" / "cur" / "a-fifo")
+    (tmp_path / "Mail" / "cur" / "a-link").symlink_to("/etc/hostname")
+    result = known("discover", "--maildir", tmp_path / "Mail", "--json").json()
+    assert result["messages"] == 10
+
+
+def test_the_same_message_in_two_folders_counts_once(known, mail, monkeypatch):
+    server = ImapServer().start()
+    try:
+        imap_account(known, server, monkeypatch)
+        fill(server, mail[:40])
+        fill(server, mail[:40], folder="Archive")
+        result = known("discover", "--imap", "--folder", "INBOX", "--folder", "Archive",
+                       "--json").json()
+        assert result["messages"] == 40
+    finally:
+        server.stop()

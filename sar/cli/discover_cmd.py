@@ -39,7 +39,8 @@ def discover(
     if forget or saved:
         if forget and saved:
             raise UsageError("--saved or --forget, not both")
-        if maildir is not None or imap or propose or save:
+        if maildir is not None or imap or propose or save or since or pick or folder \
+                or all_matched:
             raise UsageError(f"--{'forget' if forget else 'saved'} scans nothing: give it "
                              "alone")
         if forget:

@@ -54,7 +54,12 @@ class ImportReport:
 FREEMAIL = {"gmail.com", "googlemail.com", "gmx.de", "gmx.net", "gmx.at", "web.de",
             "t-online.de", "yahoo.com", "yahoo.de", "outlook.com", "outlook.de",
             "hotmail.com", "hotmail.de", "live.com", "icloud.com", "me.com", "mail.de",
-            "posteo.de", "aol.com", "proton.me", "protonmail.com", "freenet.de", "arcor.de"}
+            "posteo.de", "aol.com", "proton.me", "protonmail.com", "freenet.de", "arcor.de",
+            # UK and French providers, for discovery as much as for the importer.
+            "hotmail.co.uk", "yahoo.co.uk", "btinternet.com", "live.co.uk", "outlook.fr",
+            "sky.com", "talktalk.net", "virginmedia.com", "aol.co.uk", "ymail.com",
+            "mac.com", "hotmail.fr", "yahoo.fr", "orange.fr", "free.fr", "laposte.net",
+            "sfr.fr", "wanadoo.fr"}
 
 
 def _related(a: str, b: str) -> bool:
