@@ -319,7 +319,9 @@ def discover(n: int) -> list[tuple[str, float, str, float]]:
         _wait_for(port)
         client = IMAPClient("127.0.0.1", port=port, ssl=False)
         client.login("bench", "bench-pw")
-        raws = [sample[i % len(sample)] for i in range(count)]
+        # Distinct messages (discovery counts a Message-ID once).
+        raws = [sample[i % len(sample)].replace(b"<gen-", f"<b{i}-gen-".encode(), 1)
+                for i in range(count)]
         for i in range(0, count, 1000):
             client.multiappend("INBOX", raws[i:i + 1000])
         item = f"BODY.PEEK[HEADER.FIELDS ({' '.join(f.upper() for f in d.FIELDS)})]"
