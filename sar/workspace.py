@@ -140,13 +140,15 @@ class Workspace:
         if key.startswith("deadlines.") and self.home.db_path.exists():
             self.reassess()
 
-    def reassess(self) -> int:
-        """Recompute every open request's cached status and due date (after a change
-        of deadline rules), in one transaction. Returns how many changed."""
+    def reassess(self, everything: bool = False) -> int:
+        """Recompute every open request's (or every request's) cached status and due
+        date (after a change of deadline rules), in one transaction. Returns how many
+        changed."""
         changed = 0
         closed = ", ".join(f"'{s}'" for s in lifecycle.CLOSED)
+        sql = "SELECT * FROM requests" + ("" if everything else f" WHERE status NOT IN ({closed})")
         with self.transaction():
-            for row in list(self.db.query(f"SELECT * FROM requests WHERE status NOT IN ({closed})")):
+            for row in list(self.db.query(sql)):
                 a = self.assess(row, as_of_today=False)
                 due = a.deadline.due.isoformat() if a.deadline and a.deadline.due else None
                 if (a.base_status, due) != (row["status"], row["due"]):

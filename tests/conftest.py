@@ -49,7 +49,7 @@ class Sar:
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
         if ok and run.exit_code != 0:
-            raise AssertionError(f"sar {' '.join(args)} failed ({run.exit_code}): "
+            raise AssertionError(f"sar {' '.join(map(str, args))} failed ({run.exit_code}): "
                                  f"{run.stderr or run.stdout}")
         return run
 

@@ -1,0 +1,271 @@
+"""`sar doctor` and `sar backup`: is the home sound, and a copy of it that is.
+
+The doctor checks what sar's promises rest on: files only the user can read; a
+database that passes SQLite's integrity check; an event log whose hash chain is
+unbroken (an edit made behind sar's back shows); evidence that is there and still
+hashes to its name; cached statuses that agree with the log; no letter of unknown
+fate forgotten; mailboxes still being read. Each problem is one line with what to
+do; the exit status is 1 when there is any. Orphaned evidence (bytes no row names,
+left by a crash between the two writes) and old sync state are notes, not problems.
+
+`sar backup` takes an online copy: SQLite's backup API gives a consistent snapshot
+of the database while other sar commands run, and the evidence files it names were
+all written before their rows (sar.store.evidence), so copying them after the
+snapshot is enough.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STALE_DAYS = 30
+
+
+@dataclass
+class Report:
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    fixed: list[str] = field(default_factory=list)
+    checked: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"ok": not self.problems, "problems": self.problems, "notes": self.notes,
+                "fixed": self.fixed, "checked": self.checked}
+
+
+def _permissions(root: Path, report: Report, fix: bool) -> None:
+    """Folders 0700 and files 0600: nobody but the user reads a request log."""
+    count = 0
+    for path in [root, *root.rglob("*")]:
+        try:
+            st = path.lstat()
+        except OSError:
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            continue
+        count += 1
+        loose = st.st_mode & 0o077
+        if not loose:
+            continue
+        want = 0o700 if stat.S_ISDIR(st.st_mode) else 0o600
+        what = "folder" if stat.S_ISDIR(st.st_mode) else "file"
+        rel = path.relative_to(root) if path != root else Path(".")
+        if fix:
+            try:
+                os.chmod(path, (st.st_mode & ~0o777) | want)
+                report.fixed.append(f"{rel}: {oct(st.st_mode & 0o777)} -> {oct(want)}")
+                continue
+            except OSError as e:
+                report.problems.append(f"{rel}: cannot make it private ({e.strerror})")
+                continue
+        report.problems.append(f"the {what} {rel} can be read by others "
+                               f"({oct(st.st_mode & 0o777)}): `sar doctor --fix` makes it "
+                               f"{oct(want)}")
+    report.checked["paths"] = count
+
+
+def _integrity(db, report: Report) -> None:
+    result = [r[0] for r in db.execute("PRAGMA integrity_check").fetchall()]
+    if result != ["ok"]:
+        report.problems.append("the database fails SQLite's integrity check: "
+                               + "; ".join(result[:3]) + " (restore from `sar backup`)")
+    broken = db.execute("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        report.problems.append(f"{len(broken)} rows point at rows that do not exist")
+
+
+def _chain(ws, report: Report) -> None:
+    """Recompute every request's hash chain (Workspace.prepare_event writes it)."""
+    n = 0
+    refs = dict(ws.db.execute("SELECT id, ref FROM requests").fetchall())
+    current, prev = None, "0" * 64
+    for r in ws.db.query("SELECT * FROM events ORDER BY request_id, seq"):
+        n += 1
+        if r["request_id"] != current:
+            current, prev, bad = r["request_id"], "0" * 64, False
+        elif bad:
+            continue
+        body = {k: r[k] for k in ("seq", "kind", "occurred_on", "occurred_at", "source",
+                                  "details")}
+        digest = hashlib.sha256((prev + json.dumps(body, sort_keys=True)).encode()).hexdigest()
+        if r["prev_hash"] != prev or r["hash"] != digest:
+            report.problems.append(
+                f"the event log of {refs.get(r['request_id'], r['request_id'])} was changed "
+                f"outside sar at event {r['seq']} ({r['kind']}): it no longer matches its "
+                "hash chain")
+            bad = True
+        prev = r["hash"]
+    report.checked["events"] = n
+
+
+def _evidence(ws, report: Report) -> None:
+    named: dict[str, str] = {}
+    for digest, what in ws.db.execute(
+            "SELECT m.sha256, COALESCE(r.ref || ', ', '') || m.direction || ' message #' || "
+            "m.id FROM messages m LEFT JOIN requests r ON r.id = m.request_id WHERE "
+            "m.sha256 IS NOT NULL UNION ALL "
+            "SELECT sha256, 'attachment ' || id FROM attachments WHERE size <= ?",
+            [25 * 2**20]).fetchall():
+        named.setdefault(digest, what)
+    for details, in ws.db.execute("SELECT details FROM events WHERE details LIKE '%sha256%'"):
+        d = json.loads(details)
+        for key in ("sha256", "bundle_sha256"):
+            if d.get(key):
+                named.setdefault(d[key], "an event")
+    missing = bad = 0
+    for digest, what in named.items():
+        path = ws.evidence.path(digest)
+        if not path.exists():
+            missing += 1
+            if missing <= 5:
+                report.problems.append(f"evidence {digest[:16]}… ({what}) is missing")
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            bad += 1
+            if bad <= 5:
+                report.problems.append(f"evidence {digest[:16]}… ({what}) was changed: it no "
+                                       "longer hashes to its name")
+    for n, words in ((missing, "missing"), (bad, "changed")):
+        if n > 5:
+            report.problems.append(f"… and {n - 5} more evidence files {words}")
+    root = ws.evidence.root
+    stored = {p.parent.name + p.name for p in root.rglob("*") if p.is_file()
+              and len(p.parent.name) == 2} if root.is_dir() else set()
+    orphans = stored - set(named)
+    if orphans:
+        report.notes.append(f"{len(orphans)} evidence files are named by no record (left by "
+                            "an interrupted write, or a complaint bundle): harmless")
+    report.checked["evidence"] = len(named)
+
+
+def _cache(ws, report: Report) -> None:
+    stale = []
+    for row in ws.db.query("SELECT * FROM requests"):
+        a = ws.assess(row, as_of_today=False)
+        due = a.deadline.due.isoformat() if a.deadline and a.deadline.due else None
+        if (a.base_status, due) != (row["status"], row["due"]):
+            stale.append(row["ref"])
+    if stale:
+        many = len(stale) > 1
+        report.problems.append(f"{len(stale)} request{'s' if many else ''}' cached status or "
+                               f"due date disagree{'' if many else 's'} with "
+                               f"{'their' if many else 'its'} events "
+                               f"({', '.join(stale[:3])}{'…' if len(stale) > 3 else ''}): "
+                               "`sar doctor --fix` recomputes them")
+    report.checked["requests"] = ws.db.execute("SELECT COUNT(*) FROM requests").fetchone()[0]
+
+
+def _sends(ws, report: Report) -> None:
+    for ref, purpose in ws.db.execute(
+            "SELECT r.ref, m.purpose FROM messages m JOIN requests r ON "
+            "r.id = m.request_id WHERE m.state IN ('sending', 'unknown')"):
+        what = "reminder" if purpose == "reminder" else "letter"
+        command = f"sar remind {ref}" if purpose == "reminder" else f"sar send {ref}"
+        report.problems.append(
+            f"{ref}: a {what} may or may not have gone (interrupted while being sent): look "
+            f"in your Sent folder, then `{command} --confirm-sent`"
+            if purpose != "reminder" else
+            f"{ref}: a reminder may or may not have gone: look in your Sent folder; to send "
+            f"it again, `{command} --retry-unknown`")
+
+
+def _sync(ws, report: Report, today: dt.date) -> None:
+    for source, folder, updated in ws.db.execute(
+            "SELECT source, folder, updated_at FROM sync_state"):
+        when = dt.date.fromisoformat(updated[:10])
+        if (today - when).days > STALE_DAYS:
+            report.notes.append(f"{source} {folder} was last read on {when}: is `sar watch` "
+                                "still running?")
+
+
+def check(ws, fix: bool = False) -> Report:
+    report = Report()
+    root = ws.home.root
+    if not root.exists():
+        report.notes.append(f"{root} does not exist yet: nothing to check")
+        return report
+    _permissions(root, report, fix)
+    if not ws.home.db_path.exists():
+        return report
+    db = ws.db
+    _integrity(db, report)
+    _chain(ws, report)
+    _evidence(ws, report)
+    if fix:
+        changed = ws.reassess(everything=True)
+        if changed:
+            report.fixed.append(f"recomputed {changed} requests' cached status")
+    _cache(ws, report)
+    _sends(ws, report)
+    _sync(ws, report, ws.today)
+    return report
+
+
+def backup(ws, out: Path) -> dict:
+    """A consistent copy of the home as a .tar.gz: the database snapshot, config,
+    the user's records and templates, and every evidence file."""
+    import io
+    import sqlite3
+    import tarfile
+    import tempfile
+
+    from sar.errors import UsageError
+    from sar.home import write_private
+
+    out = Path(out).expanduser()
+    if not out.name.endswith((".tar.gz", ".tgz")):
+        raise UsageError("the backup is a .tar.gz file: give -o FILE.tar.gz")
+    if not out.parent.is_dir():
+        raise UsageError(f"cannot write {out}: the folder {out.parent} does not exist")
+    root = ws.home.root
+    if not ws.home.db_path.exists():
+        raise UsageError(f"nothing to back up in {root} yet")
+    if out.resolve().is_relative_to(root.resolve()):
+        raise UsageError("put the backup outside the sar home it copies")
+    buffer = io.BytesIO()
+    files = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        snapshot = Path(tmp) / "sar.db"
+        target = sqlite3.connect(snapshot)
+        with target:
+            ws.db.conn.backup(target)   # online and consistent, while others write
+        target.close()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+            def add(path: Path, name: str):
+                nonlocal files
+                info = tar.gettarinfo(str(path), arcname=name)
+                info.uid = info.gid = 0
+                info.uname = info.gname = ""
+                info.mode = 0o700 if info.isdir() else 0o600
+                with open(path, "rb") if info.isfile() else _null() as f:
+                    tar.addfile(info, f if info.isfile() else None)
+                files += info.isfile()
+
+            add(snapshot, "sar-home/sar.db")
+            for name in ("config.toml", "groups.toml"):
+                if (root / name).is_file():
+                    add(root / name, f"sar-home/{name}")
+            for sub in ("orgs", "templates", "evidence"):
+                base = root / sub
+                if not base.is_dir():
+                    continue
+                for path in sorted(base.rglob("*")):
+                    if path.is_file() and not path.is_symlink():
+                        add(path, f"sar-home/{path.relative_to(root)}")
+    data = buffer.getvalue()
+    write_private(out, data)
+    return {"backup": str(out), "files": files, "bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest()}
+
+
+class _null:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
