@@ -165,7 +165,7 @@ def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | Non
     if a.status == "overdue" and not reminded and not without_reminder:
         raise UsageError(f"{row['ref']}: remind the organisation first (`sar remind "
                          f"{row['ref']}`): the regulator expects you to have raised it with "
-                         "them (or --without-reminder, and say why in --harm)")
+                         "them (or --without-reminder; you may say why in --harm)")
     if reminded and a.status == "overdue":
         # The reminder promised them until its final date (legal.md §4.3): keep it.
         from sar.core import calendars

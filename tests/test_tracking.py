@@ -162,3 +162,11 @@ def test_notify_says_only_what_is_new_since_the_last_run(story, home):
     before = len(mailbox.Maildir(home / "outbox", create=False))
     me("notify", "--email", today="2026-04-20")      # nothing new: nothing sent
     assert len(mailbox.Maildir(home / "outbox", create=False)) == before
+
+
+def test_option_clashes_and_paths_are_one_line(story, tmp_path):
+    me, refs = story
+    ref = refs[("acme", "access")]
+    assert "not both" in me.fails("show", ref, "--json", "--markdown")
+    assert "does not exist" in me.fails("letter", ref, "-o", tmp_path / "no" / "x.txt")
+    assert "it is a folder" in me.fails("letter", ref, "-o", tmp_path)

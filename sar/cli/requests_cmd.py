@@ -110,6 +110,10 @@ def letter(
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
+    if out.is_dir():
+        raise UsageError(f"cannot write {out}: it is a folder; name a file")
+    if not out.parent.is_dir():
+        raise UsageError(f"cannot write {out}: the folder {out.parent} does not exist")
     out.write_bytes(data)
     typer.echo(f"Wrote {out}", err=True)
 
@@ -271,6 +275,8 @@ def show(
 
     The deadline and why, the timeline, the letters and the next step.
     """
+    if json_ and markdown:
+        raise UsageError("--json or --markdown, not both")
     s = workspace().show(ref)
     if json_:
         output.emit_json(s)
