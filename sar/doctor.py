@@ -125,7 +125,7 @@ def _evidence(ws, report: Report) -> None:
             missing += 1
             if missing <= 5:
                 report.problems.append(f"evidence {digest[:16]}… ({what}) is missing")
-        elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+        elif not ws.evidence.verify(digest):  # decrypts, in an encrypted home
             bad += 1
             if bad <= 5:
                 report.problems.append(f"evidence {digest[:16]}… ({what}) was changed: it no "
@@ -231,7 +231,12 @@ def backup(ws, out: Path) -> dict:
     files = 0
     with tempfile.TemporaryDirectory() as tmp:
         snapshot = Path(tmp) / "sar.db"
-        target = sqlite3.connect(snapshot)
+        if ws.home.key is not None:
+            from sar.store.db import cipher_target
+
+            target = cipher_target(snapshot, ws.home.key)   # the copy stays encrypted
+        else:
+            target = sqlite3.connect(snapshot)
         with target:
             ws.db.conn.backup(target)   # online and consistent, while others write
         target.close()
@@ -247,7 +252,7 @@ def backup(ws, out: Path) -> dict:
                 files += info.isfile()
 
             add(snapshot, "sar-home/sar.db")
-            for name in ("config.toml", "groups.toml"):
+            for name in ("config.toml", "config.toml.enc", "crypto.json", "groups.toml"):
                 if (root / name).is_file():
                     add(root / name, f"sar-home/{name}")
             for sub in ("orgs", "templates", "evidence"):

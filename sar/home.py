@@ -61,6 +61,22 @@ class Home:
         self.letters = root / "letters"
         self.orgs = root / "orgs"
         self.templates = root / "templates"
+        self._key: bytes | None = None
+
+    @property
+    def encrypted(self) -> bool:
+        from sar import crypto
+
+        return crypto.is_encrypted(self.root)
+
+    @property
+    def key(self) -> bytes | None:
+        """The home's key when it is encrypted (sar.crypto), else None."""
+        if self._key is None and self.encrypted:
+            from sar import crypto
+
+            self._key = crypto.load_key(self.root)
+        return self._key
 
     def ensure(self) -> None:
         """Create the home with private permissions, or say why it cannot be."""
@@ -82,6 +98,14 @@ class Home:
         return path
 
     def load_config(self) -> dict:
+        if self.encrypted:
+            from sar import crypto
+
+            sealed = self.config_path.with_name("config.toml.enc")
+            if not sealed.exists():
+                return {}
+            text = crypto.decrypt(self.key, sealed.read_bytes(), str(sealed)).decode("utf-8")
+            return tomllib.loads(text)
         if not self.config_path.exists():
             return {}
         try:
@@ -93,7 +117,15 @@ class Home:
         import tomli_w
 
         self.ensure()
-        write_private(self.config_path, tomli_w.dumps(config).encode("utf-8"))
+        data = tomli_w.dumps(config).encode("utf-8")
+        if self.encrypted:
+            from sar import crypto
+
+            # The profile is personal data: sealed like the rest.
+            write_private(self.config_path.with_name("config.toml.enc"),
+                          crypto.encrypt(self.key, data))
+            return
+        write_private(self.config_path, data)
 
 
 def write_private(path: Path, data: bytes) -> None:

@@ -68,7 +68,7 @@ class Workspace:
         from sar.store.db import connect
 
         self.home.ensure()
-        return connect(self.home.db_path)
+        return connect(self.home.db_path, self.home.key)
 
     @cached_property
     def config(self) -> dict:
@@ -84,7 +84,7 @@ class Workspace:
     def evidence(self):
         from sar.store.evidence import EvidenceStore
 
-        return EvidenceStore(self.home.subdir(self.home.evidence))
+        return EvidenceStore(self.home.subdir(self.home.evidence), self.home.key)
 
     @contextmanager
     def transaction(self):
@@ -116,7 +116,15 @@ class Workspace:
     def profile(self) -> profile_mod.Profile:
         return profile_mod.from_config(self.config)
 
-    def init(self, profile: profile_mod.Profile) -> Path:
+    def init(self, profile: profile_mod.Profile, encrypt: bool = False) -> Path:
+        if encrypt:
+            from sar import crypto
+
+            if self.home.db_path.exists() or self.home.config_path.exists():
+                raise UsageError(f"{self.home.root} is already in use: encryption is chosen "
+                                 "when a home is made (back it up, then start a new home "
+                                 "with --encrypt)")
+            crypto.setup(self.home.root)
         self.home.ensure()
         config = self.home.load_config()
         config["profile"] = profile.as_dict()
@@ -124,7 +132,8 @@ class Workspace:
         self.home.save_config(config)
         self.__dict__.pop("config", None)
         self.db  # noqa: B018 - create and migrate the database now, not on first use
-        return self.home.config_path
+        return (self.home.config_path.with_name("config.toml.enc") if encrypt
+                else self.home.config_path)
 
     def set_config(self, key: str, value: str | None) -> None:
         """Change a setting; None puts it back to its default."""

@@ -59,7 +59,8 @@ class SarGroup(TyperGroup):
         except Exception as e:
             # sqlite3 is not imported at start-up, so its errors are recognised by
             # module: a locked or damaged database is one line, not a traceback.
-            if type(e).__module__ != "sqlite3" or os.environ.get("SAR_DEBUG"):
+            if type(e).__module__ not in ("sqlite3", "sqlcipher3.dbapi2") or \
+                    os.environ.get("SAR_DEBUG"):
                 raise
             typer.echo(f"Error: the database could not be used: {e}", err=True)
             raise typer.Exit(1) from None

@@ -27,6 +27,7 @@ def init(
     calendar: Annotated[str | None, typer.Option(
         metavar="CAL", help="Your home holiday calendar: GB-ENG, GB-WLS, GB-SCT, GB-NIR, IE, FR, ...")] = None,
     no_input: Annotated[bool, typer.Option("--no-input", help="Never prompt; take everything from flags.")] = False,
+    encrypt: Annotated[bool, typer.Option("--encrypt", help="Encrypt this new home at rest: the key in your OS keyring, or a passphrase from SAR_PASSPHRASE.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print the profile as JSON.")] = False,
 ) -> None:
     """Set up your profile.
@@ -36,11 +37,15 @@ def init(
     from sar import profile as profile_mod
     from sar import validate
     from sar.core import calendars
-    from sar.errors import ProfileMissingError
+    from sar.errors import ProfileMissingError, UsageError
 
     ws = workspace()
+    if encrypt and (ws.home.db_path.exists() or ws.home.config_path.exists()
+                    or ws.home.encrypted):
+        raise UsageError(f"{ws.home.root} is already in use: encryption is chosen when a "
+                         "home is made (back it up, then start a new home with --encrypt)")
     try:
-        current = ws.profile()
+        current = ws.profile() if not encrypt else None
     except ProfileMissingError:
         current = None
 
@@ -83,7 +88,7 @@ def init(
     calendar = ask(calendar, "calendar", current.calendar if current else "GB-ENG",
                    calendars.get)
     profile = profile_mod.make(name, email, address, previous, dob, calendar, today=ws.today)
-    path = ws.init(profile)
+    path = ws.init(profile, encrypt=encrypt)
     if json_:
         output.emit_json({"home": str(ws.home.root), "profile": profile.as_dict()})
     else:

@@ -9,8 +9,9 @@ from pathlib import Path
 from sar.errors import StoreError
 
 
-def connect(path: Path):
-    """Open (creating if need be) and migrate the database at `path`."""
+def connect(path: Path, key: bytes | None = None):
+    """Open (creating if need be) and migrate the database at `path`; with `key`,
+    through SQLCipher (an encrypted home, sar.crypto)."""
     import sqlite_utils
 
     from sar.store.migrations import KNOWN, migrations
@@ -24,9 +25,14 @@ def connect(path: Path):
         timeout = float(os.environ.get("SAR_TEST_BUSY_TIMEOUT", "10"))
         # isolation_level=None: no implicit transactions. A write outside an explicit
         # transaction commits at once; everything that must be atomic says so.
-        conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+        if key is not None:
+            conn = _cipher_connect(path, key, timeout)
+        else:
+            conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
-    except sqlite3.Error as e:
+    except StoreError:
+        raise
+    except Exception as e:  # sqlite3 or sqlcipher3 errors
         raise StoreError(f"cannot open the database {path}: {e}") from None
     # FULL: a state committed before a message leaves must survive a power cut,
     # or at-most-once sending is a promise we cannot keep.
@@ -44,9 +50,29 @@ def connect(path: Path):
     if len(applied) < len(KNOWN):
         try:
             migrations.apply(db)
-        except sqlite3.Error as e:
+        except Exception as e:
+            if type(e).__module__ not in ("sqlite3", "sqlcipher3.dbapi2"):
+                raise
             raise StoreError(f"cannot migrate the database {path}: {e}") from None
     return db
+
+
+def _cipher_connect(path: Path, key: bytes, timeout: float):
+    try:
+        import sqlcipher3
+    except ImportError:
+        raise StoreError("this sar home is encrypted: install SQLCipher support with "
+                         "pip install 'sar[encrypt]'") from None
+    from sar.crypto import subkey
+
+    conn = sqlcipher3.connect(str(path), timeout=timeout, isolation_level=None)
+    conn.execute(f"PRAGMA key = \"x'{subkey(key, 'database').hex()}'\"")
+    return conn
+
+
+def cipher_target(path: Path, key: bytes):
+    """A connection for a copy of an encrypted database (sar backup)."""
+    return _cipher_connect(path, key, 10.0)
 
 
 # Plain-SQL writes for the hot paths: sqlite-utils' Table.insert and .update inspect

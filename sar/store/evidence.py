@@ -15,8 +15,12 @@ from sar.home import write_private
 
 
 class EvidenceStore:
-    def __init__(self, root: Path):
+    """With `key` (an encrypted home), files are sealed with AES-256-GCM and still
+    named by the SHA-256 of their plain bytes."""
+
+    def __init__(self, root: Path, key: bytes | None = None):
         self.root = root
+        self.key = key
 
     def path(self, digest: str) -> Path:
         return self.root / digest[:2] / digest[2:]
@@ -27,15 +31,26 @@ class EvidenceStore:
         if target.exists():
             return digest
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.key is not None:
+            from sar.crypto import encrypt
+
+            data = encrypt(self.key, data)
         write_private(target, data)
         return digest
 
     def get(self, digest: str) -> bytes:
-        return self.path(digest).read_bytes()
+        data = self.path(digest).read_bytes()
+        if self.key is not None:
+            from sar.crypto import decrypt
+
+            data = decrypt(self.key, data, f"evidence {digest[:16]}…")
+        return data
 
     def verify(self, digest: str) -> bool:
         """True when the stored bytes still hash to their name."""
+        from sar.errors import StoreError
+
         try:
             return hashlib.sha256(self.get(digest)).hexdigest() == digest
-        except FileNotFoundError:
+        except (FileNotFoundError, StoreError):
             return False
