@@ -77,3 +77,27 @@ def test_deep_nesting_and_many_parts_are_bounded():
     _read(b"From: a@b.example\r\n" + deep)
     msg = _read(b"From: a@b.example\r\n" + many)
     assert any("parts" in p for p in msg.problems)
+
+
+def test_an_encoded_word_bomb_in_the_subject_is_bounded():
+    bomb = " ".join(["=?utf-8?b?" + "QUFBQQ==" + "?="] * 20_000)
+    msg = _read(f"From: a@b.example\r\nSubject: {bomb}\r\n\r\nhi\r\n".encode())
+    assert len(msg.subject) <= 4_000 * 4
+
+
+def test_a_huge_message_is_kept_as_headers_only(me, tmp_path, home):
+    """Over watch.max_message_mb, `sar watch` keeps the headers (and the match) and
+    does not read the body into memory."""
+    box = tmp_path / "Mail"
+    for sub in ("new", "cur", "tmp"):
+        (box / sub).mkdir(parents=True)
+    me("config", "set", "watch.max_message_mb", "1")
+    head = (b"From: privacy@acme.example\r\nTo: robin@example.org\r\n"
+            b"Subject: Your personal data\r\nMessage-ID: <huge@acme.example>\r\n\r\n")
+    (box / "new" / "1.huge").write_bytes(head + b"A" * (3 * 2**20))
+    got = me("watch", "--maildir", box, "--json").json()
+    assert len(got) == 1
+    kept = me("inbox", "--all", "--json").json()[0]
+    assert kept["subject"] == "Your personal data"
+    stored = home / "evidence" / kept["sha256"][:2] / kept["sha256"][2:]
+    assert stored.stat().st_size < 2**20
