@@ -133,13 +133,11 @@ def _evidence(ws, report: Report) -> None:
     for n, words in ((missing, "missing"), (bad, "changed")):
         if n > 5:
             report.problems.append(f"… and {n - 5} more evidence files {words}")
-    root = ws.evidence.root
-    stored = {p.parent.name + p.name for p in root.rglob("*") if p.is_file()
-              and len(p.parent.name) == 2} if root.is_dir() else set()
-    orphans = stored - set(named)
+    orphans = _stored_evidence(ws.evidence.root) - set(named)
     if orphans:
-        report.notes.append(f"{len(orphans)} evidence files are named by no record (left by "
-                            "an interrupted write, or a complaint bundle): harmless")
+        report.notes.append(f"{len(orphans)} evidence files are named by no record: left by an "
+                            "interrupted write or a complaint bundle (harmless) — or, if part "
+                            "of the database was lost, replies that `sar watch` reads again")
     report.checked["evidence"] = len(named)
 
 
@@ -183,6 +181,13 @@ def _sync(ws, report: Report, today: dt.date) -> None:
                                 "still running?")
 
 
+def _stored_evidence(root: Path) -> set[str]:
+    if not root.is_dir():
+        return set()
+    return {p.parent.name + p.name for p in root.rglob("*")
+            if p.is_file() and len(p.parent.name) == 2}
+
+
 def check(ws, fix: bool = False) -> Report:
     report = Report()
     root = ws.home.root
@@ -190,9 +195,29 @@ def check(ws, fix: bool = False) -> Report:
         report.notes.append(f"{root} does not exist yet: nothing to check")
         return report
     _permissions(root, report, fix)
-    if not ws.home.db_path.exists():
+    stored = _stored_evidence(ws.home.evidence)
+    if not ws.home.db_path.exists() or ws.home.db_path.stat().st_size == 0:
+        if stored:
+            report.problems.append(
+                f"the database {ws.home.db_path.name} is missing or empty, but {len(stored)} "
+                "evidence files remain: the log is lost — restore it from `sar backup` "
+                "(do not run other commands first: they would start a new, empty log)")
         return report
     db = ws.db
+    if stored and not db.execute("SELECT COUNT(*) FROM requests").fetchone()[0]:
+        report.problems.append(f"the database holds no requests, but {len(stored)} evidence "
+                               "files remain: restore it from `sar backup`")
+    try:
+        ws.profile()
+    except Exception:  # noqa: BLE001 - ProfileMissingError or an unreadable config
+        if db.execute("SELECT COUNT(*) FROM requests").fetchone()[0]:
+            report.problems.append("there is no profile (config.toml): letters cannot be "
+                                   "written; restore it from `sar backup`, or `sar init`")
+    if ws.home.encrypted and ws.home.outbox.is_dir():
+        clear = sum(1 for p in ws.home.outbox.rglob("*") if p.is_file())
+        if clear:
+            report.notes.append(f"{clear} letters in the Maildir outbox are not encrypted (mail "
+                                "programs read them): delete them once sent, or send by SMTP")
     _integrity(db, report)
     _chain(ws, report)
     _evidence(ws, report)
@@ -218,10 +243,15 @@ def backup(ws, out: Path) -> dict:
     from sar.home import write_private
 
     out = Path(out).expanduser()
-    if not out.name.endswith((".tar.gz", ".tgz")):
+    if out.is_dir():
+        raise UsageError(f"cannot write {out}: it is a folder; name a file, e.g. "
+                         f"{out / 'sar-backup.tar.gz'}")
+    if not out.name.lower().endswith((".tar.gz", ".tgz")):
         raise UsageError("the backup is a .tar.gz file: give -o FILE.tar.gz")
     if not out.parent.is_dir():
         raise UsageError(f"cannot write {out}: the folder {out.parent} does not exist")
+    if out.exists():
+        raise UsageError(f"{out} exists: it may be an earlier backup; choose another name")
     root = ws.home.root
     if not ws.home.db_path.exists():
         raise UsageError(f"nothing to back up in {root} yet")
@@ -264,8 +294,10 @@ def backup(ws, out: Path) -> dict:
                         add(path, f"sar-home/{path.relative_to(root)}")
     data = buffer.getvalue()
     write_private(out, data)
+    missing = [d for d, in ws.db.execute("SELECT sha256 FROM messages WHERE sha256 IS NOT "
+                                         "NULL") if not ws.evidence.path(d).exists()]
     return {"backup": str(out), "files": files, "bytes": len(data),
-            "sha256": hashlib.sha256(data).hexdigest()}
+            "sha256": hashlib.sha256(data).hexdigest(), "missing_evidence": len(missing)}
 
 
 class _null:

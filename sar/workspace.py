@@ -132,7 +132,7 @@ class Workspace:
         self.home.save_config(config)
         self.__dict__.pop("config", None)
         self.db  # noqa: B018 - create and migrate the database now, not on first use
-        return (self.home.config_path.with_name("config.toml.enc") if encrypt
+        return (self.home.config_path.with_name("config.toml.enc") if self.home.encrypted
                 else self.home.config_path)
 
     def set_config(self, key: str, value: str | None) -> None:

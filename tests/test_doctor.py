@@ -130,3 +130,36 @@ def test_backup_bad_input_is_one_line(used, home, tmp_path, name, words):
 
 def test_backup_of_an_empty_home_is_one_line(sar, tmp_path):
     assert "nothing to back up" in sar.fails("backup", "-o", tmp_path / "b.tar.gz")
+
+
+@pytest.mark.parametrize("damage", ["truncate", "delete"])
+def test_a_lost_database_with_evidence_left_is_a_problem(used, home, damage):
+    me, _ = used
+    if damage == "truncate":
+        (home / "sar.db").write_bytes(b"")
+    else:
+        (home / "sar.db").unlink()
+    for extra in ("sar.db-wal", "sar.db-shm"):
+        (home / extra).unlink(missing_ok=True)
+    run = me("doctor", ok=False)
+    assert run.exit_code == 1 and "restore it from `sar backup`" in run.stdout
+
+
+def test_a_missing_profile_is_a_problem(used, home):
+    me, _ = used
+    (home / "config.toml").unlink()
+    run = me("doctor", ok=False)
+    assert run.exit_code == 1 and "there is no profile" in run.stdout
+
+
+def test_backup_never_overwrites_and_warns_of_missing_evidence(used, home, tmp_path):
+    me, _ = used
+    out = tmp_path / "b.tar.gz"
+    me("backup", "-o", out)
+    assert "choose another name" in me.fails("backup", "-o", out)
+    assert "it is a folder" in me.fails("backup", "-o", tmp_path)
+    for p in (home / "evidence").rglob("*"):
+        if p.is_file():
+            p.unlink()
+    run = me("backup", "-o", tmp_path / "c.TAR.GZ")
+    assert "were missing" in run.stderr

@@ -52,3 +52,6 @@ def backup(
         output.emit_json(result)
     else:
         typer.echo(f"{result['backup']}: {result['files']} files, {result['bytes']:,} bytes")
+    if result["missing_evidence"]:
+        typer.echo(f"Warning: {result['missing_evidence']} evidence files named in the log "
+                   "were missing and are not in the backup: run `sar doctor`", err=True)

@@ -92,7 +92,11 @@ def init(
     if json_:
         output.emit_json({"home": str(ws.home.root), "profile": profile.as_dict()})
     else:
-        typer.echo(f"Profile saved in {path}")
+        typer.echo(f"Profile saved in {path}" + (" (encrypted)" if ws.home.encrypted else ""))
+        if encrypt:
+            typer.echo("Note: letters put in the Maildir outbox are not encrypted (mail "
+                       "programs read them); send by SMTP, or delete them once sent.",
+                       err=True)
         typer.echo("Next: `sar orgs list` to find an organisation, then "
                    "`sar new access --to SLUG`.")
 
