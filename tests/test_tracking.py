@@ -170,3 +170,40 @@ def test_option_clashes_and_paths_are_one_line(story, tmp_path):
     assert "not both" in me.fails("show", ref, "--json", "--markdown")
     assert "does not exist" in me.fails("letter", ref, "-o", tmp_path / "no" / "x.txt")
     assert "it is a folder" in me.fails("letter", ref, "-o", tmp_path)
+
+
+def test_report_counts_what_happened(me):
+    """Three requests with known outcomes: answered on time, answered late after an
+    ID request, and ignored."""
+    refs = {}
+    for org, kind in [("acme", "access"), ("acme", "erasure"), ("fictional-party", "access")]:
+        extra = ["--details", "x"] if kind == "erasure" else []
+        refs[(org, kind)] = me("new", kind, "--to", org, *extra, "--json").json()[0]["ref"]
+        me("send", refs[(org, kind)])
+    me("mark", refs[("acme", "access")], "acknowledged", "--on", "2026-03-03",
+       today="2026-03-03")
+    me("mark", refs[("acme", "access")], "fulfilled", "--on", "2026-03-22", today="2026-03-22")
+    me("mark", refs[("acme", "erasure")], "id-requested", "--on", "2026-03-05",
+       today="2026-03-05")
+    me("mark", refs[("acme", "erasure")], "id-provided", "--on", "2026-03-10",
+       today="2026-03-10")
+    # Due 10 April (a fresh month from the ID); answered 20 April: late.
+    me("mark", refs[("acme", "erasure")], "fulfilled", "--on", "2026-04-20", today="2026-04-20")
+    data = me("report", "--format", "json", today="2026-05-01").json()
+    by = {r["org"]: r for r in data["by_organisation"]}
+    acme = by["acme"]
+    assert (acme["requests"], acme["answered"], acme["on_time"], acme["id_demanded"],
+            acme["acknowledged"]) == (2, 2, 1, 1, 1)
+    assert acme["median_days"] == (20 + 49) / 2          # 2 Mar→22 Mar, 2 Mar→20 Apr
+    party = by["fictional-party"]
+    assert (party["answered"], party["overdue_now"]) == (0, 1)
+    assert by["all"]["requests"] == 3
+    # Small cells are blanked for publication.
+    blanked = me("report", "--format", "json", "--suppress-below", "3",
+                 today="2026-05-01").json()
+    rows = {r["org"]: r for r in blanked["by_organisation"]}
+    assert rows["acme"]["requests"] is None and rows["acme"]["suppressed"]
+    assert rows["all"]["requests"] == 3
+    assert "md, csv or json" in me.fails("report", "--format", "pdf")
+    csv_text = me("report", "--format", "csv", today="2026-05-01").stdout
+    assert csv_text.splitlines()[0].startswith("group,name,requests")

@@ -242,3 +242,43 @@ def notify(
             typer.echo(output.clean(line))
     if email and lines:
         n.email(ws, lines)
+
+
+@app.command()
+def report(
+    format_: Annotated[str, typer.Option("--format", metavar="FORMAT", help="md, csv or json.")] = "md",
+    out: Annotated[str | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (default: stdout).")] = None,
+    suppress_below: Annotated[int, typer.Option(metavar="N", help="Blank the rows counting fewer than N requests (for figures you publish).")] = 0,
+) -> None:
+    """How organisations answered your requests, in numbers.
+
+    Per organisation and per kind of organisation: sent, bounced, acknowledged, ID
+    demanded, extended, answered, on time, refused, overdue now, and the median and
+    90th-percentile days to the first answer.
+    """
+    from pathlib import Path
+
+    from sar import report as rep
+
+    if format_ not in ("md", "csv", "json"):
+        raise UsageError("--format must be md, csv or json")
+    if not 0 <= suppress_below <= 1000:
+        raise UsageError("--suppress-below must be between 0 and 1000")
+    if out and not Path(out).expanduser().parent.is_dir():
+        raise UsageError(f"cannot write {out}: its folder does not exist")
+    data = rep.build(_workspace(None), suppress_below)
+    if format_ == "json":
+        import json
+
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = rep.as_markdown(data) if format_ == "md" else rep.as_csv(data)
+    if out is None:
+        if format_ == "md":  # names from records: no escape sequences to the terminal
+            text = "\n".join(output.clean(line) for line in text.split("\n"))
+        typer.echo(text, nl=False)
+        return
+    from sar.home import write_private
+
+    write_private(Path(out).expanduser(), text.encode())
+    typer.echo(f"{out}: {data['by_organisation'][-1]['requests'] or 0} requests")
