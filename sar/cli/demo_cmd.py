@@ -42,7 +42,10 @@ def demo(
     typer.echo(f"  {look} show {demo.refs['conservatives']}   # the ID restart, explained")
     typer.echo(f"  {look} show {demo.refs['experian']}   # replies read, and the rule that read each")
     typer.echo(f"  {look} inbox --all")
+    typer.echo(f"  {look} status   # the board")
     typer.echo(f"  {look} overdue")
+    typer.echo(f"  {look} remind --overdue --dry-run   # the reminders that would go")
+    typer.echo(f"  {look} report   # how each organisation answered")
     typer.echo(f"  {look} letter {demo.refs['labour']}   # the letter Labour ignored")
     typer.echo(f"Files: letters in {demo.home / 'letters'}, sent mail in "
                f"{demo.home / 'outbox' / 'new'}, replies in {demo.home / 'inbox'}, evidence in {demo.home / 'evidence'}, "
