@@ -163,6 +163,20 @@ def _wait_for(port: int, seconds: float = 10.0) -> None:
             time.sleep(0.05)
 
 
+def _pymap() -> tuple[int, subprocess.Popen]:
+    """pymap (in memory) in its own process on a free loopback port, with the user
+    bench / bench-pw; ready when this returns."""
+    port = _free_port()
+    pymap = Path(sys.executable).with_name("pymap")
+    server = subprocess.Popen([str(pymap), "--host", "127.0.0.1", "--port", str(port),
+                               "--no-tls", "dict", "--demo-user", "bench",
+                               "--demo-password", "bench-pw"],
+                              env={**os.environ, "FQDN": "localhost"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for(port)
+    return port, server
+
+
 def _free_port() -> int:
     import socket
 
@@ -181,15 +195,8 @@ def imap(n: int) -> list[tuple[str, float, str, float]]:
     from imapclient import IMAPClient
 
     count = 5 * n
-    port = _free_port()
-    pymap = Path(sys.executable).with_name("pymap")
-    server = subprocess.Popen([str(pymap), "--host", "127.0.0.1", "--port", str(port),
-                               "--no-tls", "dict", "--demo-user", "bench",
-                               "--demo-password", "bench-pw"],
-                              env={**os.environ, "FQDN": "localhost"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port, server = _pymap()
     try:
-        _wait_for(port)
         with tempfile.TemporaryDirectory() as tmp:
             ws = _workspace(Path(tmp) / "home", dt.date.today())
             replies = count // 10
@@ -308,15 +315,8 @@ def discover(n: int) -> list[tuple[str, float, str, float]]:
 
     count = 50 * n
     sample = [raw for raw, _ in messages()]
-    port = _free_port()
-    pymap = Path(sys.executable).with_name("pymap")
-    server = subprocess.Popen([str(pymap), "--host", "127.0.0.1", "--port", str(port),
-                               "--no-tls", "dict", "--demo-user", "bench",
-                               "--demo-password", "bench-pw"],
-                              env={**os.environ, "FQDN": "localhost"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port, server = _pymap()
     try:
-        _wait_for(port)
         client = IMAPClient("127.0.0.1", port=port, ssl=False)
         client.login("bench", "bench-pw")
         # Distinct messages (discovery counts a Message-ID once).

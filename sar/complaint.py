@@ -187,6 +187,7 @@ def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | Non
         notes.append(f"the ICO expects a complaint within three months of your last contact "
                      f"with the organisation ({last}); say in --harm why it comes later")
 
+    timeline = _timeline(events)
     respondent = ws._org_record(row)
     authority_record = org.as_dict()
     extra = {
@@ -194,7 +195,7 @@ def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | Non
         "org": {**authority_record, "address": authority_record.get("address_lines") or [],
                 "attention": "Complaints"},
         "failures": _failures(ws, row, events, a),
-        "timeline": _timeline(events),
+        "timeline": timeline,
         "harm": harm or "",
     }
     letter = ws._follow_up(row, "complaint", None, extra)
@@ -216,7 +217,7 @@ def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | Non
         files.append((f"messages/{i:02d}-{kind}-{day or 'undated'}.{suffix}",
                       ws.evidence.get(m["sha256"])))
     rows = [{"on": t["on"].isoformat(), "event": t["event"], "what": t["what"],
-             "source": t["source"]} for t in _timeline(events)]
+             "source": t["source"]} for t in timeline]
     files.append(("timeline.csv", export.as_csv(rows, ("on", "event", "what", "source"))
                   .encode("utf-8")))
     files.append(("timeline.md", ("# Timeline of " + row["ref"] + "\n\n"

@@ -24,7 +24,7 @@ from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
-from sar.errors import UsageError
+from sar.directory.importers import FREEMAIL
 
 FIELDS = ("From", "Sender", "Reply-To", "Return-Path", "List-Id", "List-Unsubscribe",
           "DKIM-Signature", "Date", "Message-ID")
@@ -214,8 +214,6 @@ class Scan:
             return
         # Mail from a platform that sends for many (a mailing service) is told apart
         # by whom it is for: its List-Id, else its Reply-To.
-        from sar.directory.importers import FREEMAIL
-
         on_behalf = h.domains.get("list-id") or h.domains.get("reply-to")
         if on_behalf in FREEMAIL:
             on_behalf = None  # a reply to someone's own mailbox says nothing of whom for
@@ -226,32 +224,14 @@ class Scan:
 # -- sources ------------------------------------------------------------------------
 
 def maildir_headers(folder: Path) -> Iterator[bytes]:
-    folder = Path(folder).expanduser()
-    if not (folder / "cur").is_dir() and not (folder / "new").is_dir():
-        raise UsageError(f"{folder} is not a Maildir (it has no cur/ or new/ folder)")
-    import os
+    from sar.mail.sources import maildir_files, read_file
 
-    for sub in ("cur", "new"):
-        try:
-            entries = list(os.scandir(folder / sub))
-        except (FileNotFoundError, NotADirectoryError):
+    for entry in maildir_files(Path(folder).expanduser()):
+        head = read_file(entry, MAX_HEADER_BYTES)
+        if head is None:
             continue
-        for entry in entries:
-            # Regular files only, never through a link: a FIFO or a device would
-            # hang the scan, and a link could point anywhere.
-            if not entry.is_file(follow_symlinks=False):
-                continue
-            try:
-                fd = os.open(entry.path, os.O_RDONLY | os.O_NONBLOCK
-                             | getattr(os, "O_NOFOLLOW", 0))
-                with os.fdopen(fd, "rb") as f:
-                    head = f.read(MAX_HEADER_BYTES)
-            except OSError:
-                continue  # moved or unreadable meanwhile
-            end = head.find(b"\n\n")
-            end2 = head.find(b"\r\n\r\n")
-            cut = min(x for x in (end, end2, len(head)) if x >= 0)
-            yield head[:cut]
+        ends = [x for x in (head.find(b"\n\n"), head.find(b"\r\n\r\n")) if x >= 0]
+        yield head[:min(ends)] if ends else head
 
 
 def imap_headers(connect: Callable, folders: Iterable[str], since: dt.date | None,
@@ -331,8 +311,6 @@ def domain_index(directory) -> dict[str, list]:
     hosts, as the record gives them: a record for bayern.de's data-protection office
     must not claim every Bavarian authority). Regulators do not profile anyone and
     are left out."""
-    from sar.directory.importers import FREEMAIL
-
     index: dict[str, list] = {}
     for org in directory.all(include_imported=True):
         if org.kind == "supervisory-authority":
@@ -374,8 +352,6 @@ def _score(sender: Sender, today: dt.date) -> float:
 
 
 def results(scan: Scan, directory, today: dt.date, min_unmatched: int = 3) -> dict:
-    from sar.directory.importers import FREEMAIL
-
     index = domain_index(directory)
     orgs: dict[str, dict] = {}
     unknown: dict[str, dict] = {}

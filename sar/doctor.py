@@ -162,14 +162,14 @@ def _sends(ws, report: Report) -> None:
     for ref, purpose in ws.db.execute(
             "SELECT r.ref, m.purpose FROM messages m JOIN requests r ON "
             "r.id = m.request_id WHERE m.state IN ('sending', 'unknown')"):
-        what = "reminder" if purpose == "reminder" else "letter"
-        command = f"sar remind {ref}" if purpose == "reminder" else f"sar send {ref}"
-        report.problems.append(
-            f"{ref}: a {what} may or may not have gone (interrupted while being sent): look "
-            f"in your Sent folder, then `{command} --confirm-sent`"
-            if purpose != "reminder" else
-            f"{ref}: a reminder may or may not have gone: look in your Sent folder; to send "
-            f"it again, `{command} --retry-unknown`")
+        if purpose == "reminder":
+            report.problems.append(f"{ref}: a reminder may or may not have gone: look in your "
+                                   f"Sent folder; to send it again, `sar remind {ref} "
+                                   "--retry-unknown`")
+        else:
+            report.problems.append(f"{ref}: a letter may or may not have gone (interrupted "
+                                   "while being sent): look in your Sent folder, then "
+                                   f"`sar send {ref} --confirm-sent`")
 
 
 def _sync(ws, report: Report, today: dt.date) -> None:

@@ -157,12 +157,6 @@ class Inbox:
 
     # -- ingest --------------------------------------------------------------------
 
-    def known(self, raw: bytes, msg: inbound.Inbound | None = None) -> str | None:
-        key = dedupe_key(raw, msg)
-        row = self.db.execute("SELECT id FROM messages WHERE direction = 'in' AND dedupe = ?",
-                              [key]).fetchone()
-        return key if row else None
-
     def ingest(self, raw: bytes, *, source: str, received: dt.datetime | None = None,
                progress=None) -> Ingested:
         """Take one message in. `progress`, if given, is called inside the same

@@ -47,22 +47,42 @@ def _head(raw: bytes) -> bytes:
 
 # -- Maildir ----------------------------------------------------------------------
 
-def maildir(inbox, folder: Path, max_bytes: int) -> Iterator:
-    """Ingest each message in a Maildir not seen before; yield what became of it."""
-    folder = Path(folder).expanduser()
+def maildir_files(folder: Path) -> list[os.DirEntry]:
+    """The message files of a Maildir (new/ and cur/), in name order: regular files
+    only, never through a link — a FIFO or a device would hang the reader, and a link
+    could point anywhere. UsageError if `folder` is not a Maildir."""
+    folder = Path(folder)
     if not (folder / "cur").is_dir() and not (folder / "new").is_dir():
         raise UsageError(f"{folder} is not a Maildir (it has no cur/ or new/ folder)")
-    source = f"maildir:{folder.resolve()}"
-    db = inbox.db
-    seen = {r[0] for r in db.execute("SELECT name FROM maildir_seen WHERE source = ?",
-                                     [source])}
     files = []
     for sub in ("new", "cur"):
         try:
             entries = sorted(os.scandir(folder / sub), key=lambda e: e.name)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             continue
-        files += [e for e in entries if e.is_file() and not e.name.startswith(".")]
+        files += [e for e in entries
+                  if e.is_file(follow_symlinks=False) and not e.name.startswith(".")]
+    return files
+
+
+def read_file(entry: os.DirEntry, limit: int) -> bytes | None:
+    """Up to `limit` bytes of a Maildir file, or None if it went away meanwhile."""
+    try:
+        fd = os.open(entry.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as f:
+            return f.read(limit)
+    except OSError:
+        return None  # moved by the user's mail program meanwhile, or unreadable
+
+
+def maildir(inbox, folder: Path, max_bytes: int) -> Iterator:
+    """Ingest each message in a Maildir not seen before; yield what became of it."""
+    folder = Path(folder).expanduser()
+    files = maildir_files(folder)
+    source = f"maildir:{folder.resolve()}"
+    db = inbox.db
+    seen = {r[0] for r in db.execute("SELECT name FROM maildir_seen WHERE source = ?",
+                                     [source])}
     passed: list[str] = []  # read, not taken in: recorded as seen in batches
 
     def flush():
@@ -77,11 +97,9 @@ def maildir(inbox, folder: Path, max_bytes: int) -> Iterator:
         name = entry.name.split(":", 1)[0].split("!", 1)[0]
         if name in seen:
             continue
-        try:
-            with open(entry.path, "rb") as f:
-                raw = f.read(max_bytes + 1)
-        except FileNotFoundError:
-            continue  # moved by the user's mail program meanwhile: found next time
+        raw = read_file(entry, max_bytes + 1)
+        if raw is None:
+            continue  # found next time, if it is still there
         if len(raw) > max_bytes:
             raw = _head(raw)
 
