@@ -93,8 +93,13 @@ class Home:
             raise StoreError(f"cannot write to the sar home {self.root}: {e.strerror}") from None
 
     def subdir(self, path: Path) -> Path:
+        """A folder under the home, private at every level (mkdir's parents=True would
+        give the intermediate ones the umask's 0o755)."""
         self.ensure()
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        current = self.root
+        for part in path.relative_to(self.root).parts:
+            current = current / part
+            current.mkdir(mode=0o700, exist_ok=True)
         return path
 
     def load_config(self) -> dict:
