@@ -28,61 +28,129 @@ def _percentile(values: list[int], q: float) -> float | None:
     return round(statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1], 1)
 
 
-def rows(ws) -> list[dict]:
-    """One row per request: its organisation and what happened to it."""
-    out = []
-    if not ws.home.db_path.exists():
-        return out
-    kinds = {}
-    for row in ws.db.query("SELECT * FROM requests ORDER BY id"):
-        events = [e for e in ws.events(row["id"]) if e.on <= ws.today]
-        sent = [e for e in events if e.kind in ("sent", "posted")]
-        if not sent:
-            continue
-        if row["org_slug"] not in kinds:
-            try:
-                kinds[row["org_slug"]] = ws.directory.get(row["org_slug"]).kind
-            except Exception:  # noqa: BLE001 - a record since removed: its snapshot
-                kinds[row["org_slug"]] = "other"
-        answers = [e for e in events if e.kind in lifecycle.ANSWERS]
-        first = answers[0] if answers else None
-        on_time = None
-        days = None
-        if first is not None:
-            before = [e for e in events if (e.on, e.seq) < (first.on, first.seq)]
-            a = ws.assess(row, before, as_of_today=False)
-            due = a.deadline.due if a.deadline else None
-            on_time = due is not None and first.on <= due
-            days = (first.on - sent[0].on).days
-        now = ws.assess(row, events)
-        out.append({
-            "ref": row["ref"], "org": row["org_slug"], "sector": kinds[row["org_slug"]],
-            "bounced": any(e.kind == "bounced" for e in events),
-            "acknowledged": any(e.kind == "acknowledged" for e in events),
-            "id_demanded": any(e.kind == "id-requested" for e in events),
-            "extended": any(e.kind == "extended" for e in events),
-            "answered": first is not None, "on_time": bool(on_time),
-            "refused": any(e.kind == "refused" for e in events),
-            "overdue_now": now.status == "overdue", "days": days,
-        })
+OUTCOMES = ("answered on time", "answered late", "refused", "overdue", "waiting", "bounced")
+
+
+def _events_by_request(ws, ids: list[int]) -> dict[int, list]:
+    import datetime as dt
+    import json
+
+    from sar.core.lifecycle import Event
+
+    out: dict[int, list] = {i: [] for i in ids}
+    for rid, seq, kind, on, at, source, details in ws.db.execute(
+            "SELECT request_id, seq, kind, occurred_on, occurred_at, source, details FROM "
+            "events WHERE request_id IN (SELECT value FROM json_each(?)) ORDER BY "
+            "request_id, seq", [json.dumps(ids)]):
+        out[rid].append(Event(kind, dt.date.fromisoformat(on), source, json.loads(details),
+                              seq, dt.datetime.fromisoformat(at) if at else None))
     return out
 
 
-def summarise(items: list[dict], key: str, suppress_below: int = 0) -> list[dict]:
-    groups: dict[str, list[dict]] = {}
-    for r in items:
-        groups.setdefault(r[key], []).append(r)
-    groups["all"] = items
+def rows(ws, campaign_id: int | None = None, chunk: int = 2000):
+    """One item per request sent: its organisation and what happened to it. A
+    generator over the log in chunks, so a campaign of 200,000 requests is never
+    held in memory. Without `campaign_id`, the user's own requests only."""
+    if not ws.home.db_path.exists():
+        return
+    sectors: dict[str, str] = {}
+    unknown_sends = ws._send_unknown()
+    where, params = (("campaign_id IS NULL", []) if campaign_id is None
+                     else ("campaign_id = ?", [campaign_id]))
+    last = 0
+    while True:
+        batch = list(ws.db.query(f"SELECT * FROM requests WHERE {where} AND id > ? ORDER BY "
+                                 f"id LIMIT {chunk}", [*params, last]))
+        if not batch:
+            return
+        last = batch[-1]["id"]
+        by_request = _events_by_request(ws, [r["id"] for r in batch])
+        for row in batch:
+            item = _item(ws, row, by_request[row["id"]], sectors, unknown_sends)
+            if item is not None:
+                yield item
+
+
+def _item(ws, row: dict, events: list, sectors: dict, unknown_sends: set) -> dict | None:
+    events = [e for e in events if e.on <= ws.today]
+    sent = [e for e in events if e.kind in ("sent", "posted")]
+    if not sent:
+        return None
+    if row["org_slug"] not in sectors:
+        try:
+            sectors[row["org_slug"]] = ws.directory.get(row["org_slug"]).kind or "other"
+        except Exception:  # noqa: BLE001 - a record since removed: its snapshot
+            sectors[row["org_slug"]] = "other"
+    answers = [e for e in events if e.kind in lifecycle.ANSWERS]
+    first = answers[0] if answers else None
+    on_time = days = None
+    if first is not None:
+        before = [e for e in events if (e.on, e.seq) < (first.on, first.seq)]
+        a = ws.assess(row, before, as_of_today=False)
+        due = a.deadline.due if a.deadline else None
+        on_time = due is not None and first.on <= due
+        days = (first.on - sent[0].on).days
+    kinds = {e.kind for e in events}
+    overdue = ws.summary(row, unknown_sends)["status"] == "overdue"
+    refused = "refused" in kinds
+    bounced = "bounced" in kinds
+    outcome = ("refused" if refused else "answered on time" if on_time else
+               "answered late" if first is not None else "overdue" if overdue else
+               "bounced" if bounced and row["status"] == "bounced" else "waiting")
+    return {
+        "ref": row["ref"], "org": row["org_slug"], "sector": sectors[row["org_slug"]],
+        "bounced": bounced, "acknowledged": "acknowledged" in kinds,
+        "id_demanded": "id-requested" in kinds, "extended": "extended" in kinds,
+        "answered": first is not None, "on_time": bool(on_time), "refused": refused,
+        "overdue_now": overdue, "days": days, "outcome": outcome,
+    }
+
+
+_FLAGS = ("bounced", "acknowledged", "id_demanded", "extended", "answered", "on_time",
+          "refused", "overdue_now")
+
+
+class _Tally:
+    """Counts for one group, built one request at a time."""
+
+    def __init__(self):
+        self.n = 0
+        self.flags = dict.fromkeys(_FLAGS, 0)
+        self.days: list[int] = []
+        self.outcomes = dict.fromkeys(OUTCOMES, 0)
+
+    def add(self, item: dict) -> None:
+        self.n += 1
+        for f in _FLAGS:
+            self.flags[f] += bool(item[f])
+        if item["days"] is not None:
+            self.days.append(item["days"])
+        self.outcomes[item["outcome"]] += 1
+
+
+def summarise(items, key: str, suppress_below: int = 0) -> list[dict]:
+    return _rows_of(_tally(items, (key,))[key], key, suppress_below)
+
+
+def _tally(items, keys: tuple[str, ...]) -> dict[str, dict[str, _Tally]]:
+    groups: dict[str, dict[str, _Tally]] = {k: {} for k in keys}
+    everyone = _Tally()
+    for item in items:
+        everyone.add(item)
+        for k in keys:
+            groups[k].setdefault(item[k], _Tally()).add(item)
+    for k in keys:
+        groups[k]["all"] = everyone
+    return groups
+
+
+def _rows_of(tallies: dict[str, _Tally], key: str, suppress_below: int) -> list[dict]:
     out = []
-    for name, rs in groups.items():
-        days = [r["days"] for r in rs if r["days"] is not None]
-        row = {key: name, "requests": len(rs),
-               **{c: sum(1 for r in rs if r[c]) for c in
-                  ("bounced", "acknowledged", "id_demanded", "extended", "answered", "on_time",
-                   "refused", "overdue_now")},
-               "median_days": statistics.median(days) if days else None,
-               "p90_days": _percentile(days, 90)}
-        if len(rs) < suppress_below:
+    for name, t in tallies.items():
+        row = {key: name, "requests": t.n, **t.flags,
+               "median_days": statistics.median(t.days) if t.days else None,
+               "p90_days": _percentile(t.days, 90)}
+        if t.n < suppress_below:
             # Too few to publish without pointing at someone: blank every figure.
             row = {key: name, **{c: None for c in COLUMNS}, "suppressed": True}
         out.append(row)
@@ -90,11 +158,17 @@ def summarise(items: list[dict], key: str, suppress_below: int = 0) -> list[dict
     return out
 
 
-def build(ws, suppress_below: int = 0) -> dict:
-    items = rows(ws)
+def build(ws, suppress_below: int = 0, campaign_id: int | None = None) -> dict:
+    groups = _tally(rows(ws, campaign_id), ("org", "sector"))
+    shown = {k: {n: t for n, t in g.items() if n != "all" and t.n >= max(suppress_below, 1)}
+             for k, g in groups.items()}
     return {"as_of": ws.today.isoformat(), "suppress_below": suppress_below,
-            "by_organisation": summarise(items, "org", suppress_below),
-            "by_sector": summarise(items, "sector", suppress_below)}
+            "by_organisation": _rows_of(groups["org"], "org", suppress_below),
+            "by_sector": _rows_of(groups["sector"], "sector", suppress_below),
+            # For charts: only groups large enough to publish.
+            "days_by_org": {n: sorted(t.days) for n, t in shown["org"].items() if t.days},
+            "outcomes": list(OUTCOMES),
+            "outcomes_by_sector": {n: t.outcomes for n, t in shown["sector"].items()}}
 
 
 def as_markdown(report: dict) -> str:

@@ -206,4 +206,71 @@ def m008_discovery(db):
                "source TEXT NOT NULL, result TEXT NOT NULL)")
 
 
+@migrations()
+def m009_campaigns(db):
+    # Campaigns (campaigns.md §2, DESIGN.md): who takes part is kept apart from the
+    # request log. `participants` is pseudonymous (consent, confirmation, mandate
+    # hash); `identities` holds the person (name, email, address) and is the one
+    # table `sar campaign purge` empties. A campaign request's requester row names
+    # only the pseudonym, so the log and the statistics never need the person.
+    db.executescript(
+        """
+        CREATE TABLE campaigns (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            orgs TEXT NOT NULL,                 -- JSON list of slugs (groups expanded)
+            kinds TEXT NOT NULL,                -- JSON list of request kinds
+            mode TEXT NOT NULL,                 -- self | agent
+            replies TEXT NOT NULL,              -- participant | campaign: where answers go
+            sender_name TEXT,                   -- the campaign's own mailbox
+            sender_email TEXT,
+            consent_version TEXT NOT NULL,
+            consent_text TEXT NOT NULL,         -- what participants agreed to, verbatim
+            consent_sha256 TEXT NOT NULL,
+            retain_until TEXT NOT NULL,         -- purge is due from this date
+            settings TEXT NOT NULL,             -- JSON: lang, regime, via, repeat_days ...
+            created_at TEXT NOT NULL,
+            purged_at TEXT
+        );
+        CREATE TABLE participants (
+            id INTEGER PRIMARY KEY,
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+            pseudonym TEXT NOT NULL UNIQUE,     -- the only name the request log knows
+            consent_version TEXT,
+            consented_at TEXT,
+            consent_source TEXT,                -- csv | confirmation
+            token_sha256 TEXT,                  -- the confirmation code, hashed
+            invited_at TEXT,
+            confirmed_at TEXT,                  -- control of the email address shown
+            mandate_sha256 TEXT,                -- the letter of authority, in evidence/
+            imported_at TEXT NOT NULL,
+            purged_at TEXT
+        );
+        CREATE INDEX participants_campaign ON participants(campaign_id);
+        CREATE TABLE identities (
+            participant_id INTEGER PRIMARY KEY REFERENCES participants(id),
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+            name TEXT NOT NULL,
+            email TEXT NOT NULL,
+            email_key TEXT NOT NULL,
+            address TEXT NOT NULL,              -- JSON list of lines
+            date_of_birth TEXT,
+            previous_addresses TEXT,            -- JSON list
+            UNIQUE (campaign_id, email_key)
+        );
+        CREATE INDEX identities_email ON identities(email_key);
+        -- Evidence deleted on purpose (the raw letters and replies of purged
+        -- participants): the events that name these hashes stay, and `sar doctor`
+        -- knows the files are gone by design, not lost.
+        CREATE TABLE purged_evidence (
+            sha256 TEXT PRIMARY KEY,
+            purged_at TEXT NOT NULL
+        );
+        ALTER TABLE requests ADD COLUMN campaign_id INTEGER REFERENCES campaigns(id);
+        ALTER TABLE requests ADD COLUMN participant_id INTEGER REFERENCES participants(id);
+        CREATE INDEX requests_campaign ON requests(campaign_id, participant_id);
+        """
+    )
+
+
 KNOWN = [m.name for m in migrations._migrations]
