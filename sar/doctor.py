@@ -118,6 +118,9 @@ def _evidence(ws, report: Report) -> None:
         for key in ("sha256", "bundle_sha256"):
             if d.get(key):
                 named.setdefault(d[key], "an event")
+    purged = {d for d, in ws.db.execute("SELECT sha256 FROM purged_evidence")}
+    for digest in purged & set(named):
+        del named[digest]  # deleted by `sar campaign purge`, as its receipt says
     missing = bad = 0
     for digest, what in named.items():
         path = ws.evidence.path(digest)
@@ -210,7 +213,8 @@ def check(ws, fix: bool = False) -> Report:
     try:
         ws.profile()
     except Exception:  # noqa: BLE001 - ProfileMissingError or an unreadable config
-        if db.execute("SELECT COUNT(*) FROM requests").fetchone()[0]:
+        # A campaign's letters name its participants, not the operator.
+        if db.execute("SELECT COUNT(*) FROM requests WHERE campaign_id IS NULL").fetchone()[0]:
             report.problems.append("there is no profile (config.toml): letters cannot be "
                                    "written; restore it from `sar backup`, or `sar init`")
     if ws.home.encrypted and ws.home.outbox.is_dir():

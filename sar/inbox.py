@@ -170,6 +170,9 @@ class Inbox:
         if self.db.execute("SELECT 1 FROM messages WHERE direction = 'in' AND dedupe = ?",
                            [key]).fetchone():
             return Ingested("duplicate", sender=msg.from_domain)
+        handed = self._participant_copy(msg)
+        if handed is not None:
+            return self._participant_sent(handed, msg, received)
         if msg.message_id and self._by_message_id(msg.message_id) is not None:
             # Our own letter (a Sent folder, the outbox): nothing to learn from it.
             return Ingested("own", sender=msg.from_domain)
@@ -238,6 +241,51 @@ class Inbox:
             if progress:
                 progress()
         return result
+
+    def _participant_copy(self, msg: inbound.Inbound) -> dict | None:
+        """A self-send campaign letter coming back as the participant's own copy (Bcc
+        or forwarded from their Sent folder): the letter it is, or None. Known by its
+        Message-ID, or — when their mail program gave it a new one — by its
+        reference and the participant's own address as the sender."""
+        if msg.message_id:
+            m = next(self.db.query("SELECT * FROM messages WHERE message_id = ? AND "
+                                   "state = 'handed-out'", [msg.message_id]), None)
+            if m is not None:
+                return m
+        for ref in refs.find_all(msg.subject)[:3]:
+            m = next(self.db.query(
+                "SELECT m.* FROM messages m JOIN requests r ON r.id = m.request_id JOIN "
+                "identities i ON i.participant_id = r.participant_id WHERE r.ref = ? AND "
+                "m.state = 'handed-out' AND lower(i.email) = ? ORDER BY m.id DESC LIMIT 1",
+                [ref, msg.from_addr.lower()]), None)
+            if m is not None:
+                return m
+        return None
+
+    def _participant_sent(self, m: dict, msg: inbound.Inbound,
+                          received: dt.datetime | None) -> Ingested:
+        """Record that the participant sent the letter they were handed, on the day
+        their copy says (not before it was handed out, never after today)."""
+        row = next(self.db.query("SELECT * FROM requests WHERE id = ?", [m["request_id"]]))
+        when = msg.date or received
+        on = min(when.astimezone(dt.UTC).date(), self.ws.today) if when else self.ws.today
+        from email.utils import parsedate_to_datetime
+
+        with contextlib.suppress(TypeError, ValueError):
+            on = max(on, parsedate_to_datetime(m["date"]).date())  # not before handed out
+        kind = {"letter": "sent", "reminder": "reminded"}[m["purpose"]]
+        with self.ws.transaction():
+            if self.db.execute("SELECT state FROM messages WHERE id = ?",
+                               [m["id"]]).fetchone()[0] != "handed-out":
+                return Ingested("own", sender=msg.from_domain)  # recorded meanwhile
+            self.ws._append(row, Event(kind, on, "inbox", {
+                "message_id": m["message_id"], "transport": "hand-out", "sha256": m["sha256"],
+                "confirmed": "the participant's copy arrived"}))
+            store.update(self.db, "messages", m["id"], {
+                "state": "sent", "detail": f"sent by the participant on {on}",
+                "updated_at": _now()})
+        return Ingested("participant-sent", ref=row["ref"], event=kind,
+                        sender=msg.from_domain)
 
     def _relevant(self, msg: inbound.Inbound) -> bool:
         """Whether an unmatched message may concern one of the user's requests, and

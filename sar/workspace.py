@@ -322,7 +322,8 @@ class Workspace:
             closed = ", ".join(f"'{s}'" for s in lifecycle.CLOSED)
             open_ = self.db.execute(
                 f"SELECT ref, status FROM requests WHERE org_slug = ? AND kind = ? "
-                f"AND status NOT IN ({closed}) ORDER BY id LIMIT 1", [org.slug, kind]).fetchone()
+                f"AND status NOT IN ({closed}) AND campaign_id IS NULL ORDER BY id LIMIT 1",
+                [org.slug, kind]).fetchone()
             if open_:
                 raise UsageError(f"an open {kind} request to {org.slug} exists already "
                                  f"({open_[0]}, {open_[1]}); add --again to draft another")
@@ -356,7 +357,10 @@ class Workspace:
             return row  # the record was removed: the snapshot is all we have
         with self.transaction():
             org_id = self._snapshot("organisations", _org_snapshot(org))
-            requester_id = self._snapshot("requesters", _requester_snapshot(self.profile()))
+            # A campaign request names its participant by pseudonym only: the person
+            # is read from `identities` when the letter is written.
+            requester_id = (row["requester_id"] if row.get("participant_id") else
+                            self._snapshot("requesters", _requester_snapshot(self.profile())))
             if (org_id, requester_id) == (row["organisation_id"], row["requester_id"]):
                 return row
             old = json.loads(self._org_row(row)["record"])
@@ -623,21 +627,12 @@ class Workspace:
         assessment = self.assess(row, [*events, event], as_of_today=False)
         prev = self.db.execute("SELECT hash FROM events WHERE request_id = ? ORDER BY seq "
                                "DESC LIMIT 1", [row["id"]]).fetchone()
-        prev_hash = prev[0] if prev else "0" * 64
-        record = {"request_id": row["id"], "seq": seq, "kind": event.kind,
-                  "occurred_on": event.on.isoformat(),
-                  "occurred_at": event.at.isoformat() if event.at else None,
-                  "source": event.source,
-                  "details": json.dumps(event.details, sort_keys=True, ensure_ascii=False)}
-        digest = hashlib.sha256((prev_hash + json.dumps(
-            {k: record[k] for k in ("seq", "kind", "occurred_on", "occurred_at", "source",
-                                    "details")}, sort_keys=True)).encode()).hexdigest()
+        record = event_record(row["id"], event, prev[0] if prev else "0" * 64)
         dl = assessment.deadline
         cache = {"status": assessment.base_status,
                  "due": dl.due.isoformat() if dl and dl.due else None,
                  "last_event_on": max(e.on for e in [*events, event]).isoformat()}
-        return PreparedEvent(row, event, {**record, "prev_hash": prev_hash, "hash": digest},
-                             cache, assessment)
+        return PreparedEvent(row, event, record, cache, assessment)
 
     def write_event(self, prepared: PreparedEvent) -> None:
         """Write a prepared event, inside the caller's transaction. If the request's
@@ -758,19 +753,30 @@ class Workspace:
 
         context = self.letter_context(row, letter_date, via)
         return letters.build(context, lang=row["lang"], regime=row["regime"], kind=row["kind"],
-                             user_templates=self.home.templates
-                             if self.home.templates.is_dir() else None)
+                             user_templates=self.templates_for(row))
+
+    def templates_for(self, row: dict) -> Path | None:
+        """Where a request's letters may be overridden: its campaign's templates, else
+        the home's `templates/` folder (the built-in ones fill any gap)."""
+        if row.get("campaign_id"):
+            from sar.campaign import campaign_templates
+
+            found = campaign_templates(self, row["campaign_id"])
+            if found is not None:
+                return found
+        return self.home.templates if self.home.templates.is_dir() else None
 
     def letter_context(self, row: dict, letter_date: dt.date, via: str | None = None) -> dict:
         """What a template sees. The deadline is the one the letter itself can state:
         from its own date and channel, whatever happened after it was sent."""
         from sar import letters
+        from sar.campaign import agent_context
 
         org = self._org_record(row)
         via = via or ("email" if row["channel"] == "email" else self._posting_method(row))
         receipt, due, facts = _stated_deadline(letter_date, via, row["regime"],
                                                row["calendar"], self.options())
-        return {
+        context = {
             "requester": self._requester(row),
             "org": {**org, "address": org.get("address_lines") or []},
             "request": {"ref": row["ref"], "kind": row["kind"], "regime": row["regime"],
@@ -781,6 +787,10 @@ class Workspace:
                         "details": json.loads(row["details"] or "{}")},
             "law": letters.LAW[row["regime"]],
         }
+        agent = agent_context(self, row) if row.get("campaign_id") else None
+        if agent:
+            context["agent"] = agent
+        return context
 
     def _posting_method(self, row: dict) -> str:
         for e in reversed(self.events(row["id"])):
@@ -926,8 +936,7 @@ class Workspace:
         # take English); letters to organisations keep the request's language.
         lang = "en" if kind == "complaint" else row["lang"]
         return letters.build(context, lang=lang, regime=row["regime"], kind=kind,
-                             user_templates=self.home.templates
-                             if self.home.templates.is_dir() else None)
+                             user_templates=self.templates_for(row))
 
     def _compose(self, row: dict, letter, when: dt.datetime, extra: list[Path] = (),
                  current: bool = False, in_reply_to: str | None = None):
@@ -942,26 +951,40 @@ class Workspace:
                              "print the letter and post it")
         me = self._requester(row, current)
         sender = cfg.get(self.config, "mail.from") or me["email"]
+        sender_name = me["name"]
+        reply_to = (compose.plus_address(sender, row["ref"])
+                    if cfg.get(self.config, "mail.plus_address") else None)
+        message_domain = sender
         attachments = []
+        if row.get("campaign_id"):
+            from sar.campaign import envelope
+
+            env = envelope(self, row, me)
+            sender, sender_name, reply_to = env.sender, env.sender_name, env.reply_to
+            message_domain = env.message_domain
+            attachments += env.attachments
         if cfg.get(self.config, "letters.attach_docx"):
             from sar.letters.docx import as_docx
 
             attachments.append((f"{row['ref']}.docx", compose.DOCX, as_docx(letter)))
         attachments += compose.read_attachments(extra)
-        reply_to = (compose.plus_address(sender, row["ref"])
-                    if cfg.get(self.config, "mail.plus_address") else None)
-        message_id = compose.new_message_id(row["ref"], sender)
+        message_id = compose.new_message_id(row["ref"], message_domain)
         msg = compose.compose(subject=letter.subject, body=email_body(letter),
-                              sender_name=me["name"], sender_email=sender,
+                              sender_name=sender_name, sender_email=sender,
                               to_name=org["name"], to_email=org["email"],
                               message_id=message_id, when=when, reply_to=reply_to,
-                              in_reply_to=in_reply_to, attachments=attachments)
+                              in_reply_to=in_reply_to, attachments=attachments,
+                              reply_to_name=me["name"])
         return msg, compose.as_bytes(msg)
 
     def _requester(self, row: dict, current: bool = False) -> dict:
         """The requester as the letter names them: the profile now for a letter not
         yet sent (see _org_record) or a follow-up written today (`current`), the
         snapshot for one that went."""
+        if row.get("participant_id"):
+            from sar.campaign import participant_identity
+
+            return participant_identity(self, row)
         if current or self._unsent(row):
             snap = _requester_snapshot(self.profile())
         else:
@@ -1043,15 +1066,18 @@ class Workspace:
         if attachments and all_drafts:
             raise UsageError("--attach goes with named requests, not --all: identity "
                              "documents go only where you choose")
-        self.profile()  # no profile, no sending
         from sar.mail import compose
 
         compose.read_attachments(attachments)  # a missing or huge file: refuse before anything
         if all_drafts:
+            # A campaign's drafts go with `sar campaign send`, which checks consent.
             rows = list(self.db.query("SELECT * FROM requests WHERE status = 'draft' "
-                                      "AND channel = 'email' ORDER BY id"))
+                                      "AND channel = 'email' AND campaign_id IS NULL "
+                                      "ORDER BY id"))
         else:
             rows = [self.find(r) for r in refs_]
+        if not rows or any(not r.get("campaign_id") for r in rows):
+            self.profile()  # no profile, no sending (a campaign's letters name participants)
         options = SendOptions(retry_unknown=retry_unknown, dry_run=dry_run, rate=rate,
                               attachments=list(attachments), progress=progress)
         transport = self.transport()
@@ -1206,7 +1232,9 @@ class Workspace:
             return [self._reminder_posted(self.find(r), posted) for r in refs_]
         outbox = Outbox(self, self.transport(), purpose="reminder")
         if overdue:
-            rows = [self.find(r["ref"]) for r in self.overdue() if r["channel"] == "email"]
+            rows = [row for row in (self.find(r["ref"]) for r in self.overdue()
+                                    if r["channel"] == "email")
+                    if not row.get("campaign_id")]  # `sar campaign remind` does those
         else:
             rows = [self.find(r) for r in refs_]
             for row in rows:  # a named request that cannot be reminded: say so, send none
@@ -1359,6 +1387,25 @@ class Drafted(list):
         super().__init__(created)
         self.skipped = skipped
         self.notes = list(notes)
+
+
+def event_record(request_id: int, event: Event, prev_hash: str) -> dict:
+    """An events row, its hash chained on the one before (`sar doctor` checks it)."""
+    record = {"request_id": request_id, "seq": event.seq, "kind": event.kind,
+              "occurred_on": event.on.isoformat(),
+              "occurred_at": event.at.isoformat() if event.at else None,
+              "source": event.source,
+              "details": json.dumps(event.details, sort_keys=True, ensure_ascii=False)}
+    digest = hashlib.sha256((prev_hash + json.dumps(
+        {k: record[k] for k in ("seq", "kind", "occurred_on", "occurred_at", "source",
+                                "details")}, sort_keys=True)).encode()).hexdigest()
+    return {**record, "prev_hash": prev_hash, "hash": digest}
+
+
+def first_event_record(request_id: int, event: Event) -> dict:
+    """The first event of a new request (bulk drafting), ready to insert."""
+    event = Event(event.kind, event.on, event.source, event.details, 1, event.at)
+    return {**event_record(request_id, event, "0" * 64), "recorded_at": _now()}
 
 
 @dataclass

@@ -107,7 +107,7 @@ def workspace():
     return Workspace(state.home)
 
 
-from sar.cli import setup_cmd, requests_cmd, track_cmd, inbox_cmd, discover_cmd, care_cmd, deadline_cmd, demo_cmd, orgs_cmd  # noqa: E402,F401,I001
+from sar.cli import setup_cmd, requests_cmd, track_cmd, inbox_cmd, discover_cmd, care_cmd, deadline_cmd, demo_cmd, orgs_cmd, campaign_cmd  # noqa: E402,F401,I001
 
 
 def main() -> None:

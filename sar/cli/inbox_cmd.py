@@ -13,6 +13,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _line(r) -> str:
+    if r.status == "participant-sent":
+        return f"{r.ref:<10} {r.event:<24} by the participant: their copy arrived"
     if r.status != "new":
         return ""
     where = r.ref or f"#{r.pk} unmatched"
@@ -42,7 +44,7 @@ def watch(
         if kind == "note":
             typer.echo(f"sar watch: {value}", err=True)
             return
-        if value.status != "new":
+        if value.status not in ("new", "participant-sent"):
             return
         results.append(value)
         if not json_:

@@ -74,13 +74,14 @@ def new_message_id(ref: str, sender_email: str) -> str:
 def compose(*, subject: str, body: str, sender_name: str, sender_email: str,
             to_name: str, to_email: str, message_id: str, when: dt.datetime,
             reply_to: str | None = None, in_reply_to: str | None = None,
-            attachments: list[tuple[str, str, bytes]] = ()) -> EmailMessage:
+            attachments: list[tuple[str, str, bytes]] = (),
+            reply_to_name: str | None = None) -> EmailMessage:
     """A complete message. `attachments` are (filename, mime type, bytes)."""
     msg = EmailMessage()
     msg["From"] = _address(sender_name, sender_email)
     msg["To"] = _address(to_name, to_email)
     if reply_to:
-        msg["Reply-To"] = _address(sender_name, reply_to)
+        msg["Reply-To"] = _address(reply_to_name or sender_name, reply_to)
     msg["Subject"] = " ".join(subject.split())
     msg["Date"] = format_datetime(when)
     msg["Message-ID"] = message_id

@@ -177,12 +177,18 @@ class Outbox:
             results = []
             for row in rows:
                 m = next(self.db.query(
-                    "SELECT * FROM messages WHERE request_id = ? AND state = 'unknown' "
-                    "ORDER BY id DESC LIMIT 1", [row["id"]]), None)
+                    "SELECT * FROM messages WHERE request_id = ? AND state IN ('unknown', "
+                    "'handed-out') ORDER BY id DESC LIMIT 1", [row["id"]]), None)
                 if m is None:
                     raise InvalidEventError(f"{row['ref']} has no letter of unknown fate to "
                                             "confirm")
-                event = self._handed_over(m, "user", confirmed="by the user")
+                if m["state"] == "handed-out":
+                    # A campaign participant sent it themselves: today, as they tell us.
+                    event = Event(_EVENT[m["purpose"]], self.ws.today, "user", {
+                        "message_id": m["message_id"], "transport": m["transport"],
+                        "sha256": m["sha256"], "confirmed": "by the participant"})
+                else:
+                    event = self._handed_over(m, "user", confirmed="by the user")
                 with self.ws.transaction():
                     self.ws._append(row, event)
                     self._set(m["id"], "sent", "confirmed by the user")
@@ -202,7 +208,15 @@ class Outbox:
     def _why_not(self, ref: str, options: SendOptions, results: dict) -> str | None:
         row = self.ws.find(ref)
         why = None
-        if self.purpose == "reminder":
+        if row.get("campaign_id"):
+            from sar.campaign import why_not_send
+
+            # Consent, a confirmed address and a signed mandate, checked before each
+            # letter (campaigns.md §4): no request goes out for anyone without them.
+            why = why_not_send(self.ws, row, self.purpose)
+        if why:
+            pass
+        elif self.purpose == "reminder":
             why = self._why_no_reminder(row, options)
         elif row["status"] not in ("draft", "bounced"):
             why = f"already {row['status']}"

@@ -1,0 +1,211 @@
+"""`sar campaign purge`: delete the people, keep the pseudonymous numbers.
+
+After the retention date (or earlier with --force, or for one participant at any
+time: their own erasure request to us) it deletes participant identities, their
+letters of authority and confirmation codes, the raw letters and replies of their
+requests (evidence files, attachments, outbox copies, handed-out .eml files), and
+any unmatched message or outbox file that names them. What stays is what the
+report needs: requests and their events, which name only a pseudonym.
+
+Files are deleted before the database records the purge, so a purge stopped at any
+point (a crash, SIGKILL) is finished by running it again; the database is then
+vacuumed so deleted rows do not linger in free pages or the write-ahead log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+from pathlib import Path
+
+from sar.errors import NotFoundError, UsageError
+
+_EMAILISH = re.compile(rb"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def purge(campaigns, name: str, *, force: bool = False, participant: str | None = None,
+          stop_after=None) -> dict:
+    """Purge a whole campaign, or one participant (by email or pseudonym). Returns
+    the receipt. `stop_after` is for the crash tests: called between steps."""
+    from sar.campaign import campaign_dir, campaign_row
+
+    ws = campaigns.ws
+    db = ws.db
+    c = campaigns.get(name)
+    step = stop_after or (lambda _: None)
+    if participant is None and not c["purged_at"] and not force and \
+            ws.today < dt.date.fromisoformat(c["retain_until"]):
+        raise UsageError(f"campaign {c['name']} is kept until {c['retain_until']}: purge it "
+                         "earlier only with --force")
+    if participant is not None:
+        found = db.execute(
+            "SELECT p.id FROM participants p LEFT JOIN identities i ON i.participant_id = p.id "
+            "WHERE p.campaign_id = ? AND (p.pseudonym = ? OR i.email_key = ?)",
+            [c["id"], participant.strip().upper(), participant.strip().casefold()]).fetchone()
+        if found is None:
+            raise NotFoundError(f"no participant {participant!r} in campaign {c['name']}")
+        pids = [found[0]]
+    else:
+        pids = [r[0] for r in db.execute("SELECT id FROM participants WHERE campaign_id = ?",
+                                         [c["id"]])]
+    people = list(db.execute(
+        "SELECT i.email, i.name FROM identities i WHERE i.participant_id IN "
+        "(SELECT value FROM json_each(?))", [json.dumps(pids)]))
+    emails = {e.lower().encode() for e, _ in people}
+    names = [n for _, n in people]
+    pid_json = json.dumps(pids)
+    request_ids = [r[0] for r in db.execute(
+        "SELECT id FROM requests WHERE participant_id IN (SELECT value FROM json_each(?))",
+        [pid_json])]
+    rid_json = json.dumps(request_ids)
+
+    # What to delete: the messages of these requests, and any unmatched message that
+    # names one of the people (a reply that lost its reference, a bounce).
+    messages = {r[0]: (r[1], r[2], r[3]) for r in db.execute(
+        "SELECT id, sha256, transport, detail FROM messages WHERE request_id IN "
+        "(SELECT value FROM json_each(?))", [rid_json])}
+    matcher = _names_matcher(names)
+    for mid, digest in db.execute("SELECT id, sha256 FROM messages WHERE request_id IS NULL "
+                                  "AND sha256 IS NOT NULL"):
+        try:
+            raw = ws.evidence.get(digest)
+        except OSError:
+            continue
+        if _names_someone(raw, emails, matcher):
+            messages[mid] = (digest, "", "")
+    mids = json.dumps(list(messages))
+    digests = {d for d, _, _ in messages.values() if d}
+    digests |= {r[0] for r in db.execute(
+        "SELECT sha256 FROM attachments WHERE message_id IN (SELECT value FROM json_each(?))",
+        [mids])}
+    digests |= {r[0] for r in db.execute(
+        "SELECT mandate_sha256 FROM participants WHERE id IN (SELECT value FROM json_each(?)) "
+        "AND mandate_sha256 IS NOT NULL", [pid_json])}
+    for (details,) in db.execute(
+            "SELECT details FROM events WHERE request_id IN (SELECT value FROM json_each(?)) "
+            "AND details LIKE '%bundle_sha256%'", [rid_json]):
+        digests.add(json.loads(details)["bundle_sha256"])  # complaint bundles hold letters
+    # Evidence still used by someone not being purged stays (identical bytes).
+    keep = {r[0] for r in db.execute(
+        "SELECT sha256 FROM messages WHERE sha256 IS NOT NULL AND id NOT IN "
+        "(SELECT value FROM json_each(?))", [mids])}
+    digests -= keep
+
+    receipt = {"campaign": c["name"], "purged_at": _now(),
+               "scope": "campaign" if participant is None else "one participant",
+               "participants": len(pids), "identities_deleted": len(people),
+               "messages_emptied": len(messages), "evidence_files_deleted": 0,
+               "outbox_files_deleted": 0, "handed_out_files_deleted": 0,
+               "kept": {}}
+    step("planned")
+
+    # 1. Files. Each deletion is final on its own; a rerun finds what is left.
+    for digest in sorted(digests):
+        path = ws.evidence.path(digest)
+        if path.exists():
+            path.unlink()
+            receipt["evidence_files_deleted"] += 1
+            step("evidence")
+    receipt["outbox_files_deleted"] = _sweep_outbox(ws.home.outbox, emails, matcher, step)
+    letters = campaign_dir(ws, c["name"]) / "letters"
+    pseudonyms = [r[0] for r in db.execute(
+        "SELECT pseudonym FROM participants WHERE id IN (SELECT value FROM json_each(?))",
+        [pid_json])]
+    for pseudonym in pseudonyms:
+        folder = letters / pseudonym
+        if folder.is_dir():
+            receipt["handed_out_files_deleted"] += sum(1 for _ in folder.iterdir())
+            shutil.rmtree(folder)
+            step("letters")
+    step("files")
+
+    # 2. The database, in one transaction.
+    conn = db.conn
+    conn.execute("PRAGMA secure_delete = ON")  # freed pages are zeroed, not left readable
+    with ws.transaction():
+        conn.execute("DELETE FROM attachments WHERE message_id IN "
+                     "(SELECT value FROM json_each(?))", [mids])
+        conn.execute(
+            "UPDATE messages SET subject = NULL, from_addr = NULL, to_addrs = NULL, "
+            "sha256 = NULL, evidence_text = NULL, reason = NULL, match_detail = NULL, "
+            "detail = 'purged', refs = NULL, updated_at = ? WHERE id IN "
+            "(SELECT value FROM json_each(?))", [_now(), mids])
+        conn.executemany("INSERT OR IGNORE INTO purged_evidence (sha256, purged_at) "
+                         "VALUES (?, ?)", [(d, receipt["purged_at"]) for d in digests])
+        conn.execute("DELETE FROM identities WHERE participant_id IN "
+                     "(SELECT value FROM json_each(?))", [pid_json])
+        conn.execute("UPDATE participants SET token_sha256 = NULL, mandate_sha256 = NULL, "
+                     "purged_at = COALESCE(purged_at, ?) WHERE id IN "
+                     "(SELECT value FROM json_each(?))", [receipt["purged_at"], pid_json])
+        if participant is None:
+            conn.execute("UPDATE campaigns SET purged_at = COALESCE(purged_at, ?) WHERE id = ?",
+                         [receipt["purged_at"], c["id"]])
+    step("committed")
+    ws.__dict__.pop("_campaigns", None)
+    campaign_row(ws, c["id"])
+
+    # 3. No trace in free pages or the write-ahead log.
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.execute("VACUUM")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    step("vacuumed")
+    receipt["kept"] = {
+        "requests": db.execute("SELECT COUNT(*) FROM requests WHERE campaign_id = ?",
+                               [c["id"]]).fetchone()[0],
+        "events": db.execute("SELECT COUNT(*) FROM events WHERE request_id IN (SELECT id FROM "
+                             "requests WHERE campaign_id = ?)", [c["id"]]).fetchone()[0],
+        "participants_as_pseudonyms": db.execute(
+            "SELECT COUNT(*) FROM participants WHERE campaign_id = ?", [c["id"]]).fetchone()[0],
+    }
+    from sar.home import write_private
+
+    folder = ws.home.subdir(campaign_dir(ws, c["name"]))
+    stamp = receipt["purged_at"].replace(":", "").replace("-", "")[:15]
+    write_private(folder / f"purge-receipt-{stamp}.json",
+                  json.dumps(receipt, indent=2).encode())
+    return receipt
+
+
+def _names_matcher(names: list[str]):
+    names = [n for n in names if len(n) >= 4]
+    if not names:
+        return None
+    return re.compile("|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True)),
+                      re.IGNORECASE)
+
+
+def _names_someone(raw: bytes, emails: set[bytes], matcher) -> bool:
+    if any(m.group().lower() in emails for m in _EMAILISH.finditer(raw)):
+        return True
+    if matcher is None:
+        return False
+    from sar.mail import inbound
+
+    text = raw.decode("utf-8", "replace")
+    with_body = text + "\n" + (inbound.parse(raw).text or "")
+    return bool(matcher.search(with_body))
+
+
+def _sweep_outbox(outbox: Path, emails: set[bytes], matcher, step) -> int:
+    """Letters and invitations in the Maildir outbox that name a purged person."""
+    deleted = 0
+    for sub in ("new", "cur", "tmp"):
+        folder = outbox / sub
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            try:
+                raw = path.read_bytes()
+            except OSError:
+                continue
+            if _names_someone(raw, emails, matcher):
+                path.unlink()
+                deleted += 1
+                step("outbox")
+    return deleted

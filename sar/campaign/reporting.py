@@ -1,0 +1,44 @@
+"""`sar campaign report`: the figures of campaigns.md §1 for one campaign.
+
+Computed by sar.report from the requests and events alone, which name
+participants only by pseudonym; identities are never read. Groups counting fewer
+than `suppress_below` requests (5 by default) are blanked, and left out of the
+charts, before anything is written.
+"""
+
+from __future__ import annotations
+
+from sar.report import COLUMNS
+
+LABELS = {"requests": "Requests", "bounced": "Bounced", "acknowledged": "Acknowledged",
+          "id_demanded": "ID demanded", "extended": "Extended", "answered": "Answered",
+          "on_time": "Answered on time", "refused": "Refused", "overdue_now": "Overdue now",
+          "median_days": "Median days", "p90_days": "90th pct days"}
+
+
+def campaign_report(campaigns, name: str, suppress_below: int = 5) -> dict:
+    from sar import report
+
+    c = campaigns.get(name)  # a purged campaign still has its report
+    data = report.build(campaigns.ws, suppress_below, campaign_id=c["id"])
+    data["title"] = c["sender_name"] or c["name"]
+    data["campaign"] = c["name"]
+    data["columns"] = [[k, LABELS[k]] for k in COLUMNS]
+    return data
+
+
+def render(data: dict, format_: str) -> str:
+    from sar import report
+
+    if format_ == "html":
+        from sar.campaign.html import as_html
+
+        return as_html(data)
+    if format_ == "json":
+        import json
+
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if format_ == "csv":
+        return report.as_csv(data)
+    return report.as_markdown(data).replace(
+        "# How organisations answered", f"# {data['title']}: how organisations answered", 1)

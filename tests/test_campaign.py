@@ -1,0 +1,465 @@
+"""A campaign end to end: 50 participants × 6 organisations, agent mode — import,
+invitations and codes, send, replies read from a Maildir, reminders, report,
+complaints, purge — with every figure of the report checked against outcomes fixed
+in advance, and no participant's name, address or email left anywhere in the home
+after the purge. The story runs on what-if dates (SAR_TODAY), so it sends through
+the Maildir outbox, as sar refuses to date real email falsely; the same sending
+through a real SMTP server on loopback is tested on the real clock below."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sqlite3
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+from email.utils import format_datetime
+
+import pytest
+
+from tests.smtp_server import SmtpServer
+
+N = 50
+ORGS = {  # slug: (kind, what happens)
+    "party-a": "political-party",
+    "party-b": "political-party",
+    "party-c": "political-party",
+    "broker-a": "data-broker",
+    "broker-b": "data-broker",
+    "broker-c": "data-broker",
+}
+TEXT = {
+    "fulfilled": "Thank you for your subject access request. Please find attached a copy of "
+                 "the personal data we hold about you, with the information Article 15 "
+                 "requires.",
+    "acknowledged": "We acknowledge receipt of your subject access request and will respond "
+                    "within one month.",
+    "refused": "We have decided to refuse your request because we consider it manifestly "
+               "unfounded. We will not provide the information.",
+    "extended": "Because your request is complex, we are extending the time limit to respond "
+                "by a further two months, as Article 12(3) allows.",
+    "id-requested": "Before we can process your request, please send us a copy of your "
+                    "passport or driving licence so that we can verify your identity.",
+}
+
+
+def people():
+    return [{"name": f"Participant{i:02d} Testperson", "email": f"p{i:02d}@example.org",
+             "address": f"{i} Campaign Row, Exampleton, EX{i} 1AA"} for i in range(1, N + 1)]
+
+
+def write_csv(path, rows, consented=False):
+    lines = ["name,email,address" + (",consented_at" if consented else "")]
+    for p in rows:
+        lines.append(f'{p["name"]},{p["email"]},"{p["address"]}"'
+                     + (",2026-02-20" if consented else ""))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+class Box:
+    """The campaign's Maildir, where replies (forwarded by participants) arrive."""
+
+    def __init__(self, root):
+        self.root = root
+        self.n = 0
+        for sub in ("new", "cur", "tmp"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+
+    def reply(self, org, letter, label, day):
+        self.n += 1
+        msg = EmailMessage()
+        msg["From"] = f"dpo@{org}.example"
+        msg["To"] = letter["Reply-To"]
+        msg["Subject"] = "Re: " + letter["Subject"]
+        msg["Message-ID"] = f"<r{self.n}@{org}.example>"
+        msg["In-Reply-To"] = letter["Message-ID"]
+        msg["Date"] = format_datetime(dt.datetime.fromisoformat(day).replace(
+            hour=10, tzinfo=dt.UTC))
+        msg.set_content(TEXT[label])
+        if label == "fulfilled":
+            msg.add_attachment(b"field,value\nscore,7\n", maintype="text", subtype="csv",
+                               filename="your-data.csv")
+        (self.root / "new" / f"{self.n:05d}.reply.example").write_bytes(bytes(msg))
+
+    def bounce(self, letter, day):
+        """A DSN (RFC 3464) for one letter, returning its headers."""
+        self.n += 1
+        when = format_datetime(dt.datetime.fromisoformat(day).replace(hour=9, tzinfo=dt.UTC))
+        to = letter["To"].addresses[0].addr_spec
+        raw = (
+            "From: MAILER-DAEMON@mx.rights.example\r\nTo: campaign@rights.example\r\n"
+            "Subject: Undelivered Mail Returned to Sender\r\n"
+            f"Message-ID: <b{self.n}@mx.rights.example>\r\nDate: {when}\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: multipart/report; "
+            'report-type=delivery-status; boundary="BB"\r\n\r\n'
+            "--BB\r\nContent-Type: text/plain\r\n\r\nYour message could not be "
+            "delivered.\r\n"
+            "--BB\r\nContent-Type: message/delivery-status\r\n\r\n"
+            "Reporting-MTA: dns; mx.rights.example\r\n\r\n"
+            f"Final-Recipient: rfc822; {to}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+            "--BB\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+            f"Message-ID: {letter['Message-ID']}\r\nTo: {to}\r\n"
+            f"Subject: {letter['Subject']}\r\n--BB--\r\n")
+        (self.root / "new" / f"{self.n:05d}.bounce.example").write_bytes(raw.encode())
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+def received(smtp, since=0):
+    return [message_from_bytes(r.content, policy=default)
+            for r in smtp.handler.received[since:]]
+
+
+class Outbox:
+    """The Maildir outbox, read in the order messages were written."""
+
+    def __init__(self, home):
+        self.folder = home / "outbox" / "new"
+        self.seen: set[str] = set()
+
+    def new(self):
+        if not self.folder.is_dir():
+            return []
+        fresh = sorted(p for p in self.folder.iterdir() if p.name not in self.seen)
+        self.seen |= {p.name for p in fresh}
+        return [message_from_bytes(p.read_bytes(), policy=default) for p in fresh]
+
+
+def test_a_campaign_from_import_to_purge(sar, tmp_path, home):
+    for slug, kind in ORGS.items():
+        sar("orgs", "add", "--slug", slug, "--name", slug.replace("-", " ").title(),
+            "--email", f"dpo@{slug}.example", "--domain", f"{slug}.example", "--kind", kind,
+            "--calendar", "GB-ENG", "--regime", "uk-gdpr")
+    outbox = Outbox(home)
+    sar("campaign", "new", "e26", *[a for s in ORGS for a in ("--to", s)], "--kind", "access",
+        "--mode", "agent", "--from", "campaign@rights.example", "--name", "Rights Campaign",
+        "--retain-until", "2026-09-01")
+
+    # Import: 50 people, checked whole.
+    everyone = people()
+    csv_file = tmp_path / "participants.csv"
+    write_csv(csv_file, everyone)
+    assert sar("campaign", "import", "e26", csv_file, "--json").json()["imported"] == N
+    # Nothing is sent for anyone before they confirm.
+    assert "no participant of e26 has confirmed" in sar.fails("campaign", "send", "e26")
+    assert outbox.new() == []
+
+    # Invitations carry a code; returning it confirms the address and signs the mandate.
+    sar("campaign", "invite", "e26")
+    invites = outbox.new()
+    assert sorted(m["To"].addresses[0].addr_spec for m in invites) == \
+        sorted(p["email"] for p in everyone)
+    codes = [re.search(r"\[([A-Z0-9]{4}-[A-Z0-9]{4})\]", m["Subject"]).group(1) for m in invites]
+    assert "nothing was recorded" in sar.fails("campaign", "confirm", "e26", "ZZZZ-ZZZZ")
+    (tmp_path / "codes.txt").write_text("\n".join(codes))
+    assert sar("campaign", "confirm", "e26", "--codes", tmp_path / "codes.txt",
+               "--json").json()["confirmed"] == N
+
+    # Send: 300 letters from the campaign mailbox, each for its participant.
+    out = sar("campaign", "send", "e26", "--json").json()
+    assert (out["drafted"], out["sent"]) == (N * 6, N * 6)
+    letters = outbox.new()
+    assert len(letters) == N * 6
+    by_person = {p["email"]: p for p in everyone}
+    for letter in letters:
+        person = by_person[letter["Reply-To"].addresses[0].addr_spec]
+        assert letter["From"].addresses[0].addr_spec == "campaign@rights.example"
+        body = letter.get_body(("plain",)).get_content()
+        assert person["name"] in body and "letter of authority" in body
+        mandate = [a for a in letter.iter_attachments()
+                   if a.get_filename().startswith("letter-of-authority-")]
+        assert len(mandate) == 1
+    # Sending again sends nothing twice.
+    again = sar("campaign", "send", "e26", "--json").json()
+    assert again["drafted"] == 0 and again.get("sent", 0) == 0
+    assert outbox.new() == []
+
+    # Replies, with outcomes fixed in advance (sent Mon 2 March, due Thu 2 April).
+    box = Box(tmp_path / "Maildir")
+    letters_to = {slug: [m for m in letters if m["To"].addresses[0].addr_spec ==
+                         f"dpo@{slug}.example"] for slug in ORGS}
+    for m in letters_to["party-a"]:
+        box.reply("party-a", m, "fulfilled", "2026-03-20")               # 18 days, on time
+    for m in letters_to["party-b"]:
+        box.reply("party-b", m, "acknowledged", "2026-03-05")            # then silence
+    for m in letters_to["broker-a"]:
+        box.reply("broker-a", m, "refused", "2026-03-10")                # 8 days
+    for m in letters_to["broker-b"]:
+        box.reply("broker-b", m, "extended", "2026-03-25")               # in time
+    for i, m in enumerate(letters_to["broker-c"]):
+        if i < 3:
+            box.bounce(m, "2026-03-02")
+        else:
+            box.reply("broker-c", m, "id-requested", "2026-03-06")
+    watched = sar("watch", "--maildir", box.root, "--json", today="2026-03-26").json()
+    assert [w["status"] for w in watched].count("new") == N * 5
+    assert all(w["ref"] for w in watched)
+
+    # Reminders on 7 April: party-b and party-c (50 each) are overdue; broker-c waits
+    # for ID, broker-b extended, the others answered.
+    reminded = sar("campaign", "remind", "e26", "--json", today="2026-04-07").json()
+    assert reminded.get("sent") == 2 * N
+    reminders = outbox.new()
+    assert len(reminders) == 2 * N
+    originals = {m["Message-ID"] for m in letters_to["party-b"] + letters_to["party-c"]}
+    assert {m["In-Reply-To"] for m in reminders} == originals
+    # Half of party-c answers after the reminder: late.
+    for m in letters_to["party-c"][:25]:
+        box.reply("party-c", m, "fulfilled", "2026-04-20")
+    late = sar("watch", "--maildir", box.root, "--json", today="2026-04-21").json()
+    assert [w["event"] for w in late if w["status"] == "new"] == ["fulfilled"] * 25
+
+    # The report, as of 1 May, against the outcomes above.
+    report = sar("campaign", "report", "e26", "--format", "json",
+                 today="2026-05-01").json()
+    org = {r["org"]: r for r in report["by_organisation"]}
+    expect = {  # requests, bounced, ack, id, extended, answered, on time, refused, overdue
+        "party-a": (50, 0, 0, 0, 0, 50, 50, 0, 0),
+        "party-b": (50, 0, 50, 0, 0, 0, 0, 0, 50),
+        "party-c": (50, 0, 0, 0, 0, 25, 0, 0, 25),
+        "broker-a": (50, 0, 0, 0, 0, 50, 50, 50, 0),
+        "broker-b": (50, 0, 0, 0, 50, 0, 0, 0, 0),
+        "broker-c": (50, 3, 0, 47, 0, 0, 0, 0, 0),
+        "all": (300, 3, 50, 47, 50, 125, 100, 50, 75),
+    }
+    cols = ("requests", "bounced", "acknowledged", "id_demanded", "extended", "answered",
+            "on_time", "refused", "overdue_now")
+    for slug, figures in expect.items():
+        assert tuple(org[slug][c] for c in cols) == figures, slug
+    assert org["party-a"]["median_days"] == 18 and org["broker-a"]["median_days"] == 8
+    assert org["party-c"]["median_days"] == 49               # 2 March → 20 April
+    sector = {r["sector"]: r for r in report["by_sector"]}
+    assert sector["political-party"]["requests"] == sector["data-broker"]["requests"] == 150
+    assert report["outcomes_by_sector"]["political-party"] == {
+        "answered on time": 50, "answered late": 25, "refused": 0, "overdue": 75,
+        "waiting": 0, "bounced": 0}
+    assert report["outcomes_by_sector"]["data-broker"] == {
+        "answered on time": 0, "answered late": 0, "refused": 50, "overdue": 0,
+        "waiting": 97, "bounced": 3}
+    page = home.parent / "report.html"
+    sar("campaign", "report", "e26", "--format", "html", "-o", page, today="2026-05-01")
+    html = page.read_text()
+    assert html.count("<svg") == 2 and "party-b" in html
+    # The report never reads identities: no participant is in it.
+    assert not any(p["email"] in html or p["name"] in html for p in everyone)
+
+    # Complaints for what is still unanswered after the reminder's final date.
+    bundles = tmp_path / "bundles"
+    bundles.mkdir()
+    filed = sar("campaign", "complain", "e26", "-o", bundles, "--json",
+                today="2026-05-01").json()
+    assert len(filed["bundles"]) == 75 and len(list(bundles.glob("*.zip"))) == 75
+
+    # Purge: not before the retention date without --force; then nobody is left.
+    report = sar("campaign", "report", "e26", "--format", "json", today="2026-05-01").json()
+    assert report["by_organisation"][-1]["overdue_now"] == 0    # all 75 escalated now
+    before = sar.state()
+    assert "kept until 2026-09-01" in sar.fails("campaign", "purge", "e26", today="2026-05-01")
+    assert sar.state() == before
+    receipt = sar("campaign", "purge", "e26", "--json", today="2026-09-02").json()
+    assert receipt["identities_deleted"] == N and receipt["evidence_files_deleted"] > N * 6
+    leaks = _personal_data_in(home, everyone)
+    assert leaks == [], leaks[:5]
+    # The pseudonymous figures remain, unchanged.
+    after = sar("campaign", "report", "e26", "--format", "json", today="2026-05-01").json()
+    assert after["by_organisation"] == report["by_organisation"]
+    assert "was purged" in sar.fails("campaign", "send", "e26", today="2026-09-02")
+    assert sar("doctor", today="2026-09-02", ok=False).exit_code == 0
+
+
+def _personal_data_in(home, everyone) -> list[str]:
+    """Every file under the home (the database and its WAL included) searched, as
+    bytes, for each participant's name, email and first address line."""
+    needles = []
+    for p in everyone:
+        needles += [p["name"], p["email"], p["address"].split(",")[0]]
+    needles = [n.encode() for n in needles] + [n.encode("utf-16-le") for n in needles]
+    found = []
+    for path in home.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            found += [f"{path.relative_to(home)}: {n[:20]!r}" for n in needles if n in data]
+    return found
+
+
+def test_purging_one_participant_leaves_the_others(sar, tmp_path, home):
+    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example",
+        "--domain", "acme.example", "--kind", "data-broker")
+    sar("campaign", "new", "solo", "--to", "acme", "--kind", "access", "--kind", "erasure")
+    everyone = people()[:3]
+    write_csv(tmp_path / "p.csv", everyone, consented=True)
+    sar("campaign", "import", "solo", tmp_path / "p.csv")
+    sar("campaign", "send", "solo")
+    gone, *kept = everyone
+    receipt = sar("campaign", "purge", "solo", "--participant", gone["email"], "--json").json()
+    assert receipt["identities_deleted"] == 1 and receipt["handed_out_files_deleted"] == 2
+    assert _personal_data_in(home, [gone]) == []
+    assert len(_personal_data_in(home, kept)) > 0
+    conn = sqlite3.connect(home / "sar.db")
+    assert conn.execute("SELECT COUNT(*) FROM identities").fetchone()[0] == 2
+    # Their requests stay, as pseudonymous rows.
+    assert conn.execute("SELECT COUNT(*) FROM requests").fetchone()[0] == 6
+    conn.close()
+    assert "no participant" in sar.fails("campaign", "purge", "solo", "--participant",
+                                         "nobody@example.org")
+
+
+def test_a_self_send_campaign_hands_letters_out_and_learns_when_they_went(sar, tmp_path,
+                                                                          home):
+    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example",
+        "--domain", "acme.example", "--kind", "data-broker")
+    sar("campaign", "new", "own", "--to", "acme", "--kind", "access",
+        "--from", "campaign@rights.example")
+    everyone = people()[:2]
+    write_csv(tmp_path / "p.csv", everyone, consented=True)
+    sar("campaign", "import", "own", tmp_path / "p.csv")
+    out = sar("campaign", "send", "own", "--json").json()
+    assert out["handed_out"] == 2
+    letters = sorted((home / "campaigns" / "own" / "letters").rglob("*.eml"))
+    assert len(letters) == 2
+    msgs = [message_from_bytes(p.read_bytes(), policy=default) for p in letters]
+    assert {m["From"].addresses[0].addr_spec for m in msgs} == {p["email"] for p in everyone}
+    assert all(m["To"].addresses[0].addr_spec == "dpo@acme.example" for m in msgs)
+    # Not written twice; still drafts until the participant sends.
+    assert sar("campaign", "send", "own", "--json").json()["handed_out"] == 0
+    refs = [re.search(r"SAR-[A-Z0-9]{5}", m["Subject"]).group() for m in msgs]
+    assert {sar("show", r, "--json").json()["status"] for r in refs} == {"draft"}
+    # sar itself never sends a self-send letter.
+    assert "self-send" in sar("send", refs[0], "--json").json()[0]["detail"]
+    # The first participant's copy (Bcc to the campaign) arrives: sent, on its date.
+    box = Box(tmp_path / "Maildir")
+    copy = message_from_bytes(letters[0].read_bytes(), policy=default)
+    copy.replace_header("Date", format_datetime(dt.datetime(2026, 3, 3, 9, tzinfo=dt.UTC)))
+    (box.root / "new" / "0001.copy").write_bytes(bytes(copy))
+    got = sar("watch", "--maildir", box.root, "--json", today="2026-03-04").json()
+    assert [(g["status"], g["event"]) for g in got] == [("participant-sent", "sent")], got
+    first = re.search(r"SAR-[A-Z0-9]{5}", copy["Subject"]).group()
+    shown = sar("show", first, "--json", today="2026-03-04").json()
+    assert shown["status"] == "sent"
+    assert [e["on"] for e in shown["events"] if e["kind"] == "sent"] == ["2026-03-03"]
+    # The second tells us instead.
+    other = next(r for r in refs if r != first)
+    sar("send", other, "--confirm-sent", today="2026-03-05")
+    assert sar("show", other, "--json", today="2026-03-05").json()["status"] == "sent"
+
+
+def test_the_same_person_is_not_sent_the_same_request_twice_in_a_month(sar, tmp_path):
+    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example",
+        "--domain", "acme.example", "--kind", "data-broker")
+    everyone = people()[:2]
+    write_csv(tmp_path / "p.csv", everyone, consented=True)
+    for name in ("one", "two"):
+        sar("campaign", "new", name, "--to", "acme", "--kind", "access")
+        sar("campaign", "import", name, tmp_path / "p.csv")
+    assert sar("campaign", "send", "one", "--json").json()["drafted"] == 2
+    out = sar("campaign", "send", "two", "--json", today="2026-03-20").json()
+    assert (out["drafted"], out["rate_limited"]) == (0, 2)
+    # A month later it may go.
+    later = sar("campaign", "send", "two", "--json", today="2026-04-02").json()
+    assert later["drafted"] == 2
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--kind", "access", "--to", "acme", "--mode", "courier"], "--mode must be"),
+    (["--kind", "access", "--to", "acme", "--mode", "agent"], "add --from"),
+    (["--kind", "gossip", "--to", "acme"], "kind"),
+    (["--kind", "access", "--to", "nobody-here"], "nobody-here"),
+    (["--kind", "access", "--to", "acme", "--retain-until", "2020-01-01"], "not after today"),
+])
+def test_a_campaign_that_cannot_work_is_refused_whole(sar, args, words):
+    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example")
+    before = sar.state()
+    assert words in sar.fails("campaign", "new", "c1", *args)
+    assert sar.state() == before
+
+
+def test_a_campaign_template_with_an_error_is_refused_before_anything_exists(sar, tmp_path):
+    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example")
+    folder = tmp_path / "tpl" / "letters" / "en" / "gdpr"
+    folder.mkdir(parents=True)
+    (folder / "access.j2").write_text('{% extends "letters/en/_base.j2" %}\n'
+                                      "{% block subject %}Access {{ request.ref }\n"
+                                      "{% endblock %}\n")
+    before = sar.state()
+    line = sar.fails("campaign", "new", "c1", "--to", "acme", "--kind", "access",
+                     "--templates", tmp_path / "tpl")
+    assert "letters/en/gdpr/access.j2 line 2" in line
+    assert sar.state() == before
+    # A sandbox escape is refused too, on the sample letter.
+    (folder / "access.j2").write_text(
+        '{% extends "letters/en/_base.j2" %}\n{% block subject %}'
+        "{{ request.__class__.__mro__[1].__subclasses__() }}{% endblock %}\n")
+    assert "unsafe" in sar.fails("campaign", "new", "c1", "--to", "acme", "--kind", "access",
+                                 "--templates", tmp_path / "tpl")
+    # A sound one is kept with the campaign and used for its letters.
+    (folder / "access.j2").write_text(
+        '{% extends "letters/en/_base.j2" %}\n{% block subject %}Our campaign asks '
+        "[{{ request.ref }}]{% endblock %}\n{% block body %}Please answer.{% endblock %}\n")
+    sar("campaign", "new", "c1", "--to", "acme", "--kind", "access", "--templates",
+        tmp_path / "tpl")
+    write_csv(tmp_path / "p.csv", people()[:1], consented=True)
+    sar("campaign", "import", "c1", tmp_path / "p.csv")
+    sar("campaign", "send", "c1")
+    eml = next((sar.home / "campaigns" / "c1" / "letters").rglob("*.eml"))
+    assert "Our campaign asks" in message_from_bytes(eml.read_bytes(), policy=default)["Subject"]
+
+
+def test_bad_participant_files_change_nothing(sar, tmp_path):
+    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example")
+    sar("campaign", "new", "c1", "--to", "acme", "--kind", "access")
+    cases = {
+        "latin1.csv": "name,email,address\nJosé Testperson,jose@example.org,1 Rue\n"
+                      .encode("latin-1"),
+        "nocol.csv": b"name,address\nA Testperson,1 Road\n",
+        "bademail.csv": b"name,email,address\nA Testperson,not-an-address,1 Road\n",
+        "newline.csv": b'name,email,address\n"A\nTestperson",a@example.org,1 Road\n',
+        "formula.csv": b'name,email,address\n"=HYPERLINK(""http://x.example"",""y"")",'
+                       b"a@example.org,1 Road\n",
+        "dupes.csv": b"name,email,address\nA Testperson,a@example.org,1 Road\n"
+                     b"B Testperson,A@example.org,2 Road\n",
+    }
+    before = sar.state()
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        line = sar.fails("campaign", "import", "c1", tmp_path / name)
+        assert "nothing was imported" in line or "UTF-8" in line or "no column" in line, line
+        assert "a@example.org" not in line.lower() and "Testperson" not in line
+    assert sar.state() == before
+    # Sending before consent: refused, nothing written.
+    write_csv(tmp_path / "p.csv", people()[:2])
+    sar("campaign", "import", "c1", tmp_path / "p.csv")
+    before = sar.state()
+    assert "not given consent" in sar.fails("campaign", "send", "c1") or \
+        "has given consent" in sar.fails("campaign", "send", "c1")
+    assert sar.state() == before
+
+
+def test_the_report_keeps_small_groups_out_and_escapes_what_organisations_send(
+        sar, tmp_path, home):
+    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example",
+        "--domain", "acme.example", "--kind", "data-broker")
+    sar("orgs", "add", "--slug", "tiny", "--name", "Tiny", "--email", "dpo@tiny.example",
+        "--domain", "tiny.example", "--kind", "other")
+    sar("campaign", "new", "c1", "--to", "acme", "--kind", "access", "--mode", "agent",
+        "--from", "campaign@rights.example", "--name", '<script>alert("x")</script>')
+    write_csv(tmp_path / "p.csv", people()[:6])
+    sar("campaign", "import", "c1", tmp_path / "p.csv")
+    sar("campaign", "invite", "c1")
+    codes = [re.search(r"\[([A-Z0-9]{4}-[A-Z0-9]{4})\]", p.read_text()).group(1)
+             for p in (home / "outbox" / "new").iterdir()]
+    sar("campaign", "confirm", "c1", *codes)
+    sar("campaign", "send", "c1")
+    data = json.loads(sar("campaign", "report", "c1", "--format", "json",
+                          "--suppress-below", "10").stdout)
+    row = data["by_organisation"][0]
+    assert row["suppressed"] and row["requests"] is None
+    assert data["days_by_org"] == {} and data["outcomes_by_sector"] == {}
+    html = sar("campaign", "report", "c1", "--format", "html").stdout
+    assert "<script" not in html.lower() and "&lt;script&gt;" in html
