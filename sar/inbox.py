@@ -18,6 +18,7 @@ until `sar link` or `sar mark` settles it.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import hashlib
@@ -68,6 +69,9 @@ class Ingested:
                 "event": self.event, "sender": self.sender}
 
 
+LETTER_CACHE = 64
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -77,7 +81,9 @@ class Inbox:
         self.ws = ws
         self.db = ws.db
         self._domains: dict[str, set[str]] | None = None
-        self._letters: dict[int, list[str]] = {}
+        # Our letters' text by request, for the few requests whose replies arrive
+        # together; bounded, so reading 200,000 replies does not keep 200,000 letters.
+        self._letters: collections.OrderedDict[int, list[str]] = collections.OrderedDict()
 
     # -- lookups for matching ------------------------------------------------------
 
@@ -142,7 +148,9 @@ class Inbox:
     def _our_letters(self, request_id: int) -> list[str]:
         """The text of what we sent on a request, so a reply's quoted copy of it is
         not read as the organisation's words."""
-        if request_id not in self._letters:
+        if request_id in self._letters:
+            self._letters.move_to_end(request_id)
+        else:
             texts = []
             for (digest,) in self.db.execute(
                     "SELECT sha256 FROM messages WHERE request_id = ? AND direction = 'out' "
@@ -153,6 +161,8 @@ class Inbox:
                     continue
                 texts.append(inbound.parse(raw).text or raw.decode("utf-8", "replace"))
             self._letters[request_id] = texts
+            if len(self._letters) > LETTER_CACHE:
+                self._letters.popitem(last=False)
         return self._letters[request_id]
 
     # -- ingest --------------------------------------------------------------------

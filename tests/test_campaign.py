@@ -58,6 +58,14 @@ def write_csv(path, rows, consented=False):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def invite_and_confirm(sar, home, name):
+    """Invite by the Maildir outbox and return every code, as participants would."""
+    sar("campaign", "invite", name)
+    codes = [re.search(r"\[([A-Z0-9]{4}-[A-Z0-9]{4})\]", p.read_text()).group(1)
+             for p in (home / "outbox" / "new").iterdir()]
+    sar("campaign", "confirm", name, *codes)
+
+
 class Box:
     """The campaign's Maildir, where replies (forwarded by participants) arrive."""
 
@@ -451,10 +459,7 @@ def test_the_report_keeps_small_groups_out_and_escapes_what_organisations_send(
         "--from", "campaign@rights.example", "--name", '<script>alert("x")</script>')
     write_csv(tmp_path / "p.csv", people()[:6])
     sar("campaign", "import", "c1", tmp_path / "p.csv")
-    sar("campaign", "invite", "c1")
-    codes = [re.search(r"\[([A-Z0-9]{4}-[A-Z0-9]{4})\]", p.read_text()).group(1)
-             for p in (home / "outbox" / "new").iterdir()]
-    sar("campaign", "confirm", "c1", *codes)
+    invite_and_confirm(sar, home, "c1")
     sar("campaign", "send", "c1")
     data = json.loads(sar("campaign", "report", "c1", "--format", "json",
                           "--suppress-below", "10").stdout)
@@ -463,3 +468,32 @@ def test_the_report_keeps_small_groups_out_and_escapes_what_organisations_send(
     assert data["days_by_org"] == {} and data["outcomes_by_sector"] == {}
     html = sar("campaign", "report", "c1", "--format", "html").stdout
     assert "<script" not in html.lower() and "&lt;script&gt;" in html
+
+
+def test_no_campaign_letter_goes_for_someone_who_cannot_authorise_it(sar, tmp_path, home):
+    """The outbox asks again before each letter: a participant purged (or never
+    confirmed) is not written for, even by `sar send REF` or `sar send --all`."""
+    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example",
+        "--domain", "acme.example", "--kind", "data-broker")
+    sar("campaign", "new", "c1", "--to", "acme", "--kind", "access", "--mode", "agent",
+        "--from", "campaign@rights.example")
+    write_csv(tmp_path / "p.csv", people()[:2])
+    sar("campaign", "import", "c1", tmp_path / "p.csv")
+    invite_and_confirm(sar, home, "c1")
+    # The mail server is unreachable: the requests are drafted, nothing goes.
+    for key, value in (("mail.transport", "smtp"), ("smtp.host", "127.0.0.1"),
+                       ("smtp.port", "9"), ("smtp.security", "none")):
+        sar("config", "set", key, value)
+    sar.fails("campaign", "send", "c1", today="")
+    drafts = [r["ref"] for r in sar("list", "--json").json() if r["status"] == "draft"]
+    assert len(drafts) == 2
+    sar("config", "set", "mail.transport", "maildir")
+    sar("campaign", "purge", "c1", "--participant", "p01@example.org")
+    results = {r["ref"]: r for r in sar("send", *drafts, "--json").json()}
+    purged = [r for r in results.values() if "was purged" in r["detail"]]
+    assert len(purged) == 1 and purged[0]["status"] == "skipped"
+    # `sar send --all` is for your own drafts (and needs your profile): a campaign's
+    # go with `sar campaign send`.
+    sar("init", "--name", "Op Erator", "--email", "op@example.org", "--address",
+        "1 Op Street, Exampleton", "--no-input")
+    assert sar("send", "--all", "--json").json() == []

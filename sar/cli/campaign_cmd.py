@@ -199,16 +199,9 @@ def report(
     if out and not Path(out).expanduser().parent.is_dir():
         raise UsageError(f"cannot write {out}: its folder does not exist")
     data = campaign_report(_campaigns(), name, suppress_below)
-    text = render(data, format_)
-    if out is None:
-        if format_ == "md":
-            text = "\n".join(output.clean(line) for line in text.split("\n"))
-        typer.echo(text, nl=False)
-        return
-    from sar.home import write_private
-
-    write_private(Path(out).expanduser(), text.encode())
-    typer.echo(f"{out}: {data['by_organisation'][-1]['requests'] or 0} requests")
+    output.deliver(render(data, format_), out,
+                   f"{data['by_organisation'][-1]['requests'] or 0} requests",
+                   terminal_safe=format_ == "md")
 
 
 @campaign_app.command()

@@ -124,3 +124,19 @@ def clean(text) -> str:
     if text is None:
         return ""
     return "".join(c if c.isprintable() or c == " " else "?" for c in str(text))
+
+
+def deliver(text: str, out: str | None, summary: str, *, terminal_safe: bool = False) -> None:
+    """Print a document, or write it (private) to `out` and print `summary`. With
+    `terminal_safe`, names from records and mail lose escape sequences on screen."""
+    if out is None:
+        if terminal_safe:
+            text = "\n".join(clean(line) for line in text.split("\n"))
+        typer.echo(text, nl=False)
+        return
+    from pathlib import Path
+
+    from sar.home import write_private
+
+    write_private(Path(out).expanduser(), text.encode())
+    typer.echo(f"{out}: {summary}")

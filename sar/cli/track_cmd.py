@@ -151,13 +151,7 @@ def export(
         text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
     else:
         text = ex.as_csv(rows, ex.REQUEST_FIELDS if what == "requests" else ex.EVENT_FIELDS)
-    if out is None:
-        typer.echo(text, nl=False)
-        return
-    from sar.home import write_private
-
-    write_private(Path(out).expanduser(), text.encode())
-    typer.echo(f"{out}: {len(rows)} {what}")
+    output.deliver(text, out, f"{len(rows)} {what}")
 
 
 @app.command()
@@ -273,12 +267,5 @@ def report(
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     else:
         text = rep.as_markdown(data) if format_ == "md" else rep.as_csv(data)
-    if out is None:
-        if format_ == "md":  # names from records: no escape sequences to the terminal
-            text = "\n".join(output.clean(line) for line in text.split("\n"))
-        typer.echo(text, nl=False)
-        return
-    from sar.home import write_private
-
-    write_private(Path(out).expanduser(), text.encode())
-    typer.echo(f"{out}: {data['by_organisation'][-1]['requests'] or 0} requests")
+    output.deliver(text, out, f"{data['by_organisation'][-1]['requests'] or 0} requests",
+                   terminal_safe=format_ == "md")
