@@ -113,6 +113,9 @@ def _evidence(ws, report: Report) -> None:
             "SELECT sha256, 'attachment ' || id FROM attachments WHERE size <= ?",
             [25 * 2**20]).fetchall():
         named.setdefault(digest, what)
+    for digest, pseudonym in ws.db.execute("SELECT mandate_sha256, pseudonym FROM "
+                                           "participants WHERE mandate_sha256 IS NOT NULL"):
+        named.setdefault(digest, f"letter of authority of {pseudonym}")
     for details, in ws.db.execute("SELECT details FROM events WHERE details LIKE '%sha256%'"):
         d = json.loads(details)
         for key in ("sha256", "bundle_sha256"):
@@ -222,6 +225,13 @@ def check(ws, fix: bool = False) -> Report:
         if clear:
             report.notes.append(f"{clear} letters in the Maildir outbox are not encrypted (mail "
                                 "programs read them): delete them once sent, or send by SMTP")
+    handed = ws.home.root / "campaigns"
+    if ws.home.encrypted and handed.is_dir():
+        clear = sum(1 for p in handed.glob("*/letters/*/*.eml"))
+        if clear:
+            report.notes.append(f"{clear} self-send letters under campaigns/ are not encrypted "
+                                "(participants' mail programs open them): hand them over, "
+                                "then delete them")
     _integrity(db, report)
     _chain(ws, report)
     _evidence(ws, report)

@@ -70,6 +70,8 @@ class Ingested:
 
 
 LETTER_CACHE = 64
+# Re:, Fwd:, and their German and French forms (AW:, WG:, TR:, RE :).
+_REPLY_OR_FORWARD = re.compile(r"\s*(re|fwd?|aw|wg|tr)\s*:", re.IGNORECASE)
 
 
 def _now() -> str:
@@ -81,6 +83,7 @@ class Inbox:
         self.ws = ws
         self.db = ws.db
         self._domains: dict[str, set[str]] | None = None
+        self._mailboxes: set[str] | None = None
         # Our letters' text by request, for the few requests whose replies arrive
         # together; bounded, so reading 200,000 replies does not keep 200,000 letters.
         self._letters: collections.OrderedDict[int, list[str]] = collections.OrderedDict()
@@ -116,9 +119,15 @@ class Inbox:
             self._domains = out
         return self._domains
 
-    def _open_for_domain(self, domain: str, arrived: dt.datetime | None = None) -> list[int]:
+    def _open_for_domain(self, domain: str, arrived: dt.datetime | None = None,
+                         msg: inbound.Inbound | None = None) -> list[int]:
         """Open requests to the organisation writing from `domain` — sent before the
-        message arrived: a newsletter from last year answers nothing sent this year."""
+        message arrived: a newsletter from last year answers nothing sent this year.
+        The user's own requests only: a campaign's replies carry their thread or
+        reference, and a message to a campaign's mailbox is never guessed onto the
+        user's own request."""
+        if msg is not None and self._campaign_mailboxes() & set(msg.recipients):
+            return []
         slugs = set()
         for d in matching.parent_domains(domain):
             slugs |= self.domain_map().get(d, set())
@@ -127,13 +136,19 @@ class Inbox:
         closed = (*lifecycle.UNSENT, *lifecycle.CLOSED)
         marks = ", ".join("?" for _ in slugs)
         sql = (f"SELECT id FROM requests WHERE org_slug IN ({marks}) AND status NOT IN "
-               f"({', '.join('?' for _ in closed)})")
+               f"({', '.join('?' for _ in closed)}) AND campaign_id IS NULL")
         params = [*slugs, *closed]
         if arrived is not None:
             sql += (" AND EXISTS (SELECT 1 FROM events e WHERE e.request_id = requests.id "
                     "AND e.kind IN ('sent', 'posted') AND e.occurred_on <= ?)")
             params.append(arrived.date().isoformat())
         return [r[0] for r in self.db.execute(sql, params).fetchall()]
+
+    def _campaign_mailboxes(self) -> set[str]:
+        if self._mailboxes is None:
+            self._mailboxes = {r[0].lower() for r in self.db.execute(
+                "SELECT sender_email FROM campaigns WHERE sender_email IS NOT NULL")}
+        return self._mailboxes
 
     def _org_domains(self, request_id: int) -> set[str]:
         row = self.db.execute("SELECT o.domains, o.email, o.slug FROM requests r JOIN "
@@ -188,7 +203,7 @@ class Inbox:
             return Ingested("own", sender=msg.from_domain)
         arrived = received or msg.received or msg.date
         found = matching.match(msg, by_message_id=self._by_message_id, by_ref=self._by_ref,
-                               open_for_domain=lambda d: self._open_for_domain(d, arrived),
+                               open_for_domain=lambda d: self._open_for_domain(d, arrived, msg),
                                org_domains=self._org_domains)
         if not isinstance(found, matching.Match) and not self._relevant(msg):
             # The rest of the user's mail: not kept, not shown. sar is not a copy of
@@ -262,6 +277,13 @@ class Inbox:
                                    "state = 'handed-out'", [msg.message_id]), None)
             if m is not None:
                 return m
+        if msg.in_reply_to or _REPLY_OR_FORWARD.match(msg.subject):
+            return None  # an answer, or an answer forwarded: read as one
+        from sar import config as cfg
+
+        if inbound.authentication(msg, cfg.get(self.ws.config, "mail.authserv_id"))[0] == \
+                "fail":
+            return None  # forged as the participant: it records nothing
         for ref in refs.find_all(msg.subject)[:3]:
             m = next(self.db.query(
                 "SELECT m.* FROM messages m JOIN requests r ON r.id = m.request_id JOIN "

@@ -4,8 +4,9 @@ The figures the studies in campaigns.md §1 report, per organisation and per kin
 of organisation (party, broker, ...): requests sent, bounced, acknowledged, ID
 demanded, extended, answered, answered on time, refused, overdue now, and the
 median and 90th-percentile days from receipt to the first answer. Computed from the
-event log as of today. Cells counting fewer than `suppress_below` requests are
-blanked before anything is printed (for figures to be published; off for your own).
+event log as of today. Groups of fewer than `suppress_below` people are blanked
+before anything is printed, with enough others that no blank can be worked out by
+subtraction (for figures to be published; off for your own).
 """
 
 from __future__ import annotations
@@ -103,6 +104,9 @@ def _item(ws, row: dict, events: list, sectors: dict, unknown_sends: set) -> dic
         "id_demanded": "id-requested" in kinds, "extended": "extended" in kinds,
         "answered": first is not None, "on_time": bool(on_time), "refused": refused,
         "overdue_now": overdue, "days": days, "outcome": outcome,
+        # Who asked: small cells are counted in people, not requests (one person's
+        # access and erasure requests are still one person).
+        "who": row.get("participant_id") or row["ref"],
     }
 
 
@@ -118,9 +122,11 @@ class _Tally:
         self.flags = dict.fromkeys(_FLAGS, 0)
         self.days: list[int] = []
         self.outcomes = dict.fromkeys(OUTCOMES, 0)
+        self.people: set = set()
 
     def add(self, item: dict) -> None:
         self.n += 1
+        self.people.add(item["who"])
         for f in _FLAGS:
             self.flags[f] += bool(item[f])
         if item["days"] is not None:
@@ -144,13 +150,30 @@ def _tally(items, keys: tuple[str, ...]) -> dict[str, dict[str, _Tally]]:
     return groups
 
 
+def suppressed(tallies: dict[str, _Tally], suppress_below: int) -> set[str]:
+    """The groups to blank: those of fewer than `suppress_below` people, and then
+    enough others that no blank can be worked out from the total minus the rest
+    (complementary suppression: a lone blank takes the next smallest with it)."""
+    if not suppress_below:
+        return set()
+    groups = {n: t for n, t in tallies.items() if n != "all"}
+    blank = {n for n, t in groups.items() if len(t.people) < suppress_below}
+    if len(blank) == 1:
+        others = sorted((t.n, n) for n, t in groups.items() if n not in blank)
+        blank |= {others[0][1]} if others else {"all"}
+    if "all" in tallies and len(tallies["all"].people) < suppress_below:
+        blank.add("all")
+    return blank
+
+
 def _rows_of(tallies: dict[str, _Tally], key: str, suppress_below: int) -> list[dict]:
     out = []
+    blank = suppressed(tallies, suppress_below)
     for name, t in tallies.items():
         row = {key: name, "requests": t.n, **t.flags,
                "median_days": statistics.median(t.days) if t.days else None,
                "p90_days": _percentile(t.days, 90)}
-        if t.n < suppress_below:
+        if name in blank:
             # Too few to publish without pointing at someone: blank every figure.
             row = {key: name, **{c: None for c in COLUMNS}, "suppressed": True}
         out.append(row)
@@ -160,7 +183,8 @@ def _rows_of(tallies: dict[str, _Tally], key: str, suppress_below: int) -> list[
 
 def build(ws, suppress_below: int = 0, campaign_id: int | None = None) -> dict:
     groups = _tally(rows(ws, campaign_id), ("org", "sector"))
-    shown = {k: {n: t for n, t in g.items() if n != "all" and t.n >= max(suppress_below, 1)}
+    shown = {k: {n: t for n, t in g.items()
+                 if n != "all" and t.n and n not in suppressed(g, suppress_below)}
              for k, g in groups.items()}
     return {"as_of": ws.today.isoformat(), "suppress_below": suppress_below,
             "by_organisation": _rows_of(groups["org"], "org", suppress_below),
@@ -183,7 +207,7 @@ def as_markdown(report: dict) -> str:
             lines.append("| " + " | ".join([str(r[key]), *cells]) + " |")
         lines.append("")
     if report["suppress_below"]:
-        lines.append(f"Rows with fewer than {report['suppress_below']} requests are left "
+        lines.append(f"Rows counting fewer than {report['suppress_below']} people are left "
                      "blank.")
     lines.append("Days are from receipt to the first answer (fulfilled, partial, no data, "
                  "refused); on time means by the deadline as it stood then.")

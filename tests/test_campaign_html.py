@@ -116,7 +116,7 @@ def test_a_realistic_report_renders_tables_and_two_charts():
     assert parsed.svgs == 2 and len(svg_parts(page)) == 2
     assert "<h1>Invented campaign 2026</h1>" in page
     assert "2027-02-01" in page
-    assert "Cells with fewer than 5 requests are left blank" in page
+    assert "Rows counting fewer than 5 people are left blank" in page
 
     orgs = parsed.tables["by-organisation"]
     # The header, three organisations, the suppressed one and the total.

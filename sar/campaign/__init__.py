@@ -70,6 +70,18 @@ def new_code() -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
+def email_hash(ws, email_key: str) -> str:
+    """The participant's address as the rate limit and a purge remember it: salted
+    per home, so a list of addresses cannot be checked against another home's."""
+    row = ws.db.execute("SELECT salt FROM participant_salt WHERE id = 1").fetchone()
+    if row is None:
+        with ws.transaction():
+            ws.db.execute("INSERT OR IGNORE INTO participant_salt (id, salt) VALUES (1, ?)",
+                          [secrets.token_hex(16)])
+        row = ws.db.execute("SELECT salt FROM participant_salt WHERE id = 1").fetchone()
+    return _sha256(f"{row[0]}:{email_key}")
+
+
 def _code_hash(campaign_id: int, code: str) -> str:
     normal = code.strip().upper().replace("-", "").replace(" ", "")
     return _sha256(f"{campaign_id}:{normal}")
@@ -215,8 +227,12 @@ class Campaigns:
             raise UsageError(f"--mode must be {' or '.join(MODES)}")
         if replies not in REPLIES:
             raise UsageError(f"--replies must be {' or '.join(REPLIES)}")
+        kinds = list(dict.fromkeys(kinds))
         if not kinds:
             raise UsageError("name at least one --kind")
+        if mode == "self" and replies != "participant":
+            raise UsageError("--replies goes with --mode agent: a self-send letter is the "
+                             "participant's own, and the answer goes to them")
         for kind in kinds:
             if kind not in lifecycle.KINDS:
                 from sar.errors import unknown
@@ -307,6 +323,7 @@ class Campaigns:
         if not parsed.participants:
             raise UsageError(f"{Path(path).name}: no participants")
         taken = {r[0] for r in self.db.execute("SELECT pseudonym FROM participants")}
+        email_hash(self.ws, "")  # the salt exists before the transaction
         consented = 0
         with self.ws.transaction():
             for p in parsed.participants:
@@ -317,6 +334,7 @@ class Campaigns:
                     if p.consented_at else None,
                     "consented_at": p.consented_at,
                     "consent_source": "csv" if p.consented_at else None,
+                    "email_hash": email_hash(self.ws, p.email_key),
                     "imported_at": _now()})
                 _insert(self.db, "identities", {
                     "participant_id": pid, "campaign_id": c["id"], "name": p.name,
@@ -345,11 +363,15 @@ class Campaigns:
         rows = self.db.execute(sql, [c["id"]]).fetchall()
         if dry_run:
             return {"campaign": c["name"], "would_invite": len(rows), "invited": 0}
+        from sar.mail.transports import DeliveryFailed, SetupError
+
         transport = ws.transport()
         transport.open()
-        invited = 0
+        invited, failed = 0, []
         try:
             for pid, pseudonym, person, email in rows:
+                before = self.db.execute("SELECT token_sha256, invited_at FROM participants "
+                                         "WHERE id = ?", [pid]).fetchone()
                 code = new_code()
                 body = _invitation(c, person, code, self._orgs_named(c))
                 msg = compose.compose(
@@ -363,11 +385,22 @@ class Campaigns:
                 with ws.transaction():
                     self.db.execute("UPDATE participants SET token_sha256 = ?, invited_at = ? "
                                     "WHERE id = ?", [_code_hash(c["id"], code), _now(), pid])
-                transport.deliver(compose.as_bytes(msg), c["sender_email"], [email])
+                try:
+                    transport.deliver(compose.as_bytes(msg), c["sender_email"], [email])
+                except (DeliveryFailed, SetupError) as e:
+                    # It certainly did not go: as it was, to be invited next time. The
+                    # server's words name the address, so they are not repeated.
+                    with ws.transaction():
+                        self.db.execute("UPDATE participants SET token_sha256 = ?, "
+                                        "invited_at = ? WHERE id = ?", [*before, pid])
+                    failed.append(pseudonym)
+                    if isinstance(e, SetupError):
+                        break
+                    continue
                 invited += 1
         finally:
             transport.close()
-        return {"campaign": c["name"], "invited": invited}
+        return {"campaign": c["name"], "invited": invited, "failed": failed}
 
     def confirm(self, name: str, codes: list[str], on: dt.datetime | None = None) -> dict:
         """Record the codes participants sent back. Any unknown code: nothing is
@@ -431,9 +464,10 @@ class Campaigns:
     def readiness(self, c: dict) -> dict:
         need_confirm = c["mode"] == "agent"
         total, ready = self.db.execute(
-            "SELECT COUNT(*), SUM(consented_at IS NOT NULL AND purged_at IS NULL"
+            "SELECT COUNT(*), SUM(consented_at IS NOT NULL"
             + (" AND confirmed_at IS NOT NULL AND mandate_sha256 IS NOT NULL"
-               if need_confirm else "") + ") FROM participants WHERE campaign_id = ?",
+               if need_confirm else "") + ") FROM participants WHERE campaign_id = ? "
+            "AND purged_at IS NULL",
             [c["id"]]).fetchone()
         return {"participants": total, "ready": ready or 0}
 
@@ -473,7 +507,7 @@ class Campaigns:
         last = 0
         while True:
             chunk = self.db.execute(
-                "SELECT p.id, p.pseudonym, i.email_key FROM participants p JOIN identities i "
+                "SELECT p.id, p.pseudonym, p.email_hash FROM participants p JOIN identities i "
                 "ON i.participant_id = p.id WHERE p.campaign_id = ? AND p.id > ? AND "
                 "p.consented_at IS NOT NULL AND p.purged_at IS NULL"
                 + (" AND p.confirmed_at IS NOT NULL AND p.mandate_sha256 IS NOT NULL"
@@ -487,16 +521,16 @@ class Campaigns:
                     if slug not in org_ids:
                         org_ids[slug] = ws._snapshot("organisations",
                                                      _org_snapshot(ws.directory.get(slug)))
-                for pid, pseudonym, email_key in chunk:
+                for pid, pseudonym, hashed in chunk:
                     have = {(s, k) for s, k in self.db.execute(
                         "SELECT org_slug, kind FROM requests WHERE participant_id = ?", [pid])}
                     # The same person, the same kind, the same organisation, lately: in
                     # this campaign or another (rate limit per person × organisation).
                     recent = {(s, k) for s, k in self.db.execute(
-                        "SELECT r.org_slug, r.kind FROM requests r JOIN identities i ON "
-                        "i.participant_id = r.participant_id WHERE i.email_key = ? AND "
+                        "SELECT r.org_slug, r.kind FROM requests r JOIN participants p ON "
+                        "p.id = r.participant_id WHERE p.email_hash = ? AND "
                         "r.participant_id != ? AND r.created_on >= ?",
-                        [email_key, pid, since])}
+                        [hashed, pid, since])}
                     requester_id = None
                     for (slug, kind), plan in plans.items():
                         if (slug, kind) in have:

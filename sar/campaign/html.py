@@ -471,8 +471,10 @@ def as_html(report: dict) -> str:
                 if re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of_raw) else as_of)
         parts.append(f'<p class="as-of">Figures as of {when}.</p>')
     if suppress_below > 0:
-        parts.append(f'<p class="note">Cells with fewer than {suppress_below} requests are '
-                     f"left blank ({MISSING}) so that no participant can be singled out.</p>")
+        parts.append(f'<p class="note">Rows counting fewer than {suppress_below} people are '
+                     f"left blank ({MISSING}), with as many others as it takes that no blank "
+                     "can be worked out from the totals, so that no participant can be "
+                     "singled out.</p>")
 
     parts += ["<h2>By organisation</h2>",
               _table("by-organisation", "Requests by organisation", "Organisation", "org",

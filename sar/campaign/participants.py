@@ -170,7 +170,7 @@ def _read(records, label, delimiter, existing_keys, now, max_rows) -> Participan
         def check(field: str, fn, *args, row=row, value=value):
             return problems.check(row, columns[field][1], fn, value[field], *args)
 
-        name = check("name", _plain, MAX_NAME)
+        name = check("name", _name, MAX_NAME)
         email = check("email", _email)
         address = check("address", _address)
         # Optional columns: absent, or an empty cell, mean not given.
@@ -299,6 +299,15 @@ def _plain(value: str, max_len: int) -> str:
     value = _text(value, max_len)
     if value.startswith(_FORMULA):
         raise _Bad("looks like a spreadsheet formula")
+    return value
+
+
+def _name(value: str, max_len: int) -> str:
+    value = _plain(value, max_len)
+    if any(c in value for c in "<>@\""):
+        # A name is shown as the letter's sender: "Ann <someone@else>" must not pass
+        # for an address.
+        raise _Bad("a name cannot contain <, >, @ or quotes")
     return value
 
 

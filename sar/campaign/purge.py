@@ -44,10 +44,14 @@ def purge(campaigns, name: str, *, force: bool = False, participant: str | None 
         raise UsageError(f"campaign {c['name']} is kept until {c['retain_until']}: purge it "
                          "earlier only with --force")
     if participant is not None:
+        from sar.campaign import email_hash
+
+        # By pseudonym or address; the address by its salted hash, so a purge
+        # stopped after its commit finds the person again.
         found = db.execute(
-            "SELECT p.id FROM participants p LEFT JOIN identities i ON i.participant_id = p.id "
-            "WHERE p.campaign_id = ? AND (p.pseudonym = ? OR i.email_key = ?)",
-            [c["id"], participant.strip().upper(), participant.strip().casefold()]).fetchone()
+            "SELECT id FROM participants WHERE campaign_id = ? AND (pseudonym = ? OR "
+            "email_hash = ?)", [c["id"], participant.strip().upper(),
+                                email_hash(ws, participant.strip().casefold())]).fetchone()
         if found is None:
             raise NotFoundError(f"no participant {participant!r} in campaign {c['name']}")
         pids = [found[0]]
@@ -55,10 +59,11 @@ def purge(campaigns, name: str, *, force: bool = False, participant: str | None 
         pids = [r[0] for r in db.execute("SELECT id FROM participants WHERE campaign_id = ?",
                                          [c["id"]])]
     people = list(db.execute(
-        "SELECT i.email, i.name FROM identities i WHERE i.participant_id IN "
+        "SELECT i.email, i.name, i.address FROM identities i WHERE i.participant_id IN "
         "(SELECT value FROM json_each(?))", [json.dumps(pids)]))
-    emails = {e.lower().encode() for e, _ in people}
-    names = [n for _, n in people]
+    emails = {_ascii_email(e).lower().encode() for e, _, _ in people}
+    matcher = _matcher([n for _, n, _ in people],
+                       [json.loads(a)[0] for _, _, a in people if json.loads(a)])
     pid_json = json.dumps(pids)
     request_ids = [r[0] for r in db.execute(
         "SELECT id FROM requests WHERE participant_id IN (SELECT value FROM json_each(?))",
@@ -70,7 +75,6 @@ def purge(campaigns, name: str, *, force: bool = False, participant: str | None 
     messages = {r[0]: (r[1], r[2], r[3]) for r in db.execute(
         "SELECT id, sha256, transport, detail FROM messages WHERE request_id IN "
         "(SELECT value FROM json_each(?))", [rid_json])}
-    matcher = _names_matcher(names)
     for mid, digest in db.execute("SELECT id, sha256 FROM messages WHERE request_id IS NULL "
                                   "AND sha256 IS NOT NULL"):
         try:
@@ -91,10 +95,19 @@ def purge(campaigns, name: str, *, force: bool = False, participant: str | None 
             "SELECT details FROM events WHERE request_id IN (SELECT value FROM json_each(?)) "
             "AND details LIKE '%bundle_sha256%'", [rid_json]):
         digests.add(json.loads(details)["bundle_sha256"])  # complaint bundles hold letters
-    # Evidence still used by someone not being purged stays (identical bytes).
+    # Evidence still named by anything not being purged stays (identical bytes: the
+    # same privacy notice sent to two people, a reply kept for the operator).
     keep = {r[0] for r in db.execute(
         "SELECT sha256 FROM messages WHERE sha256 IS NOT NULL AND id NOT IN "
-        "(SELECT value FROM json_each(?))", [mids])}
+        "(SELECT value FROM json_each(?)) UNION SELECT sha256 FROM attachments WHERE "
+        "message_id NOT IN (SELECT value FROM json_each(?)) UNION SELECT mandate_sha256 "
+        "FROM participants WHERE mandate_sha256 IS NOT NULL AND id NOT IN "
+        "(SELECT value FROM json_each(?))", [mids, mids, pid_json])}
+    for (details,) in db.execute(
+            "SELECT details FROM events WHERE request_id NOT IN (SELECT value FROM "
+            "json_each(?)) AND details LIKE '%sha256%'", [rid_json]):
+        d = json.loads(details)
+        keep |= {d[k] for k in ("sha256", "bundle_sha256") if d.get(k)}
     digests -= keep
 
     receipt = {"campaign": c["name"], "purged_at": _now(),
@@ -112,7 +125,7 @@ def purge(campaigns, name: str, *, force: bool = False, participant: str | None 
             path.unlink()
             receipt["evidence_files_deleted"] += 1
             step("evidence")
-    receipt["outbox_files_deleted"] = _sweep_outbox(ws.home.outbox, emails, matcher, step)
+    receipt["outbox_files_deleted"] = _sweep_outbox(ws.home.outbox, emails, step)
     letters = campaign_dir(ws, c["name"]) / "letters"
     pseudonyms = [r[0] for r in db.execute(
         "SELECT pseudonym FROM participants WHERE id IN (SELECT value FROM json_each(?))",
@@ -134,7 +147,8 @@ def purge(campaigns, name: str, *, force: bool = False, participant: str | None 
         conn.execute(
             "UPDATE messages SET subject = NULL, from_addr = NULL, to_addrs = NULL, "
             "sha256 = NULL, evidence_text = NULL, reason = NULL, match_detail = NULL, "
-            "detail = 'purged', refs = NULL, updated_at = ? WHERE id IN "
+            "detail = 'purged', refs = NULL, updated_at = ?, state = CASE state WHEN "
+            "'handed-out' THEN 'purged' ELSE state END WHERE id IN "
             "(SELECT value FROM json_each(?))", [_now(), mids])
         conn.executemany("INSERT OR IGNORE INTO purged_evidence (sha256, purged_at) "
                          "VALUES (?, ?)", [(d, receipt["purged_at"]) for d in digests])
@@ -155,6 +169,13 @@ def purge(campaigns, name: str, *, force: bool = False, participant: str | None 
     conn.execute("VACUUM")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     step("vacuumed")
+    notes = db.execute("SELECT COUNT(*) FROM events WHERE kind = 'note' AND source = 'user' "
+                       "AND request_id IN (SELECT value FROM json_each(?))",
+                       [rid_json]).fetchone()[0]
+    if notes:
+        # The log is append-only: free text someone typed stays. Say so.
+        receipt["warning"] = (f"{notes} notes typed into these requests' logs (sar mark "
+                              "--note) are kept as written: check they name no one")
     receipt["kept"] = {
         "requests": db.execute("SELECT COUNT(*) FROM requests WHERE campaign_id = ?",
                                [c["id"]]).fetchone()[0],
@@ -172,28 +193,46 @@ def purge(campaigns, name: str, *, force: bool = False, participant: str | None 
     return receipt
 
 
-def _names_matcher(names: list[str]):
-    names = [n for n in names if len(n) >= 4]
-    if not names:
+def _ascii_email(email: str) -> str:
+    local, _, domain = email.rpartition("@")
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return email
+
+
+def _matcher(names: list[str], first_lines: list[str]):
+    """Whole names (two words or more) and first address lines (with a number), as
+    whole words: 'Mark' alone would delete every mail about trademarks."""
+    needles = [n for n in names if len(n.split()) >= 2]
+    needles += [a for a in first_lines if len(a) >= 6 and any(ch.isdigit() for ch in a)]
+    if not needles:
         return None
-    return re.compile("|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True)),
-                      re.IGNORECASE)
+    alternatives = "|".join(re.escape(n) for n in sorted(set(needles), key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
 def _names_someone(raw: bytes, emails: set[bytes], matcher) -> bool:
+    """Whether a message names a purged person: their address anywhere in its bytes
+    or decoded text, or their name or street in any decoded header, text or text
+    attachment (base64 and quoted-printable hide them from a byte search)."""
     if any(m.group().lower() in emails for m in _EMAILISH.finditer(raw)):
         return True
-    if matcher is None:
-        return False
     from sar.mail import inbound
 
-    text = raw.decode("utf-8", "replace")
-    with_body = text + "\n" + (inbound.parse(raw).text or "")
-    return bool(matcher.search(with_body))
+    msg = inbound.parse(raw)
+    parts = [msg.subject, msg.from_name, msg.text,
+             *(a.data[:2_000_000].decode("utf-8", "replace") for a in msg.attachments
+               if (a.content_type or "").startswith("text/"))]
+    text = "\n".join(p for p in parts if p)
+    if any(m.group().lower() in emails for m in _EMAILISH.finditer(text.encode())):
+        return True
+    return bool(matcher and matcher.search(text))
 
 
-def _sweep_outbox(outbox: Path, emails: set[bytes], matcher, step) -> int:
-    """Letters and invitations in the Maildir outbox that name a purged person."""
+def _sweep_outbox(outbox: Path, emails: set[bytes], step) -> int:
+    """Letters and invitations in the Maildir outbox to or for a purged person: each
+    carries their address (To, Reply-To or From), so the address alone decides."""
     deleted = 0
     for sub in ("new", "cur", "tmp"):
         folder = outbox / sub
@@ -204,7 +243,7 @@ def _sweep_outbox(outbox: Path, emails: set[bytes], matcher, step) -> int:
                 raw = path.read_bytes()
             except OSError:
                 continue
-            if _names_someone(raw, emails, matcher):
+            if any(m.group().lower() in emails for m in _EMAILISH.finditer(raw)):
                 path.unlink()
                 deleted += 1
                 step("outbox")

@@ -94,7 +94,12 @@ def invite(
     r = _campaigns().invite(name, again=again, dry_run=dry_run)
     line = (f"{r['would_invite']} participants would be invited." if dry_run else
             f"{r['invited']} participants of {r['campaign']} invited.")
+    if r.get("failed"):
+        line += (f" Not delivered, to try again later: {len(r['failed'])} "
+                 f"({', '.join(r['failed'][:10])}{' …' if len(r['failed']) > 10 else ''}).")
     _say(r, json_, line)
+    if r.get("failed"):
+        raise typer.Exit(1)
 
 
 @campaign_app.command()
@@ -196,11 +201,12 @@ def report(
         raise UsageError("--format must be md, csv, html or json")
     if not 0 <= suppress_below <= 1000:
         raise UsageError("--suppress-below must be between 0 and 1000")
-    if out and not Path(out).expanduser().parent.is_dir():
-        raise UsageError(f"cannot write {out}: its folder does not exist")
+    if out is not None:
+        output.check_output_path(out)  # before the work
     data = campaign_report(_campaigns(), name, suppress_below)
+    total = data["by_organisation"][-1]["requests"]
     output.deliver(render(data, format_), out,
-                   f"{data['by_organisation'][-1]['requests'] or 0} requests",
+                   f"{total} requests" if total is not None else "written (all blanked)",
                    terminal_safe=format_ == "md")
 
 

@@ -134,9 +134,32 @@ def deliver(text: str, out: str | None, summary: str, *, terminal_safe: bool = F
             text = "\n".join(clean(line) for line in text.split("\n"))
         typer.echo(text, nl=False)
         return
-    from pathlib import Path
-
     from sar.home import write_private
 
-    write_private(Path(out).expanduser(), text.encode())
+    write_private(check_output_path(out), text.encode())
     typer.echo(f"{out}: {summary}")
+
+
+def check_output_path(out: str):
+    """Where -o FILE may go: a file (not a folder) in a folder that exists, and none
+    of the home's own files, which a report written over them would destroy."""
+    from pathlib import Path
+
+    from sar.cli import state
+    from sar.errors import UsageError
+    from sar.home import resolve
+
+    if not str(out).strip():
+        raise UsageError("-o needs a file name")
+    path = Path(out).expanduser()
+    if path.is_dir():
+        raise UsageError(f"cannot write {out}: it is a folder")
+    if not path.parent.is_dir():
+        raise UsageError(f"cannot write {out}: its folder does not exist")
+    home = resolve(state.home).resolve()
+    target = path.resolve()
+    if target.parent == home and (target.name.startswith(("sar.db", "config.toml"))
+                                  or target.name == "crypto.json") or \
+            home / "evidence" in target.parents:
+        raise UsageError(f"cannot write {out}: it is one of sar's own files")
+    return path

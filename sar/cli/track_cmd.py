@@ -133,7 +133,6 @@ def export(
     out: Annotated[str | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (default: stdout).")] = None,
 ) -> None:
     """The requests, or every event of every request, as CSV or JSON."""
-    from pathlib import Path
 
     from sar import export as ex
 
@@ -141,8 +140,8 @@ def export(
         raise UsageError("--format must be csv or json")
     if what not in ("requests", "events"):
         raise UsageError("--what must be requests or events")
-    if out and not Path(out).expanduser().parent.is_dir():
-        raise UsageError(f"cannot write {out}: its folder does not exist")
+    if out is not None:
+        output.check_output_path(out)  # before the work
     ws = _workspace(None)
     rows = ex.requests(ws) if what == "requests" else ex.events(ws)
     if format_ == "json":
@@ -250,7 +249,6 @@ def report(
     demanded, extended, answered, on time, refused, overdue now, and the median and
     90th-percentile days to the first answer.
     """
-    from pathlib import Path
 
     from sar import report as rep
 
@@ -258,8 +256,8 @@ def report(
         raise UsageError("--format must be md, csv or json")
     if not 0 <= suppress_below <= 1000:
         raise UsageError("--suppress-below must be between 0 and 1000")
-    if out and not Path(out).expanduser().parent.is_dir():
-        raise UsageError(f"cannot write {out}: its folder does not exist")
+    if out is not None:
+        output.check_output_path(out)  # before the work
     data = rep.build(_workspace(None), suppress_below)
     if format_ == "json":
         import json

@@ -10,6 +10,7 @@ which refuses line breaks, so no user-supplied text can add a header.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -26,6 +27,10 @@ def _address(name: str, email: str) -> Address:
     if any(c in name + email for c in "\r\n"):
         raise UsageError("a name or address contains a line break")
     local, _, domain = email.rpartition("@")
+    # An internationalised domain goes in its ASCII form (RFC 5890): the email
+    # package would otherwise write it as an encoded word, which is invalid there.
+    with contextlib.suppress(UnicodeError):
+        domain = domain.encode("idna").decode("ascii")
     return Address(display_name=name, username=local, domain=domain)
 
 

@@ -243,10 +243,17 @@ def m009_campaigns(db):
             invited_at TEXT,
             confirmed_at TEXT,                  -- control of the email address shown
             mandate_sha256 TEXT,                -- the letter of authority, in evidence/
+            email_hash TEXT NOT NULL,           -- salted hash of the address: the rate
+                                                -- limit outlives a purge, the address not
             imported_at TEXT NOT NULL,
             purged_at TEXT
         );
         CREATE INDEX participants_campaign ON participants(campaign_id);
+        CREATE INDEX participants_email_hash ON participants(email_hash);
+        CREATE TABLE participant_salt (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            salt TEXT NOT NULL
+        );
         CREATE TABLE identities (
             participant_id INTEGER PRIMARY KEY REFERENCES participants(id),
             campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
