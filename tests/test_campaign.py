@@ -736,3 +736,14 @@ def test_campaign_options_that_make_no_sense_are_refused(sar):
     c = sar("campaign", "new", "c1", "--to", "acme", "--kind", "access", "--kind", "access",
             "--json").json()
     assert c["kinds"] == ["access"]
+
+
+def test_the_progress_bar_copes_with_a_batch_of_unknown_size():
+    """A campaign's reminders are counted as they are found: the bar has no total."""
+    from sar.cli import output
+
+    bar = output._Progress()
+    bar(1, None, "SAR-AAAAA")
+    bar(2, None, "SAR-BBBBB")
+    assert bar.bar.tasks[0].completed == 2 and bar.bar.tasks[0].total is None
+    bar.close()

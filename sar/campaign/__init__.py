@@ -600,8 +600,11 @@ class Campaigns:
         outbox.sent_copy = ws.sent_copy() if ws.send_time() is not None else None
         counts: dict[str, int] = {}
         done = 0
+        total = None
         if purpose == "letter":
             chunks = self._rows(c, "status = 'draft'", [])
+            total = self.db.execute("SELECT COUNT(*) FROM requests WHERE campaign_id = ? AND "
+                                    "status = 'draft'", [c["id"]]).fetchone()[0]
         else:
             chunks = self._overdue_chunks(c)
         for rows in chunks:
@@ -609,7 +612,7 @@ class Campaigns:
                 counts[result.status] = counts.get(result.status, 0) + 1
                 done += 1
                 if progress:
-                    progress(done, None, result.ref)
+                    progress(done, total, result.ref)
         return counts
 
     def _overdue_chunks(self, c: dict):

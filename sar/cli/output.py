@@ -78,8 +78,9 @@ class _Progress:
         self.bar = None
         self.task = None
 
-    def __call__(self, done: int, total: int, ref: str) -> None:
-        if total < 2:
+    def __call__(self, done: int, total: int | None, ref: str) -> None:
+        """`total` None: not known in advance (a campaign's overdue requests)."""
+        if total is not None and total < 2:
             return
         if self.bar is None:
             from rich.progress import Progress
