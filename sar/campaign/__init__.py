@@ -632,6 +632,9 @@ class Campaigns:
         written = skipped = done = 0
         chunks = (self._rows(c, "status = 'draft'", []) if purpose == "letter"
                   else self._overdue_chunks(c))
+        total = self.db.execute("SELECT COUNT(*) FROM requests WHERE campaign_id = ? AND "
+                                "status = 'draft'", [c["id"]]).fetchone()[0] \
+            if purpose == "letter" else None
         for rows in chunks:
             for row in rows:
                 done += 1
@@ -677,7 +680,7 @@ class Campaigns:
                         "created_at": _now(), "updated_at": _now()})
                 written += 1
                 if progress:
-                    progress(done, None, row["ref"])
+                    progress(done, total, row["ref"])
         return {"handed_out": written, "already_handed_out": skipped}
 
     # -- follow-up -----------------------------------------------------------------
