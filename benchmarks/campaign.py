@@ -215,7 +215,8 @@ def run_step(name: str, *args) -> tuple[float, float, dict]:
     return seconds, usage.ru_maxrss / 1024, result
 
 
-def campaign(participants: int, orgs: int) -> list[tuple[str, float, float, str]]:
+def campaign(participants: int, orgs: int,
+             until: str | None = None) -> list[tuple[str, float, float, str]]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="sar-campaign-bench-") as tmp:
         tmp = Path(tmp)
@@ -230,6 +231,8 @@ def campaign(participants: int, orgs: int) -> list[tuple[str, float, float, str]
                                ("confirm", (home,)), ("draft", (home,)), ("send", (home,))):
                 seconds, mib, result = run_step(name, *args)
                 rows.append((name, seconds, mib, _brief(result)))
+                if name == until:
+                    return rows
             maildir = tmp / "replies"
             write_replies(home, maildir)
             for name, args in (("ingest", (home, maildir)), ("report", (home,))):
@@ -252,6 +255,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-p", "--participants", type=int, action="append")
     parser.add_argument("-o", "--orgs", type=int, default=20)
+    parser.add_argument("--until", choices=list(STEPS)[1:],
+                        help="Stop after this step (e.g. draft: no sending).")
     parser.add_argument("--step")
     parser.add_argument("--result")
     parser.add_argument("args", nargs="*")
@@ -266,7 +271,7 @@ def main() -> None:
         print(f"\n## {n:,} participants × {a.orgs} organisations = {n * a.orgs:,} requests\n")
         print("| step | wall s | peak MiB | per second | result |")
         print("| --- | ---: | ---: | ---: | --- |")
-        for name, seconds, mib, result in campaign(n, a.orgs):
+        for name, seconds, mib, result in campaign(n, a.orgs, a.until):
             per = n * a.orgs / seconds if seconds and name in ("draft", "send", "ingest",
                                                               "report") else \
                 n / seconds if seconds and name in ("import", "invite", "confirm") else 0

@@ -275,7 +275,9 @@ def m009_campaigns(db):
         );
         ALTER TABLE requests ADD COLUMN campaign_id INTEGER REFERENCES campaigns(id);
         ALTER TABLE requests ADD COLUMN participant_id INTEGER REFERENCES participants(id);
-        CREATE INDEX requests_campaign ON requests(campaign_id, participant_id);
+        CREATE INDEX requests_campaign ON requests(campaign_id, status);
+        -- Drafting and the rate limit look up each participant's requests.
+        CREATE INDEX requests_participant ON requests(participant_id);
         """
     )
 
