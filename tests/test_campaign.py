@@ -58,6 +58,22 @@ def write_csv(path, rows, consented=False):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def add_acme(sar):
+    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example",
+        "--domain", "acme.example", "--kind", "data-broker")
+
+
+def self_send_campaign(sar, tmp_path, participants: int, name: str = "own") -> list[dict]:
+    """A self-send campaign to acme with consented participants, imported."""
+    add_acme(sar)
+    sar("campaign", "new", name, "--to", "acme", "--kind", "access",
+        "--from", "campaign@rights.example")
+    everyone = people()[:participants]
+    write_csv(tmp_path / "p.csv", everyone, consented=True)
+    sar("campaign", "import", name, tmp_path / "p.csv")
+    return everyone
+
+
 def invite_and_confirm(sar, home, name):
     """Invite by the Maildir outbox and return every code, as participants would."""
     sar("campaign", "invite", name)
@@ -298,8 +314,7 @@ def _personal_data_in(home, everyone) -> list[str]:
 
 
 def test_purging_one_participant_leaves_the_others(sar, tmp_path, home):
-    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example",
-        "--domain", "acme.example", "--kind", "data-broker")
+    add_acme(sar)
     sar("campaign", "new", "solo", "--to", "acme", "--kind", "access", "--kind", "erasure")
     everyone = people()[:3]
     write_csv(tmp_path / "p.csv", everyone, consented=True)
@@ -321,13 +336,7 @@ def test_purging_one_participant_leaves_the_others(sar, tmp_path, home):
 
 def test_a_self_send_campaign_hands_letters_out_and_learns_when_they_went(sar, tmp_path,
                                                                           home):
-    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example",
-        "--domain", "acme.example", "--kind", "data-broker")
-    sar("campaign", "new", "own", "--to", "acme", "--kind", "access",
-        "--from", "campaign@rights.example")
-    everyone = people()[:2]
-    write_csv(tmp_path / "p.csv", everyone, consented=True)
-    sar("campaign", "import", "own", tmp_path / "p.csv")
+    everyone = self_send_campaign(sar, tmp_path, 2)
     out = sar("campaign", "send", "own", "--json").json()
     assert out["handed_out"] == 2
     letters = sorted((home / "campaigns" / "own" / "letters").rglob("*.eml"))
@@ -359,8 +368,7 @@ def test_a_self_send_campaign_hands_letters_out_and_learns_when_they_went(sar, t
 
 
 def test_the_same_person_is_not_sent_the_same_request_twice_in_a_month(sar, tmp_path):
-    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example",
-        "--domain", "acme.example", "--kind", "data-broker")
+    add_acme(sar)
     everyone = people()[:2]
     write_csv(tmp_path / "p.csv", everyone, consented=True)
     for name in ("one", "two"):
@@ -382,14 +390,14 @@ def test_the_same_person_is_not_sent_the_same_request_twice_in_a_month(sar, tmp_
     (["--kind", "access", "--to", "acme", "--retain-until", "2020-01-01"], "not after today"),
 ])
 def test_a_campaign_that_cannot_work_is_refused_whole(sar, args, words):
-    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example")
+    add_acme(sar)
     before = sar.state()
     assert words in sar.fails("campaign", "new", "c1", *args)
     assert sar.state() == before
 
 
 def test_a_campaign_template_with_an_error_is_refused_before_anything_exists(sar, tmp_path):
-    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example")
+    add_acme(sar)
     folder = tmp_path / "tpl" / "letters" / "en" / "gdpr"
     folder.mkdir(parents=True)
     (folder / "access.j2").write_text('{% extends "letters/en/_base.j2" %}\n'
@@ -420,7 +428,7 @@ def test_a_campaign_template_with_an_error_is_refused_before_anything_exists(sar
 
 
 def test_bad_participant_files_change_nothing(sar, tmp_path):
-    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example")
+    add_acme(sar)
     sar("campaign", "new", "c1", "--to", "acme", "--kind", "access")
     cases = {
         "latin1.csv": "name,email,address\nJosé Testperson,jose@example.org,1 Rue\n"
@@ -451,8 +459,7 @@ def test_bad_participant_files_change_nothing(sar, tmp_path):
 
 def test_the_report_keeps_small_groups_out_and_escapes_what_organisations_send(
         sar, tmp_path, home):
-    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example",
-        "--domain", "acme.example", "--kind", "data-broker")
+    add_acme(sar)
     sar("orgs", "add", "--slug", "tiny", "--name", "Tiny", "--email", "dpo@tiny.example",
         "--domain", "tiny.example", "--kind", "other")
     sar("campaign", "new", "c1", "--to", "acme", "--kind", "access", "--mode", "agent",
@@ -473,8 +480,7 @@ def test_the_report_keeps_small_groups_out_and_escapes_what_organisations_send(
 def test_no_campaign_letter_goes_for_someone_who_cannot_authorise_it(sar, tmp_path, home):
     """The outbox asks again before each letter: a participant purged (or never
     confirmed) is not written for, even by `sar send REF` or `sar send --all`."""
-    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example",
-        "--domain", "acme.example", "--kind", "data-broker")
+    add_acme(sar)
     sar("campaign", "new", "c1", "--to", "acme", "--kind", "access", "--mode", "agent",
         "--from", "campaign@rights.example")
     write_csv(tmp_path / "p.csv", people()[:2])
@@ -525,8 +531,7 @@ def mixed(sar, tmp_path, home):
     participants to acme, all sent."""
     sar("init", "--name", "Op Erator", "--email", "op@example.org", "--address",
         "1 Op Street, Exampleton", "--no-input")
-    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example",
-        "--domain", "acme.example", "--kind", "data-broker")
+    add_acme(sar)
     own = sar("new", "access", "--to", "acme", "--json").json()[0]["ref"]
     sar("send", own)
     sar("campaign", "new", "c1", "--to", "acme", "--kind", "access", "--mode", "agent",
@@ -602,12 +607,7 @@ def test_a_reply_to_the_campaign_is_not_guessed_onto_the_operators_request(sar, 
 
 def test_a_forwarded_answer_is_not_taken_for_the_participants_own_copy(sar, tmp_path,
                                                                         home):
-    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example",
-        "--domain", "acme.example", "--kind", "data-broker")
-    sar("campaign", "new", "own", "--to", "acme", "--kind", "access",
-        "--from", "campaign@rights.example")
-    write_csv(tmp_path / "p.csv", people()[:1], consented=True)
-    sar("campaign", "import", "own", tmp_path / "p.csv")
+    self_send_campaign(sar, tmp_path, 1)
     sar("campaign", "send", "own")
     eml = next((home / "campaigns" / "own" / "letters").rglob("*.eml"))
     ref = re.search(r"SAR-[A-Z0-9]{5}", eml.read_text()).group()
@@ -651,8 +651,7 @@ def test_complementary_suppression_blanks_a_second_row(sar):
 
 def test_after_one_person_is_purged_the_others_can_still_be_sent_for_and_the_limit_holds(
         sar, tmp_path, home):
-    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example",
-        "--domain", "acme.example", "--kind", "data-broker")
+    add_acme(sar)
     sar("campaign", "new", "a", "--to", "acme", "--kind", "access")
     write_csv(tmp_path / "p.csv", people()[:2], consented=True)
     sar("campaign", "import", "a", tmp_path / "p.csv")
@@ -673,7 +672,7 @@ def test_an_invitation_refused_by_the_server_is_tried_again_next_time(sar, tmp_p
     server = SmtpServer().start()
     try:
         server.handler.refuse_rcpt = {"p02@example.org": "550 5.1.1 no such user"}
-        sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example")
+        add_acme(sar)
         for key, value in (("mail.transport", "smtp"), ("smtp.host", "127.0.0.1"),
                            ("smtp.port", str(server.port)), ("smtp.security", "none")):
             sar("config", "set", key, value)
@@ -698,7 +697,7 @@ def test_an_invitation_refused_by_the_server_is_tried_again_next_time(sar, tmp_p
     (["-o", "{home}/sar.db"], "sar's own files"),
 ])
 def test_a_report_is_never_written_over_the_home(sar, tmp_path, home, args, words):
-    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example")
+    add_acme(sar)
     sar("campaign", "new", "c1", "--to", "acme", "--kind", "access")
     before = sar.state()
     args = [a.format(home=home) for a in args]
@@ -711,14 +710,14 @@ def test_a_report_is_never_written_over_the_home(sar, tmp_path, home, args, word
     '"Ann <evil@example.net>",a@example.org,1 Road',
 ])
 def test_names_that_would_disguise_a_sender_are_refused(sar, tmp_path, row):
-    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example")
+    add_acme(sar)
     sar("campaign", "new", "c1", "--to", "acme", "--kind", "access")
     (tmp_path / "p.csv").write_text("name,email,address\n" + row + "\n", encoding="utf-8")
     assert "column name" in sar.fails("campaign", "import", "c1", tmp_path / "p.csv")
 
 
 def test_an_internationalised_address_is_written_in_ascii(sar, tmp_path, home):
-    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example")
+    add_acme(sar)
     sar("campaign", "new", "c1", "--to", "acme", "--kind", "access")
     (tmp_path / "p.csv").write_text("name,email,address,consented_at\nAnn Example,"
                                     "ann@bücher.example,1 Road,2026-02-01\n",
@@ -730,7 +729,7 @@ def test_an_internationalised_address_is_written_in_ascii(sar, tmp_path, home):
 
 
 def test_campaign_options_that_make_no_sense_are_refused(sar):
-    sar("orgs", "add", "--slug", "acme", "--name", "Acme", "--email", "dpo@acme.example")
+    add_acme(sar)
     assert "--mode agent" in sar.fails("campaign", "new", "c1", "--to", "acme", "--kind",
                                        "access", "--replies", "campaign")
     c = sar("campaign", "new", "c1", "--to", "acme", "--kind", "access", "--kind", "access",
