@@ -82,6 +82,8 @@ def _integrity(db, report: Report) -> None:
 
 def _chain(ws, report: Report) -> None:
     """Recompute every request's hash chain (Workspace.prepare_event writes it)."""
+    from sar.workspace import chain_hash
+
     n = 0
     refs = dict(ws.db.execute("SELECT id, ref FROM requests").fetchall())
     current, prev = None, "0" * 64
@@ -91,10 +93,7 @@ def _chain(ws, report: Report) -> None:
             current, prev, bad = r["request_id"], "0" * 64, False
         elif bad:
             continue
-        body = {k: r[k] for k in ("seq", "kind", "occurred_on", "occurred_at", "source",
-                                  "details")}
-        digest = hashlib.sha256((prev + json.dumps(body, sort_keys=True)).encode()).hexdigest()
-        if r["prev_hash"] != prev or r["hash"] != digest:
+        if r["prev_hash"] != prev or r["hash"] != chain_hash(prev, r):
             report.problems.append(
                 f"the event log of {refs.get(r['request_id'], r['request_id'])} was changed "
                 f"outside sar at event {r['seq']} ({r['kind']}): it no longer matches its "

@@ -1396,10 +1396,14 @@ def event_record(request_id: int, event: Event, prev_hash: str) -> dict:
               "occurred_at": event.at.isoformat() if event.at else None,
               "source": event.source,
               "details": json.dumps(event.details, sort_keys=True, ensure_ascii=False)}
-    digest = hashlib.sha256((prev_hash + json.dumps(
+    return {**record, "prev_hash": prev_hash, "hash": chain_hash(prev_hash, record)}
+
+
+def chain_hash(prev_hash: str, record: dict) -> str:
+    """An event's hash: SHA-256 over the one before and its own stored fields."""
+    return hashlib.sha256((prev_hash + json.dumps(
         {k: record[k] for k in ("seq", "kind", "occurred_on", "occurred_at", "source",
                                 "details")}, sort_keys=True)).encode()).hexdigest()
-    return {**record, "prev_hash": prev_hash, "hash": digest}
 
 
 def first_event_record(request_id: int, event: Event) -> dict:
