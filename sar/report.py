@@ -195,8 +195,9 @@ def build(ws, suppress_below: int = 0, campaign_id: int | None = None) -> dict:
             "outcomes_by_sector": {n: t.outcomes for n, t in shown["sector"].items()}}
 
 
-def as_markdown(report: dict) -> str:
-    lines = [f"# How organisations answered (as of {report['as_of']})", ""]
+def as_markdown(report: dict, title: str | None = None) -> str:
+    heading = f"{title}: how organisations answered" if title else "How organisations answered"
+    lines = [f"# {heading} (as of {report['as_of']})", ""]
     for title, key, rows_ in (("By organisation", "org", report["by_organisation"]),
                               ("By kind of organisation", "sector", report["by_sector"])):
         lines += [f"## {title}", "",

@@ -770,7 +770,6 @@ class Workspace:
         """What a template sees. The deadline is the one the letter itself can state:
         from its own date and channel, whatever happened after it was sent."""
         from sar import letters
-        from sar.campaign import agent_context
 
         org = self._org_record(row)
         via = via or ("email" if row["channel"] == "email" else self._posting_method(row))
@@ -787,9 +786,12 @@ class Workspace:
                         "details": json.loads(row["details"] or "{}")},
             "law": letters.LAW[row["regime"]],
         }
-        agent = agent_context(self, row) if row.get("campaign_id") else None
-        if agent:
-            context["agent"] = agent
+        if row.get("campaign_id"):
+            from sar.campaign import agent_context
+
+            agent = agent_context(self, row)
+            if agent:
+                context["agent"] = agent
         return context
 
     def _posting_method(self, row: dict) -> str:
@@ -893,17 +895,13 @@ class Workspace:
                              f"for your {dl.waiting_for}; answer it first"
                              + (" (`--follow-up id-reply`)" if dl.waiting_for == "ID" else ""))
         first = sending[-1]
-        # The request's own letter, not a reminder sent since.
-        message = self.db.execute(
-            "SELECT message_id FROM messages WHERE request_id = ? AND direction = 'out' AND "
-            "purpose = 'letter' AND state = 'sent' ORDER BY id DESC LIMIT 1",
-            [row["id"]]).fetchone()
+        message = self.original_message_id(row)
         context = self.letter_context(row, self.today)
         context.update({
             "requester": self._requester(row, current=True),  # written today, from today's me
             "original": {"date": first.on, "channel": "email" if first.kind == "sent" else "post",
                          "method": first.details.get("method", ""),
-                         "message_id": message[0] if message and first.kind == "sent" else "",
+                         "message_id": message if message and first.kind == "sent" else "",
                          "receipt": dl.receipt if dl else first.on,
                          "delivered": any(e.kind == "delivered" for e in events)},
             "deadline": {"due": dl.due or dl.receipt if dl else first.on,
@@ -937,6 +935,21 @@ class Workspace:
         lang = "en" if kind == "complaint" else row["lang"]
         return letters.build(context, lang=lang, regime=row["regime"], kind=kind,
                              user_templates=self.templates_for(row))
+
+    def original_message_id(self, row: dict) -> str | None:
+        """The Message-ID of the request's own letter (not a reminder sent since)."""
+        found = self.db.execute(
+            "SELECT message_id FROM messages WHERE request_id = ? AND direction = 'out' AND "
+            "purpose = 'letter' AND state = 'sent' ORDER BY id DESC LIMIT 1",
+            [row["id"]]).fetchone()
+        return found[0] if found else None
+
+    def outgoing_letter(self, row: dict, purpose: str):
+        """What a message of this purpose carries for a request, and the message it
+        answers: the request's letter as of today, or a reminder on its thread."""
+        if purpose == "reminder":
+            return self._follow_up(row, "reminder", None), self.original_message_id(row)
+        return self._letter(row, self.today), None
 
     def _compose(self, row: dict, letter, when: dt.datetime, extra: list[Path] = (),
                  current: bool = False, in_reply_to: str | None = None):

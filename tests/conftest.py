@@ -66,6 +66,14 @@ class Sar:
             return lines[0]
         return run.stderr
 
+    def send_new(self, org: str = "acme", kind: str = "access") -> tuple[str, str]:
+        """Draft and send one request (Maildir outbox): its reference and Message-ID."""
+        ref = self("new", kind, "--to", org, "--json").json()[0]["ref"]
+        self("send", ref)
+        out = [m for m in self("show", ref, "--json").json()["messages"]
+               if m["direction"] == "out"]
+        return ref, out[0]["message_id"]
+
     def state(self) -> dict:
         """A snapshot of everything in the home, to prove a failure changed nothing."""
         files = {}

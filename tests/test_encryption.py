@@ -27,10 +27,7 @@ def vault(sar, monkeypatch):
 
 def test_everything_works_and_nothing_is_readable_at_rest(vault, home, tmp_path):
     sar = vault
-    ref = sar("new", "access", "--to", "acme", "--json").json()[0]["ref"]
-    sar("send", ref)
-    sent = [m for m in sar("show", ref, "--json").json()["messages"]
-            if m["direction"] == "out"][0]["message_id"]
+    ref, sent = sar.send_new()
     box = tmp_path / "Mail"
     for sub in ("new", "cur", "tmp"):
         (box / sub).mkdir(parents=True)

@@ -52,10 +52,7 @@ def box(me, tmp_path):
 @pytest.fixture
 def sent(me):
     """One access request to acme, sent (Maildir outbox)."""
-    ref = me("new", "access", "--to", "acme", "--json").json()[0]["ref"]
-    me("send", ref)
-    out = [m for m in me("show", ref, "--json").json()["messages"] if m["direction"] == "out"]
-    return ref, out[0]["message_id"]
+    return me.send_new()
 
 
 def watch(me, box, *, today="2026-03-10"):

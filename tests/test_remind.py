@@ -14,10 +14,7 @@ from tests.smtp_server import SmtpServer
 @pytest.fixture
 def overdue(me):
     """An access request to acme sent on 2 March 2026 (Maildir), due 2 April."""
-    ref = me("new", "access", "--to", "acme", "--json").json()[0]["ref"]
-    me("send", ref)
-    sent = [m for m in me("show", ref, "--json").json()["messages"] if m["direction"] == "out"]
-    return ref, sent[0]["message_id"]
+    return me.send_new()
 
 
 LATE = "2026-04-07"

@@ -123,12 +123,16 @@ def participant_identity(ws, row: dict) -> dict:
             "previous_addresses": json.loads(previous or "[]"), "date_of_birth": dob}
 
 
+def pseudonym_of(ws, participant_id: int) -> str:
+    return ws.db.execute("SELECT pseudonym FROM participants WHERE id = ?",
+                         [participant_id]).fetchone()[0]
+
+
 def agent_context(ws, row: dict) -> dict | None:
     c = campaign_row(ws, row["campaign_id"])
     if c["mode"] != "agent":
         return None
-    pseudonym = ws.db.execute("SELECT pseudonym FROM participants WHERE id = ?",
-                              [row["participant_id"]]).fetchone()[0]
+    pseudonym = pseudonym_of(ws, row["participant_id"])
     return {"name": c["sender_name"], "email": c["sender_email"], "replies": c["replies"],
             "mandate_ref": f"{c['name']}/{pseudonym}"}
 
@@ -160,7 +164,7 @@ def envelope(ws, row: dict, me: dict) -> Envelope:
                     domain, [mandate])
 
 
-def why_not_send(ws, row: dict, purpose: str = "letter") -> str | None:
+def why_not_send(ws, row: dict) -> str | None:
     """Why a campaign request may not go out now (the outbox asks before each one)."""
     c = campaign_row(ws, row["campaign_id"])
     if c["purged_at"]:
@@ -445,9 +449,7 @@ class Campaigns:
         from sar.campaign.mandate import mandate_text
 
         person = participant_identity(self.ws, {"participant_id": pid, "ref": ""})
-        pseudonym = self.db.execute("SELECT pseudonym FROM participants WHERE id = ?",
-                                    [pid]).fetchone()[0]
-        data = mandate_text(c, person, pseudonym, self._orgs_named(c), when)
+        data = mandate_text(c, person, pseudonym_of(self.ws, pid), self._orgs_named(c), when)
         return self.ws.evidence.put(data)
 
     def _orgs_named(self, c: dict) -> list[str]:
@@ -616,9 +618,9 @@ class Campaigns:
         return counts
 
     def _overdue_chunks(self, c: dict):
+        unknown = self.ws._send_unknown()
         for rows in self._rows(c, "status NOT IN ('draft', 'bounced', 'withdrawn')", []):
-            summaries = [self.ws.summary(r) for r in rows]
-            yield [r for r, s in zip(rows, summaries, strict=True) if s["status"] == "overdue"]
+            yield [r for r in rows if self.ws.summary(r, unknown)["status"] == "overdue"]
 
     def _hand_out(self, c: dict, purpose: str, progress) -> dict:
         """Self-send: write each letter as an .eml for its participant to send from
@@ -643,27 +645,20 @@ class Campaigns:
                                    [row["id"], purpose]).fetchone():
                     skipped += 1
                     continue
-                if purpose == "reminder":
-                    try:
-                        letter = ws._follow_up(row, "reminder", None)
-                    except SarError:
-                        skipped += 1
-                        continue
-                    original = self.db.execute(
-                        "SELECT message_id FROM messages WHERE request_id = ? AND "
-                        "direction = 'out' AND purpose = 'letter' AND state = 'sent' "
-                        "ORDER BY id DESC LIMIT 1", [row["id"]]).fetchone()
-                    thread = original[0] if original else None
-                else:
+                if purpose == "letter":
                     row = ws.refresh_snapshots(row)
-                    letter, thread = ws._letter(row, ws.today), None
+                try:
+                    letter, thread = ws.outgoing_letter(row, purpose)
+                except SarError:
+                    if purpose == "letter":
+                        raise
+                    skipped += 1  # a reminder not due: answered meanwhile, clock stopped
+                    continue
                 when = ws.send_time() or dt.datetime.combine(ws.today, dt.time(12),
                                                              tzinfo=dt.UTC)
                 msg, raw = ws._compose(row, letter, when, current=purpose != "letter",
                                        in_reply_to=thread)
-                pseudonym = self.db.execute("SELECT pseudonym FROM participants WHERE id = ?",
-                                            [row["participant_id"]]).fetchone()[0]
-                folder = ws.home.subdir(root / pseudonym)
+                folder = ws.home.subdir(root / pseudonym_of(ws, row["participant_id"]))
                 suffix = "" if purpose == "letter" else f"-{purpose}"
                 target = folder / f"{row['ref']}{suffix}.eml"
                 digest = ws.evidence.put(raw)
@@ -738,9 +733,10 @@ class Campaigns:
     def status(self, name: str) -> dict:
         c = self.get(name)
         counts = {}
+        unknown = self.ws._send_unknown()
         for rows in self._rows(c, "1", []):
             for row in rows:
-                s = self.ws.summary(row)["status"]
+                s = self.ws.summary(row, unknown)["status"]
                 counts[s] = counts.get(s, 0) + 1
         p = self.db.execute(
             "SELECT COUNT(*), COUNT(consented_at), COUNT(invited_at), COUNT(confirmed_at), "

@@ -40,5 +40,4 @@ def render(data: dict, format_: str) -> str:
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if format_ == "csv":
         return report.as_csv(data)
-    return report.as_markdown(data).replace(
-        "# How organisations answered", f"# {data['title']}: how organisations answered", 1)
+    return report.as_markdown(data, title=data["title"])

@@ -213,7 +213,7 @@ class Outbox:
 
             # Consent, a confirmed address and a signed mandate, checked before each
             # letter (campaigns.md §4): no request goes out for anyone without them.
-            why = why_not_send(self.ws, row, self.purpose)
+            why = why_not_send(self.ws, row)
         if why:
             pass
         elif self.purpose == "reminder":
@@ -252,24 +252,13 @@ class Outbox:
                     f"`sar remind {ref} --again`)")
         return None
 
-    def _letter_for(self, row: dict):
-        """The letter this outbox sends for a request, and the message it answers."""
-        ws = self.ws
-        if self.purpose == "reminder":
-            original = self.db.execute(
-                "SELECT message_id FROM messages WHERE request_id = ? AND direction = 'out' "
-                "AND purpose = 'letter' AND state = 'sent' ORDER BY id DESC LIMIT 1",
-                [row["id"]]).fetchone()
-            return ws._follow_up(row, "reminder", None), (original[0] if original else None)
-        return ws._letter(row, ws.today), None
-
     def _dry_run(self, ref: str, options: SendOptions) -> SendResult:
         results: dict[str, SendResult] = {}
         if self._why_not(ref, options, results):
             return results[ref]
         ws = self.ws
         row = ws.find(ref)
-        letter, thread = self._letter_for(row)
+        letter, thread = ws.outgoing_letter(row, self.purpose)
         msg, raw = ws._compose(row, letter, _noon(ws.today), extra=options.attachments,
                                current=self.purpose != "letter", in_reply_to=thread)
         # What would really be used: the directory record as it is now.
@@ -283,7 +272,7 @@ class Outbox:
         if self.purpose == "letter":
             row = ws.refresh_snapshots(row)
         at = ws.send_time()
-        letter, thread = self._letter_for(row)
+        letter, thread = ws.outgoing_letter(row, self.purpose)
         msg, raw = ws._compose(row, letter, at or _noon(ws.today), extra=options.attachments,
                                current=self.purpose != "letter", in_reply_to=thread)
         digest = ws.evidence.put(raw)  # durable before the row that points at it
