@@ -24,7 +24,7 @@ def events(ws) -> list[dict]:
         dl = a.deadline
         if dl is None or a.base_status not in lifecycle.RUNNING:
             continue
-        org = ws._org_record(row)
+        org = ws.queries.org_record(row)
         what = f"{row['kind']} request to {org['name']}"
         why = "; ".join(dl.explanation)
         if dl.due:

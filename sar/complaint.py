@@ -17,19 +17,16 @@ unpacked in.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 import json
 import zipfile
 
-from sar.core import lifecycle
+from sar.core import followups, lifecycle
 from sar.core.dates import add_months
 from sar.core.lifecycle import Event
 from sar.errors import UsageError
 
-# Statuses a complaint can be about.
-COMPLAINABLE = ("overdue", "refused", "partially-fulfilled")
 ICO_WINDOW_MONTHS = 3   # ICO: complain within three months of the last contact [S29]
 
 _WORDS = {
@@ -138,43 +135,21 @@ def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | Non
     from pathlib import Path
 
     from sar import validate
-    from sar.home import write_private
+    from sar.files import write_private
 
     out = Path(out).expanduser()
     if out.suffix.lower() != ".zip":
         raise UsageError("the bundle is a ZIP file: give -o FILE.zip")
     if not out.parent.is_dir():
         raise UsageError(f"cannot write {out}: the folder {out.parent} does not exist")
-    row = ws.find(ref)
-    a = ws.assess(row)
-    events = [e for e in ws.events(row["id"]) if e.on <= ws.today]
-    dl = a.deadline
-    if a.status == "escalated":
-        when = [e.on for e in events if e.kind == "escalated"][-1]
-        raise UsageError(f"{row['ref']} was already escalated on {when}")
-    if a.status not in COMPLAINABLE:
-        if a.status == "extended" and dl and dl.due:
-            why = f"it is still inside the extension (due {dl.due})"
-        elif dl and dl.due and a.status in lifecycle.RUNNING:
-            why = f"it is not overdue (due {dl.due})"
-        else:
-            why = f"it is {a.status}"
-        raise UsageError(f"{row['ref']}: no complaint yet: {why}; a complaint is for a "
-                         "request that is overdue, refused or answered only in part")
-    reminded = [e for e in events if e.kind == "reminded"]
-    if a.status == "overdue" and not reminded and not without_reminder:
-        raise UsageError(f"{row['ref']}: remind the organisation first (`sar remind "
-                         f"{row['ref']}`): the regulator expects you to have raised it with "
-                         "them (or --without-reminder; you may say why in --harm)")
-    if reminded and a.status == "overdue":
-        # The reminder promised them until its final date (legal.md §4.3): keep it.
-        from sar.core import calendars
-
-        final = calendars.get(row["calendar"]).roll_forward(
-            reminded[-1].on + dt.timedelta(days=ws.reminder_days()))[0]
-        if ws.today <= final:
-            raise UsageError(f"{row['ref']}: your reminder of {reminded[-1].on} gave them "
-                             f"until {final}; complain from the day after")
+    row = ws.queries.find(ref)
+    events = [e for e in ws.log.of(row["id"]) if e.on <= ws.today]
+    a = ws.log.assess(row, events, as_of_today=False)
+    why = followups.complaint_refusal(row["ref"], a, events, ws.today,
+                                      ws.letters.reminder_days(), row["calendar"],
+                                      without_reminder)
+    if why:
+        raise UsageError(why)
     org = authority_for(ws, row, authority)
     if harm:
         harm = validate.text(harm, "--harm", max_len=4000)
@@ -188,7 +163,7 @@ def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | Non
                      f"with the organisation ({last}); say in --harm why it comes later")
 
     timeline = _timeline(events)
-    respondent = ws._org_record(row)
+    respondent = ws.queries.org_record(row)
     authority_record = org.as_dict()
     extra = {
         "respondent": {**respondent, "address": respondent.get("address_lines") or []},
@@ -198,8 +173,37 @@ def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | Non
         "timeline": timeline,
         "harm": harm or "",
     }
-    letter = ws._follow_up(row, "complaint", None, extra)
+    letter = ws.letters.follow_up(row, "complaint", None, extra)
 
+    files = _bundle_files(ws, row, org, letter, timeline)
+    buffer = io.BytesIO()
+    stamp = (ws.today.year, ws.today.month, ws.today.day, 12, 0, 0)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files:
+            info = zipfile.ZipInfo(f"{row['ref']}/{name}", date_time=stamp)
+            info.external_attr = 0o600 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, data)
+    bundle = buffer.getvalue()
+    digest = hashlib.sha256(bundle).hexdigest()
+
+    ws.evidence.put(bundle)  # the complaint as sent is evidence too
+    with ws.transaction():
+        # Checked before anything is written: if the log will not take it, no file.
+        prepared = ws.log.prepare(row, Event("escalated", ws.today, "user", {
+            "authority": org.slug, "bundle_sha256": digest, "files": len(files)}))
+        write_private(out, bundle)
+        ws.log.write(prepared)
+    return {"ref": row["ref"], "authority": org.slug, "authority_name": org.name,
+            "bundle": str(out), "sha256": digest, "files": [n for n, _ in files],
+            "failures": extra["failures"], "notes": notes,
+            "send_to": org.webform or org.email,
+            "status": "escalated"}
+
+
+
+def _bundle_files(ws, row: dict, org, letter, timeline: list[dict]) -> list[tuple[str, bytes]]:
+    """The complaint, every message as stored, the timeline and the manifests."""
     from sar import export
     from sar.letters.docx import as_docx
     from sar.letters.text import as_text
@@ -231,31 +235,7 @@ def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | Non
     files.append(("manifest.json", manifest))
     sums = "".join(f"{hashlib.sha256(d).hexdigest()}  {n}\n" for n, d in files)
     files.append(("SHA256SUMS", sums.encode("ascii")))
-
-    buffer = io.BytesIO()
-    stamp = (ws.today.year, ws.today.month, ws.today.day, 12, 0, 0)
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in files:
-            info = zipfile.ZipInfo(f"{row['ref']}/{name}", date_time=stamp)
-            info.external_attr = 0o600 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(info, data)
-    bundle = buffer.getvalue()
-    digest = hashlib.sha256(bundle).hexdigest()
-
-    ws.evidence.put(bundle)  # the complaint as sent is evidence too
-    with ws.transaction():
-        # Checked before anything is written: if the log will not take it, no file.
-        prepared = ws.prepare_event(row, Event("escalated", ws.today, "user", {
-            "authority": org.slug, "bundle_sha256": digest, "files": len(files)}))
-        write_private(out, bundle)
-        ws.write_event(prepared)
-    return {"ref": row["ref"], "authority": org.slug, "authority_name": org.name,
-            "bundle": str(out), "sha256": digest, "files": [n for n, _ in files],
-            "failures": extra["failures"], "notes": notes,
-            "send_to": org.webform or org.email,
-            "status": "escalated"}
-
+    return files
 
 def _day(date_header: str | None) -> str:
     from email.utils import parsedate_to_datetime

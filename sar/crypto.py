@@ -45,7 +45,7 @@ def _derive(passphrase: str, salt: bytes, params: dict) -> bytes:
 
 def setup(root: Path) -> str:
     """Make the home's key; returns how it is kept ('keyring' or 'passphrase')."""
-    from sar.home import write_private
+    from sar.files import write_private
 
     _require_libraries()
     passphrase = os.environ.get(ENV)

@@ -25,6 +25,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
 from sar.directory.importers import FREEMAIL
+from sar.errors import UsageError
 
 FIELDS = ("From", "Sender", "Reply-To", "Return-Path", "List-Id", "List-Unsubscribe",
           "DKIM-Signature", "Date", "Message-ID")
@@ -426,3 +427,98 @@ def results(scan: Scan, directory, today: dt.date, min_unmatched: int = 3) -> di
 
 def _slug(domain: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", domain.split(".")[0].lower()).strip("-") or "org"
+
+
+# -- in a home: `sar discover` ---------------------------------------------------------
+
+
+def discover(ws, *, maildir: Path | None = None, imap: bool = False,
+             folders: list[str] = (), since: dt.date | None = None, save: bool = False,
+             propose: str | None = None, picks: list[str] = (), all_matched: bool = False,
+             note=None, after_chunk=None) -> dict:
+    """Scan a mailbox's headers for who writes to the user; with `propose`, draft
+    requests to what was found; with `save`, keep the result (one, replaced)."""
+    _check_discover_args(maildir, imap, folders, propose, picks, all_matched)
+    if propose:
+        ws.profile()  # no profile, no requests: say so before reading a mailbox
+    scan, source = _scan(ws, maildir, folders, since, note, after_chunk)
+    result = results(scan, ws.directory, ws.today)
+    result["source"] = source
+    if propose:
+        found = {e["slug"] for e in result["organisations"]}
+        chosen = sorted(found) if all_matched else list(dict.fromkeys(picks))
+        missing = [p for p in chosen if p not in found]
+        if missing:
+            raise UsageError(f"{missing[0]} was not found in this mailbox (found: "
+                             f"{', '.join(sorted(found)) or 'none'})")
+        if not chosen:
+            raise UsageError("no organisation in the directory was found in this mailbox")
+        result["drafted"] = ws.drafting.new(propose, chosen)
+    if save:
+        import json
+
+        with ws.transaction():
+            ws.db.execute("DELETE FROM discovery")
+            ws.db.execute("INSERT INTO discovery (made_at, source, result) VALUES (?, ?, ?)",
+                          [dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), source,
+                           json.dumps({k: v for k, v in result.items() if k != "drafted"})])
+    return result
+
+
+def _check_discover_args(maildir, imap, folders, propose, picks, all_matched) -> None:
+    if (maildir is None) == (not imap):
+        raise UsageError("say where to look: --maildir DIR or --imap (one of them)")
+    if maildir is not None and folders:
+        raise UsageError("--folder goes with --imap")
+    if (picks or all_matched) and not propose:
+        raise UsageError("--pick and --all-matched go with --propose access|erasure")
+    if picks and all_matched:
+        raise UsageError("--pick SLUG or --all-matched, not both")
+    if propose and propose not in ("access", "erasure"):
+        raise UsageError("--propose must be access or erasure")
+    if propose and not (picks or all_matched):
+        raise UsageError("say which to write to: --pick SLUG (repeatable) or --all-matched")
+
+
+def _scan(ws, maildir, folders, since, note, after_chunk) -> tuple[Scan, str]:
+    from sar import config as cfg
+    from sar.files import expand_user
+
+    scan = Scan()
+    if maildir is not None:
+        maildir = expand_user(maildir)
+        if not maildir.is_dir():
+            raise UsageError(f"{maildir} is not a folder")
+        for raw in maildir_headers(maildir):
+            scan.add(raw, since)
+        return scan, f"maildir:{maildir.resolve()}"
+    from sar.mail import settings
+    from sar.mail.imap import connect
+
+    account = settings.imap(ws.config)
+    wanted = list(folders) or [cfg.get(ws.config, "imap.folder")]
+    for raw in imap_headers(lambda: connect(account), wanted, since,
+                            note=note or (lambda s: None),
+                            after_chunk=after_chunk or (lambda: None)):
+        scan.add(raw, since)
+    return scan, f"imap://{account.username or ''}@{account.host}:{account.port}"
+
+
+def saved(ws) -> dict | None:
+    """The last discovery kept with `--save`, with when it was made."""
+    import json
+
+    if not ws.home.db_path.exists():
+        return None
+    row = ws.db.execute("SELECT made_at, result FROM discovery ORDER BY id DESC "
+                        "LIMIT 1").fetchone()
+    return {**json.loads(row[1]), "saved_at": row[0]} if row else None
+
+
+def forget(ws) -> int:
+    if not ws.home.db_path.exists():
+        return 0
+    # Overwritten on disk, not only unlinked from the table.
+    ws.db.execute("PRAGMA secure_delete = ON")
+    with ws.transaction():
+        return ws.db.execute("DELETE FROM discovery").rowcount

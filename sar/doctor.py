@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import stat
 from dataclasses import dataclass, field
@@ -81,45 +80,22 @@ def _integrity(db, report: Report) -> None:
 
 
 def _chain(ws, report: Report) -> None:
-    """Recompute every request's hash chain (Workspace.prepare_event writes it)."""
-    from sar.workspace import chain_hash
+    """Recompute every request's hash chain (sar.store.events writes it)."""
+    from sar.store.events import broken_chains
 
-    n = 0
+    n, broken = broken_chains(ws.db)
     refs = dict(ws.db.execute("SELECT id, ref FROM requests").fetchall())
-    current, prev = None, "0" * 64
-    for r in ws.db.query("SELECT * FROM events ORDER BY request_id, seq"):
-        n += 1
-        if r["request_id"] != current:
-            current, prev, bad = r["request_id"], "0" * 64, False
-        elif bad:
-            continue
-        if r["prev_hash"] != prev or r["hash"] != chain_hash(prev, r):
-            report.problems.append(
-                f"the event log of {refs.get(r['request_id'], r['request_id'])} was changed "
-                f"outside sar at event {r['seq']} ({r['kind']}): it no longer matches its "
-                "hash chain")
-            bad = True
-        prev = r["hash"]
+    for request_id, seq, kind in broken:
+        report.problems.append(
+            f"the event log of {refs.get(request_id, request_id)} was changed outside sar "
+            f"at event {seq} ({kind}): it no longer matches its hash chain")
     report.checked["events"] = n
 
 
 def _evidence(ws, report: Report) -> None:
-    named: dict[str, str] = {}
-    for digest, what in ws.db.execute(
-            "SELECT m.sha256, COALESCE(r.ref || ', ', '') || m.direction || ' message #' || "
-            "m.id FROM messages m LEFT JOIN requests r ON r.id = m.request_id WHERE "
-            "m.sha256 IS NOT NULL UNION ALL "
-            "SELECT sha256, 'attachment ' || id FROM attachments WHERE size <= ?",
-            [25 * 2**20]).fetchall():
-        named.setdefault(digest, what)
-    for digest, pseudonym in ws.db.execute("SELECT mandate_sha256, pseudonym FROM "
-                                           "participants WHERE mandate_sha256 IS NOT NULL"):
-        named.setdefault(digest, f"letter of authority of {pseudonym}")
-    for details, in ws.db.execute("SELECT details FROM events WHERE details LIKE '%sha256%'"):
-        d = json.loads(details)
-        for key in ("sha256", "bundle_sha256"):
-            if d.get(key):
-                named.setdefault(d[key], "an event")
+    from sar.store.evidence import owners
+
+    named = owners(ws.db)
     purged = {d for d, in ws.db.execute("SELECT sha256 FROM purged_evidence")}
     for digest in purged & set(named):
         del named[digest]  # deleted by `sar campaign purge`, as its receipt says
@@ -149,9 +125,8 @@ def _evidence(ws, report: Report) -> None:
 def _cache(ws, report: Report) -> None:
     stale = []
     for row in ws.db.query("SELECT * FROM requests"):
-        a = ws.assess(row, as_of_today=False)
-        due = a.deadline.due.isoformat() if a.deadline and a.deadline.due else None
-        if (a.base_status, due) != (row["status"], row["due"]):
+        cache = ws.log.assess(row, as_of_today=False).cached()
+        if (cache["status"], cache["due"]) != (row["status"], row["due"]):
             stale.append(row["ref"])
     if stale:
         many = len(stale) > 1
@@ -235,7 +210,7 @@ def check(ws, fix: bool = False) -> Report:
     _chain(ws, report)
     _evidence(ws, report)
     if fix:
-        changed = ws.reassess(everything=True)
+        changed = ws.log.reassess(everything=True)
         if changed:
             report.fixed.append(f"recomputed {changed} requests' cached status")
     _cache(ws, report)
@@ -253,7 +228,7 @@ def backup(ws, out: Path) -> dict:
     import tempfile
 
     from sar.errors import UsageError
-    from sar.home import write_private
+    from sar.files import write_private
 
     out = Path(out).expanduser()
     if out.is_dir():

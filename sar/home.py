@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 
 from sar.errors import StoreError, UsageError
+from sar.files import write_private
 
 ENV_HOME = "SAR_HOME"
 ENV_TODAY = "SAR_TODAY"
@@ -131,18 +132,3 @@ class Home:
                           crypto.encrypt(self.key, data))
             return
         write_private(self.config_path, data)
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write a 0600 file atomically: a crash leaves the old file or the new one."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -25,6 +25,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from sar.core import classify as classify_mod
 from sar.core import lifecycle, matching, refs
@@ -310,7 +311,7 @@ class Inbox:
             if self.db.execute("SELECT state FROM messages WHERE id = ?",
                                [m["id"]]).fetchone()[0] != "handed-out":
                 return Ingested("own", sender=msg.from_domain)  # recorded meanwhile
-            self.ws._append(row, Event(kind, on, "inbox", {
+            self.ws.log.append(row, Event(kind, on, "inbox", {
                 "message_id": m["message_id"], "transport": "hand-out", "sha256": m["sha256"],
                 "confirmed": "the participant's copy arrived"}))
             store.update(self.db, "messages", m["id"], {
@@ -355,7 +356,7 @@ class Inbox:
             except Exception:  # noqa: BLE001 - an unknown zone: UTC is near enough
                 zone = dt.UTC
             on = min(arrived.astimezone(zone).date(), self.ws.today)
-        sent = [e.on for e in self.ws.events(row["id"]) if e.kind in ("sent", "posted")]
+        sent = [e.on for e in self.ws.log.of(row["id"]) if e.kind in ("sent", "posted")]
         return max(on, max(sent)) if sent else on
 
     def _record(self, row, pk, msg, decision, found, trust, arrived):
@@ -372,16 +373,16 @@ class Inbox:
         elif decision.label == "unclassified":
             needs = "unclassified"
         try:
-            prepared = self.ws.prepare_event(row, Event(kind, on, "inbox", details, 0, at))
+            prepared = self.ws.log.prepare(row, Event(kind, on, "inbox", details, 0, at))
         except InvalidEventError as e:
             # Not applied: keep the message and say why. A second acknowledgement is
             # no news; anything else needs a person.
             already = "already recorded" in str(e)
             details["not_applied"] = str(e)
-            prepared = self.ws.prepare_event(
+            prepared = self.ws.log.prepare(
                 row, Event("reply-received", on, "inbox", details, 0, at))
             kind, needs, note = "reply-received", None if already else "not-applied", str(e)
-        self.ws.write_event(prepared)
+        self.ws.log.write(prepared)
         return kind, needs, note
 
     # -- what waits for the user --------------------------------------------------
@@ -422,7 +423,7 @@ class Inbox:
             from sar.errors import unknown
 
             raise UsageError(unknown("label", label, classify_mod.LABELS))
-        row = self.ws.find(ref)
+        row = self.ws.queries.find(ref)
         if m["request_id"] is not None and m["request_id"] != row["id"]:
             other = self.db.execute("SELECT ref FROM requests WHERE id = ?",
                                     [m["request_id"]]).fetchone()[0]
@@ -445,8 +446,8 @@ class Inbox:
         on = self._on(row, arrived)
         with self.ws.transaction():
             # Checked before anything is written: a link that does not fit changes nothing.
-            prepared = self.ws.prepare_event(row, Event(kind, on, "user", details))
-            self.ws.write_event(prepared)
+            prepared = self.ws.log.prepare(row, Event(kind, on, "user", details))
+            self.ws.log.write(prepared)
             needs = "unclassified" if decision.label == "unclassified" else None
             store.update(self.db, "messages", pk, {
                 "request_id": row["id"], "matched_by": "user",
@@ -468,3 +469,34 @@ def dedupe_key(raw: bytes, msg: inbound.Inbound | None = None) -> str:
     if msg is not None and msg.message_id:
         return "mid:" + msg.message_id
     return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def watch(ws, *, maildir: Path | None = None, imap: bool = False, once: bool = False,
+          folders: list[str] = (), report=None, stop=None) -> None:
+    """Read replies from a Maildir (always once) or the IMAP account (once, or staying
+    connected until `stop`). `report(kind, value)` hears of each message."""
+    from sar import config as cfg
+    from sar.files import expand_user
+    from sar.mail import settings, sources
+
+    if (maildir is None) == (not imap):
+        raise UsageError("say where to read: --maildir DIR or --imap (one of them)")
+    if maildir is not None and folders:
+        raise UsageError("--folder goes with --imap")
+    report = report or (lambda kind, value: None)
+    conf = ws.config
+    max_bytes = int(cfg.get(conf, "watch.max_message_mb") * 2**20)
+    if maildir is not None:
+        maildir = expand_user(maildir)
+        if not maildir.is_dir():
+            raise UsageError(f"{maildir} is not a folder")
+        for result in sources.maildir(Inbox(ws), maildir, max_bytes):
+            report("message", result)
+        return
+    source = sources.ImapSource(Inbox(ws), settings.imap(conf),
+                                list(folders) or [cfg.get(conf, "imap.folder")], max_bytes)
+    sources.watch(source, once=once, report=report, stop=stop,
+                  idle_renew=cfg.get(conf, "watch.idle_renew_seconds"),
+                  poll=cfg.get(conf, "watch.poll_seconds"),
+                  idle_check=min(30.0, cfg.get(conf, "watch.idle_renew_seconds")),
+                  use_idle=cfg.get(conf, "watch.use_idle"))

@@ -55,7 +55,7 @@ def rows(ws, campaign_id: int | None = None, chunk: int = 2000):
     if not ws.home.db_path.exists():
         return
     sectors: dict[str, str] = {}
-    unknown_sends = ws._send_unknown()
+    unknown_sends = ws.queries.send_unknown()
     where, params = (("campaign_id IS NULL", []) if campaign_id is None
                      else ("campaign_id = ?", [campaign_id]))
     last = 0

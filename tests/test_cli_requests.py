@@ -222,8 +222,8 @@ def _interrupted(home, ref, *, reached_outbox: bool):
 
     ws = Workspace(home)
     row = ws.find(ref)
-    letter = ws._letter(row, ws.today)
-    msg, raw = ws._compose(row, letter, dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC))
+    letter = ws.letters.build(row, ws.today)
+    msg, raw = ws.letters.compose(row, letter, dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC))
     with ws.transaction():
         ws.db["messages"].insert({"request_id": row["id"], "direction": "out",
                                   "state": "sending", "transport": "maildir",

@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from sar.errors import NotFoundError, UsageError
@@ -33,48 +34,96 @@ def purge(campaigns, name: str, *, force: bool = False, participant: str | None 
           stop_after=None) -> dict:
     """Purge a whole campaign, or one participant (by email or pseudonym). Returns
     the receipt. `stop_after` is for the crash tests: called between steps."""
-    from sar.campaign import campaign_dir, campaign_row
+    from sar.campaign.hooks import campaign_row, forget_rows
 
     ws = campaigns.ws
-    db = ws.db
     c = campaigns.get(name)
     step = stop_after or (lambda _: None)
     if participant is None and not c["purged_at"] and not force and \
             ws.today < dt.date.fromisoformat(c["retain_until"]):
         raise UsageError(f"campaign {c['name']} is kept until {c['retain_until']}: purge it "
                          "earlier only with --force")
-    if participant is not None:
-        from sar.campaign import email_hash
+    plan = _plan(ws, c, _participants(ws, c, participant))
+    receipt = {"campaign": c["name"], "purged_at": _now(),
+               "scope": "campaign" if participant is None else "one participant",
+               "participants": len(plan.pids), "identities_deleted": plan.people,
+               "messages_emptied": len(plan.messages), "evidence_files_deleted": 0,
+               "outbox_files_deleted": 0, "handed_out_files_deleted": 0,
+               "kept": {}}
+    step("planned")
+    _delete_files(ws, c, plan, receipt, step)           # 1. each deletion final on its own
+    _forget_rows(ws, c, plan, receipt, whole=participant is None)  # 2. one transaction
+    step("committed")
+    forget_rows(ws)
+    campaign_row(ws, c["id"])
+    # 3. No trace in free pages or the write-ahead log.
+    conn = ws.db.conn
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.execute("VACUUM")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    step("vacuumed")
+    _finish_receipt(ws, c, plan, receipt)
+    return receipt
 
-        # By pseudonym or address; the address by its salted hash, so a purge
-        # stopped after its commit finds the person again.
-        found = db.execute(
-            "SELECT id FROM participants WHERE campaign_id = ? AND (pseudonym = ? OR "
-            "email_hash = ?)", [c["id"], participant.strip().upper(),
-                                email_hash(ws, participant.strip().casefold())]).fetchone()
-        if found is None:
-            raise NotFoundError(f"no participant {participant!r} in campaign {c['name']}")
-        pids = [found[0]]
-    else:
-        pids = [r[0] for r in db.execute("SELECT id FROM participants WHERE campaign_id = ?",
+
+def _participants(ws, c: dict, participant: str | None) -> list[int]:
+    db = ws.db
+    if participant is None:
+        return [r[0] for r in db.execute("SELECT id FROM participants WHERE campaign_id = ?",
                                          [c["id"]])]
+    from sar.campaign.hooks import email_hash
+
+    # By pseudonym or address; the address by its salted hash, so a purge stopped
+    # after its commit finds the person again.
+    found = db.execute(
+        "SELECT id FROM participants WHERE campaign_id = ? AND (pseudonym = ? OR "
+        "email_hash = ?)", [c["id"], participant.strip().upper(),
+                            email_hash(ws, participant.strip().casefold())]).fetchone()
+    if found is None:
+        raise NotFoundError(f"no participant {participant!r} in campaign {c['name']}")
+    return [found[0]]
+
+
+@dataclass
+class _Plan:
+    pids: list[int]
+    people: int                 # identities to delete
+    emails: set[bytes]          # their addresses, as the outbox sweep looks for them
+    request_ids: list[int]
+    messages: dict[int, str]    # message id -> its evidence digest (or "")
+    digests: set[str]           # evidence files to delete: named by nothing else
+
+    @property
+    def pid_json(self) -> str:
+        return json.dumps(self.pids)
+
+    @property
+    def mids_json(self) -> str:
+        return json.dumps(list(self.messages))
+
+    @property
+    def rids_json(self) -> str:
+        return json.dumps(self.request_ids)
+
+
+def _plan(ws, c: dict, pids: list[int]) -> _Plan:
+    from sar.store.evidence import owners
+
+    db = ws.db
     people = list(db.execute(
         "SELECT i.email, i.name, i.address FROM identities i WHERE i.participant_id IN "
         "(SELECT value FROM json_each(?))", [json.dumps(pids)]))
     emails = {_ascii_email(e).lower().encode() for e, _, _ in people}
     matcher = _matcher([n for _, n, _ in people],
                        [json.loads(a)[0] for _, _, a in people if json.loads(a)])
-    pid_json = json.dumps(pids)
     request_ids = [r[0] for r in db.execute(
         "SELECT id FROM requests WHERE participant_id IN (SELECT value FROM json_each(?))",
-        [pid_json])]
-    rid_json = json.dumps(request_ids)
-
+        [json.dumps(pids)])]
     # What to delete: the messages of these requests, and any unmatched message that
     # names one of the people (a reply that lost its reference, a bounce).
-    messages = {r[0]: (r[1], r[2], r[3]) for r in db.execute(
-        "SELECT id, sha256, transport, detail FROM messages WHERE request_id IN "
-        "(SELECT value FROM json_each(?))", [rid_json])}
+    messages = {r[0]: r[1] or "" for r in db.execute(
+        "SELECT id, sha256 FROM messages WHERE request_id IN "
+        "(SELECT value FROM json_each(?))", [json.dumps(request_ids)])}
     for mid, digest in db.execute("SELECT id, sha256 FROM messages WHERE request_id IS NULL "
                                   "AND sha256 IS NOT NULL"):
         try:
@@ -82,55 +131,31 @@ def purge(campaigns, name: str, *, force: bool = False, participant: str | None 
         except OSError:
             continue
         if _names_someone(raw, emails, matcher):
-            messages[mid] = (digest, "", "")
-    mids = json.dumps(list(messages))
-    digests = {d for d, _, _ in messages.values() if d}
-    digests |= {r[0] for r in db.execute(
-        "SELECT sha256 FROM attachments WHERE message_id IN (SELECT value FROM json_each(?))",
-        [mids])}
-    digests |= {r[0] for r in db.execute(
-        "SELECT mandate_sha256 FROM participants WHERE id IN (SELECT value FROM json_each(?)) "
-        "AND mandate_sha256 IS NOT NULL", [pid_json])}
-    for (details,) in db.execute(
-            "SELECT details FROM events WHERE request_id IN (SELECT value FROM json_each(?)) "
-            "AND details LIKE '%bundle_sha256%'", [rid_json]):
-        digests.add(json.loads(details)["bundle_sha256"])  # complaint bundles hold letters
+            messages[mid] = digest
     # Evidence still named by anything not being purged stays (identical bytes: the
     # same privacy notice sent to two people, a reply kept for the operator).
-    keep = {r[0] for r in db.execute(
-        "SELECT sha256 FROM messages WHERE sha256 IS NOT NULL AND id NOT IN "
-        "(SELECT value FROM json_each(?)) UNION SELECT sha256 FROM attachments WHERE "
-        "message_id NOT IN (SELECT value FROM json_each(?)) UNION SELECT mandate_sha256 "
-        "FROM participants WHERE mandate_sha256 IS NOT NULL AND id NOT IN "
-        "(SELECT value FROM json_each(?))", [mids, mids, pid_json])}
-    for (details,) in db.execute(
-            "SELECT details FROM events WHERE request_id NOT IN (SELECT value FROM "
-            "json_each(?)) AND details LIKE '%sha256%'", [rid_json]):
-        d = json.loads(details)
-        keep |= {d[k] for k in ("sha256", "bundle_sha256") if d.get(k)}
-    digests -= keep
+    everything = set(owners(db))
+    keep = set(owners(db, except_messages=list(messages), except_participants=pids,
+                      except_requests=request_ids))
+    digests = {d for d in everything - keep}
+    return _Plan(pids, len(people), emails, request_ids, messages, digests)
 
-    receipt = {"campaign": c["name"], "purged_at": _now(),
-               "scope": "campaign" if participant is None else "one participant",
-               "participants": len(pids), "identities_deleted": len(people),
-               "messages_emptied": len(messages), "evidence_files_deleted": 0,
-               "outbox_files_deleted": 0, "handed_out_files_deleted": 0,
-               "kept": {}}
-    step("planned")
 
-    # 1. Files. Each deletion is final on its own; a rerun finds what is left.
-    for digest in sorted(digests):
+def _delete_files(ws, c: dict, plan: _Plan, receipt: dict, step) -> None:
+    """Evidence, outbox copies and handed-out letters. A rerun finds what is left."""
+    from sar.campaign.hooks import campaign_dir
+
+    for digest in sorted(plan.digests):
         path = ws.evidence.path(digest)
         if path.exists():
             path.unlink()
             receipt["evidence_files_deleted"] += 1
             step("evidence")
-    receipt["outbox_files_deleted"] = _sweep_outbox(ws.home.outbox, emails, step)
+    receipt["outbox_files_deleted"] = _sweep_outbox(ws.home.outbox, plan.emails, step)
     letters = campaign_dir(ws, c["name"]) / "letters"
-    pseudonyms = [r[0] for r in db.execute(
-        "SELECT pseudonym FROM participants WHERE id IN (SELECT value FROM json_each(?))",
-        [pid_json])]
-    for pseudonym in pseudonyms:
+    for (pseudonym,) in ws.db.execute(
+            "SELECT pseudonym FROM participants WHERE id IN (SELECT value FROM json_each(?))",
+            [plan.pid_json]).fetchall():
         folder = letters / pseudonym
         if folder.is_dir():
             receipt["handed_out_files_deleted"] += sum(1 for _ in folder.iterdir())
@@ -138,9 +163,11 @@ def purge(campaigns, name: str, *, force: bool = False, participant: str | None 
             step("letters")
     step("files")
 
-    # 2. The database, in one transaction.
-    conn = db.conn
+
+def _forget_rows(ws, c: dict, plan: _Plan, receipt: dict, whole: bool) -> None:
+    conn = ws.db.conn
     conn.execute("PRAGMA secure_delete = ON")  # freed pages are zeroed, not left readable
+    mids, pid_json = plan.mids_json, plan.pid_json
     with ws.transaction():
         conn.execute("DELETE FROM attachments WHERE message_id IN "
                      "(SELECT value FROM json_each(?))", [mids])
@@ -151,27 +178,25 @@ def purge(campaigns, name: str, *, force: bool = False, participant: str | None 
             "'handed-out' THEN 'purged' ELSE state END WHERE id IN "
             "(SELECT value FROM json_each(?))", [_now(), mids])
         conn.executemany("INSERT OR IGNORE INTO purged_evidence (sha256, purged_at) "
-                         "VALUES (?, ?)", [(d, receipt["purged_at"]) for d in digests])
+                         "VALUES (?, ?)", [(d, receipt["purged_at"]) for d in plan.digests])
         conn.execute("DELETE FROM identities WHERE participant_id IN "
                      "(SELECT value FROM json_each(?))", [pid_json])
         conn.execute("UPDATE participants SET token_sha256 = NULL, mandate_sha256 = NULL, "
                      "purged_at = COALESCE(purged_at, ?) WHERE id IN "
                      "(SELECT value FROM json_each(?))", [receipt["purged_at"], pid_json])
-        if participant is None:
+        if whole:
             conn.execute("UPDATE campaigns SET purged_at = COALESCE(purged_at, ?) WHERE id = ?",
                          [receipt["purged_at"], c["id"]])
-    step("committed")
-    ws.__dict__.pop("_campaigns", None)
-    campaign_row(ws, c["id"])
 
-    # 3. No trace in free pages or the write-ahead log.
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.execute("VACUUM")
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    step("vacuumed")
+
+def _finish_receipt(ws, c: dict, plan: _Plan, receipt: dict) -> None:
+    from sar.campaign.hooks import campaign_dir
+    from sar.files import write_private
+
+    db = ws.db
     notes = db.execute("SELECT COUNT(*) FROM events WHERE kind = 'note' AND source = 'user' "
                        "AND request_id IN (SELECT value FROM json_each(?))",
-                       [rid_json]).fetchone()[0]
+                       [plan.rids_json]).fetchone()[0]
     if notes:
         # The log is append-only: free text someone typed stays. Say so.
         receipt["warning"] = (f"{notes} notes typed into these requests' logs (sar mark "
@@ -184,13 +209,10 @@ def purge(campaigns, name: str, *, force: bool = False, participant: str | None 
         "participants_as_pseudonyms": db.execute(
             "SELECT COUNT(*) FROM participants WHERE campaign_id = ?", [c["id"]]).fetchone()[0],
     }
-    from sar.home import write_private
-
     folder = ws.home.subdir(campaign_dir(ws, c["name"]))
     stamp = receipt["purged_at"].replace(":", "").replace("-", "")[:15]
     write_private(folder / f"purge-receipt-{stamp}.json",
                   json.dumps(receipt, indent=2).encode())
-    return receipt
 
 
 def _ascii_email(email: str) -> str:

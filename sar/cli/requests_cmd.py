@@ -47,7 +47,7 @@ def new(
                               again=again)
     for note in created.notes:
         typer.echo(f"Note: {note}", err=True)
-    from sar.workspace import skip_lines
+    from sar.drafting import skip_lines
 
     for line in skip_lines(created.skipped):
         typer.echo(f"Skipped {line}", err=True)

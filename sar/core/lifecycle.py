@@ -233,6 +233,15 @@ class Assessment:
     deadline: deadlines.Deadline | None
     overdue_days: int = 0
 
+    @property
+    def due(self) -> dt.date | None:
+        return self.deadline.due if self.deadline else None
+
+    def cached(self) -> dict:
+        """The request row's cached `status` and `due` (DESIGN.md: derived from the
+        events, stored in the same transaction so listing stays fast)."""
+        return {"status": self.base_status, "due": self.due.isoformat() if self.due else None}
+
 
 def assess(events, regime: str, calendar: str, today: dt.date,
            options: deadlines.Options | None = None) -> Assessment:

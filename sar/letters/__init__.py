@@ -84,7 +84,7 @@ class Fields(dict):
         self.label = label
 
 
-def _environment(search_path: tuple[str, ...]):
+def search_environment(search_path: tuple[str, ...]):
     from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -111,7 +111,7 @@ def _environment(search_path: tuple[str, ...]):
 @lru_cache(maxsize=8)
 def environment(user_templates: str | None = None):
     paths = ([user_templates] if user_templates else []) + [str(builtin_templates())]
-    return _environment(tuple(paths))
+    return search_environment(tuple(paths))
 
 
 def template_name(lang: str, regime: str, kind: str) -> str:

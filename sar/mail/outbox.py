@@ -162,11 +162,11 @@ class Outbox:
             with self.ws.transaction():
                 self._set(m["id"], "sent", found)
                 try:
-                    self.ws._append(row, event)
+                    self.ws.log.append(row, event)
                 except InvalidEventError:
                     # The request moved on meanwhile (withdrawn, posted): keep the
                     # fact that a copy went, without pretending it fits the story.
-                    self.ws._append(row, Event("note", self.ws.today, "system", {
+                    self.ws.log.append(row, Event("note", self.ws.today, "system", {
                         "note": f"an interrupted send reached the outbox ({m['message_id']})"}))
 
     def confirm_sent(self, rows: list[dict]) -> list[SendResult]:
@@ -190,7 +190,7 @@ class Outbox:
                 else:
                     event = self._handed_over(m, "user", confirmed="by the user")
                 with self.ws.transaction():
-                    self.ws._append(row, event)
+                    self.ws.log.append(row, event)
                     self._set(m["id"], "sent", "confirmed by the user")
                     self._supersede(row["id"], f"{m['message_id']} was confirmed sent",
                                     m["purpose"])
@@ -206,10 +206,10 @@ class Outbox:
     # -- one batch ---------------------------------------------------------------------
 
     def _why_not(self, ref: str, options: SendOptions, results: dict) -> str | None:
-        row = self.ws.find(ref)
+        row = self.ws.queries.find(ref)
         why = None
         if row.get("campaign_id"):
-            from sar.campaign import why_not_send
+            from sar.campaign.hooks import why_not_send
 
             # Consent, a confirmed address and a signed mandate, checked before each
             # letter (campaigns.md §4): no request goes out for anyone without them.
@@ -217,27 +217,27 @@ class Outbox:
         if why:
             pass
         elif self.purpose == "reminder":
-            why = self._why_no_reminder(row, options)
+            why = self.why_no_reminder(row, options)
         elif row["status"] not in ("draft", "bounced"):
             why = f"already {row['status']}"
         elif row["channel"] != "email":
             why = (f"a postal request: print it with `sar letter {ref} -o {ref}.docx`, "
                    f"then `sar post {ref}`")
-        elif not options.retry_unknown and self.ws._send_unknown(row["id"]):
+        elif not options.retry_unknown and self.ws.queries.send_unknown(row["id"]):
             why = ("an earlier attempt may or may not have gone: check your Sent folder or "
                    f"the outbox, then `sar send {ref} --retry-unknown`")
         if why:
             results[ref] = SendResult(ref, "skipped", why)
         return why
 
-    def _why_no_reminder(self, row: dict, options: SendOptions) -> str | None:
+    def why_no_reminder(self, row: dict, options: SendOptions) -> str | None:
         ref = row["ref"]
         if row["channel"] != "email":
             return (f"a postal request: print the reminder (`sar letter {ref} --follow-up "
                     f"reminder -o {ref}-reminder.docx`), post it, then `sar remind {ref} "
                     "--posted DATE`")
         try:
-            self.ws._follow_up(row, "reminder", None)  # overdue, open, clock running
+            self.ws.letters.follow_up(row, "reminder", None)  # overdue, open, clock running
         except SarError as e:
             return str(e)
         if not options.retry_unknown and self.db.execute(
@@ -245,7 +245,7 @@ class Outbox:
                 "state IN ('sending', 'unknown')", [row["id"]]).fetchone():
             return ("an earlier reminder may or may not have gone: check your Sent folder, "
                     f"then `sar remind {ref} --retry-unknown`")
-        recent = [e for e in self.ws.events(row["id"]) if e.kind == "reminded"
+        recent = [e for e in self.ws.log.of(row["id"]) if e.kind == "reminded"
                   and (self.ws.today - e.on).days < 7]
         if recent and not options.again:
             return (f"reminded on {recent[-1].on}: give them until the final date (or "
@@ -257,26 +257,26 @@ class Outbox:
         if self._why_not(ref, options, results):
             return results[ref]
         ws = self.ws
-        row = ws.find(ref)
-        letter, thread = ws.outgoing_letter(row, self.purpose)
-        msg, raw = ws._compose(row, letter, _noon(ws.today), extra=options.attachments,
+        row = ws.queries.find(ref)
+        letter, thread = ws.letters.outgoing(row, self.purpose)
+        msg, raw = ws.letters.compose(row, letter, _noon(ws.today), extra=options.attachments,
                                current=self.purpose != "letter", in_reply_to=thread)
         # What would really be used: the directory record as it is now.
-        to = ws.current_email(row) or msg["To"].addresses[0].addr_spec
+        to = ws.queries.current_email(row) or msg["To"].addresses[0].addr_spec
         return SendResult(ref, "would-send", f"to {to}, {len(raw):,} bytes", msg["Message-ID"])
 
     def _prepare(self, ref: str, options: SendOptions) -> _Queued:
         """Compose one letter now, and work out its `sent` event before it goes."""
         ws = self.ws
-        row = ws.find(ref)
+        row = ws.queries.find(ref)
         if self.purpose == "letter":
-            row = ws.refresh_snapshots(row)
-        at = ws.send_time()
-        letter, thread = ws.outgoing_letter(row, self.purpose)
-        msg, raw = ws._compose(row, letter, at or _noon(ws.today), extra=options.attachments,
+            row = ws.drafting.refresh_snapshots(row)
+        at = ws.sending.send_time()
+        letter, thread = ws.letters.outgoing(row, self.purpose)
+        msg, raw = ws.letters.compose(row, letter, at or _noon(ws.today), extra=options.attachments,
                                current=self.purpose != "letter", in_reply_to=thread)
         digest = ws.evidence.put(raw)  # durable before the row that points at it
-        sent = ws.prepare_event(row, Event(
+        sent = ws.log.prepare(row, Event(
             _EVENT[self.purpose], ws.today, "system",
             {"message_id": msg["Message-ID"], "transport": self.transport.name,
              "sha256": digest}, at=at))
@@ -354,11 +354,11 @@ class Outbox:
             self._set(q.message_pk, "sent", receipt)
             self._supersede(q.request_id, f"sent again as {q.message_id}", self.purpose)
             try:
-                self.ws.write_event(q.sent)
+                self.ws.log.write(q.sent)
             except InvalidEventError:
                 # The request moved on while the letter was going (withdrawn, posted):
                 # the copy that went is a fact; record it without bending the story.
-                self.ws._append(q.sent.row, Event("note", self.ws.today, "system", {
+                self.ws.log.append(q.sent.row, Event("note", self.ws.today, "system", {
                     "note": f"a letter sent during the change reached the server "
                             f"({q.message_id})"}))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from sar.home import write_private
+from sar.files import write_private
 
 
 class EvidenceStore:
@@ -54,3 +54,39 @@ class EvidenceStore:
             return hashlib.sha256(self.get(digest)).hexdigest() == digest
         except (FileNotFoundError, StoreError):
             return False
+
+
+# An attachment larger than this is kept only inside its raw message (sar.inbox).
+MAX_ATTACHMENT_FILE = 25 * 2**20
+
+
+def owners(db, *, except_messages: list[int] = (), except_participants: list[int] = (),
+           except_requests: list[int] = ()) -> dict[str, str]:
+    """Every evidence file a row names, with a few words on the first row naming it:
+    messages (the raw mail), attachments, letters of authority, and events (a posted
+    letter's or a complaint bundle's digest). Rows in the `except_` lists are left
+    out, so a purge can ask what everything else still needs. `sar doctor` checks
+    these files exist; `sar campaign purge` deletes only files no one else names."""
+    import json
+
+    no_m, no_p, no_r = (json.dumps(list(ids)) for ids in
+                        (except_messages, except_participants, except_requests))
+    named: dict[str, str] = {}
+    for digest, what in db.execute(
+            "SELECT m.sha256, COALESCE(r.ref || ', ', '') || m.direction || ' message #' || "
+            "m.id FROM messages m LEFT JOIN requests r ON r.id = m.request_id WHERE "
+            "m.sha256 IS NOT NULL AND m.id NOT IN (SELECT value FROM json_each(?)) UNION ALL "
+            "SELECT sha256, 'attachment ' || id FROM attachments WHERE size <= ? AND "
+            "message_id NOT IN (SELECT value FROM json_each(?)) UNION ALL "
+            "SELECT mandate_sha256, 'letter of authority of ' || pseudonym FROM participants "
+            "WHERE mandate_sha256 IS NOT NULL AND id NOT IN (SELECT value FROM json_each(?))",
+            [no_m, MAX_ATTACHMENT_FILE, no_m, no_p]).fetchall():
+        named.setdefault(digest, what)
+    for (details,) in db.execute(
+            "SELECT details FROM events WHERE details LIKE '%sha256%' AND request_id NOT IN "
+            "(SELECT value FROM json_each(?))", [no_r]):
+        d = json.loads(details)
+        for key in ("sha256", "bundle_sha256"):
+            if d.get(key):
+                named.setdefault(d[key], "an event")
+    return named

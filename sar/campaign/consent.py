@@ -1,0 +1,213 @@
+"""Participants, their consent and their letters of authority.
+
+A participant is imported with or without consent; an invitation mails them a code
+that proves they control their address, and returning it records their consent and,
+for an agent campaign, signs their mandate (campaigns.md §2, §4). Codes are stored
+only hashed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from pathlib import Path
+
+from sar.campaign.hooks import email_hash, participant_identity, pseudonym_of, sha256
+from sar.campaign.setup import now, opened
+from sar.errors import NotFoundError, UsageError
+from sar.store import db as store
+
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"  # as request references: no 0/O, 1/I/L
+
+
+def new_code() -> str:
+    """A confirmation code a participant can read and type: XXXX-XXXX."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def code_hash(campaign_id: int, code: str) -> str:
+    normal = code.strip().upper().replace("-", "").replace(" ", "")
+    return sha256(f"{campaign_id}:{normal}")
+
+
+def new_pseudonym(taken: set[str]) -> str:
+    while True:
+        p = "P-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(7))
+        if p not in taken:
+            taken.add(p)
+            return p
+
+
+def import_csv(ws, name: str, path: Path) -> dict:
+    """Read, check and store participants: all of them or none."""
+    from sar.campaign.participants import read_participants
+
+    c = opened(ws, name)
+    existing = {r[0] for r in ws.db.execute(
+        "SELECT email_key FROM identities WHERE campaign_id = ?", [c["id"]])}
+    parsed = read_participants(Path(path), existing_keys=existing,
+                               now=dt.datetime.now(dt.UTC))
+    if not parsed.participants:
+        raise UsageError(f"{Path(path).name}: no participants")
+    taken = {r[0] for r in ws.db.execute("SELECT pseudonym FROM participants")}
+    email_hash(ws, "")  # the salt exists before the transaction
+    consented = 0
+    with ws.transaction():
+        for p in parsed.participants:
+            pid = store.insert(ws.db, "participants", {
+                "campaign_id": c["id"], "pseudonym": new_pseudonym(taken),
+                "consent_version": (p.consent_version or c["consent_version"])
+                if p.consented_at else None,
+                "consented_at": p.consented_at,
+                "consent_source": "csv" if p.consented_at else None,
+                "email_hash": email_hash(ws, p.email_key),
+                "imported_at": now()})
+            store.insert(ws.db, "identities", {
+                "participant_id": pid, "campaign_id": c["id"], "name": p.name,
+                "email": p.email, "email_key": p.email_key,
+                "address": json.dumps(p.address, ensure_ascii=False),
+                "date_of_birth": p.date_of_birth,
+                "previous_addresses": json.dumps(p.previous_addresses, ensure_ascii=False)})
+            consented += bool(p.consented_at)
+    return {"campaign": c["name"], "imported": len(parsed.participants),
+            "with_consent": consented, "ignored_columns": parsed.ignored_columns}
+
+
+def invite(ws, name: str, *, again: bool = False, dry_run: bool = False) -> dict:
+    """Mail each participant who has not confirmed yet a code that proves they
+    control their address; returning it records their consent and, for an agent
+    campaign, signs their letter of authority."""
+    c = opened(ws, name)
+    if not c["sender_email"]:
+        raise UsageError(f"campaign {c['name']} has no mailbox to invite from: it was "
+                         "created without --from")
+    sql = ("SELECT p.id, p.pseudonym, i.name, i.email FROM participants p JOIN identities "
+           "i ON i.participant_id = p.id WHERE p.campaign_id = ? AND p.confirmed_at IS NULL"
+           + ("" if again else " AND p.invited_at IS NULL") + " ORDER BY p.id")
+    rows = ws.db.execute(sql, [c["id"]]).fetchall()
+    if dry_run:
+        return {"campaign": c["name"], "would_invite": len(rows), "invited": 0}
+    transport = ws.sending.transport()
+    transport.open()
+    try:
+        invited, failed = _invite_all(ws, c, rows, transport)
+    finally:
+        transport.close()
+    return {"campaign": c["name"], "invited": invited, "failed": failed}
+
+
+def _invite_all(ws, c: dict, rows, transport) -> tuple[int, list[str]]:
+    from sar.mail import compose
+    from sar.mail.transports import DeliveryFailed, SetupError
+
+    invited, failed = 0, []
+    orgs = orgs_named(ws, c)
+    for pid, pseudonym, person, email in rows:
+        before = ws.db.execute("SELECT token_sha256, invited_at FROM participants "
+                               "WHERE id = ?", [pid]).fetchone()
+        code = new_code()
+        msg = compose.compose(
+            subject=f"Please confirm your part in {c['sender_name']} [{code}]",
+            body=invitation(c, person, code, orgs), sender_name=c["sender_name"],
+            sender_email=c["sender_email"], to_name=person, to_email=email,
+            message_id=compose.new_message_id(pseudonym, c["sender_email"]),
+            when=dt.datetime.now(dt.UTC).replace(microsecond=0))
+        # The code is stored only hashed, and before the mail goes: a code that
+        # reached someone always works.
+        with ws.transaction():
+            ws.db.execute("UPDATE participants SET token_sha256 = ?, invited_at = ? "
+                          "WHERE id = ?", [code_hash(c["id"], code), now(), pid])
+        try:
+            transport.deliver(compose.as_bytes(msg), c["sender_email"], [email])
+        except (DeliveryFailed, SetupError) as e:
+            # It certainly did not go: as it was, to be invited next time. The server's
+            # words name the address, so they are not repeated.
+            with ws.transaction():
+                ws.db.execute("UPDATE participants SET token_sha256 = ?, "
+                              "invited_at = ? WHERE id = ?", [*before, pid])
+            failed.append(pseudonym)
+            if isinstance(e, SetupError):
+                break
+            continue
+        invited += 1
+    return invited, failed
+
+
+def confirm(ws, name: str, codes: list[str], on: dt.datetime | None = None) -> dict:
+    """Record the codes participants sent back. Any unknown code: nothing is recorded
+    (a typo must not confirm someone else)."""
+    c = opened(ws, name)
+    if not codes:
+        raise UsageError("give the codes participants returned")
+    wanted = {code_hash(c["id"], code): code for code in codes}
+    found = {r[1]: r[0] for r in ws.db.execute(
+        f"SELECT id, token_sha256 FROM participants WHERE campaign_id = ? AND "
+        f"token_sha256 IN ({', '.join('?' for _ in wanted)})", [c["id"], *wanted])}
+    unknown_codes = [code for h, code in wanted.items() if h not in found]
+    if unknown_codes:
+        raise UsageError(f"{len(unknown_codes)} of {len(wanted)} codes match no invited "
+                         f"participant of {c['name']} (first: {unknown_codes[0]!r}); "
+                         "nothing was recorded")
+    when = (on or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
+    confirmed = 0
+    with ws.transaction():
+        for digest in wanted:
+            pid = found[digest]
+            row = ws.db.execute("SELECT confirmed_at, consented_at FROM participants "
+                                "WHERE id = ?", [pid]).fetchone()
+            if row[0]:
+                continue
+            values = {"confirmed_at": when}
+            if not row[1]:
+                # The invitation showed the consent text: returning the code is the
+                # participant's agreement to it.
+                values |= {"consented_at": when, "consent_version": c["consent_version"],
+                           "consent_source": "confirmation"}
+            if c["mode"] == "agent":
+                values["mandate_sha256"] = sign_mandate(ws, c, pid, when)
+            sets = ", ".join(f"{k} = ?" for k in values)
+            ws.db.execute(f"UPDATE participants SET {sets} WHERE id = ?",
+                          [*values.values(), pid])
+            confirmed += 1
+    return {"campaign": c["name"], "confirmed": confirmed,
+            "already": len(wanted) - confirmed}
+
+
+def sign_mandate(ws, c: dict, pid: int, when: str) -> str:
+    """The participant's letter of authority, kept as evidence: its digest."""
+    from sar.campaign.mandate import mandate_text
+
+    person = participant_identity(ws, {"participant_id": pid, "ref": ""})
+    data = mandate_text(c, person, pseudonym_of(ws, pid), orgs_named(ws, c), when)
+    return ws.evidence.put(data)
+
+
+def orgs_named(ws, c: dict) -> list[str]:
+    names = []
+    for slug in c["orgs"]:
+        try:
+            names.append(ws.directory.get(slug).name)
+        except NotFoundError:
+            names.append(slug)
+    return names
+
+
+def invitation(c: dict, person: str, code: str, orgs: list[str]) -> str:
+    lines = [f"Dear {person},", "",
+             f"You signed up to take part in {c['sender_name']}. Before anything is sent in "
+             "your name, please confirm that this is your email address and that you agree "
+             "to the text below, by replying to this message with the code in its subject "
+             f"line: {code}", "",
+             "What you agree to (version " + c["consent_version"] + "):", "",
+             c["consent_text"], ""]
+    if c["mode"] == "agent":
+        lines += ["Returning the code also signs a letter of authority: it allows "
+                  f"{c['sender_name']} to send these requests for you "
+                  f"({', '.join(c['kinds'])}) to: " + ", ".join(orgs) + ". Each organisation "
+                  "will be asked to send its answer and your data to you, at this address.",
+                  ""]
+    lines += ["If you did not sign up, ignore this message: nothing will be sent.", "",
+              c["sender_name"]]
+    return "\n".join(lines) + "\n"

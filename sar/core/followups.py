@@ -1,0 +1,98 @@
+"""When a follow-up letter may be written, and the final date a reminder sets.
+
+Pure: the request's events, its assessment and today's date in, a refusal or a date
+out. Reminders, replies to ID requests, challenges to an extension and complaints to
+the regulator all ask here first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sar.core import calendars
+from sar.core.lifecycle import CLOSED, Assessment, Event
+
+FOLLOW_UPS = ("reminder", "id-reply", "extension-challenge")
+# A follow-up that answers something the organisation did: it must have been recorded.
+NEEDS = {"id-reply": "id-requested", "extension-challenge": "extended"}
+# DPA 2018 s.164A (in force from 19 June 2026): a complaint to the controller itself,
+# which it must acknowledge within 30 days, comes before the regulator's.
+S164A_IN_FORCE = dt.date(2026, 6, 19)
+# Seven to fourteen days is the practice for a last chance (legal.md §4.3).
+REMINDER_DAYS = (1, 60)
+
+
+def refusal(kind: str, ref: str, events: list[Event], a: Assessment,
+            today: dt.date) -> str | None:
+    """Why a follow-up of `kind` cannot be written today, or None when it can.
+    `events` are those as of today."""
+    if not any(e.kind in ("sent", "posted") for e in events):
+        return f"{ref} has not been sent yet: there is nothing to follow up"
+    if kind in NEEDS and not any(e.kind == NEEDS[kind] for e in events):
+        return (f"{ref} has no {NEEDS[kind]} recorded: record it first with "
+                f"`sar mark {ref} {NEEDS[kind]}`")
+    dl = a.deadline
+    if a.base_status in CLOSED and kind != "complaint":
+        return f"{ref} is {a.base_status}: there is nothing to chase"
+    # A refusal or a partial answer may be challenged at once (Art. 12(4), 15(3));
+    # silence only once the deadline has passed.
+    if kind in ("reminder", "complaint") and dl and dl.due and today <= dl.due \
+            and a.base_status not in ("refused", "partially-fulfilled"):
+        return (f"{ref} is not overdue: the deadline is {dl.due}; a reminder can go from "
+                "the day after")
+    # Art. 12(6) / ICO guidance: the clock stops while the organisation waits for ID
+    # or a clarification it may reasonably ask for.
+    if kind in ("reminder", "extension-challenge", "complaint") and dl and dl.due is None:
+        return (f"{ref}: the clock is stopped while the organisation waits for your "
+                f"{dl.waiting_for}; answer it first"
+                + (" (`--follow-up id-reply`)" if dl.waiting_for == "ID" else ""))
+    return None
+
+
+def final_date(today: dt.date, days: int, calendar: str) -> dt.date:
+    """The last day a reminder gives: `days` on, rolled to a working day of the
+    organisation's calendar so it never ends on a weekend or bank holiday."""
+    return calendars.get(calendar).roll_forward(today + dt.timedelta(days=days))[0]
+
+
+def s164a_applies(regime: str, today: dt.date) -> bool:
+    return regime == "uk-gdpr" and today >= S164A_IN_FORCE
+
+
+# Statuses a complaint to the regulator can be about (legal.md §4.4).
+COMPLAINABLE = ("overdue", "refused", "partially-fulfilled")
+
+
+def complaint_refusal(ref: str, a: Assessment, events: list[Event], today: dt.date,
+                      reminder_days: int, calendar: str,
+                      without_reminder: bool = False) -> str | None:
+    """Why a complaint to the regulator cannot be made today, or None. The regulator
+    expects the request to be overdue, refused or answered in part, and the
+    organisation to have been reminded (ICO, "Data protection complaints - what to
+    expect"); a reminder's final date is kept (legal.md §4.3)."""
+    from sar.core.lifecycle import RUNNING
+
+    dl = a.deadline
+    if a.status == "escalated":
+        when = [e.on for e in events if e.kind == "escalated"][-1]
+        return f"{ref} was already escalated on {when}"
+    if a.status not in COMPLAINABLE:
+        if a.status == "extended" and dl and dl.due:
+            why = f"it is still inside the extension (due {dl.due})"
+        elif dl and dl.due and a.status in RUNNING:
+            why = f"it is not overdue (due {dl.due})"
+        else:
+            why = f"it is {a.status}"
+        return (f"{ref}: no complaint yet: {why}; a complaint is for a request that is "
+                "overdue, refused or answered only in part")
+    reminded = [e for e in events if e.kind == "reminded"]
+    if a.status == "overdue" and not reminded and not without_reminder:
+        return (f"{ref}: remind the organisation first (`sar remind {ref}`): the regulator "
+                "expects you to have raised it with them (or --without-reminder; you may "
+                "say why in --harm)")
+    if reminded and a.status == "overdue":
+        final = final_date(reminded[-1].on, reminder_days, calendar)
+        if today <= final:
+            return (f"{ref}: your reminder of {reminded[-1].on} gave them until {final}; "
+                    "complain from the day after")
+    return None

@@ -1,0 +1,160 @@
+"""Reading the log: one request, the board, what is due, what is overdue.
+
+Everything here is as of the workspace's today. A what-if day in the past shows the
+board as it stood: later events are not seen and later requests did not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sar.core import board, lifecycle, refs
+from sar.errors import NotFoundError, UsageError, closest, unknown
+from sar.store import requests as request_table
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+class Queries:
+    """Read-only views of one home's requests (`ws`: sar.workspace.Workspace)."""
+
+    def __init__(self, ws):
+        self.ws = ws
+
+    def find(self, ref: str) -> dict:
+        ws = self.ws
+        if not ws.home.db_path.exists():
+            raise NotFoundError(f"no request {ref.strip()!r}: no requests yet "
+                                f"in {ws.home.root} (`sar new`)")
+        wanted = refs.normalise(ref)
+        row = request_table.by_ref(ws.db, wanted)
+        if row:
+            return row
+        known = {r[len(refs.PREFIX):]: r for r in request_table.all_refs(ws.db)}
+        # Compare the five characters that differ, not the shared SAR- prefix.
+        close = closest(wanted[len(refs.PREFIX):], known)
+        hint = (f" (did you mean {known[close[0]]}?)" if close else "") if known else \
+            " (no requests yet: `sar new`)"
+        raise NotFoundError(f"no request {ref.strip()!r}{hint}")
+
+    def send_unknown(self, request_id: int | None = None) -> set[int]:
+        return request_table.send_unknown(self.ws.db, request_id)
+
+    def summary(self, row: dict, send_unknown: set[int] | None = None) -> dict:
+        ws = self.ws
+        if send_unknown is None:
+            send_unknown = self.send_unknown(row["id"])
+        if row.get("last_event_on") and row["last_event_on"] > ws.today.isoformat():
+            # A what-if date before the latest event: the cache is too new.
+            row = {**row, **ws.log.assess(row).cached()}
+        status = lifecycle.status_on(row["status"], _date(row["due"]), ws.today)
+        if status in lifecycle.UNSENT and row["id"] in send_unknown:
+            status = lifecycle.SEND_UNKNOWN
+        due = _date(row["due"])
+        return {"ref": row["ref"], "org": row["org_slug"], "kind": row["kind"],
+                "regime": row["regime"], "channel": row["channel"], "status": status,
+                "due": row["due"],
+                "days_left": (due - ws.today).days if due else None,
+                "created_on": row["created_on"]}
+
+    def list(self, status: str | None = None, org: str | None = None,
+             kind: str | None = None) -> list[dict]:
+        """Requests as of today, due soonest first."""
+        ws = self.ws
+        if status is not None and status not in lifecycle.SHOWN_STATUSES:
+            raise UsageError(unknown("status", status, lifecycle.SHOWN_STATUSES))
+        if kind is not None and kind not in lifecycle.KINDS:
+            raise UsageError(unknown("kind", kind, lifecycle.KINDS))
+        if not ws.home.db_path.exists():
+            return []  # nothing drafted yet; do not create a home just to look
+        slug = ws.directory.get(org).slug if org else None
+        send_unknown = self.send_unknown()
+        rows = [self.summary(r, send_unknown)
+                for r in request_table.listing(ws.db, ws.today, status, slug, kind)]
+        # Sorted again on the due date shown: a what-if today can move some.
+        rows.sort(key=lambda r: (r["due"] is None, r["due"] or ""))
+        return [r for r in rows if status is None or r["status"] == status]
+
+    def overdue(self) -> list[dict]:
+        return self.list(status="overdue")
+
+    def board(self, status: str | None = None, org: str | None = None,
+              kind: str | None = None) -> list[dict]:
+        """Requests grouped by whose move it is, each group due soonest first."""
+        return board.grouped(self.list(status=status, org=org, kind=kind))
+
+    def due(self, within_days: int) -> list[dict]:
+        """Requests whose deadline falls within `within_days` of today, or has passed,
+        still unanswered."""
+        last = (self.ws.today + dt.timedelta(days=within_days)).isoformat()
+        return [r for r in self.list() if r["due"] and r["due"] <= last
+                and r["status"] in (*lifecycle.RUNNING, "overdue")]
+
+    def show(self, ref: str) -> dict:
+        ws = self.ws
+        row = self.find(ref)
+        every = ws.log.of(row["id"])
+        # As of today: a what-if date in the past does not see what came later.
+        events = [e for e in every if e.on <= ws.today]
+        a = ws.log.assess(row, events)
+        org = self.org_record(row)  # for a draft, where it will go
+        out = self.summary(row)
+        dl = a.deadline
+        status = (lifecycle.SEND_UNKNOWN if out["status"] == lifecycle.SEND_UNKNOWN
+                  and a.status in lifecycle.UNSENT else a.status)
+        out.update({
+            "status": status,
+            "due": a.cached()["due"],
+            "calendar": row["calendar"],
+            "organisation": {"slug": org["slug"], "name": org["name"], "email": org["email"],
+                             "address": org["address"]},
+            "deadline": dl.as_dict() if dl else None,
+            "explanation": dl.explanation if dl else [],
+            "warnings": dl.warnings if dl else [],
+            "overdue_days": a.overdue_days,
+            "events": [{"kind": e.kind, "on": e.on.isoformat(), "source": e.source,
+                        "details": e.details, **({"at": e.at.isoformat()} if e.at else {})}
+                       for e in events],
+            "later_events": len(every) - len(events),
+            "messages": self._messages(row["id"]),
+            "next": lifecycle.next_step(status, row["channel"], row["ref"],
+                                        reminded=any(e.kind == "reminded" for e in events)),
+        })
+        return out
+
+    def _messages(self, request_id: int) -> list[dict]:
+        ws = self.ws
+        return [{"direction": m["direction"], "state": m["state"],
+                 "transport": m["transport"], "message_id": m["message_id"],
+                 "subject": m["subject"], "sha256": m["sha256"],
+                 "evidence": str(ws.evidence.path(m["sha256"])) if m["sha256"] else None,
+                 "date": m["date"],
+                 **({"id": m["id"], "from": m["from_addr"], "label": m["label"],
+                     "rule": m["rule"], "reason": m["reason"],
+                     "because": m["evidence_text"], "matched_by": m["matched_by"],
+                     "match": m["match_detail"], "trust": m["trust"],
+                     "needs": m["needs"]} if m["direction"] == "in" else {})}
+                for m in ws.db.query("SELECT * FROM messages WHERE request_id = ? "
+                                     "ORDER BY id", [request_id])]
+
+    def org_record(self, row: dict) -> dict:
+        """The organisation as the letter names it. A letter not yet sent uses the
+        directory as it is now (as sending will: refresh_snapshots), so a preview is
+        what goes; a sent one keeps the record it was sent with."""
+        if row["status"] in lifecycle.UNSENT:
+            try:
+                return self.ws.directory.get(row["org_slug"]).as_dict()
+            except NotFoundError:
+                pass
+        return json.loads(request_table.organisation(self.ws.db,
+                                                     row["organisation_id"])["record"])
+
+    def current_email(self, row: dict) -> str | None:
+        """The organisation's email as the directory has it now (maybe not the snapshot)."""
+        try:
+            return self.ws.directory.get(row["org_slug"]).email
+        except NotFoundError:
+            return None

@@ -1,0 +1,148 @@
+"""Sending: letters and reminders handed to the configured transport, at most once
+each (sar.mail.outbox), and reminders the user posted themselves.
+
+A what-if day (SAR_TODAY) may write to the Maildir outbox or try a dry run, never
+send real mail: a letter dated on an invented day would put a false date in the log
+and in the organisation's inbox, and the deadline would run from the wrong day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from sar import home as home_mod
+from sar.core.lifecycle import Event
+from sar.errors import UsageError
+from sar.mail import settings
+from sar.store import requests as request_table
+
+
+class Sending:
+    """The mail of one home (`ws`: sar.workspace.Workspace)."""
+
+    def __init__(self, ws):
+        self.ws = ws
+
+    def transport(self):
+        return settings.transport(self.ws.config, self.ws.home.outbox)
+
+    def send_time(self) -> dt.datetime | None:
+        """The exact time of sending, unless today is a what-if date (SAR_TODAY, or a
+        Workspace made for another day): then only the date is known."""
+        if not home_mod.clock_is_real() or self.ws.today != dt.date.today():
+            return None
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+    def outbox(self, purpose: str = "letter"):
+        """An outbox on the configured transport; `ready` before it sends."""
+        from sar.mail.outbox import Outbox
+
+        return Outbox(self.ws, self.transport(), purpose=purpose)
+
+    def ready(self, outbox, dry_run: bool = False):
+        """The one what-if-day guard: real mail is refused on a what-if day, and only
+        real mail is copied to the Sent folder."""
+        real = self.send_time() is not None
+        if outbox.transport.name != "maildir" and not dry_run and not real:
+            raise UsageError(f"today is set to {self.ws.today} (SAR_TODAY): unset it to send "
+                             "real email; the Maildir outbox and --dry-run still work")
+        outbox.sent_copy = settings.sent_copy(self.ws.config) if real else None
+        return outbox
+
+    def send(self, refs: list[str] | None = None, *, all_drafts: bool = False,
+             retry_unknown: bool = False, dry_run: bool = False, rate: float | None = None,
+             attachments: list[Path] = (), progress=None, confirm_sent: bool = False):
+        """Send drafts by email through the configured transport, at most once each.
+        With `confirm_sent`, record instead that a letter of unknown fate did go."""
+        from sar.mail.outbox import Outbox, SendOptions
+
+        ws = self.ws
+        if refs and all_drafts:
+            raise UsageError("name requests or use --all, not both")
+        if not refs and not all_drafts:
+            raise UsageError("name the requests to send, or use --all")
+        if confirm_sent:
+            if all_drafts or retry_unknown or dry_run or attachments:
+                raise UsageError("--confirm-sent records and sends nothing: it goes with named "
+                                 "requests, without --all, --retry-unknown, --dry-run or "
+                                 "--attach")
+            return Outbox(ws, self.transport()).confirm_sent([ws.queries.find(r) for r in refs])
+        if attachments and all_drafts:
+            raise UsageError("--attach goes with named requests, not --all: identity "
+                             "documents go only where you choose")
+        from sar.mail import compose
+
+        compose.read_attachments(attachments)  # a missing or huge file: refuse before anything
+        rows = (request_table.drafts_to_send(ws.db) if all_drafts
+                else [ws.queries.find(r) for r in refs])
+        if not rows or any(not r.get("campaign_id") for r in rows):
+            ws.profile()  # no profile, no sending (a campaign's letters name participants)
+        options = SendOptions(retry_unknown=retry_unknown, dry_run=dry_run, rate=rate,
+                              attachments=list(attachments), progress=progress)
+        return self.ready(self.outbox(), dry_run).send(rows, options)
+
+    def remind(self, refs: list[str] | None = None, *, overdue: bool = False,
+               dry_run: bool = False, retry_unknown: bool = False, again: bool = False,
+               posted: dt.date | None = None, progress=None):
+        """Send the reminder letter for overdue requests, threaded on the original
+        (In-Reply-To), at most once, recording `reminded`. With `posted`, record
+        instead a reminder the user printed and posted on that day."""
+        from sar.mail.outbox import SendOptions
+
+        ws = self.ws
+        if bool(refs) == overdue:
+            raise UsageError("name the requests to remind, or use --overdue (not both)")
+        options = SendOptions(retry_unknown=retry_unknown, dry_run=dry_run, again=again,
+                              progress=progress)
+        if posted is not None:
+            if overdue or dry_run:
+                raise UsageError("--posted goes with named requests: it records, it sends "
+                                 "nothing")
+            return [self.reminder_posted(ws.queries.find(r), posted) for r in refs]
+        outbox = self.outbox("reminder")
+        if overdue:
+            rows = [row for row in (ws.queries.find(r["ref"]) for r in ws.queries.overdue()
+                                    if r["channel"] == "email")
+                    if not row.get("campaign_id")]  # `sar campaign remind` does those
+        else:
+            rows = [ws.queries.find(r) for r in refs]
+            for row in rows:  # a named request that cannot be reminded: say so, send none
+                why = outbox.why_no_reminder(row, options)
+                if why:
+                    raise UsageError(why if why.startswith(row["ref"]) else
+                                     f"{row['ref']}: {why}")
+        return self.ready(outbox, dry_run).send(rows, options)
+
+    def reminder_posted(self, row: dict, posted: dt.date):
+        from sar.letters.text import as_text
+        from sar.mail.outbox import SendResult
+
+        ws = self.ws
+        ws.check_date(posted, "the posting date")
+        letter = ws.letters.follow_up(row, "reminder", None)  # overdue, open: or one line
+        digest = ws.evidence.put(as_text(letter).encode("utf-8"))
+        ws.log.append(row, Event("reminded", posted, "user", {
+            "channel": "post", "sha256": digest, "evidence": "rendered by sar"}))
+        return SendResult(row["ref"], "sent", f"posted reminder recorded for {posted}")
+
+    def test_mail(self) -> dict:
+        """Connect and log in with the configured transport (and IMAP, if set); send
+        nothing."""
+        from sar import config as cfg
+
+        config = self.ws.config
+        report = self.transport().describe()
+        if cfg.get(config, "imap.host"):
+            from sar.mail.imap import connect
+
+            client = connect(settings.imap(config))
+            try:
+                report["imap"] = f"logged in at {cfg.get(config, 'imap.host')}"
+                folder = cfg.get(config, "mail.sent_folder")
+                if folder:
+                    report["sent_folder"] = folder + (
+                        "" if client.folder_exists(folder) else " (will be created)")
+            finally:
+                client.logout()
+        return report

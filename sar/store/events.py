@@ -1,0 +1,171 @@
+"""The event log: every fact about a request, append-only, each row's hash chained
+on the one before (DESIGN.md: the log is the truth).
+
+`EventLog` owns the `events` table. Appending an event checks it against the
+request's history (sar.core.lifecycle), and writes it together with the request's
+cached status, due date and latest event day, in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sar.core import lifecycle
+from sar.core.lifecycle import Event
+from sar.errors import InvalidEventError
+from sar.store import db as store
+from sar.store import requests as request_table
+
+GENESIS = "0" * 64  # the "previous hash" of a request's first event
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def event_record(request_id: int, event: Event, prev_hash: str) -> dict:
+    """An events row, its hash chained on the one before (`sar doctor` checks it)."""
+    record = {"request_id": request_id, "seq": event.seq, "kind": event.kind,
+              "occurred_on": event.on.isoformat(),
+              "occurred_at": event.at.isoformat() if event.at else None,
+              "source": event.source,
+              "details": json.dumps(event.details, sort_keys=True, ensure_ascii=False)}
+    return {**record, "prev_hash": prev_hash, "hash": chain_hash(prev_hash, record)}
+
+
+def chain_hash(prev_hash: str, record: dict) -> str:
+    """An event's hash: SHA-256 over the one before and its own stored fields."""
+    return hashlib.sha256((prev_hash + json.dumps(
+        {k: record[k] for k in ("seq", "kind", "occurred_on", "occurred_at", "source",
+                                "details")}, sort_keys=True)).encode()).hexdigest()
+
+
+def first_event_record(request_id: int, event: Event) -> dict:
+    """The first event of a new request (bulk drafting), ready to insert."""
+    event = Event(event.kind, event.on, event.source, event.details, 1, event.at)
+    return {**event_record(request_id, event, GENESIS), "recorded_at": now()}
+
+
+def broken_chains(db) -> tuple[int, list[tuple[int, int, str]]]:
+    """Every event checked against its chain: how many, and (request id, seq, kind)
+    of the first event of each request whose log was changed outside sar."""
+    n, broken = 0, []
+    current, prev, bad = None, GENESIS, False
+    for r in db.query("SELECT * FROM events ORDER BY request_id, seq"):
+        n += 1
+        if r["request_id"] != current:
+            current, prev, bad = r["request_id"], GENESIS, False
+        elif bad:
+            continue
+        if r["prev_hash"] != prev or r["hash"] != chain_hash(prev, r):
+            broken.append((r["request_id"], r["seq"], r["kind"]))
+            bad = True
+        prev = r["hash"]
+    return n, broken
+
+
+@dataclass
+class PreparedEvent:
+    """An event checked and worked out, ready to be written (EventLog.write)."""
+
+    row: dict
+    event: Event
+    record: dict       # the events row, hash included
+    cache: dict        # the request's new status, due and last_event_on
+    assessment: lifecycle.Assessment
+
+
+class EventLog:
+    """The events of one home's requests. `ws` gives the database, today's date and
+    the deadline options (sar.workspace.Workspace)."""
+
+    def __init__(self, ws):
+        self.ws = ws
+
+    def of(self, request_id: int) -> list[Event]:
+        out = []
+        for r in self.ws.db.query("SELECT * FROM events WHERE request_id = ? ORDER BY seq",
+                                  [request_id]):
+            at = dt.datetime.fromisoformat(r["occurred_at"]) if r["occurred_at"] else None
+            out.append(Event(r["kind"], dt.date.fromisoformat(r["occurred_on"]), r["source"],
+                             json.loads(r["details"]), r["seq"], at))
+        return out
+
+    def assess(self, row: dict, events: list[Event] | None = None, *,
+               as_of_today: bool = True) -> lifecycle.Assessment:
+        """Status and deadline. As of today, events dated later are not seen yet, so
+        SAR_TODAY in the past shows the board as it stood then."""
+        ws = self.ws
+        events = self.of(row["id"]) if events is None else events
+        if as_of_today:
+            events = [e for e in events if e.on <= ws.today]
+        return lifecycle.assess(events, row["regime"], row["calendar"], ws.today,
+                                ws.options())
+
+    def check(self, row: dict, event: Event) -> None:
+        """Raise InvalidEventError if `event` does not fit the request's history."""
+        events = self.of(row["id"])
+        seq = max((e.seq for e in events), default=0) + 1
+        lifecycle.derive([*events, Event(event.kind, event.on, event.source, event.details,
+                                         seq, event.at)])
+
+    def prepare(self, row: dict, event: Event) -> PreparedEvent:
+        """Check an event against the history and work out everything it writes: the
+        log row with its chained hash, and the request's new cached status and due
+        date. Writing it later (`write`) is then two statements, which keeps the work
+        between a message's hand-over and its record short."""
+        events = self.of(row["id"])
+        seq = max((e.seq for e in events), default=0) + 1
+        event = Event(event.kind, event.on, event.source, event.details, seq, event.at)
+        try:
+            lifecycle.derive([*events, event])
+        except InvalidEventError as e:
+            failing = getattr(e, "event", event)
+            if failing.seq == seq:
+                raise
+            raise InvalidEventError(
+                f"cannot record {event.kind} on {event.on}: the {failing.kind} recorded "
+                f"for {failing.on} would no longer fit ({e})") from None
+        assessment = self.assess(row, [*events, event], as_of_today=False)
+        record = event_record(row["id"], event, self._last_hash(row["id"]))
+        cache = {**assessment.cached(),
+                 "last_event_on": max(e.on for e in [*events, event]).isoformat()}
+        return PreparedEvent(row, event, record, cache, assessment)
+
+    def write(self, prepared: PreparedEvent) -> None:
+        """Write a prepared event, inside the caller's transaction. If the request's
+        log has moved on since it was prepared, prepare it again."""
+        db = self.ws.db
+        if self._last_hash(prepared.row["id"]) != prepared.record["prev_hash"]:
+            prepared = self.prepare(prepared.row, prepared.event)
+        store.insert(db, "events", {**prepared.record, "recorded_at": now()})
+        request_table.update(db, prepared.row["id"], prepared.cache)
+
+    def append(self, row: dict, event: Event) -> lifecycle.Assessment:
+        """Add one event and refresh the cached status and due date, atomically."""
+        with self.ws.transaction():
+            prepared = self.prepare(row, event)
+            self.write(prepared)
+        return prepared.assessment
+
+    def reassess(self, everything: bool = False) -> int:
+        """Recompute every open request's (or every request's) cached status and due
+        date (after a change of deadline rules), in one transaction. Returns how many
+        changed."""
+        ws = self.ws
+        changed = 0
+        with ws.transaction():
+            for row in request_table.rows(ws.db, open_only=not everything):
+                cache = self.assess(row, as_of_today=False).cached()
+                if (cache["status"], cache["due"]) != (row["status"], row["due"]):
+                    request_table.update(ws.db, row["id"], cache)
+                    changed += 1
+        return changed
+
+    def _last_hash(self, request_id: int) -> str:
+        prev = self.ws.db.execute("SELECT hash FROM events WHERE request_id = ? ORDER BY seq "
+                                  "DESC LIMIT 1", [request_id]).fetchone()
+        return prev[0] if prev else GENESIS
