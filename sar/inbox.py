@@ -212,12 +212,7 @@ class Inbox:
             return Ingested("ignored", sender=msg.from_domain)
 
         digest = self.ws.evidence.put(raw)
-        attachments = []
-        for a in msg.attachments:
-            kept = a.data if len(a.data) <= MAX_ATTACHMENT else b""
-            attachments.append({"filename": a.filename, "content_type": a.content_type,
-                                "sha256": self.ws.evidence.put(kept) if kept else
-                                hashlib.sha256(a.data).hexdigest(), "size": len(a.data)})
+        attachments = self._keep_attachments(msg)
         row = None
         if isinstance(found, matching.Match):
             row = next(self.db.query("SELECT * FROM requests WHERE id = ?", [found.request_id]))
@@ -228,24 +223,8 @@ class Inbox:
                                                                "mail.authserv_id"))
         result = Ingested("new", ref=row["ref"] if row else None, label=decision.label,
                           matched_by=found.signal if row else None, sender=msg.from_domain)
-        message = {
-            "request_id": row["id"] if row else None, "direction": "in", "state": "received",
-            "transport": source.partition(":")[0], "message_id": msg.message_id,
-            "in_reply_to": msg.in_reply_to[0] if msg.in_reply_to else None,
-            "refs": json.dumps(msg.references), "subject": msg.subject[:998],
-            "from_addr": msg.from_addr,
-            "to_addrs": json.dumps(msg.recipients[:50]),
-            "date": msg.date.isoformat() if msg.date else None,
-            "sha256": digest, "size": len(raw),
-            "detail": "; ".join([trust_why, *msg.problems]),
-            "label": decision.label, "rule": decision.rule, "reason": decision.reason,
-            "evidence_text": decision.evidence or None,
-            "matched_by": found.signal if row else None,
-            "match_detail": found.words() if row else found.reason,
-            "trust": trust, "source": source, "dedupe": key,
-            "received_on": arrived.isoformat() if arrived else None,
-            "created_at": _now(), "updated_at": _now(),
-        }
+        message = _message_row(msg, row, found, decision, trust, trust_why, source, key,
+                               digest, len(raw), arrived)
         with self.ws.transaction():
             if self.db.execute("SELECT 1 FROM messages WHERE direction = 'in' AND dedupe = ?",
                                [key]).fetchone():  # another watcher was quicker
@@ -267,6 +246,17 @@ class Inbox:
             if progress:
                 progress()
         return result
+
+    def _keep_attachments(self, msg: inbound.Inbound) -> list[dict]:
+        """Each attachment kept as evidence of its own, up to MAX_ATTACHMENT bytes (the
+        raw message keeps every byte)."""
+        out = []
+        for a in msg.attachments:
+            kept = a.data if len(a.data) <= MAX_ATTACHMENT else b""
+            out.append({"filename": a.filename, "content_type": a.content_type,
+                        "sha256": self.ws.evidence.put(kept) if kept else
+                        hashlib.sha256(a.data).hexdigest(), "size": len(a.data)})
+        return out
 
     def _participant_copy(self, msg: inbound.Inbound) -> dict | None:
         """A self-send campaign letter coming back as the participant's own copy (Bcc
@@ -461,6 +451,30 @@ class Inbox:
                                  "matched_by": "user", "match_detail": "linked by hand",
                                  "evidence_text": decision.evidence or None}),
                 "event": kind}
+
+
+
+def _message_row(msg, row, found, decision, trust, trust_why, source, key, digest, size,
+                 arrived) -> dict:
+    """The `messages` row of a reply taken in."""
+    return {
+        "request_id": row["id"] if row else None, "direction": "in", "state": "received",
+        "transport": source.partition(":")[0], "message_id": msg.message_id,
+        "in_reply_to": msg.in_reply_to[0] if msg.in_reply_to else None,
+        "refs": json.dumps(msg.references), "subject": msg.subject[:998],
+        "from_addr": msg.from_addr,
+        "to_addrs": json.dumps(msg.recipients[:50]),
+        "date": msg.date.isoformat() if msg.date else None,
+        "sha256": digest, "size": size,
+        "detail": "; ".join([trust_why, *msg.problems]),
+        "label": decision.label, "rule": decision.rule, "reason": decision.reason,
+        "evidence_text": decision.evidence or None,
+        "matched_by": found.signal if row else None,
+        "match_detail": found.words() if row else found.reason,
+        "trust": trust, "source": source, "dedupe": key,
+        "received_on": arrived.isoformat() if arrived else None,
+        "created_at": _now(), "updated_at": _now(),
+    }
 
 
 def dedupe_key(raw: bytes, msg: inbound.Inbound | None = None) -> str:

@@ -376,24 +376,28 @@ def due_date(
         if getattr(options, name) not in allowed:
             raise DeadlineInputError(f"option {name} must be one of {', '.join(allowed)}")
     cal = calendars.get(calendar or reg.default_calendar)
-    roll = reg.roll if options.roll is None else options.roll
     _check_order(facts)
 
     receipt, steps = deemed_receipt(facts, cal, options)
-    warnings: list[str] = []
     result = Deadline(regime=reg.name, rule=reg.rule, calendar=cal.code, receipt=receipt,
                       start=receipt, due=None, ext_notice_due=None, extended_due=None,
-                      explanation=steps, warnings=warnings)
-
+                      explanation=steps, warnings=[])
     if reg.ack_business_days:
         result.ack_due = cal.add_working_days(receipt, reg.ack_business_days)
         steps.append(f"acknowledgement due {short(result.ack_due)}: {reg.ack_business_days} "
                      f"business days after receipt ({reg.ack_cite}; {cal.name})")
+    clock = _Clock(reg, cal, options, receipt,
+                   extended=facts.extended and facts.extension_notified is None)
+    if not clock.walk(_questions(facts, receipt), result):
+        return result  # stopped: waiting for an answer
+    result.start = clock.start
+    _finish(clock, facts, result)
+    return result
 
-    # Questions (ID, fee, clarification) and an extension notice, in date order:
-    # each is judged against the deadline as it stood on that day, so a question
-    # asked after the deadline has passed cannot stop a clock that has run out,
-    # and an extension counts only if announced within the first period.
+
+def _questions(facts: Facts, receipt: dt.date) -> list[tuple[dt.date, int, str, Pause | None]]:
+    """Questions (ID, fee, clarification) and an extension notice, in date order (an
+    extension after a question of the same day)."""
     items: list[tuple[dt.date, int, str, Pause | None]] = []
     for what in ("ID", "fee"):
         for p in facts.rounds(what):
@@ -403,59 +407,85 @@ def due_date(
     if facts.extension_notified is not None:
         items.append((facts.extension_notified, 1, "extension", None))
     items.sort(key=lambda item: (item[0], item[1]))
+    return items
 
-    start = receipt
-    pauses: list[tuple[Pause, str]] = []
-    extended = facts.extended and facts.extension_notified is None  # the calculator's "assume valid"
 
-    def paused_days() -> int:
+class _Clock:
+    """The period as it runs: its start (moved by a restart), the pauses so far, and
+    whether it is extended (`extended` starts as the calculator's "assume valid")."""
+
+    def __init__(self, reg: Regime, cal, options: Options, receipt: dt.date, extended: bool):
+        self.reg, self.cal, self.options = reg, cal, options
+        self.roll = reg.roll if options.roll is None else options.roll
+        self.start = receipt
+        self.receipt = receipt
+        self.pauses: list[tuple[Pause, str]] = []
+        self.extended = extended
+
+    def paused_days(self) -> int:
         # A day two overlapping pauses both cover is one day, not two.
-        return len(set().union(*(_paused(p, start, options) for p, _ in pauses)))
+        return len(set().union(*(_paused(p, self.start, self.options) for p, _ in self.pauses)))
 
-    def running(with_extension: bool) -> dt.date:
-        period = reg.extended if with_extension else reg.period
-        return _rolled(period.after(start)[0] + dt.timedelta(days=paused_days()), cal, roll)
+    def running(self, with_extension: bool) -> dt.date:
+        period = self.reg.extended if with_extension else self.reg.period
+        return _rolled(period.after(self.start)[0] + dt.timedelta(days=self.paused_days()),
+                       self.cal, self.roll)
 
-    for when, _, what, p in items:
-        if what == "extension":
-            limit = running(False)
-            if when <= limit:
-                extended = True
-            else:
-                warnings.append(f"extension notified {short(when)}, after {short(limit)}: too "
-                                f"late to be valid, so the deadline does not move "
-                                f"({reg.extension_cite})")
-            continue
-        rule = reg.rule_for(what)
-        cite = reg.cite(what)
-        if rule == "none":
-            steps.append(f"{what} asked {short(when)}: does not move the deadline ({cite})")
-            continue
-        deadline_then = running(extended)
-        if when > deadline_then:
-            warnings.append(f"{what} asked {short(when)}, after the deadline of "
-                            f"{short(deadline_then)} had passed: it does not stop the clock")
-            continue
-        if p.answered is None:
-            result.start = start
-            result.paused_since = when
-            result.waiting_for = what
-            steps.append(f"{what} asked {short(when)}: the clock is stopped until "
-                         f"{'the answer' if what == 'clarification' else 'it arrives'} ({cite})")
-            return result
+    def walk(self, items, result: Deadline) -> bool:
+        """Judge each item against the deadline as it stood on that day, so a question
+        asked after the deadline has passed cannot stop a clock that has run out, and an
+        extension counts only if announced within the first period. False when the
+        clock is stopped, waiting for an answer."""
+        reg, steps, warnings = self.reg, result.explanation, result.warnings
+        for when, _, what, p in items:
+            if what == "extension":
+                limit = self.running(False)
+                if when <= limit:
+                    self.extended = True
+                else:
+                    warnings.append(f"extension notified {short(when)}, after {short(limit)}: "
+                                    f"too late to be valid, so the deadline does not move "
+                                    f"({reg.extension_cite})")
+                continue
+            rule, cite = reg.rule_for(what), reg.cite(what)
+            if rule == "none":
+                steps.append(f"{what} asked {short(when)}: does not move the deadline ({cite})")
+                continue
+            deadline_then = self.running(self.extended)
+            if when > deadline_then:
+                warnings.append(f"{what} asked {short(when)}, after the deadline of "
+                                f"{short(deadline_then)} had passed: it does not stop the clock")
+                continue
+            if p.answered is None:
+                result.start = self.start
+                result.paused_since = when
+                result.waiting_for = what
+                steps.append(f"{what} asked {short(when)}: the clock is stopped until "
+                             f"{'the answer' if what == 'clarification' else 'it arrives'} "
+                             f"({cite})")
+                return False
+            self._answered(what, p, rule, cite, steps)
+        return True
+
+    def _answered(self, what: str, p: Pause, rule: str, cite: str, steps: list[str]) -> None:
         if rule == "restart":
-            if p.answered > start:
-                start = p.answered
-                steps.append(f"{what} received {short(p.answered)} → a fresh {reg.period} runs "
-                             f"from that day ({cite})")
-        else:
-            if p.asked is None:
-                p = Pause(receipt, p.answered)
-                steps.append(f"{what} provided {short(p.answered)}; no request date known, so "
-                             "the suspension is counted from receipt")
-            pauses.append((p, what))
-    result.start = start
+            if p.answered > self.start:
+                self.start = p.answered
+                steps.append(f"{what} received {short(p.answered)} → a fresh "
+                             f"{self.reg.period} runs from that day ({cite})")
+            return
+        if p.asked is None:
+            p = Pause(self.receipt, p.answered)
+            steps.append(f"{what} provided {short(p.answered)}; no request date known, so "
+                         "the suspension is counted from receipt")
+        self.pauses.append((p, what))
 
+
+def _finish(clock: _Clock, facts: Facts, result: Deadline) -> None:
+    """The period from its start, the paused days added, the extension if any, each
+    rolled to a working day where the regime says so."""
+    reg, cal, options, start = clock.reg, clock.cal, clock.options, clock.start
+    steps, warnings = result.explanation, result.warnings
     end, working, clamped = reg.period.after(start)
     steps.append(f"{reg.period} from {short(start)} (day 0): {working} ({reg.period_cite})")
     if reg.name == "uk-gdpr" and options.uk_counting == "strict" and not clamped:
@@ -464,35 +494,33 @@ def due_date(
                         "used, so nothing is called late before the regulator would")
     counting = ("question to answer, both days included" if options.pause_counting == "inclusive"
                 else "question to the day before the answer (resume counting)")
-    for p, what in pauses:
+    for p, what in clock.pauses:
         days = len(_paused(p, start, options))
-        cite = reg.cite(what)
         steps.append(f"{what} asked {short(p.asked)}, answered {short(p.answered)}: {days} "
-                     f"day{'s' if days != 1 else ''} do not count, {counting} ({cite})")
-    extra = result.paused_days = paused_days()
+                     f"day{'s' if days != 1 else ''} do not count, {counting} "
+                     f"({reg.cite(what)})")
+    extra = result.paused_days = clock.paused_days()
     if extra:
         end += dt.timedelta(days=extra)
         steps.append(f"{short(end)} once the {extra} paused day{'s' if extra != 1 else ''} "
                      "are added")
     # The days paused count against the extension-notice deadline too (s.54(3C)(ii)).
-    one_period_due = _roll_step(end, cal, roll, reg, steps)
+    one_period_due = _roll_step(end, cal, clock.roll, reg, steps)
     result.ext_notice_due = one_period_due
     ext_end, ext_working, _ = reg.extended.after(start)
     ext_end += dt.timedelta(days=extra)
-    result.extended_due = _rolled(ext_end, cal, roll)
-
-    if extended:
+    result.extended_due = _rolled(ext_end, cal, clock.roll)
+    if clock.extended:
         result.extended = True
         when = (f" notified {short(facts.extension_notified)}, in time"
                 if facts.extension_notified else "")
         steps.append(f"extension{when}: {reg.extended} from {short(start)}: {ext_working}"
                      + (f" + {extra} paused days = {short(ext_end)}" if extra else "")
                      + f" ({reg.extension_cite})")
-        result.due = _roll_step(ext_end, cal, roll, reg, steps)
+        result.due = _roll_step(ext_end, cal, clock.roll, reg, steps)
     else:
         result.due = one_period_due
     steps.append(f"due {short(result.due)}")
-    return result
 
 
 def _rolled(day: dt.date, cal: calendars.Calendar, roll: bool) -> dt.date:

@@ -112,104 +112,124 @@ def derive(events, *, check: bool = True) -> State:
 
     With `check`, an event that does not fit raises InvalidEventError naming it.
     """
-    status = "draft"
-    resume = "sent"       # the status to return to when a wait ends
-    before_extension = "sent"
-    receipt: dict | None = None
-    delivered: dt.date | None = None
-    # Each question asked and its answer, [asked, answered]; there may be several.
-    waits: dict[str, list[list]] = {"id-requested": [], "fee-requested": [],
-                                    "clarification-requested": []}
-    extension_notified = None
-    evs = ordered(events)
-    drafted_on = min((e.on for e in evs if e.kind == "drafted"), default=None)
-
-    def refuse(e: Event, message: str):
-        error = InvalidEventError(message)
-        error.event = e
-        raise error
-
-    for e in evs:
+    fold = _Fold(ordered(events))
+    for e in fold.evs:
         if e.kind not in EVENT_KINDS:
-            refuse(e, f"unknown event {e.kind!r}")
+            _refuse(e, f"unknown event {e.kind!r}")
         if e.kind == "drafted":
             continue
-        if not check:
-            pass  # deriving a stored history: it was checked when recorded
-        elif e.kind not in _ANY and e.kind not in _ALLOWED[status]:
-            later = [x for x in evs if x.kind in ("sent", "posted") and x.on > e.on]
+        if check:  # a stored history was checked when recorded
+            fold.check(e)
+        fold.apply(e, check)
+    return fold.state()
+
+
+def _refuse(e: Event, message: str):
+    error = InvalidEventError(message)
+    error.event = e
+    raise error
+
+
+class _Fold:
+    """A request's history read so far (derive)."""
+
+    def __init__(self, evs: list[Event]):
+        self.evs = evs
+        self.status = "draft"
+        self.resume = "sent"       # the status to return to when a wait ends
+        self.before_extension = "sent"
+        self.receipt: dict | None = None
+        self.delivered: dt.date | None = None
+        # Each question asked and its answer, [asked, answered]; there may be several.
+        self.waits: dict[str, list[list]] = {"id-requested": [], "fee-requested": [],
+                                             "clarification-requested": []}
+        self.extension_notified = None
+        self.drafted_on = min((e.on for e in evs if e.kind == "drafted"), default=None)
+
+    def check(self, e: Event) -> None:
+        """Refuse an event that does not fit what came before it."""
+        status, receipt = self.status, self.receipt
+        if e.kind not in _ANY and e.kind not in _ALLOWED[status]:
+            later = [x for x in self.evs if x.kind in ("sent", "posted") and x.on > e.on]
             if status == "draft" and later:
-                refuse(e, f"{e.kind} on {e.on} is before the request was sent ({later[0].on})")
+                _refuse(e, f"{e.kind} on {e.on} is before the request was sent ({later[0].on})")
             if e.kind in _ANSWER_TO:
                 asked = {v[1]: k for k, v in _WAITING.items()}[e.kind]
-                question = [x for x in evs if x.kind == asked and x.on > e.on]
+                question = [x for x in self.evs if x.kind == asked and x.on > e.on]
                 if question:
-                    refuse(e, f"{e.kind} on {e.on} is before the {asked} it answers "
-                              f"({question[0].on})")
-            refuse(e, _refusal(e, status))
+                    _refuse(e, f"{e.kind} on {e.on} is before the {asked} it answers "
+                               f"({question[0].on})")
+            _refuse(e, _refusal(e, status))
         elif receipt and e.kind in (*_REPLIES, "delivered", "bounced") and e.on < receipt["on"]:
-            refuse(e, f"{e.kind} on {e.on} is before the request was sent ({receipt['on']})")
-        elif e.kind in ("sent", "posted") and drafted_on and e.on < drafted_on:
-            refuse(e, f"{e.kind} on {e.on} is before the request was drafted ({drafted_on})")
+            _refuse(e, f"{e.kind} on {e.on} is before the request was sent ({receipt['on']})")
+        elif e.kind in ("sent", "posted") and self.drafted_on and e.on < self.drafted_on:
+            _refuse(e, f"{e.kind} on {e.on} is before the request was drafted "
+                       f"({self.drafted_on})")
         elif (e.kind == status and e.kind not in REPEATABLE) or (
-                e.kind == "acknowledged" and resume == "acknowledged"):
-            refuse(e, f"{e.kind} is already recorded")
-        elif e.kind == "extended" and extension_notified:
-            refuse(e, f"an extension is already recorded (notified {extension_notified})")
-        elif e.kind == "delivered" and delivered:
-            refuse(e, f"the delivery is already recorded ({delivered})")
+                e.kind == "acknowledged" and self.resume == "acknowledged"):
+            _refuse(e, f"{e.kind} is already recorded")
+        elif e.kind == "extended" and self.extension_notified:
+            _refuse(e, f"an extension is already recorded (notified {self.extension_notified})")
+        elif e.kind == "delivered" and self.delivered:
+            _refuse(e, f"the delivery is already recorded ({self.delivered})")
 
+    def apply(self, e: Event, check: bool) -> None:
         if e.kind in ("sent", "posted"):
             channel = "email" if e.kind == "sent" else e.details.get("method", "first-class")
-            receipt = {"on": e.on, "at": e.at, "via": channel}
-            delivered = None
-            status = resume = before_extension = "sent"
+            self.receipt = {"on": e.on, "at": e.at, "via": channel}
+            self.delivered = None
+            self.status = self.resume = self.before_extension = "sent"
         elif e.kind == "delivered":
-            if check and (receipt is None or receipt["via"] == "email"):
-                refuse(e, "delivered applies only to a posted letter")
-            delivered = e.on
+            if check and (self.receipt is None or self.receipt["via"] == "email"):
+                _refuse(e, "delivered applies only to a posted letter")
+            self.delivered = e.on
         elif e.kind == "bounced":
-            status, receipt = "bounced", None
-            waits = {k: [] for k in waits}
-            extension_notified = None
+            self.status, self.receipt = "bounced", None
+            self.waits = {k: [] for k in self.waits}
+            self.extension_notified = None
         elif e.kind == "acknowledged":
-            if status == "sent":
-                status = resume = before_extension = "acknowledged"
-            elif status.startswith("awaiting-") and resume == "sent":
-                resume = before_extension = "acknowledged"
+            if self.status == "sent":
+                self.status = self.resume = self.before_extension = "acknowledged"
+            elif self.status.startswith("awaiting-") and self.resume == "sent":
+                self.resume = self.before_extension = "acknowledged"
         elif e.kind in _WAITING:
-            if status in ("sent", "acknowledged", "extended"):
-                resume = status
-            status = _WAITING[e.kind][0]
-            waits[e.kind].append([e.on, None])
+            if self.status in ("sent", "acknowledged", "extended"):
+                self.resume = self.status
+            self.status = _WAITING[e.kind][0]
+            self.waits[e.kind].append([e.on, None])
         elif e.kind in _ANSWER_TO:
             asked = {answer: question for question, (_, answer) in _WAITING.items()}[e.kind]
-            waits[asked][-1][1] = e.on
-            status = resume
+            self.waits[asked][-1][1] = e.on
+            self.status = self.resume
         elif e.kind == "extended":
             # The first notice is the one that counts; a later one (a reminder, a
             # restatement) must not make a valid extension look late.
-            extension_notified = extension_notified or e.on
-            if status in ("sent", "acknowledged"):
-                before_extension = status
-            status = resume = "extended"
+            self.extension_notified = self.extension_notified or e.on
+            if self.status in ("sent", "acknowledged"):
+                self.before_extension = self.status
+            self.status = self.resume = "extended"
         elif e.kind in ANSWERS or e.kind in ("withdrawn", "escalated"):
-            status = e.kind
+            self.status = e.kind
 
-    facts = None
-    if receipt is not None:
-        received = receipt["at"] if receipt["via"] == "email" and receipt["at"] else receipt["on"]
-        def pauses(kind):
-            return tuple(deadlines.Pause(a, b) for a, b in waits[kind])
+    def state(self) -> State:
+        facts = None
+        receipt = self.receipt
+        if receipt is not None:
+            received = (receipt["at"] if receipt["via"] == "email" and receipt["at"]
+                        else receipt["on"])
 
-        facts = deadlines.Facts(
-            received=received, via=receipt["via"], delivered=delivered,
-            id_rounds=pauses("id-requested"), fee_rounds=pauses("fee-requested"),
-            clarifications=pauses("clarification-requested"),
-            extension_notified=extension_notified,
-        )
-    return State(status=status, facts=facts, extension_notified=extension_notified,
-                  before_extension=before_extension, events=evs)
+            def pauses(kind):
+                return tuple(deadlines.Pause(a, b) for a, b in self.waits[kind])
+
+            facts = deadlines.Facts(
+                received=received, via=receipt["via"], delivered=self.delivered,
+                id_rounds=pauses("id-requested"), fee_rounds=pauses("fee-requested"),
+                clarifications=pauses("clarification-requested"),
+                extension_notified=self.extension_notified,
+            )
+        return State(status=self.status, facts=facts,
+                     extension_notified=self.extension_notified,
+                     before_extension=self.before_extension, events=self.evs)
 
 
 def _refusal(e: Event, status: str) -> str:
