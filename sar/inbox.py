@@ -29,6 +29,7 @@ from pathlib import Path
 
 from sar.core import classify as classify_mod
 from sar.core import lifecycle, matching, refs
+from sar.core import trust as trust_mod
 from sar.core.lifecycle import Event
 from sar.directory.importers import FREEMAIL
 from sar.errors import InvalidEventError, NotFoundError, UsageError
@@ -46,8 +47,8 @@ NEEDS = {
     "unmatched": "not linked to a request: `sar link {id} REF`",
     "unclassified": "not understood: read it, then `sar mark {ref} EVENT` (or "
                     "`sar link {id} {ref} --as LABEL`)",
-    "held": "would close the request, but your provider says it failed DKIM/DMARC: if it "
-            "is genuine, `sar link {id} {ref} --as {label}`",
+    "held": "would record {label}, but {why}: if it is the organisation's answer, "
+            "`sar link {id} {ref} --as {label}`",
     "not-applied": "does not fit the request's history ({why}): check, then `sar mark`",
 }
 MAX_ATTACHMENT = 25 * 2**20   # bytes kept per attachment; the raw message keeps all
@@ -221,6 +222,13 @@ class Inbox:
             our_letters=self._our_letters(row["id"]) if row else [])
         trust, trust_why = inbound.authentication(msg, cfg.get(self.ws.config,
                                                                "mail.authserv_id"))
+        verdict = None
+        if row is not None:
+            # Whose words: only the organisation's change the request (sar.core.trust).
+            verdict = trust_mod.judge(decision.label, classify_mod.EVENT_LABELS,
+                                      found.signal, msg.from_domain,
+                                      self._org_domains(row["id"]), trust, row["org_slug"])
+            trust = verdict.trust
         result = Ingested("new", ref=row["ref"] if row else None, label=decision.label,
                           matched_by=found.signal if row else None, sender=msg.from_domain)
         message = _message_row(msg, row, found, decision, trust, trust_why, source, key,
@@ -237,7 +245,7 @@ class Inbox:
                 result.needs = "unmatched"
             else:
                 result.event, result.needs, why = self._record(
-                    row, pk, msg, decision, found, trust, arrived)
+                    row, pk, msg, decision, found, verdict, arrived)
                 if why:
                     store.update(self.db, "messages", pk, {"detail": "; ".join(
                         x for x in (message["detail"], why) if x)})
@@ -349,15 +357,17 @@ class Inbox:
         sent = [e.on for e in self.ws.log.of(row["id"]) if e.kind in ("sent", "posted")]
         return max(on, max(sent)) if sent else on
 
-    def _record(self, row, pk, msg, decision, found, trust, arrived):
+    def _record(self, row, pk, msg, decision, found, verdict, arrived):
         """The event a matched reply means. Returns (event kind, needs, note)."""
         details = {"message": pk, "message_id": msg.message_id, "label": decision.label,
-                   "rule": decision.rule, "matched_by": found.signal, "trust": trust}
+                   "rule": decision.rule, "matched_by": found.signal, "trust": verdict.trust}
         on = self._on(row, arrived)
         at = arrived.astimezone(dt.UTC).replace(microsecond=0) if arrived else None
         kind, needs, note = "reply-received", None, None
-        if decision.label in classify_mod.CLOSING and trust == "fail":
-            needs = "held"
+        if not verdict.counts:
+            # Kept as evidence, recorded as a reply; the user decides (`sar link --as`).
+            needs, note = "held", verdict.why
+            details["held"] = verdict.why
         elif decision.label in classify_mod.EVENT_LABELS:
             kind = decision.label
         elif decision.label == "unclassified":

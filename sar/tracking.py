@@ -53,11 +53,15 @@ class Tracking:
             a = ws.log.append(row, Event(event, on, source, details))
             # The user has now said what the replies waiting on this request mean.
             # A reply held as unverified is settled only by the answer it claimed.
-            held = "OR needs = 'held'" if event in lifecycle.ANSWERS else ""
+            # A held reply is settled by the user recording what it claimed (or any
+            # answer, which closes the question it raised).
+            held = "OR needs = 'held'" if event in lifecycle.ANSWERS else \
+                "OR (needs = 'held' AND label = ?)"
             if event != "note":
                 ws.db.execute("UPDATE messages SET needs = NULL WHERE request_id = ? AND "
                               f"direction = 'in' AND (needs IN ('unclassified', "
-                              f"'not-applied') {held})", [row["id"]])
+                              f"'not-applied') {held})",
+                              [row["id"]] + ([] if event in lifecycle.ANSWERS else [event]))
         known = set(before.warnings) if before else set()
         return {**ws.queries.summary({**row, **a.cached()}),
                 "warnings": [w for w in (a.deadline.warnings if a.deadline else [])

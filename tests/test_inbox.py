@@ -393,3 +393,94 @@ def test_escape_sequences_in_a_reply_are_not_sent_to_the_terminal(me, box, sent)
 
 def test_a_huge_message_number_is_one_line(me, sent):
     assert "not a message number" in me.fails("link", "9" * 30, sent[0])
+
+
+# -- whose words count (sar.core.trust) ---------------------------------------------
+
+
+@pytest.mark.parametrize("sender, text, why", [
+    ("Acme Privacy Team <privacy@evil.example>",
+     "Please find attached a copy of your personal data.", "evil.example"),
+    ("privacy@acme.example.evil.example",            # the name borrowed as a subdomain
+     "Please find attached a copy of your personal data.", "acme.example.evil.example"),
+    ("privacy@acme-example.example",                 # a look-alike
+     "We hold no personal data about you.", "acme-example.example"),
+    ("acme.privacy@gmail.com",                       # free mail
+     "Please find attached a copy of your personal data.", "gmail.com"),
+    ("dpo@party.example",                            # another organisation sar writes to
+     "We do not hold any personal data about you.", "party.example"),
+])
+def test_a_reply_from_outside_the_organisation_changes_nothing(me, box, sent, sender, text,
+                                                               why):
+    ref, _ = sent
+    box.deliver(mail(text, subject=f"Re: [{ref}] your request", sender=sender,
+                     attachments=[("data.pdf", b"%PDF-1.4")] if "attached" in text else ()))
+    got = watch(me, box)
+    assert got[0]["label"] in ("fulfilled", "no-data-held")
+    assert got[0]["ref"] == ref and got[0]["needs"] == "held"
+    assert got[0]["event"] == "reply-received"
+    shown = me("show", ref, "--json", today="2026-03-10").json()
+    assert shown["status"] == "sent"
+    assert [e["kind"] for e in shown["events"]][-1] == "reply-received"
+    waiting = me("inbox", "--json", today="2026-03-10").json()
+    assert len(waiting) == 1 and why in waiting[0]["next"]
+    assert f"--as {got[0]['label']}" in waiting[0]["next"]
+    # One command takes it when the user knows it is theirs.
+    me("link", str(got[0]["message"]), ref, "--as", got[0]["label"], today="2026-03-10")
+    assert me("show", ref, "--json", today="2026-03-10").json()["status"] == got[0]["label"]
+
+
+def test_a_reply_from_the_organisations_domain_counts_without_a_thread(me, box, sent):
+    ref, _ = sent
+    box.deliver(mail("Please find attached a copy of your personal data.",
+                     subject=f"[{ref}] Subject access request", sender="dpo@mail.acme.example",
+                     attachments=[("data.pdf", b"%PDF-1.4")]))
+    got = watch(me, box)
+    assert (got[0]["event"], got[0]["needs"]) == ("fulfilled", None)
+    assert me("show", ref, "--json", today="2026-03-10").json()["status"] == "fulfilled"
+
+
+def test_a_pass_for_another_domain_is_not_called_verified(me, box, sent):
+    ref, _ = sent
+    me("config", "set", "mail.authserv_id", "mx.example.org")
+    passed = ("Authentication-Results", "mx.example.org; dkim=pass header.d=evil.example; "
+                                        "dmarc=pass header.from=evil.example")
+    box.deliver(mail("Please find attached a copy of your personal data.",
+                     subject=f"Re: [{ref}]", sender="privacy@evil.example", headers=[passed],
+                     attachments=[("data.pdf", b"%PDF-1.4")]))
+    watch(me, box)
+    waiting = me("inbox", "--json", today="2026-03-10").json()
+    assert waiting[0]["trust"] == "unaligned" and waiting[0]["needs"] == "held"
+    assert "verified" not in me("show", ref, today="2026-03-10").stdout
+
+
+def test_an_acknowledgement_that_failed_dmarc_is_held_too(me, box, sent):
+    ref, mid = sent
+    me("config", "set", "mail.authserv_id", "mx.example.org")
+    box.deliver(mail("We have received your request.", in_reply_to=mid, headers=[AR_FAIL]))
+    got = watch(me, box)
+    assert (got[0]["label"], got[0]["needs"]) == ("acknowledged", "held")
+    assert me("show", ref, "--json", today="2026-03-10").json()["status"] == "sent"
+    me("mark", ref, "acknowledged", today="2026-03-10")
+    assert me("inbox", "--json", today="2026-03-10").json() == []
+
+
+def test_a_bounce_that_only_names_the_reference_is_held(me, box, sent):
+    ref, _ = sent
+    dsn = (
+        "From: MAILER-DAEMON@mx.example.org\r\nTo: robin@example.org\r\n"
+        f"Subject: Undelivered Mail Returned to Sender [{ref}]\r\n"
+        "Message-ID: <dsn2@mx.example.org>\r\nDate: Tue, 03 Mar 2026 10:00:00 +0000\r\n"
+        "MIME-Version: 1.0\r\n"
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n"
+        "--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org"
+        "\r\n\r\nFinal-Recipient: rfc822; privacy@acme.example\r\nAction: failed\r\n"
+        "Status: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 no such user\r\n\r\n--B--\r\n"
+    ).encode()
+    box.deliver(dsn)
+    got = watch(me, box)
+    assert (got[0]["ref"], got[0]["label"], got[0]["needs"]) == (ref, "bounced", "held")
+    assert me("show", ref, "--json", today="2026-03-10").json()["status"] == "sent"
+    waiting = me("inbox", "--json", today="2026-03-10").json()
+    assert "does not return our letter" in waiting[0]["next"]

@@ -215,7 +215,9 @@ def mark(
         typer.echo(f"Warning: {w}", err=True)
 
 
-_TRUST = {"pass": "sender verified (DKIM/DMARC)", "fail": "sender FAILED DKIM/DMARC",
+_TRUST = {"pass": "sender verified as the organisation (DKIM/DMARC)",
+          "fail": "sender FAILED DKIM/DMARC",
+          "unaligned": "sender passed DKIM/DMARC for another domain, not the organisation's",
           "unverified": "sender unverified"}
 
 _COLUMNS = [("ref", "ref"), ("org", "organisation"), ("kind", "kind"), ("status", "status"),
