@@ -9,7 +9,27 @@ from __future__ import annotations
 
 from sqlite_utils.migrations import Migrations
 
-migrations = Migrations("sar")
+
+class _Migrations(Migrations):
+    """sqlite-utils' Migrations, also keeping the names registered, in order: it has
+    no public list of them (only the private `_migrations`)."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.names: list[str] = []
+
+    def __call__(self, *, name: str | None = None, transactional: bool = True):
+        register = super().__call__(name=name, transactional=transactional)
+
+        def inner(fn):
+            register(fn)
+            self.names.append(name or fn.__name__)
+            return fn
+
+        return inner
+
+
+migrations = _Migrations("sar")
 
 
 @migrations()
@@ -282,4 +302,6 @@ def m009_campaigns(db):
     )
 
 
-KNOWN = [m.name for m in migrations._migrations]
+# The names of the migrations this sar knows, in order (db.py refuses a database
+# that has others: a newer sar made it).
+KNOWN = migrations.names
