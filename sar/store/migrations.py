@@ -424,23 +424,23 @@ def m010_fix_campaigns_as_first_shipped(db):
 # What sar writes, or ever wrote, to each enumerated column: m011's CHECKs. Taken
 # from the code that writes them; a released sar's database may hold any of these.
 M011_ALLOWED = {
-    # sar/core/lifecycle.py derive() (the cached status never holds 'overdue', which
-    # depends on the day; nor 'send-unknown', which is only shown).
+    # lifecycle.derive() (the cached status never holds 'overdue', which depends on
+    # the day; nor 'send-unknown', which is only shown).
     ("requests", "status"): (
         "draft", "sent", "acknowledged", "awaiting-id", "awaiting-clarification",
         "awaiting-fee", "extended", "fulfilled", "partially-fulfilled", "no-data-held",
         "refused", "bounced", "withdrawn", "escalated"),
     ("messages", "direction"): ("out", "in"),
-    # sar/mail/outbox.py (sending, unknown, failed, sent, superseded), sar/inbox.py
-    # (received; sent for a participant's own copy), sar/workspace.py (sent, by post),
-    # sar/campaign (handed-out; purged by a purge). 'queued': the outbox of 907e8ac
-    # wrote it, and a row left by a crash then stays so.
+    # The outbox (sending, unknown, failed, sent, superseded), the inbox (received;
+    # sent, for a participant's own copy), posting a letter (sent), campaign hand-out
+    # and purge (handed-out, purged). 'queued': the outbox of 907e8ac wrote it, and a
+    # row a crash left then stays so.
     ("messages", "state"): (
         "queued", "sending", "sent", "unknown", "failed", "superseded", "received",
         "handed-out", "purged"),
-    ("messages", "purpose"): ("letter", "reminder"),          # m006; sar/mail/outbox.py
-    ("campaigns", "mode"): ("self", "agent"),                 # sar/campaign MODES
-    ("campaigns", "replies"): ("participant", "campaign"),    # sar/campaign REPLIES
+    ("messages", "purpose"): ("letter", "reminder"),          # m006; the outbox
+    ("campaigns", "mode"): ("self", "agent"),                 # campaign MODES
+    ("campaigns", "replies"): ("participant", "campaign"),    # campaign REPLIES
     ("participants", "consent_source"): ("csv", "confirmation"),  # or NULL
 }
 
