@@ -7,11 +7,12 @@ import json
 import sqlite3
 
 import pytest
+import sqlite_utils
 
 from sar.errors import StoreError
 from sar.store.db import connect
 from sar.store.evidence import EvidenceStore
-from sar.store.migrations import KNOWN
+from sar.store.migrations import KNOWN, migrations
 
 
 def test_a_blank_database_migrates_to_the_current_schema(tmp_path):
@@ -25,6 +26,14 @@ def test_a_blank_database_migrates_to_the_current_schema(tmp_path):
     # Opening again applies nothing twice.
     again = connect(tmp_path / "sar.db")
     assert [r["name"] for r in again.query("SELECT name FROM _sqlite_migrations")] == KNOWN
+
+
+def test_known_is_every_registered_migration_in_order():
+    # KNOWN is our own list (sqlite-utils has no public one): it must be exactly what
+    # sqlite-utils would apply to an empty database, or a newer-sar check goes wrong.
+    pending = [m.name for m in migrations.pending(sqlite_utils.Database(memory=True))]
+    assert pending == KNOWN
+    assert len(set(KNOWN)) == len(KNOWN) and sorted(KNOWN) == KNOWN
 
 
 def test_a_database_from_a_newer_sar_is_refused(tmp_path, sar):

@@ -3,13 +3,42 @@
 Each runs in one transaction with the record of it having run (sqlite-utils
 Migrations). A database that has migrations this version does not know was made
 by a newer sar and is refused rather than guessed at.
+
+A migration that has shipped is never edited, even to fix it: homes it has run on
+are recorded as having it and will not run it again. A fix is a new migration
+(m010 for m009). tests/data/schemas/ holds each released schema, frozen.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+
 from sqlite_utils.migrations import Migrations
 
-migrations = Migrations("sar")
+from sar.errors import StoreError
+
+
+class _Migrations(Migrations):
+    """sqlite-utils' Migrations, also keeping the names registered, in order: it has
+    no public list of them (only the private `_migrations`)."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.names: list[str] = []
+
+    def __call__(self, *, name: str | None = None, transactional: bool = True):
+        register = super().__call__(name=name, transactional=transactional)
+
+        def inner(fn):
+            register(fn)
+            self.names.append(name or fn.__name__)
+            return fn
+
+        return inner
+
+
+migrations = _Migrations("sar")
 
 
 @migrations()
@@ -282,4 +311,265 @@ def m009_campaigns(db):
     )
 
 
-KNOWN = [m.name for m in migrations._migrations]
+# -- after a shipped migration: fix-ups, never edits ------------------------------
+
+def _columns(db, table: str) -> list[str]:
+    return [r[1] for r in db.execute(f"PRAGMA table_info([{table}])").fetchall()]
+
+
+def _rebuild(db, table: str, create_sql: str, fill: dict[str, str] | None = None) -> None:
+    """Replace `table` by one made by `create_sql` (SQLite cannot add a CHECK to a
+    column, nor a column anywhere but last), keeping every row, the table's indexes
+    and triggers, and every view. `fill` gives SQL for new columns.
+
+    Runs in the migration's transaction, where PRAGMA foreign_keys cannot be turned
+    off. So the new table is not renamed into place, which would leave the rows that
+    refer to this one counted as orphans and the commit refused: the rows wait in a
+    holding table, the table is dropped and made again under its own name, and
+    re-inserting them settles the deferred foreign key count. (sqlite-utils'
+    transform() cannot add a CHECK, and gets past that count only by switching
+    defer_foreign_keys off again, which SQLite does not document as clearing it.)"""
+    fill = fill or {}
+    # A row that points nowhere (written with foreign keys off, as the sqlite3 shell
+    # does) cannot be inserted again while they are on: refuse before changing anything.
+    dangling = db.execute(f"PRAGMA foreign_key_check([{table}])").fetchall()
+    if dangling:
+        raise StoreError(
+            f"{len(dangling)} row(s) of the database's table {table} point at rows that "
+            f"do not exist (the first: id {dangling[0][1]}, in {dangling[0][2]}), so it "
+            "was left as it was. Correct or remove them (PRAGMA foreign_key_check in "
+            "the sqlite3 shell lists them), then run sar again")
+    old = _columns(db, table)
+    hold = f"_{table}_rebuilding"
+    kept = [sql for (sql,) in db.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') "
+        "AND sql IS NOT NULL ORDER BY rowid", [table]).fetchall()]
+    views = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view' "
+                       "ORDER BY rowid").fetchall()
+    db.execute("PRAGMA defer_foreign_keys = ON")  # off again when the transaction ends
+    for name, _ in views:  # a view of a missing table stops the CREATE below
+        db.execute(f"DROP VIEW [{name}]")
+    db.execute(f"CREATE TABLE [{hold}] AS SELECT * FROM [{table}]")
+    db.execute(f"DROP TABLE [{table}]")
+    db.execute(create_sql)
+    new = _columns(db, table)
+    lost = [c for c in old if c not in new]
+    if lost:  # raised inside the migration's transaction: nothing stays changed
+        raise StoreError(f"the database's table {table} has columns this sar does not "
+                         f"know ({', '.join(lost)}); it was left as it was")
+    copied = [c for c in new if c in old and c not in fill]
+    targets = ", ".join(f"[{c}]" for c in [*copied, *fill])
+    sources = ", ".join([*(f"[{c}]" for c in copied), *fill.values()])
+    db.execute(f"INSERT INTO [{table}] ({targets}) SELECT {sources} FROM [{hold}]")
+    db.execute(f"DROP TABLE [{hold}]")
+    for sql in [*kept, *(sql for _, sql in views)]:
+        db.execute(sql)
+
+
+# participants as the last m009 made it.
+_PARTICIPANTS_M009 = """
+CREATE TABLE participants (
+    id INTEGER PRIMARY KEY,
+    campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+    pseudonym TEXT NOT NULL UNIQUE,     -- the only name the request log knows
+    consent_version TEXT,
+    consented_at TEXT,
+    consent_source TEXT,                -- csv | confirmation
+    token_sha256 TEXT,                  -- the confirmation code, hashed
+    invited_at TEXT,
+    confirmed_at TEXT,                  -- control of the email address shown
+    mandate_sha256 TEXT,                -- the letter of authority, in evidence/
+    email_hash TEXT NOT NULL,           -- salted hash of the address: the rate
+                                        -- limit outlives a purge, the address not
+    imported_at TEXT NOT NULL,
+    purged_at TEXT
+)"""
+
+# The email_hash of a participant purged before m010: the address is gone, so it
+# cannot be hashed; no hash equals this, so no rate limit or lookup matches it.
+EMAIL_HASH_UNKNOWN = "unknown: purged before m010"
+
+
+@migrations()
+def m010_fix_campaigns_as_first_shipped(db):
+    # m009 was edited after it shipped: 44ca503 added participants.email_hash, its
+    # index and participant_salt; 81ed68d made requests_campaign (campaign_id, status)
+    # and added requests_participant. A home migrated by an earlier m009 is recorded
+    # as having it but lacks them. Each step looks first, so any of the three m009s
+    # ends the same, and after the last one this changes nothing.
+    db.execute("CREATE TABLE IF NOT EXISTS participant_salt "
+               "(id INTEGER PRIMARY KEY CHECK (id = 1), salt TEXT NOT NULL)")
+    if "email_hash" not in _columns(db, "participants"):
+        _rebuild(db, "participants", _PARTICIPANTS_M009,
+                 fill={"email_hash": f"'{EMAIL_HASH_UNKNOWN}'"})
+        # As sar.campaign.email_hash: SHA-256 of "salt:email_key", one salt per home.
+        rows = db.execute("SELECT participant_id, email_key FROM identities").fetchall()
+        if rows:
+            db.execute("INSERT OR IGNORE INTO participant_salt (id, salt) VALUES (1, ?)",
+                       [secrets.token_hex(16)])
+            salt = db.execute("SELECT salt FROM participant_salt WHERE id = 1").fetchone()[0]
+            db.conn.executemany("UPDATE participants SET email_hash = ? WHERE id = ?", [
+                (hashlib.sha256(f"{salt}:{key}".encode()).hexdigest(), pid)
+                for pid, key in rows])
+    db.execute("CREATE INDEX IF NOT EXISTS participants_email_hash "
+               "ON participants(email_hash)")
+    campaign_index = [r[2] for r in db.execute(
+        "PRAGMA index_info(requests_campaign)").fetchall()]
+    if campaign_index != ["campaign_id", "status"]:
+        db.execute("DROP INDEX IF EXISTS requests_campaign")
+        db.execute("CREATE INDEX requests_campaign ON requests(campaign_id, status)")
+    db.execute("CREATE INDEX IF NOT EXISTS requests_participant ON requests(participant_id)")
+
+
+# What sar writes, or ever wrote, to each enumerated column: m011's CHECKs. Taken
+# from the code that writes them; a released sar's database may hold any of these.
+M011_ALLOWED = {
+    # lifecycle.derive() (the cached status never holds 'overdue', which depends on
+    # the day; nor 'send-unknown', which is only shown).
+    ("requests", "status"): (
+        "draft", "sent", "acknowledged", "awaiting-id", "awaiting-clarification",
+        "awaiting-fee", "extended", "fulfilled", "partially-fulfilled", "no-data-held",
+        "refused", "bounced", "withdrawn", "escalated"),
+    ("messages", "direction"): ("out", "in"),
+    # The outbox (sending, unknown, failed, sent, superseded), the inbox (received;
+    # sent, for a participant's own copy), posting a letter (sent), campaign hand-out
+    # and purge (handed-out, purged). 'queued': the outbox of 907e8ac wrote it, and a
+    # row a crash left then stays so.
+    ("messages", "state"): (
+        "queued", "sending", "sent", "unknown", "failed", "superseded", "received",
+        "handed-out", "purged"),
+    ("messages", "purpose"): ("letter", "reminder"),          # m006; the outbox
+    ("campaigns", "mode"): ("self", "agent"),                 # campaign MODES
+    ("campaigns", "replies"): ("participant", "campaign"),    # campaign REPLIES
+    ("participants", "consent_source"): ("csv", "confirmation"),  # or NULL
+}
+
+
+def _check(table: str, column: str) -> str:
+    values = ", ".join(f"'{v}'" for v in M011_ALLOWED[(table, column)])
+    return f"CHECK ({column} IN ({values}))"
+
+
+def _refuse_unknown_values(db) -> None:
+    """A value outside a CHECK would stop the rebuild: say which, change nothing."""
+    found = []
+    for (table, column), allowed in M011_ALLOWED.items():
+        marks = ", ".join("?" for _ in allowed)
+        for value, count, first in db.execute(
+                f"SELECT [{column}], COUNT(*), MIN(rowid) FROM [{table}] "
+                f"WHERE [{column}] NOT IN ({marks}) GROUP BY 1", allowed).fetchall():
+            found.append(f"{table}.{column} {str(value)[:40]!r} in {count} row(s), "
+                         f"the first id {first}")
+    if found:
+        raise StoreError(
+            "the database holds values sar never writes, so it was left as it was "
+            f"(schema m011 not applied): {'; '.join(found)}. Correct those rows "
+            "(e.g. with the sqlite3 shell), then run sar again")
+
+
+@migrations()
+def m011_checks_and_indexes(db):
+    # CHECKs on the enumerated columns, so a stray value (a typo in code, a hand
+    # edit) is refused when written, not found later by a query that misses it.
+    # SQLite cannot add a CHECK to a column: the four tables are built again.
+    _refuse_unknown_values(db)
+    # Every delete or re-insert of a message looks up its attachments: without this
+    # the rebuild of messages below, and each purge, scans attachments per message.
+    db.execute("CREATE INDEX attachments_message ON attachments(message_id)")
+    _rebuild(db, "campaigns", f"""
+        CREATE TABLE campaigns (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            orgs TEXT NOT NULL,                 -- JSON list of slugs (groups expanded)
+            kinds TEXT NOT NULL,                -- JSON list of request kinds
+            mode TEXT NOT NULL {_check("campaigns", "mode")},
+            replies TEXT NOT NULL {_check("campaigns", "replies")},  -- where answers go
+            sender_name TEXT,                   -- the campaign's own mailbox
+            sender_email TEXT,
+            consent_version TEXT NOT NULL,
+            consent_text TEXT NOT NULL,         -- what participants agreed to, verbatim
+            consent_sha256 TEXT NOT NULL,
+            retain_until TEXT NOT NULL,         -- purge is due from this date
+            settings TEXT NOT NULL,             -- JSON: lang, regime, via, repeat_days ...
+            created_at TEXT NOT NULL,
+            purged_at TEXT
+        )""")
+    _rebuild(db, "participants", f"""
+        CREATE TABLE participants (
+            id INTEGER PRIMARY KEY,
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+            pseudonym TEXT NOT NULL UNIQUE,     -- the only name the request log knows
+            consent_version TEXT,
+            consented_at TEXT,
+            consent_source TEXT {_check("participants", "consent_source")},
+            token_sha256 TEXT,                  -- the confirmation code, hashed
+            invited_at TEXT,
+            confirmed_at TEXT,                  -- control of the email address shown
+            mandate_sha256 TEXT,                -- the letter of authority, in evidence/
+            email_hash TEXT NOT NULL,           -- salted hash of the address: the rate
+                                                -- limit outlives a purge, the address not
+            imported_at TEXT NOT NULL,
+            purged_at TEXT
+        )""")
+    _rebuild(db, "requests", f"""
+        CREATE TABLE requests (
+            id INTEGER PRIMARY KEY,
+            ref TEXT NOT NULL UNIQUE,
+            requester_id INTEGER NOT NULL REFERENCES requesters(id),
+            organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+            org_slug TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            regime TEXT NOT NULL,
+            channel TEXT NOT NULL,              -- email | post
+            lang TEXT NOT NULL,
+            calendar TEXT NOT NULL,
+            details TEXT,                       -- JSON: what the letter needs beyond the profile
+            created_on TEXT NOT NULL,
+            status TEXT NOT NULL                -- cached from events, without 'overdue'
+                {_check("requests", "status")},
+            due TEXT,                           -- cached from events
+            updated_at TEXT NOT NULL,
+            last_event_on TEXT,                 -- the date of the latest event
+            campaign_id INTEGER REFERENCES campaigns(id),
+            participant_id INTEGER REFERENCES participants(id)
+        )""")
+    _rebuild(db, "messages", f"""
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            request_id INTEGER REFERENCES requests(id),
+            direction TEXT NOT NULL {_check("messages", "direction")},
+            state TEXT NOT NULL {_check("messages", "state")},
+            transport TEXT NOT NULL,            -- maildir | smtp | post | imap | hand-out
+            message_id TEXT,
+            in_reply_to TEXT,
+            refs TEXT,                          -- JSON list from References
+            subject TEXT,
+            from_addr TEXT,
+            to_addrs TEXT,                      -- JSON list
+            date TEXT,
+            sha256 TEXT,                        -- evidence of the raw bytes
+            size INTEGER,
+            detail TEXT,                        -- the server's reply or the failure
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            label TEXT,                         -- what sar watch decided, and why
+            rule TEXT,
+            reason TEXT,
+            evidence_text TEXT,
+            matched_by TEXT,
+            match_detail TEXT,
+            trust TEXT,
+            needs TEXT,
+            received_on TEXT,
+            source TEXT,
+            dedupe TEXT,                        -- Message-ID, or the hash of the bytes
+            purpose TEXT NOT NULL DEFAULT 'letter' {_check("messages", "purpose")}
+        )""")
+    # A what-if day (SAR_TODAY in the past) lists the requests whose cache holds
+    # events after it: `last_event_on > ?`, which without this scans them all.
+    db.execute("CREATE INDEX requests_last_event_on ON requests(last_event_on)")
+
+
+# The names of the migrations this sar knows, in order (db.py refuses a database
+# that has others: a newer sar made it).
+KNOWN = migrations.names
