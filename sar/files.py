@@ -10,9 +10,17 @@ from pathlib import Path
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write a 0600 file atomically: a crash leaves the old file or the new one."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Write a 0600 file atomically: a crash leaves the old file or the new one.
+
+    The temporary file has an unpredictable name and is created exclusively
+    (mkstemp: O_CREAT|O_EXCL, mode 0600) in the target's folder, so a symlink or a
+    world-writable file planted in a shared folder under a guessable name is never
+    written through; os.replace then puts it in place of the target itself, never of
+    what a symlink there points to."""
+    import tempfile
+
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
