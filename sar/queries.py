@@ -31,6 +31,10 @@ class Queries:
                                 f"in {ws.home.root} (`sar new`)")
         wanted = refs.normalise(ref)
         row = request_table.by_ref(ws.db, wanted)
+        if row and row["created_on"] > ws.today.isoformat():
+            # A what-if day before the request existed: as of then, it does not.
+            raise NotFoundError(f"{row['ref']} was drafted on {row['created_on']}, after "
+                                f"today ({ws.today.isoformat()}): as of today it does not exist")
         if row:
             return row
         known = {r[len(refs.PREFIX):]: r for r in request_table.all_refs(ws.db)}
@@ -54,10 +58,14 @@ class Queries:
         if status in lifecycle.UNSENT and row["id"] in send_unknown:
             status = lifecycle.SEND_UNKNOWN
         due = _date(row["due"])
+        days_left = (due - ws.today).days if due else None
+        if status == "escalated" and days_left is not None and days_left < 0 \
+                and not ws.log.assess(row).overdue_days:
+            days_left = None  # answered (refused, say) before it was escalated: not late
         return {"ref": row["ref"], "org": row["org_slug"], "kind": row["kind"],
                 "regime": row["regime"], "channel": row["channel"], "status": status,
                 "due": row["due"],
-                "days_left": (due - ws.today).days if due else None,
+                "days_left": days_left,
                 "created_on": row["created_on"]}
 
     def list(self, status: str | None = None, org: str | None = None,
@@ -120,6 +128,7 @@ class Queries:
                        for e in events],
             "later_events": len(every) - len(events),
             "messages": self._messages(row["id"]),
+            "attachments": self.attachments(row),
             "next": lifecycle.next_step(status, row["channel"], row["ref"],
                                         reminded=any(e.kind == "reminded" for e in events)),
         })
@@ -139,6 +148,12 @@ class Queries:
                      "needs": m["needs"]} if m["direction"] == "in" else {})}
                 for m in ws.db.query("SELECT * FROM messages WHERE request_id = ? "
                                      "ORDER BY id", [request_id])]
+
+    def attachments(self, row: dict) -> list[dict]:
+        """What the organisation sent with its replies (sar.attachments)."""
+        from sar.attachments import listed
+
+        return listed(self.ws, row)
 
     def org_record(self, row: dict) -> dict:
         """The organisation as the letter names it. A letter not yet sent uses the

@@ -12,6 +12,7 @@ import datetime as dt
 from pathlib import Path
 
 from sar import home as home_mod
+from sar.core import followups
 from sar.core.lifecycle import Event
 from sar.errors import UsageError
 from sar.mail import settings
@@ -99,7 +100,7 @@ class Sending:
             if overdue or dry_run:
                 raise UsageError("--posted goes with named requests: it records, it sends "
                                  "nothing")
-            return [self.reminder_posted(ws.queries.find(r), posted) for r in refs]
+            return [self.reminder_posted(ws.queries.find(r), posted, again) for r in refs]
         outbox = self.outbox("reminder")
         if overdue:
             rows = [row for row in (ws.queries.find(r["ref"]) for r in ws.queries.overdue()
@@ -114,12 +115,19 @@ class Sending:
                                      f"{row['ref']}: {why}")
         return self.ready(outbox, dry_run).send(rows, options)
 
-    def reminder_posted(self, row: dict, posted: dt.date):
+    def reminder_posted(self, row: dict, posted: dt.date, again: bool = False):
         from sar.letters.text import as_text
         from sar.mail.outbox import SendResult
 
         ws = self.ws
         ws.check_date(posted, "the posting date")
+        recent = [e.on for e in ws.log.of(row["id"]) if e.kind == "reminded"
+                  and abs((posted - e.on).days) < followups.REMIND_AGAIN_DAYS]
+        if recent and not again:
+            # The same rule as an emailed reminder (sar.mail.outbox): one a week.
+            raise UsageError(f"{row['ref']}: reminded on {recent[-1]}: give them until the "
+                             f"final date (or `sar remind {row['ref']} --posted "
+                             f"{posted} --again`)")
         letter = ws.letters.follow_up(row, "reminder", None)  # overdue, open: or one line
         digest = ws.evidence.put(as_text(letter).encode("utf-8"))
         ws.log.append(row, Event("reminded", posted, "user", {

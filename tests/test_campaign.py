@@ -283,7 +283,8 @@ def test_a_campaign_from_import_to_purge(sar, tmp_path, home):
 
     # Purge: not before the retention date without --force; then nobody is left.
     report = sar("campaign", "report", "e26", "--format", "json", today="2026-05-01").json()
-    assert report["by_organisation"][-1]["overdue_now"] == 0    # all 75 escalated now
+    # All 75 escalated now, and still late: a complaint does not answer the request.
+    assert report["by_organisation"][-1]["overdue_now"] == 75
     before = sar.state()
     assert "kept until 2026-09-01" in sar.fails("campaign", "purge", "e26", today="2026-05-01")
     assert sar.state() == before

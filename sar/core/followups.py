@@ -20,6 +20,8 @@ NEEDS = {"id-reply": "id-requested", "extension-challenge": "extended"}
 S164A_IN_FORCE = dt.date(2026, 6, 19)
 # Seven to fourteen days is the practice for a last chance (legal.md §4.3).
 REMINDER_DAYS = (1, 60)
+# A second reminder within a week is refused unless the user insists (--again).
+REMIND_AGAIN_DAYS = 7
 
 
 def refusal(kind: str, ref: str, events: list[Event], a: Assessment,

@@ -101,6 +101,10 @@ class State:
     extension_notified: dt.date | None = None
     before_extension: str = "sent"   # the status to show if an extension proves invalid
     events: list[Event] = field(default_factory=list)
+    # An answer is still owed: sent, and neither answered in full, refused, answered
+    # "no data held" nor withdrawn. A complaint to the regulator changes nothing here:
+    # escalating a late request does not make it any less late.
+    owed: bool = False
 
 
 def ordered(events) -> list[Event]:
@@ -144,6 +148,7 @@ class _Fold:
         self.waits: dict[str, list[list]] = {"id-requested": [], "fee-requested": [],
                                              "clarification-requested": []}
         self.extension_notified = None
+        self.owed = False
         self.drafted_on = min((e.on for e in evs if e.kind == "drafted"), default=None)
 
     def check(self, e: Event) -> None:
@@ -179,12 +184,14 @@ class _Fold:
             self.receipt = {"on": e.on, "at": e.at, "via": channel}
             self.delivered = None
             self.status = self.resume = self.before_extension = "sent"
+            self.owed = True
         elif e.kind == "delivered":
             if check and (self.receipt is None or self.receipt["via"] == "email"):
                 _refuse(e, "delivered applies only to a posted letter")
             self.delivered = e.on
         elif e.kind == "bounced":
             self.status, self.receipt = "bounced", None
+            self.owed = False
             self.waits = {k: [] for k in self.waits}
             self.extension_notified = None
         elif e.kind == "acknowledged":
@@ -210,6 +217,8 @@ class _Fold:
             self.status = self.resume = "extended"
         elif e.kind in ANSWERS or e.kind in ("withdrawn", "escalated"):
             self.status = e.kind
+            if e.kind in CLOSED:
+                self.owed = False
 
     def state(self) -> State:
         facts = None
@@ -229,7 +238,8 @@ class _Fold:
             )
         return State(status=self.status, facts=facts,
                      extension_notified=self.extension_notified,
-                     before_extension=self.before_extension, events=self.evs)
+                     before_extension=self.before_extension, events=self.evs,
+                     owed=self.owed)
 
 
 def _refusal(e: Event, status: str) -> str:
@@ -275,9 +285,12 @@ def assess(events, regime: str, calendar: str, today: dt.date,
             status = state.before_extension
     base = status
     overdue_days = 0
-    if status in RUNNING and deadline and deadline.due and today > deadline.due:
+    if deadline and deadline.due and today > deadline.due and (
+            status in RUNNING or (status == "escalated" and state.owed)):
+        # Escalated, still unanswered: shown as escalated, counted as late.
         overdue_days = (today - deadline.due).days
-        status = "overdue"
+        if status in RUNNING:
+            status = "overdue"
     return Assessment(status=status, base_status=base, deadline=deadline,
                       overdue_days=overdue_days)
 

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sar.core import followups
 from sar.core.lifecycle import Event
 from sar.errors import InvalidEventError, SarError
 from sar.mail.transports import DeliveryFailed, DeliveryUnknown, SetupError
@@ -246,7 +247,7 @@ class Outbox:
             return ("an earlier reminder may or may not have gone: check your Sent folder, "
                     f"then `sar remind {ref} --retry-unknown`")
         recent = [e for e in self.ws.log.of(row["id"]) if e.kind == "reminded"
-                  and (self.ws.today - e.on).days < 7]
+                  and (self.ws.today - e.on).days < followups.REMIND_AGAIN_DAYS]
         if recent and not options.again:
             return (f"reminded on {recent[-1].on}: give them until the final date (or "
                     f"`sar remind {ref} --again`)")

@@ -1,0 +1,59 @@
+"""The record never says something untrue: escalating a late request leaves it late,
+a refused one is not called overdue, a posted reminder is not recorded twice, and a
+what-if day before a request existed does not see it (issue 21, items 1-4)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def ignored(me):
+    """An access request to acme sent 2 March 2026, due 2 April, never answered."""
+    ref = me("new", "access", "--to", "acme", "--json").json()[0]["ref"]
+    me("send", ref)
+    return ref
+
+
+def _overdue_now(me, today):
+    data = me("report", "--format", "json", today=today).json()
+    return data["by_organisation"][-1]["overdue_now"]
+
+
+def test_escalating_a_late_request_does_not_make_it_less_late(me, ignored, tmp_path):
+    me("remind", ignored, today="2026-04-07")
+    assert _overdue_now(me, "2026-04-22") == 1
+    me("complain", ignored, "-o", tmp_path / "c.zip", today="2026-04-22")
+    assert me("show", ignored, "--json", today="2026-04-23").json()["status"] == "escalated"
+    assert _overdue_now(me, "2026-04-23") == 1
+    board = me("list", "--json", today="2026-04-23").json()
+    assert board[0]["days_left"] < 0  # still shown as late on the board
+
+
+def test_a_request_refused_on_time_then_escalated_is_not_overdue(me, ignored, tmp_path):
+    me("mark", ignored, "refused", "--on", "2026-03-10", today="2026-03-10")
+    me("complain", ignored, "-o", tmp_path / "c.zip", today="2026-03-12")
+    row = me("list", "--json", today="2026-05-01").json()[0]
+    assert row["status"] == "escalated" and row["days_left"] is None
+    assert "overdue" not in me("status", today="2026-05-01").stdout
+    assert _overdue_now(me, "2026-05-01") == 0
+
+
+def test_a_posted_reminder_is_recorded_once(me, ignored):
+    me("remind", ignored, "--posted", "2026-04-10", today="2026-04-10")
+    line = me.fails("remind", ignored, "--posted", "2026-04-10", today="2026-04-10")
+    assert "reminded on 2026-04-10" in line and "--again" in line
+    kinds = [e["kind"] for e in me("show", ignored, "--json", today="2026-04-10").json()["events"]]
+    assert kinds.count("reminded") == 1
+    me("remind", ignored, "--posted", "2026-04-10", "--again", today="2026-04-10")
+    kinds = [e["kind"] for e in me("show", ignored, "--json", today="2026-04-10").json()["events"]]
+    assert kinds.count("reminded") == 2
+
+
+def test_a_what_if_day_before_a_request_existed_does_not_see_it(me, ignored):
+    before = me.state()
+    line = me.fails("mark", ignored, "note", "--note", "hi", today="2026-02-01")
+    assert "drafted on 2026-03-02" in line and "does not exist" in line
+    assert "does not exist" in me.fails("show", ignored, today="2026-02-01")
+    assert me.state() == before
+    assert me("show", ignored, "--json", today="2026-03-02").json()["status"] == "sent"
