@@ -25,6 +25,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
 from sar.directory.importers import FREEMAIL
+from sar.domains import ascii_domain, registrable
 from sar.errors import UsageError
 
 FIELDS = ("From", "Sender", "Reply-To", "Return-Path", "List-Id", "List-Unsubscribe",
@@ -34,47 +35,8 @@ FIELDS = ("From", "Sender", "Reply-To", "Return-Path", "List-Id", "List-Unsubscr
 SIGNALS = ("from", "reply-to", "list-id", "dkim", "list-unsubscribe", "sender", "return-path")
 # Mail a platform sends for someone else is theirs, never the platform's.
 ON_BEHALF = ("list-id", "reply-to", "dkim", "list-unsubscribe")
-_NOT_DOMAINS = {"localhost", "local", "localdomain", "internal", "lan", "invalid", "home"}
 MAX_HEADER_BYTES = 64 * 1024
 CHUNK = 500
-
-_psl = None
-
-
-def registrable(domain: str) -> str | None:
-    """The registrable domain (eTLD+1), in its ASCII (IDNA) form; None for a public
-    suffix or junk."""
-    global _psl
-    if _psl is None:
-        from publicsuffixlist import PublicSuffixList
-
-        _psl = PublicSuffixList()
-    domain = ascii_domain(domain)
-    return _psl.privatesuffix(domain) if domain else None
-
-
-def ascii_domain(domain: str) -> str | None:
-    """A host name in lower-case ASCII (IDNA), or None for an IP address, a name
-    with one label, a numeric or local top-level name, or junk."""
-    import ipaddress
-
-    domain = domain.strip().strip("[]").strip(".").lower()
-    if not domain or len(domain) > 253 or not re.fullmatch(r"[\w.-]+", domain):
-        return None
-    try:
-        ipaddress.ip_address(domain)
-        return None
-    except ValueError:
-        pass
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except (UnicodeError, ValueError):
-        return None
-    labels = domain.split(".")
-    if len(labels) < 2 or labels[-1].isdigit() or labels[-1] in _NOT_DOMAINS:
-        return None
-    return domain
-
 
 def shown(domain: str) -> str:
     """An IDN domain as people read it (xn--mnchen-3ya.de -> münchen.de)."""

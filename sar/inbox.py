@@ -32,6 +32,7 @@ from sar.core import lifecycle, matching, refs
 from sar.core import trust as trust_mod
 from sar.core.lifecycle import Event
 from sar.directory.importers import FREEMAIL
+from sar.domains import registrable
 from sar.errors import InvalidEventError, NotFoundError, UsageError
 from sar.mail import inbound
 from sar.store import db as store
@@ -114,8 +115,9 @@ class Inbox:
                     names |= set(self.ws.directory.get(slug).domains or [])
                 if email:
                     names.add(email.rpartition("@")[2])
-                # A freemail address says nothing about who wrote (gmail.com is everyone).
-                names -= FREEMAIL
+                # A freemail address says nothing about who wrote (gmail.com is everyone),
+                # nor does a public suffix (co.uk) that an older record may still carry.
+                names = {d for d in names - FREEMAIL if registrable(d)}
                 for d in names:
                     out.setdefault(d.lower(), set()).add(slug)
             self._domains = out

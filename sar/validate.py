@@ -55,6 +55,18 @@ def domain(value: str, what: str = "domain") -> str:
     return value
 
 
+def org_domain(value: str, what: str = "domain") -> str:
+    """A domain an organisation writes from: a public suffix (co.uk, gov.uk) is refused,
+    since replies are matched by domain and it would match every sender under it."""
+    value = domain(value, what)
+    from sar.domains import registrable
+
+    if registrable(value) is None:
+        raise UsageError(f"{what} {value!r} is a public suffix, shared by many "
+                         "organisations: give the organisation's own domain")
+    return value
+
+
 def slug(value: str) -> str:
     value = value.strip().lower()
     if not _SLUG.match(value):

@@ -484,3 +484,11 @@ def test_a_bounce_that_only_names_the_reference_is_held(me, box, sent):
     assert me("show", ref, "--json", today="2026-03-10").json()["status"] == "sent"
     waiting = me("inbox", "--json", today="2026-03-10").json()
     assert "does not return our letter" in waiting[0]["next"]
+
+
+def test_a_public_suffix_is_refused_as_an_organisations_domain(me, box, sent):
+    before = me.state()
+    line = me.fails("orgs", "add", "--slug", "wide", "--name", "Wide Ltd", "--email",
+                    "dpo@wide.example", "--domain", "co.uk")
+    assert "public suffix" in line
+    assert me.state() == before

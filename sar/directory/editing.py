@@ -18,7 +18,7 @@ def add_org(ws, *, slug: str, name: str | None = None, email: str | None = None,
 
     slug = validate.slug(slug)
     record = {"slug": slug, "name": name, "email": email,
-              "domains": [validate.domain(d) for d in domains], "kind": kind,
+              "domains": [validate.org_domain(d, "--domain") for d in domains], "kind": kind,
               "country": validate.country(country) if country else None,
               "calendar": calendar.upper() if calendar else None, "regime": regime,
               "address": validate.address_lines(address) if address else None}

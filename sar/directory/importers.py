@@ -154,7 +154,7 @@ def convert(record: dict, *, authority: bool = False) -> dict:
     for d in (web, mail):
         with contextlib.suppress(UsageError):  # a malformed web address is just dropped
             if d:
-                domains.add(validate.domain(d))
+                domains.add(validate.org_domain(d))
     out["domains"] = sorted(domains)
     language = record.get("request-language") or record.get("complaint-language")
     if language:
