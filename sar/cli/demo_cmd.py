@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from sar.cli import app, output, state
+from sar.cli import output
+from sar.cli.root import app, state
 
 
 @app.command()

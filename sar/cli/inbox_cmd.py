@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from sar.cli import app, output, workspace
+from sar.cli import output
+from sar.cli.root import app, workspace
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 

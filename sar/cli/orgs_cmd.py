@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from sar.cli import app, output, workspace
+from sar.cli import output
+from sar.cli.root import app, workspace
 
 orgs_app = typer.Typer(help="Find organisations and their contacts.",
                        no_args_is_help=True)

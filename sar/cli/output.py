@@ -146,7 +146,7 @@ def check_output_path(out: str):
     of the home's own files, which a report written over them would destroy."""
     from pathlib import Path
 
-    from sar.cli import state
+    from sar.cli.root import state
     from sar.errors import UsageError
     from sar.home import resolve
 
