@@ -1,7 +1,5 @@
 """`sar campaign`: many participants, many organisations (sar.campaign)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """Looking after the home: doctor and backup."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`sar deadline`: the deadline calculator, useful on its own."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

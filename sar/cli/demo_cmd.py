@@ -1,7 +1,5 @@
 """`sar demo`: the whole job in a throwaway home."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """Discovery: who holds my data, found in my own mailbox."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """Replies: watch, inbox, link."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

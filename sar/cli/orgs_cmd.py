@@ -1,7 +1,5 @@
 """`sar orgs`: the organisation directory."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

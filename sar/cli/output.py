@@ -4,8 +4,6 @@ Rich is imported only when stdout is a terminal; piped output is plain text
 with aligned columns, so `sar list | grep` works and start-up stays fast.
 """
 
-from __future__ import annotations
-
 import json
 import sys
 

@@ -1,7 +1,5 @@
 """Requests: new, letter, send, post, mark, list, show, overdue."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated

@@ -1,7 +1,5 @@
 """`sar init`, `sar config` and `sar demo`."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

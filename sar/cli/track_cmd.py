@@ -1,7 +1,5 @@
 """Tracking: status, due, and `overdue --check` for cron."""
 
-from __future__ import annotations
-
 import re
 from typing import Annotated
 
