@@ -1,113 +1,21 @@
 """The `sar` command line: a thin skin over sar.workspace.
 
-Only typer, the standard library and sar's light modules are imported here;
-everything heavy (jinja2, python-docx, sqlite-utils, holidays) is imported inside
-the function that needs it, so `sar --help` stays fast.
+This package only assembles the command: `root` holds the app, and each `*_cmd`
+module registers its commands on it when imported here. Only typer, the standard
+library and sar's light modules are imported at start-up; everything heavy (jinja2,
+python-docx, sqlite-utils, holidays) is imported inside the function that needs it,
+so `sar --help` stays fast.
 """
 
-from __future__ import annotations
+from sar.cli.root import app
 
-import os
-from typing import Annotated
+# Each module registers its commands on `app`; `sar --help` lists them in this order.
+# isort: off
+from sar.cli import setup_cmd, requests_cmd, track_cmd, inbox_cmd, discover_cmd  # noqa: F401
+from sar.cli import care_cmd, deadline_cmd, demo_cmd, orgs_cmd, campaign_cmd  # noqa: F401
+# isort: on
 
-import typer
-from typer.core import TyperGroup
-
-from sar.errors import SarError
-
-
-class _State:
-    home: str | None = None
-
-
-state = _State()
-
-
-class SarGroup(TyperGroup):
-    """Turns SarError into one line on stderr and exit status 1."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except SarError as e:
-            if os.environ.get("SAR_DEBUG"):
-                raise
-            typer.echo(f"Error: {e}", err=True)
-            raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            # Ctrl-C: every change is a transaction, so none is half made.
-            typer.echo("\nInterrupted.", err=True)
-            raise typer.Exit(130) from None
-        except typer.Abort as e:
-            # A prompt got no answer: Ctrl-C at the prompt, or the end of the input.
-            if isinstance(e.__context__, KeyboardInterrupt):
-                typer.echo("\nInterrupted.", err=True)
-                raise typer.Exit(130) from None
-            typer.echo("\nError: no answer was given; nothing was changed", err=True)
-            raise typer.Exit(1) from None
-        except BrokenPipeError:
-            # The reader went away (`sar list | head`): stop quietly.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            raise typer.Exit(1) from None
-        except OSError as e:
-            if os.environ.get("SAR_DEBUG"):
-                raise
-            where = f" ({e.filename})" if getattr(e, "filename", None) else ""
-            typer.echo(f"Error: {e.strerror or e}{where}", err=True)
-            raise typer.Exit(1) from None
-        except Exception as e:
-            # sqlite3 is not imported at start-up, so its errors are recognised by
-            # module: a locked or damaged database is one line, not a traceback.
-            if type(e).__module__ not in ("sqlite3", "sqlcipher3.dbapi2") or \
-                    os.environ.get("SAR_DEBUG"):
-                raise
-            typer.echo(f"Error: the database could not be used: {e}", err=True)
-            raise typer.Exit(1) from None
-
-
-app = typer.Typer(
-    cls=SarGroup,
-    name="sar",
-    help="Write, send and track data-protection requests: subject access, erasure and "
-         "follow-ups, with every statutory deadline.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        from sar import __version__
-
-        typer.echo(f"sar {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def root(
-    home: Annotated[str | None, typer.Option(
-        "--home", help="Keep all state in this folder (default: $SAR_HOME, else the "
-                       "platform's user data folder).", metavar="DIR")] = None,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
-) -> None:
-    state.home = home
-    # Everything sar writes is personal data: private to this user (and to any
-    # library it calls, such as mailbox or sqlite3, that creates files itself).
-    os.umask(0o077)
-
-
-def workspace():
-    from sar.workspace import Workspace
-
-    return Workspace(state.home)
-
-
-from sar.cli import setup_cmd, requests_cmd, track_cmd, inbox_cmd, discover_cmd, care_cmd, deadline_cmd, demo_cmd, orgs_cmd, campaign_cmd  # noqa: E402,F401,I001
+__all__ = ["app", "main"]
 
 
 def main() -> None:

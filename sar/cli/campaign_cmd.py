@@ -1,13 +1,12 @@
 """`sar campaign`: many participants, many organisations (sar.campaign)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from sar.cli import app, output, state
+from sar.cli import output
+from sar.cli.root import app, state
 from sar.errors import UsageError
 
 campaign_app = typer.Typer(

@@ -1,12 +1,11 @@
 """Looking after the home: doctor and backup."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
 
-from sar.cli import app, output, workspace
+from sar.cli import output
+from sar.cli.root import app, workspace
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 

@@ -1,12 +1,11 @@
 """`sar deadline`: the deadline calculator, useful on its own."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
 
-from sar.cli import app, output
+from sar.cli import output
+from sar.cli.root import app
 
 
 @app.command()

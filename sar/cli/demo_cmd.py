@@ -1,12 +1,11 @@
 """`sar demo`: the whole job in a throwaway home."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
 
-from sar.cli import app, output, state
+from sar.cli import output
+from sar.cli.root import app, state
 
 
 @app.command()

@@ -1,13 +1,12 @@
 """Discovery: who holds my data, found in my own mailbox."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from sar.cli import app, output, workspace
+from sar.cli import output
+from sar.cli.root import app, workspace
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 

@@ -1,13 +1,12 @@
 """`sar orgs`: the organisation directory."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from sar.cli import app, output, workspace
+from sar.cli import output
+from sar.cli.root import app, workspace
 
 orgs_app = typer.Typer(help="Find organisations and their contacts.",
                        no_args_is_help=True)

@@ -4,8 +4,6 @@ Rich is imported only when stdout is a terminal; piped output is plain text
 with aligned columns, so `sar list | grep` works and start-up stays fast.
 """
 
-from __future__ import annotations
-
 import json
 import sys
 
@@ -146,7 +144,7 @@ def check_output_path(out: str):
     of the home's own files, which a report written over them would destroy."""
     from pathlib import Path
 
-    from sar.cli import state
+    from sar.cli.root import state
     from sar.errors import UsageError
     from sar.home import resolve
 

@@ -1,12 +1,11 @@
 """`sar init`, `sar config` and `sar demo`."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
 
-from sar.cli import app, output, workspace
+from sar.cli import output
+from sar.cli.root import app, workspace
 from sar.errors import SarError, UsageError
 
 config_app = typer.Typer(help="Read and change settings: mail, letters, deadline rules.",

@@ -1,13 +1,12 @@
 """Tracking: status, due, and `overdue --check` for cron."""
 
-from __future__ import annotations
-
 import re
 from typing import Annotated
 
 import typer
 
-from sar.cli import app, output, state
+from sar.cli import output
+from sar.cli.root import app, state
 from sar.errors import UsageError
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]

@@ -1,0 +1,107 @@
+"""The root of the `sar` command: the Typer app every command module registers on,
+its group class (a SarError is one line on stderr), the global `--home` and
+`workspace()`, which commands call to reach sar.workspace.
+
+Command modules import from here, never from the `sar.cli` package, which only
+assembles them; so there is no import cycle between the package and its modules.
+Only typer, the standard library and sar's light modules are imported here.
+"""
+
+import os
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+
+from sar.errors import SarError
+
+
+class _State:
+    home: str | None = None
+
+
+state = _State()
+
+
+class SarGroup(TyperGroup):
+    """Turns SarError into one line on stderr and exit status 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SarError as e:
+            if os.environ.get("SAR_DEBUG"):
+                raise
+            typer.echo(f"Error: {e}", err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            # Ctrl-C: every change is a transaction, so none is half made.
+            typer.echo("\nInterrupted.", err=True)
+            raise typer.Exit(130) from None
+        except typer.Abort as e:
+            # A prompt got no answer: Ctrl-C at the prompt, or the end of the input.
+            if isinstance(e.__context__, KeyboardInterrupt):
+                typer.echo("\nInterrupted.", err=True)
+                raise typer.Exit(130) from None
+            typer.echo("\nError: no answer was given; nothing was changed", err=True)
+            raise typer.Exit(1) from None
+        except BrokenPipeError:
+            # The reader went away (`sar list | head`): stop quietly.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            raise typer.Exit(1) from None
+        except OSError as e:
+            if os.environ.get("SAR_DEBUG"):
+                raise
+            where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+            typer.echo(f"Error: {e.strerror or e}{where}", err=True)
+            raise typer.Exit(1) from None
+        except Exception as e:
+            # sqlite3 is not imported at start-up, so its errors are recognised by
+            # module: a locked or damaged database is one line, not a traceback.
+            if type(e).__module__ not in ("sqlite3", "sqlcipher3.dbapi2") or \
+                    os.environ.get("SAR_DEBUG"):
+                raise
+            typer.echo(f"Error: the database could not be used: {e}", err=True)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=SarGroup,
+    name="sar",
+    help="Write, send and track data-protection requests: subject access, erasure and "
+         "follow-ups, with every statutory deadline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from sar import __version__
+
+        typer.echo(f"sar {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    home: Annotated[str | None, typer.Option(
+        "--home", help="Keep all state in this folder (default: $SAR_HOME, else the "
+                       "platform's user data folder).", metavar="DIR")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    state.home = home
+    # Everything sar writes is personal data: private to this user (and to any
+    # library it calls, such as mailbox or sqlite3, that creates files itself).
+    os.umask(0o077)
+
+
+def workspace():
+    from sar.workspace import Workspace
+
+    return Workspace(state.home)
