@@ -329,5 +329,11 @@ def show(
                 typer.echo(f"      matched: {output.clean(m['match'])}; "
                            f"{_TRUST.get(m['trust'], '')}"
                            + (f"; waits in `sar inbox` ({m['needs']})" if m["needs"] else ""))
+    if s.get("attachments"):
+        typer.echo(f"\nAttachments (`sar attachments {s['ref']} --save DIR` writes them out)")
+        for a in s["attachments"]:
+            typer.echo(f"  #{a['message']}  {output.clean(a['name'])}  "
+                       f"{output.clean(a['content_type'] or '')}  {a['size']:,} bytes  "
+                       f"sha256:{a['sha256'][:16]}")
     if s["next"]:
         typer.echo(f"\nNext: {s['next']}")
