@@ -205,10 +205,15 @@ class Inbox:
         if msg.message_id and self._by_message_id(msg.message_id) is not None:
             # Our own letter (a Sent folder, the outbox): nothing to learn from it.
             return Ingested("own", sender=msg.from_domain)
-        arrived = received or msg.received or msg.date
-        found = matching.match(msg, by_message_id=self._by_message_id, by_ref=self._by_ref,
-                               open_for_domain=lambda d: self._open_for_domain(d, arrived, msg),
-                               org_domains=self._org_domains)
+        # A forward is read as the message it carries: the organisation's words,
+        # sender and date (sar.core.forwards).
+        carried = inbound.carried(msg)
+        read = carried or msg
+        arrived = (carried.date if carried is not None and carried.date else
+                   received or msg.received or msg.date)
+        found = self._match(msg, arrived)
+        if carried is not None and not isinstance(found, matching.Match):
+            found = self._match(carried, arrived)
         if not isinstance(found, matching.Match) and not self._relevant(msg):
             # The rest of the user's mail: not kept, not shown. sar is not a copy of
             # the mailbox.
@@ -220,7 +225,7 @@ class Inbox:
         if isinstance(found, matching.Match):
             row = next(self.db.query("SELECT * FROM requests WHERE id = ?", [found.request_id]))
         decision = classify_mod.classify(
-            msg, kind=row["kind"] if row else None,
+            read, kind=row["kind"] if row else None,
             our_letters=self._our_letters(row["id"]) if row else [])
         trust, trust_why = inbound.authentication(msg, cfg.get(self.ws.config,
                                                                "mail.authserv_id"))
@@ -228,13 +233,18 @@ class Inbox:
         if row is not None:
             # Whose words: only the organisation's change the request (sar.core.trust).
             verdict = trust_mod.judge(decision.label, classify_mod.EVENT_LABELS,
-                                      found.signal, msg.from_domain,
+                                      found.signal, read.from_domain,
                                       self._org_domains(row["id"]), trust, row["org_slug"])
             trust = verdict.trust
         result = Ingested("new", ref=row["ref"] if row else None, label=decision.label,
                           matched_by=found.signal if row else None, sender=msg.from_domain)
         message = _message_row(msg, row, found, decision, trust, trust_why, source, key,
                                digest, len(raw), arrived)
+        if carried is not None:
+            when = f" of {carried.date.date().isoformat()}" if carried.date else ""
+            message["detail"] = "; ".join(x for x in (
+                f"forwarded by {msg.from_addr or 'someone'}: read as the answer from "
+                f"{carried.from_addr or 'an unknown sender'}{when}", message["detail"]) if x)
         with self.ws.transaction():
             if self.db.execute("SELECT 1 FROM messages WHERE direction = 'in' AND dedupe = ?",
                                [key]).fetchone():  # another watcher was quicker
@@ -256,6 +266,11 @@ class Inbox:
             if progress:
                 progress()
         return result
+
+    def _match(self, msg: inbound.Inbound, arrived: dt.datetime | None):
+        return matching.match(msg, by_message_id=self._by_message_id, by_ref=self._by_ref,
+                              open_for_domain=lambda d: self._open_for_domain(d, arrived, msg),
+                              org_domains=self._org_domains)
 
     def _keep_attachments(self, msg: inbound.Inbound) -> list[dict]:
         """Each attachment kept as evidence of its own, up to MAX_ATTACHMENT bytes (the

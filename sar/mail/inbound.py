@@ -88,6 +88,8 @@ class Inbound:
     bounce_diagnostic: str | None = None
     auto_signals: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # what could not be read
+    # Messages carried whole (message/rfc822 parts): a forward "as attachment".
+    forwarded: list[bytes] = field(default_factory=list)
 
     @property
     def from_domain(self) -> str:
@@ -96,6 +98,9 @@ class Inbound:
     def header(self, name: str) -> str:
         values = self.headers.get(name.lower())
         return values[0] if values else ""
+
+
+MAX_FORWARDED = 25 * 2**20  # a message carried whole, read as its own up to this size
 
 
 def parse(raw: bytes) -> Inbound:
@@ -261,6 +266,15 @@ def _read_body(parts, out: Inbound) -> None:
             ctype = part.get_content_type()
         except Exception:  # noqa: BLE001
             continue
+        if ctype in ("message/rfc822", "message/global") and len(out.forwarded) < 5:
+            try:
+                inner = part.get_payload()
+                inner = inner[0] if isinstance(inner, list) else inner
+                data = inner.as_bytes()
+                if len(data) <= MAX_FORWARDED:
+                    out.forwarded.append(data)
+            except Exception:  # noqa: BLE001 - unreadable: its text is still read below
+                pass
         if part.is_multipart():
             continue
         if _is_attachment(part):
@@ -476,3 +490,30 @@ def authentication(msg: Inbound, authserv_id: str | None) -> tuple[str, str]:
             return "fail", f"{server}: dkim={verdict['dkim-fail']}"
         return "unverified", f"{server} gave no DKIM or DMARC verdict for {domain}"
     return "unverified", f"no Authentication-Results from {authserv_id}"
+
+
+def carried(msg: Inbound) -> Inbound | None:
+    """The message a forward carries, read as its own (sar.core.forwards): attached
+    whole (message/rfc822, Thunderbird's "as attachment"), or inline below the
+    forwarder's note. Its sender, date and words are the organisation's; None when
+    `msg` is not a forward."""
+    import dataclasses
+
+    from sar.core import forwards
+
+    if forwards.FORWARD_SUBJECT.match(msg.subject or "") and not msg.bounce_signals:
+        for data in msg.forwarded:
+            inner = parse(data)
+            if inner.from_addr:
+                return dataclasses.replace(inner, attachments=inner.attachments
+                                           or msg.attachments)
+    if not forwards.looks_forwarded(msg.subject, msg.text):
+        return None
+    fwd = forwards.unwrap(msg.text)
+    if fwd is None:
+        return None
+    return dataclasses.replace(
+        msg, text=fwd.text, from_addr=fwd.sender, from_name=fwd.sender_name,
+        sender_addrs=[fwd.sender], date=fwd.date or msg.date,
+        subject=fwd.subject or msg.subject, in_reply_to=[], references=[], headers={},
+        auto_signals=[], bounce_signals=[], original_message_ids=[], is_dsn=False)
