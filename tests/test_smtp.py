@@ -506,7 +506,8 @@ def test_real_email_is_not_sent_on_a_what_if_date(me, smtp):
     use(me, server)
     [ref] = drafts(me, "acme")
     before = me.state()
-    assert "SAR_TODAY" in me.fails("send", ref, today="2026-03-02")
+    # A what-if day after the draft was made (before it, the request did not exist yet).
+    assert "SAR_TODAY" in me.fails("send", ref, today="2027-01-05")
     assert me.state() == before and server.handler.received == []
-    assert me("send", ref, "--dry-run", "--json", today="2026-03-02").json()[0][
+    assert me("send", ref, "--dry-run", "--json", today="2027-01-05").json()[0][
         "status"] == "would-send"
