@@ -4,7 +4,12 @@ tests/data/replies_blind/ (30) and tests/data/replies_holdout/ (30); each
 manifest.json gives the expected label and why. The first runs of the classifier
 over them scored 26 of 36, 21 of 30 and 20 of 30, each with one wrong `fulfilled`
 (an erasure that kept some data, twice; an access answer that left out some
-data); the rules were then improved on them, so they now guard against regressions. A wrong `fulfilled` would close a
+data); the rules were then improved on them, so they now guard against regressions.
+tests/data/replies_round2/ (8) holds the misreadings a later held-out set found (an
+acknowledgement that says the period "may be extended", an ID request above an
+"On ... wrote:" quote, data behind a secure link, a one-line acknowledgement above
+a confidentiality footer), written again in our own words, with a real extension
+beside them so the fix cannot simply switch a rule off. A wrong `fulfilled` would close a
 request that is still owed: there must never be one."""
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from sar.mail.inbound import parse
 
 DATA = Path(__file__).parent / "data"
 MANIFEST = [{**m, "file": f"{folder}/{m['file']}"}
-            for folder in ("replies_own", "replies_blind", "replies_holdout")
+            for folder in ("replies_own", "replies_blind", "replies_holdout", "replies_round2")
             for m in json.loads((DATA / folder / "manifest.json").read_text())]
 
 

@@ -82,6 +82,7 @@ RULES: list[Rule] = [
         "document-listed": r"^(a |one )?(recent |current )?(copy of (a |your )?)?(utility bill|bank statement|council tax bill|passport|driving licen[cs]e|photo(graphic)? id)\b",
         "security-questions": r"\bsecurity questions?\b|\b(answer|complete) (the|these|our) (following )?(security|verification) questions",
         "identify-you": r"\b(need|require|unable|not able|cannot|can't)\b.{0,60}\bidentify you\b",
+        "who-you-are": r"\b(confirm|prove|verify|check|establish) who you are\b",
     }),
     *_rules("en", "clarification-requested", {
         "narrow-down": r"\bnarrow (it|this|your request|the request) down\b|\bnarrow down\b",
@@ -127,6 +128,9 @@ RULES: list[Rule] = [
         "attach-file": r"\b(attach|attached|enclose|enclosed)\b.{0,20}\b(a |the )?(zip|pdf|csv|file|archive|report)\b",
         "download": r"\b(download|access) (it|(your|the) (personal )?(data|information|file|files|archive|export|report|copy)) (from|at|here|via|using|by)\b",
         "here-is": r"\bhere is (a copy of )?(your|the) (personal )?(data|information)",
+        # Sent through a portal or a link rather than attached (still needs the link).
+        "portal": r"\b(your|the) (personal )?(data|information|response|file|files|report|records)\b.{0,60}\b(uploaded|available|ready|published)\b.{0,40}\b(portal|secure (link|site|area|platform))",
+        "secure-link": r"\b(secure|encrypted|download) link\b.{0,60}\b(your|the) (personal )?(data|information|file|files|response|report|records)|\b(your|the) (personal )?(data|information|file|files|response|report)\b.{0,60}\b(secure|encrypted|download) link\b",
     }, kinds=_ACCESS),
     # Sent by post or courier, with the data: as strong as an attachment.
     *_rules("en", "posted-data", {
@@ -262,7 +266,10 @@ _FULFIL = ("provided", "posted-data", "erased", "stopped", "rectified", "complet
 # A sentence about what might happen is not a statement that it did.
 _CONDITIONAL = re.compile(
     r"^(if|should|in case|where|unless|wenn|falls|sollten|si|au cas)\b|"
-    r"\b(if|whether) (we|you) (need|have|require|would)|\bmay (need|ask|have to)\b")
+    r"\b(if|whether) (we|you) (need|have|require|would)|\bmay (need|ask|have to)\b|"
+    # "the period may be extended": a possibility the law allows, not a notice (Art. 12(3))
+    r"\b(may|might|could|can) (also )?(be (further )?extended|extend)\b|"
+    r"\b(kann|könnte)\b.{0,40}\bverlängert werden\b|\bpeut (être|etre) prolong")
 # "Once your data has been deleted, we will confirm": not done yet.
 _PENDING = re.compile(r"^(once|when|after|before|until|as soon as|sobald|nachdem|bevor|"
                       r"dès que|lorsque|quand|une fois)\b")
@@ -280,6 +287,12 @@ _QUOTE_START = [re.compile(p, re.IGNORECASE) for p in (
     r"^.{0,200}\bschrieb am\b.{0,100}:\s*$",
     r"^\s*le\b.{0,250}\ba écrit\s*:\s*$",
 )]
+# A confidentiality footer is boilerplate: its "do not disclose" says nothing here.
+_DISCLAIMER = re.compile(
+    r"^\s*(confidentiality notice|disclaimer|this (e-?mail|message|communication)\b.{0,60}\b"
+    r"(confidential|privileged|intended (solely |only )?for)|the information (contained )?in "
+    r"this (e-?mail|message)\b.{0,40}\bconfidential|diese (e-?mail|nachricht)\b.{0,60}\b"
+    r"vertraulich|ce (message|courriel|mail)\b.{0,60}\bconfidentiel)", re.IGNORECASE)
 _HEADER_BLOCK = re.compile(r"^\s*\*?(from|von|de)\s*:\*?\s", re.IGNORECASE)
 _HEADER_NEXT = re.compile(r"^\s*\*?(sent|date|gesendet|datum|envoyé|to|an|à|subject|betreff|objet)"
                           r"\s*:", re.IGNORECASE)
@@ -305,7 +318,7 @@ def own_text(text: str, our_letters: list[str] = ()) -> str:
         if separators and re.match(r"^[-_=]{10,}\s*$", stripped):
             separators -= 1
             continue
-        if any(p.match(stripped) for p in _QUOTE_START):
+        if any(p.match(stripped) for p in _QUOTE_START) or _DISCLAIMER.match(stripped):
             break
         # "On Tue, 2 Apr 2026 at 10:00, Alex Morgan\n<alex@example.org> wrote:"
         if re.match(r"^\s*on\b", stripped, re.I) and i + 1 < len(lines) and \
