@@ -51,7 +51,11 @@ NEEDS = {
     "held": "would record {label}, but {why}: if it is the organisation's answer, "
             "`sar link {id} {ref} --as {label}`",
     "not-applied": "does not fit the request's history ({why}): check, then `sar mark`",
+    "unreadable": "sar could not read it ({why}); it is kept as evidence byte for byte: "
+                  "open it in a mail program, and if it is a reply, `sar link {id} REF`",
 }
+# What inbound.parse says of a message it could not read at all.
+_UNREADABLE = ("unparseable", "broken MIME structure")
 MAX_ATTACHMENT = 25 * 2**20   # bytes kept per attachment; the raw message keeps all
 
 
@@ -214,7 +218,10 @@ class Inbox:
         found = self._match(msg, arrived)
         if carried is not None and not isinstance(found, matching.Match):
             found = self._match(carried, arrived)
-        if not isinstance(found, matching.Match) and not self._relevant(msg):
+        # A message sar cannot read at all is still evidence: kept, and shown.
+        unreadable = any(p.startswith(_UNREADABLE) for p in msg.problems)
+        if not isinstance(found, matching.Match) and not unreadable \
+                and not self._relevant(msg):
             # The rest of the user's mail: not kept, not shown. sar is not a copy of
             # the mailbox.
             return Ingested("ignored", sender=msg.from_domain)
@@ -254,7 +261,7 @@ class Inbox:
             for a in attachments:
                 store.insert(self.db, "attachments", {"message_id": pk, **a})
             if row is None:
-                result.needs = "unmatched"
+                result.needs = "unreadable" if unreadable else "unmatched"
             else:
                 result.event, result.needs, why = self._record(
                     row, pk, msg, decision, found, verdict, arrived)

@@ -492,3 +492,19 @@ def test_a_public_suffix_is_refused_as_an_organisations_domain(me, box, sent):
                     "dpo@wide.example", "--domain", "co.uk")
     assert "public suffix" in line
     assert me.state() == before
+
+
+def test_a_message_sar_cannot_read_is_kept_and_shown(me, box, sent, home):
+    nested = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n'
+                     for i in range(1000))
+    raw = (b"From: someone@elsewhere.example\r\nSubject: nested\r\nMIME-Version: 1.0\r\n"
+           + nested.encode() + b"Content-Type: text/plain\r\n\r\nhello\r\n")
+    box.deliver(raw)
+    watch(me, box)
+    waiting = me("inbox", "--json", today="2026-03-10").json()
+    assert [w["needs"] for w in waiting] == ["unreadable"]
+    assert "RecursionError" in waiting[0]["next"] and "kept as evidence" in waiting[0]["next"]
+    import hashlib
+
+    digest = hashlib.sha256(raw).hexdigest()
+    assert (home / "evidence" / digest[:2] / digest[2:]).read_bytes() == raw
