@@ -165,6 +165,12 @@ class Inbox:
         if row is None:
             return set()
         names = set(json.loads(row[0] or "[]")) | ({row[1].rpartition("@")[2]} if row[1] else set())
+        # The processor domains its record names (OneTrust, Zendesk): a reply from one
+        # is the organisation's once matched by thread or reference. They stay out of
+        # domain_map, which matches by domain alone: a platform shared by hundreds of
+        # organisations says nothing about which one wrote.
+        with contextlib.suppress(NotFoundError):
+            names |= set(self.ws.directory.get(row[2]).reply_domains)
         return {d.lower() for d in names} | {d for d, slugs in self.domain_map().items()
                                               if row[2] in slugs}
 

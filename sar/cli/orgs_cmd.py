@@ -64,6 +64,11 @@ def orgs_show(
         typer.echo(f"Note: {old} is an obsolete record: this is {new}, which replaces it",
                    err=True)
     typer.echo(f"{o['name']} ({o['slug']}) — {o['kind']}, {o['country'] or 'country unknown'}")
+    if o["controller"] and o["controller"] != o["name"]:
+        typer.echo(f"  controller for UK users: {o['controller']}")
+    for key, words in _REGISTERS:
+        if o[key]:
+            typer.echo(f"  {words}: {o[key]}")
     if o["aliases"]:
         typer.echo(f"  also known as: {', '.join(o['aliases'])}")
     typer.echo(f"  email:    {o['email'] or 'none known'}")
@@ -82,6 +87,9 @@ def orgs_show(
     if o["lang"]:
         typer.echo(f"  language: {o['lang']}")
     typer.echo(f"  domains:  {', '.join(o['domains']) or 'none known'}")
+    if o["reply_domains"]:
+        typer.echo(f"  replies also trusted from: {', '.join(o['reply_domains'])} "
+                   "(the services it answers through)")
     typer.echo(f"  regime:   {o['regime'] or 'from your profile'}; calendar "
                f"{o['calendar'] or 'from your profile'}; "
                + _CHANNEL_WORDS.get(o["channel"], f"letters go by {o['channel']}"))
@@ -89,7 +97,14 @@ def orgs_show(
         typer.echo(f"  note:     {o['note']}")
     for s in o["sources"]:
         typer.echo(f"  source:   {s['url']} (read: {s.get('read', 'undated')})")
+    if o["checked"]:
+        typer.echo(f"  checked:  {o['checked']} (its facts compared with the sources above)")
     typer.echo(f"  verified: {o['verified_on'] or 'no — check the organisation’s own page first'}")
+
+
+_REGISTERS = (("ico_registration", "ICO registration"),
+              ("electoral_commission", "Electoral Commission"),
+              ("company_number", "company number"))
 
 
 _CHANNEL_WORDS = {"email": "letters go by email", "post": "letters go by post",

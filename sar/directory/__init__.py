@@ -23,7 +23,9 @@ records, by slug or by kind and country, in `groups.toml` beside this file or in
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,8 +50,16 @@ _FIELDS = {
     "calendar": str, "lang": str, "email": str, "alt_emails": list, "webform": str,
     "attention": str, "address": list, "phone": str, "web": str, "domains": list,
     "channel": str, "id_required": str, "note": str, "sources": list, "verified_on": str,
-    "supersedes": list,
+    "supersedes": list, "reply_domains": list, "controller": str, "ico_registration": str,
+    "electoral_commission": str, "company_number": str, "checked": str,
+    # The issue's spellings of two old fields, read as the old ones.
+    "web_form": str, "postal_address": list,
 }
+_SPELLINGS = {"web_form": "webform", "postal_address": "address"}
+# ICO register of fee payers (Z1234567, ZA123456, ZB934331); Electoral Commission
+# party register (PP52, PP7931).
+_ICO = re.compile(r"^Z[A-Z0-9]{6,7}$")
+_ELECTORAL = re.compile(r"^PP\d{1,6}$")
 
 
 @dataclass(frozen=True)
@@ -74,8 +84,16 @@ class Organisation:
     aliases: tuple[str, ...] = ()
     note: str = ""
     sources: tuple[dict, ...] = field(default=(), hash=False)
-    verified_on: str | None = None
+    verified_on: str | None = None        # the day someone read the live page
     origin: str = "built-in"
+    # Processor domains it answers through (a ticket or privacy platform): they make a
+    # reply trusted, never matched alone, since many organisations share them.
+    reply_domains: tuple[str, ...] = ()
+    controller: str | None = None         # the legal entity that controls UK users' data
+    ico_registration: str | None = None
+    electoral_commission: str | None = None
+    company_number: str | None = None
+    checked: str | None = None            # the day its facts were last compared with its sources
 
     def as_dict(self) -> dict:
         return {
@@ -89,6 +107,10 @@ class Organisation:
             "id_required": self.id_required, "aliases": list(self.aliases), "note": self.note,
             "sources": [dict(s) for s in self.sources], "verified_on": self.verified_on,
             "verified": bool(self.verified_on), "origin": self.origin,
+            "reply_domains": list(self.reply_domains), "controller": self.controller,
+            "ico_registration": self.ico_registration,
+            "electoral_commission": self.electoral_commission,
+            "company_number": self.company_number, "checked": self.checked,
         }
 
 
@@ -102,6 +124,13 @@ def from_record(data: dict, where: str, origin: str = "built-in") -> Organisatio
             fail(key, "is not a directory field")
         if not isinstance(value, _FIELDS[key]):
             fail(key, f"must be {_FIELDS[key].__name__}")
+    data = dict(data)
+    for new, old in _SPELLINGS.items():
+        if new in data:
+            if old in data:
+                fail(new, f"and {old!r} say the same thing: give one")
+            data[old] = data.pop(new)
+    extra = _registrations(data, fail)
     for required in ("slug", "name"):
         if not data.get(required):
             fail(required, "is missing")
@@ -112,6 +141,8 @@ def from_record(data: dict, where: str, origin: str = "built-in") -> Organisatio
         for e in data.get("alt_emails", []):
             validate.email(e, "alt_emails")
         domains = tuple(validate.domain(d) for d in data.get("domains", []))
+        reply_domains = tuple(validate.org_domain(d, "reply_domains")
+                              for d in data.get("reply_domains", []))
         address = tuple(validate.text(line, "address") for line in data.get("address", []))
         validate.text(data["name"], "name")
         for key in ("attention", "phone", "webform", "web", "id_required"):
@@ -148,8 +179,36 @@ def from_record(data: dict, where: str, origin: str = "built-in") -> Organisatio
         phone=data.get("phone"), web=data.get("web"), domains=domains, channel=channel,
         id_required=data.get("id_required"), aliases=aliases, note=data.get("note", ""),
         sources=tuple(data.get("sources", [])), verified_on=data.get("verified_on"),
-        origin=origin,
+        origin=origin, reply_domains=reply_domains, **extra,
     )
+
+
+def _registrations(data: dict, fail) -> dict:
+    """The registration numbers, controller and checked date, each in its own form."""
+    out = {}
+    for key, pattern, form in (("ico_registration", _ICO, "Z followed by 6 or 7 letters "
+                                "or digits, as the ICO register writes it"),
+                               ("electoral_commission", _ELECTORAL, "PP and digits, as "
+                                "the Electoral Commission register writes it")):
+        value = data.get(key)
+        if value is not None and not pattern.match(value):
+            fail(key, f"is {value!r}, not {form}")
+        out[key] = value
+    for key in ("controller", "company_number"):
+        if data.get(key):
+            try:
+                validate.text(data[key], key, max_len=300)
+            except UsageError as e:
+                fail(key, str(e))
+        out[key] = data.get(key)
+    checked = data.get("checked")
+    if checked is not None:
+        try:
+            dt.date.fromisoformat(checked)
+        except ValueError:
+            fail("checked", f"is {checked!r}, not a date (YYYY-MM-DD)")
+    out["checked"] = checked
+    return out
 
 
 def _read(path: Path) -> dict:
@@ -371,7 +430,11 @@ def _trusted(data: dict, origin: str) -> Organisation:
         domains=tuple(data.get("domains", ())), channel=data.get("channel", "none"),
         id_required=data.get("id_required"), aliases=tuple(data.get("aliases", ())),
         note=data.get("note", ""), sources=tuple(data.get("sources", ())),
-        verified_on=data.get("verified_on"), origin=origin)
+        verified_on=data.get("verified_on"), origin=origin,
+        reply_domains=tuple(data.get("reply_domains", ())), controller=data.get("controller"),
+        ico_registration=data.get("ico_registration"),
+        electoral_commission=data.get("electoral_commission"),
+        company_number=data.get("company_number"), checked=data.get("checked"))
 
 
 def write_user_record(user_dir: Path, data: dict) -> Path:
