@@ -61,6 +61,12 @@ def run_demo(target: str | None) -> Demo:
     say(f"Day 0 ({start.isoformat()}): {me.name} drafts subject access requests to four UK "
         "parties and Experian, and asks Experian to erase their data.")
 
+    # Experian asks consumers to write by post or through its web form; the demo
+    # writes to the mailbox its record keeps as an alternative, so the whole email
+    # round trip shows (nothing leaves the machine: the outbox is a local Maildir).
+    broker = ws.directory.get(BROKER)
+    if not broker.email and broker.alt_emails:
+        ws.add_org(slug=BROKER, email=broker.alt_emails[0])
     access = ws.new("access", PARTIES + [BROKER])
     erasure = ws.new("erasure", [BROKER])
     demo.refs = {c["org"]: c["ref"] for c in access}
