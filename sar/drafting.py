@@ -55,8 +55,7 @@ def skip_lines(skipped: list[dict]) -> list[str]:
             lines.append(f"{members[0]['org']}: {members[0]['reason']}")
             continue
         slugs = [m["org"] for m in members]
-        names = ", ".join(slugs[:5]) + (f" and {len(slugs) - 5} more" if len(slugs) > 5 else "")
-        lines.append(f"{len(slugs)} organisations ({names}): {shared}")
+        lines.append(f"{len(slugs)} organisations ({', '.join(slugs)}): {shared}")
     return lines
 
 
@@ -126,15 +125,15 @@ class Drafting:
         return Drafted(created, skipped, self._notes(kind, details, plans, me))
 
     def _plans(self, slugs, me, kind, regime, via, lang, again):
-        # Named organisations must all be reachable; members of a @group that are
-        # not (no contact known yet) are skipped and reported, not fatal.
+        # One organisation named alone must be reachable; of several, or members of a
+        # @group, those that are not (no contact known yet) are skipped and reported.
         orgs, from_groups = self.ws.directory.expand(slugs)
         plans, skipped = [], []
         for org in orgs:
             try:
                 plans.append(self.plan(org, me.calendar, kind, regime, via, lang, again))
             except UsageError as e:
-                if org.slug not in from_groups:
+                if org.slug not in from_groups and len(orgs) == 1:
                     raise
                 skipped.append({"org": org.slug, "reason": str(e),
                                 "shared": getattr(e, "shared", None)})

@@ -275,8 +275,7 @@ def test_a_campaign_from_import_to_purge(sar, tmp_path, home):
     assert not any(p["email"] in html or p["name"] in html for p in everyone)
 
     # Complaints for what is still unanswered after the reminder's final date.
-    bundles = tmp_path / "bundles"
-    bundles.mkdir()
+    bundles = tmp_path / "bundles"  # made by the command, like every other -o
     filed = sar("campaign", "complain", "e26", "-o", bundles, "--json",
                 today="2026-05-01").json()
     assert len(filed["bundles"]) == 75 and len(list(bundles.glob("*.zip"))) == 75

@@ -57,3 +57,24 @@ def test_a_what_if_day_before_a_request_existed_does_not_see_it(me, ignored):
     assert "does not exist" in me.fails("show", ignored, today="2026-02-01")
     assert me.state() == before
     assert me("show", ignored, "--json", today="2026-03-02").json()["status"] == "sent"
+
+
+def test_of_several_named_organisations_the_unreachable_are_skipped_by_name(me):
+    me("orgs", "add", "--slug", "nowhere-one", "--name", "Nowhere One", "--address",
+       "1 Lost Lane, Exampleton")
+    run = me("new", "access", "--to", "acme", "--to", "nowhere-one", "--via", "email",
+             "--json")
+    drafted = run.json()
+    assert [d["org"] for d in drafted] == ["acme"]
+    assert "nowhere-one" in run.stderr
+    # Named alone, it is still an error.
+    assert "nowhere-one" in me.fails("new", "access", "--to", "nowhere-one", "--via", "email")
+
+
+def test_an_email_given_to_a_record_gives_its_domain(me):
+    me("orgs", "add", "--slug", "quiet", "--name", "Quiet Ltd", "--address", "2 Hush Road")
+    me("orgs", "edit", "quiet", "--email", "dpo@quiet-data.example")
+    assert "quiet-data.example" in me("orgs", "show", "quiet", "--json").json()["domains"]
+    me("orgs", "add", "--slug", "freebie", "--name", "Freebie", "--email", "freebie@gmail.com")
+    assert "gmail.com" not in me("orgs", "show", "freebie", "--json").json()["domains"]
+

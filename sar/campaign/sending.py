@@ -147,11 +147,14 @@ def complain(ws, name: str, out_dir: Path, *, to: str | None = None) -> dict:
 
     c = opened(ws, name)
     out_dir = Path(out_dir).expanduser()
-    if not out_dir.is_dir():
+    if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"-o {out_dir}: not a folder")
+    if not out_dir.parent.is_dir():
+        raise UsageError(f"-o {out_dir}: the folder {out_dir.parent} does not exist")
     made, not_yet = [], {}
     for chunk in overdue_chunks(ws, c):
         for row in chunk:
+            out_dir.mkdir(mode=0o700, exist_ok=True)  # made once there is something to file
             try:
                 complaint.complain(ws, row["ref"], out=out_dir / f"{row['ref']}.zip",
                                    authority=to)

@@ -3,6 +3,7 @@ imported from an open directory, under the home's `orgs/` folder."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from sar.errors import UsageError, unknown
@@ -31,7 +32,18 @@ def add_org(ws, *, slug: str, name: str | None = None, email: str | None = None,
             raise UsageError(f"{slug} is a new organisation: give its --name")
         if not email and not address:
             raise UsageError(f"{slug} is a new organisation: give its --email or --address")
-    # A contact the user adds is the one to use.
+    # A contact the user adds is the one to use. A record with no domains takes the
+    # email's, so replies from it can match, unless the user named the domains (free
+    # mail never says who wrote).
+    if email and not domains:
+        from sar.directory.importers import FREEMAIL
+
+        own = email.rpartition("@")[2].lower()
+        known = list((existing or {}).get("domains") or [])
+        if own not in FREEMAIL and not known:  # a record with domains keeps its own
+            # A public suffix or junk: no domain rather than a wrong one.
+            with contextlib.suppress(UsageError):
+                record["domains"] = [*known, validate.org_domain(own)]
     merged = {**(existing or {}), **record}
     if email:
         record["channel"] = "email"
