@@ -335,5 +335,7 @@ def show(
             typer.echo(f"  #{a['message']}  {output.clean(a['name'])}  "
                        f"{output.clean(a['content_type'] or '')}  {a['size']:,} bytes  "
                        f"sha256:{a['sha256'][:16]}")
+    if s.get("review"):
+        typer.echo(f"\n{s['review']['text'].capitalize()} (`sar review {s['ref']}`)")
     if s["next"]:
         typer.echo(f"\nNext: {s['next']}")

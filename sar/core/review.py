@@ -20,10 +20,18 @@ How it reads (English, German, French):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from sar.core import disclosures as dis
-from sar.core.classify import own_text, sentences
+from sar.core.answer_text import (
+    HEDGE,
+    NUMBERED,
+    POINTER,
+    Answer,
+    Unit,
+    pointer_paragraphs,
+    read,
+    rx,
+)
 
 RULES_VERSION = "review-1"
 ITEMS = ("copy", "purposes", "categories", "recipients", "retention", "rights", "complaint",
@@ -36,188 +44,6 @@ ARTICLE = {"copy": "15(3)", "purposes": "15(1)(a)", "categories": "15(1)(b)",
            "transfers": "15(2)"}
 
 
-def _rx(*patterns: str) -> re.Pattern:
-    return re.compile("|".join(patterns), re.IGNORECASE)
-
-
-# The topic of a sentence or heading: what it is about, before it is judged.
-TOPICS = {
-    "purposes": _rx(r"\bpurpose", r"\bwhy we (use|hold|process)", r"\bwe use (this|your|the|"
-                    r"personal)? ?(data|information)", r"\buses personal data", r"\bused (only )?"
-                    r"(to|for)\b", r"\bwe process\b.{0,60}\bto\b", r"how we use", r"\bzweck",
-                    r"\bverarbeiten\b.{0,60}\bzu\b", r"\bverwenden (wir )?(deine|ihre|die)\b.{0,60}\b(um|zu|für)\b",
-                    r"finalit",
-                    r"\butilis(ons|ées?)\b.{0,40}\bpour"),
-    "categories": _rx(r"categor", r"kategorie", r"catégorie", r"what (data|information) we "
-                      r"(hold|collect)", r"\b(record|data|information)( held)?( about you)? "
-                      r"(contained|contains|consists of|includes)", r"\bwhat it contains",
-                      r"holds? the following (information|data)", r"gespeicherte daten",
-                      r"types of (data|information)"),
-    "recipients": _rx(r"recipient", r"\bshar(e|ed|ing)\b", r"disclos", r"made available to",
-                      r"supplied to (a |our )?(client|compan|organi)", r"\bsent to\b",
-                      r"passed (on )?to", r"uploaded to", r"had access", r"access(ed)? by",
-                      r"hosted (for us )?by", r"who (has seen|can see)", r"empfänger",
-                      r"übermittelt\b.{0,40}\ban\b", r"weitergegeben", r"auftragsverarbeiter", r"\bteilen\b", r"geteilt",
-                      r"destinataire", r"communiqu", r"partag", r"accessibles? à"),
-    "retention": _rx(r"retention", r"\bretain", r"how long", r"\bkeep\b", r"\bkept\b",
-                     r"stored for", r"deleted (after|at most)", r"speicherdauer", r"gelöscht",
-                     r"aufbewahr", r"conserv", r"durée"),
-    "rights": _rx(r"your rights", r"right to", r"\brights?\b", r"ihre rechte", r"deine rechte",
-                  r"\brecht\b", r"vos droits", r"\bdroit", r"you can ask us", r"vous pouvez"),
-    "complaint": _rx(r"complain", r"beschwer", r"réclamation", r"plainte"),
-    "sources": _rx(r"\bsources?\b", r"comes? from", r"came (to us )?from", r"\bobtain",
-                   r"collect(ed)? (from|through|via)", r"we collect information",
-                   r"provided by you", r"supplied (to [\w ]{0,20} )?by", r"based on the",
-                   r"received from", r"gathered by", r"herkunft", r"\bquelle", r"stammen",
-                   r"provien", r"collectées?", r"where we get", r"\b(buy|purchase)\b.{0,40}\bdata\b",
-                   r"\bbezieh", r"\bkaufen\b"),
-    "automated_decisions": _rx(r"automated", r"automatis", r"profil", r"statistical model",
-                               r"algorithm", r"modelled", r"personali[sz]", r"personnalis",
-                               r"predict", r"solely by automated"),
-    "transfers": _rx(r"transfer", r"outside the (uk|united kingdom|eea|eu)", r"third countr",
-                     r"drittland", r"übermittlung", r"übermittelt", r"hors de l'union",
-                     r"stores data in", r"hosted in", r"processed in", r"is held in",
-                     r"where it is processed", r"in den usa", r"united states"),
-}
-HEDGE = _rx(r"(?-i:\bmay\b)", r"such as", r"for example", r"\bsome of our\b", r"\bcan include",
-            r"\bkönnen\b", r"\bkann\b", r"zum beispiel", r"beispielsweise", r"\bwie z\.",
-            r"\bpeuvent\b", r"\bpeut\b", r"tels que", r"par exemple", r"notamment")
-# A sentence that sends the reader elsewhere for the answer.
-POINTER = _rx(r"privacy (notice|policy)", r"datenschutz(richtlinie|erklärung|hinweise)",
-              r"politique de confidentialit", r"https?://", r"\bsee our\b")
-NOTICE_HEADING = _rx(r"privacy notice", r"privacy policy", r"datenschutzhinweis",
-                     r"datenschutzerklärung", r"politique de confidentialit", r"hysbysiad preifatrwydd")
-_NUMBERED = re.compile(r"^(\d{1,2}\.|[A-Z]\d{1,2}\.|Part [A-Z]\b|\([a-h]\))\s*\S")
-
-
-@dataclass
-class Unit:
-    """A sentence or a table row, where it is, and under which heading."""
-
-    text: str
-    file: str
-    where: str
-    heading: str = ""
-    notice: bool = False
-    body: bool = False
-    row: bool = False
-    para: int = 0
-    table: str = ""               # the header row of the table a row belongs to
-
-    def evidence(self, why: str = "") -> dict:
-        out = {"file": self.file, "where": self.where, "text": self.text[:300]}
-        if why:
-            out["why"] = why
-        return out
-
-    @property
-    def is_heading(self) -> bool:
-        return self.row and self.text == self.heading
-
-    def about(self, item: str) -> bool:
-        return any(TOPICS[item].search(t) for t in (self.text, self.heading, self.table) if t)
-
-
-@dataclass
-class Answer:
-    units: list[Unit] = field(default_factory=list)
-    parts: list[dict] = field(default_factory=list)
-    kind: str = "access"
-    identity: tuple[str, ...] = ()
-
-
-def _is_heading(line: str, prev_blank: bool, following: str = "") -> bool:
-    s = line.strip()
-    if not s or len(s) > 70 or s.endswith((".", ",", ";")):
-        return False
-    # A wrapped sentence goes on in an indented or lower-case line: not a heading.
-    if following.strip() and (following[:1].isspace() or following.strip()[:1].islower()):
-        return False
-    if _NUMBERED.match(s):
-        return True
-    letters = [c for c in s if c.isalpha()]
-    if len(letters) >= 4 and all(c.isupper() for c in letters):
-        return True
-    return prev_blank and s[0].isupper() and len(s.split()) <= 6 and ", " not in s
-
-
-def _units_of(part: dict, para0: int) -> list[Unit]:
-    """A part cut into units: prose paragraphs into sentences, other lines as rows."""
-    body = bool(part.get("body"))
-    text = part["text"]
-    out: list[Unit] = []
-    heading, notice, buf, para, table = "", bool(part.get("notice")), [], para0, ""
-    lines = text.splitlines()
-    if not body and any(NOTICE_HEADING.search(x) and len(x) < 80 for x in lines[:5]):
-        notice = True
-
-    def flush():
-        nonlocal buf, para, table
-        table = ""
-        if buf:
-            para += 1
-            for s in sentences("\n".join(buf), keep_case=True):
-                out.append(Unit(s, part["file"], part["where"], heading, notice, body, False, para))
-        buf = []
-
-    prev_blank = True
-    for n, line in enumerate(lines):
-        s = line.strip()
-        if not s or re.fullmatch(r"[-=_*· ]{3,}", s):
-            flush()
-            prev_blank = True
-            continue
-        # A notice's title line: what follows is the notice, not this answer.
-        titled = len(s) < 80 and not s.endswith(".") and NOTICE_HEADING.search(s) and prev_blank
-        if titled or _is_heading(line, prev_blank, lines[n + 1] if n + 1 < len(lines) else ""):
-            flush()
-            notice = notice or bool(titled)
-            heading = s
-            out.append(Unit(s, part["file"], part["where"], heading, notice, body, True, para))
-        elif "   " in s or " | " in s or part.get("columns"):
-            if buf:
-                flush()
-            if not table:
-                table = s
-            out.append(Unit(s, part["file"], part["where"], heading, notice, body, True, para,
-                            table))
-        else:
-            buf.append(s)
-        prev_blank = False
-    flush()
-    return out
-
-
-_RULE_LINE = re.compile(r"^\s*[-_=*]{10,}\s*$")
-_QUOTED_NEXT = re.compile(r"^\s*\*?(from|von|de|sent|gesendet|envoyé)\s*:|original message|"
-                          r"ursprüngliche nachricht|message d'origine|forwarded", re.IGNORECASE)
-
-
-def _keep_pasted(text: str) -> str:
-    """A ruled line starts quoted mail only when a header block or "Original message"
-    follows it; one that frames a pasted privacy notice is kept as a break."""
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        if _RULE_LINE.match(line):
-            after = [x for x in lines[i + 1:i + 4] if x.strip()]
-            if not (after and _QUOTED_NEXT.search(after[0])):
-                lines[i] = ""
-    return "\n".join(lines)
-
-
-def read(parts: list[dict], kind: str = "access", identity=(), our_letters=()) -> Answer:
-    """The answer as units. The body (the part marked `body`) loses what it quotes."""
-    ans = Answer(parts=parts, kind=kind, identity=tuple(i for i in identity if i))
-    para = 0
-    for part in parts:
-        if part.get("body"):
-            part = {**part, "text": own_text(_keep_pasted(part["text"]), list(our_letters))}
-        units = _units_of(part, para)
-        para = max([u.para for u in units] + [para]) + 1
-        ans.units += units
-    return ans
-
-
 def _status(strong: list, weak: list, reason_weak: str) -> tuple[str, list, str]:
     if strong:
         return "answered", strong, ""
@@ -226,12 +52,24 @@ def _status(strong: list, weak: list, reason_weak: str) -> tuple[str, list, str]
     return "missing", [], "nothing in the answer says this"
 
 
+# "with the purposes, recipients and sources of the data": a table of contents, which
+# says what the answer claims to hold, not what it says.
+CONTENTS = rx(r"\bpurposes\b", r"\brecipients\b", r"\bsources?\b", r"\bcategories\b",
+              r"how long we keep", r"\bretention\b", r"\bzwecke\b", r"\bempfänger\b",
+              r"\bfinalités\b", r"\bdestinataires\b")
+
+
+def _contents_only(u: Unit) -> bool:
+    return not u.row and len({m.group(0).lower() for m in CONTENTS.finditer(u.text)}) >= 2 \
+        and len(u.text) < 200
+
+
 def _judge(units: list[Unit], item: str, pointer_paras: set[int]) -> tuple[list, list]:
     """Units about `item`, split into definite ones (outside a notice, not hedged, not
     only a pointer) and the rest."""
     strong, weak = [], []
     for u in units:
-        if not u.about(item):
+        if not u.about(item) or _contents_only(u):
             continue
         if u.notice or HEDGE.search(u.text) or u.para in pointer_paras or POINTER.search(u.text):
             weak.append(u)
@@ -240,32 +78,26 @@ def _judge(units: list[Unit], item: str, pointer_paras: set[int]) -> tuple[list,
     return strong, weak
 
 
-def pointer_paragraphs(ans: Answer) -> set[int]:
-    """Paragraphs that send the reader to a privacy policy or a link: what they say is
-    a summary of a notice, never the answer itself."""
-    return {u.para for u in ans.units if not u.row and POINTER.search(u.text)}
-
-
 # -- what the answer reveals ------------------------------------------------------------
 
-SOURCE_VAGUE = _rx(r"commercially available", r"third[- ]part", r"other sources",
+SOURCE_VAGUE = rx(r"commercially available", r"third[- ]part", r"other sources",
                    r"various sources", r"publicly available", r"\bdritte[nr]?\b",
                    r"\btiers\b", r"autres sources", r"websites and apps")
-SOURCE_EXCLUSIVE = _rx(r"\bdo(es)? not (buy|obtain|purchase|receive|use)\b.{0,60}(broker|third|"
+SOURCE_EXCLUSIVE = rx(r"\bdo(es)? not (buy|obtain|purchase|receive|use)\b.{0,60}(broker|third|"
                        r"commercial|other|compan)", r"\bonly from\b", r"ausschließlich aus",
                        r"\bnur aus\b", r"uniquement (de|auprès)")
-RECIPIENT_CATEGORY = _rx(r"client", r"partner", r"processor", r"service provider", r"supplier",
+RECIPIENT_CATEGORY = rx(r"client", r"partner", r"processor", r"service provider", r"supplier",
                          r"compan", r"organisation", r"agenc", r"sector", r"third part",
                          r"representative", r"local party", r"dienstleister",
                          r"auftragsverarbeiter", r"unternehmen", r"sous-traitant", r"partenaire",
                          r"sociétés", r"annonceur")
-LIST_POINTER = _rx(r"listed in", r"shown in", r"set out (in|below)", r"\bfollowing\b",
+LIST_POINTER = rx(r"listed in", r"shown in", r"set out (in|below)", r"\bfollowing\b",
                    r"\bbelow\b", r"folgende", r"unten", r"ci-dessous", r"suivant", r"attached")
-NOBODY = _rx(r"\b(not|never)\b (been )?(disclos|shar|pass|sold|given)\w*\b.{0,50}"
+NOBODY = rx(r"\b(not|never)\b (been )?(disclos|shar|pass|sold|given)\w*\b.{0,50}"
              r"\b(anyone|any other|anybody|others)\b", r"an niemanden", r"à personne")
-EXCEPT = _rx(r"other than", r"except", r"apart from", r"außer", r"sauf", r"à l'exception")
-SEARCHES = _rx(r"\bsearches\b", r"suchanfragen", r"recherches effectuées")
-DENIES_SPECIAL = _rx(r"(do not|don't|no)\b.{0,30}(hold|process|have).{0,30}special categor",
+EXCEPT = rx(r"other than", r"except", r"apart from", r"außer", r"sauf", r"à l'exception")
+SEARCHES = rx(r"\bsearches\b", r"suchanfragen", r"recherches effectuées")
+DENIES_SPECIAL = rx(r"(do not|don't|no)\b.{0,30}(hold|process|have).{0,30}special categor",
                      r"keine (besonderen|sensiblen) (kategorien|daten)",
                      r"aucune donnée sensible")
 
@@ -323,51 +155,51 @@ def reveals(ans: Answer) -> dict:
 
 # -- the items ----------------------------------------------------------------------------
 
-COPY_PARTIAL = _rx(r"\bnot (your|the|a) (full|complete|statutory)", r"main items",
+COPY_PARTIAL = rx(r"\bnot (your|the|a) (full|complete|statutory)", r"main items",
                    r"selected categories", r"ausgewählte kategorien", r"seulement un extrait",
                    r"(full|complete|vollständige|complète|intégrale) (copy|kopie|copie)\b.{0,160}"
                    r"(tool|download|herunterladen|télécharg|at any time|jederzeit|self-service)",
                    r"download your information", r"informationen herunterladen",
                    r"télécharger vos informations")
-PERIOD = _rx(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|thirteen|"
+PERIOD = rx(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|thirteen|"
              r"eighteen|twenty-four|ein|zwei|drei|vier|fünf|sechs|sieben|acht|zehn|zwölf|"
              r"un|deux|trois|quatre|cinq|dix|douze|treize)\s+(\w+\s+)?(years?|months?|weeks?|"
              r"days?|jahre?n?|monate?n?|wochen|tage?n?|ans|années|mois|semaines|jours|"
              r"parliamentary cycles)\b", r"until you unsubscribe", r"replaced (each|every)",
              r"overwritten", r"as long as (we hold|it is current|you remain|you are)",
              r"while it is current", r"bis zu", r"jusqu'à")
-NECESSARY = _rx(r"(no longer|as long) (than|as) (is )?necessary", r"solange (dies )?erforderlich",
+NECESSARY = rx(r"(no longer|as long) (than|as) (is )?necessary", r"solange (dies )?erforderlich",
                 r"aussi longtemps que nécessaire", r"durée nécessaire")
 RIGHTS = {
-    "rectification": _rx(r"rectif", r"\bcorrect(ed|ion|ing)?\b", r"berichtig", r"corrig",
+    "rectification": rx(r"rectif", r"\bcorrect(ed|ion|ing)?\b", r"berichtig", r"corrig",
                          r"inaccurate data"),
-    "erasure": _rx(r"\beras(e|ed|ure)\b", r"\bdelet(e|ion)\b", r"\blöschung", r"\blöschen",
+    "erasure": rx(r"\beras(e|ed|ure)\b", r"\bdelet(e|ion)\b", r"\blöschung", r"\blöschen",
                    r"effacement", r"\beffacer", r"suppression de vos"),
-    "restriction": _rx(r"restrict", r"einschränk", r"limitation", r"\blimiter"),
-    "objection": _rx(r"\bobject(ion)?\b", r"widersp", r"\bopposer", r"opposition", r"opt[- ]out"),
+    "restriction": rx(r"restrict", r"einschränk", r"limitation", r"\blimiter"),
+    "objection": rx(r"\bobject(ion)?\b", r"widersp", r"\bopposer", r"opposition", r"opt[- ]out"),
 }
-YOU = _rx(r"\byou(r)?\b", r"\bsie\b", r"\bihre?[nrs]?\b", r"\bdu\b", r"\bdeine?[nrs]?\b",
+YOU = rx(r"\byou(r)?\b", r"\bsie\b", r"\bihre?[nrs]?\b", r"\bdu\b", r"\bdeine?[nrs]?\b",
           r"\bvous\b", r"\bvos\b", r"\bvotre\b")
-REGULATOR = _rx(r"information commissioner", r"\bico\b", r"supervisory authority",
+REGULATOR = rx(r"information commissioner", r"\bico\b", r"supervisory authority",
                 r"aufsichtsbehörde", r"beauftragte[nr]? für datenschutz", r"\bcnil\b",
                 r"autorité de contrôle", r"data protection (commission|authority)")
-COUNTRY = _rx(r"united states", r"\busa?\b", r"\bus\b", r"\bindia\b", r"états-unis", r"\binde\b",
+COUNTRY = rx(r"united states", r"\busa?\b", r"\bus\b", r"\bindia\b", r"états-unis", r"\binde\b",
               r"vereinigten staaten", r"\bindien\b", r"canada", r"australia", r"philippines",
               r"\bchina\b", r"japan", r"brazil", r"israel", r"switzerland", r"singapore",
               r"south africa")
-SAFEGUARD = _rx(r"international data transfer (agreement|addendum)", r"\bidta\b",
+SAFEGUARD = rx(r"international data transfer (agreement|addendum)", r"\bidta\b",
                 r"data privacy framework", r"standard contractual clauses",
                 r"standardvertragsklauseln", r"clauses contractuelles types",
                 r"adequacy (decision|regulation)", r"angemessenheitsbeschluss", r"adéquation",
                 r"binding corporate rules", r"uk extension", r"uk addendum",
                 r"britische erweiterung")
-NO_TRANSFER = _rx(r"\b(not|never|no)\b[^.]{0,40}\b(transfer|outside)", r"findet nicht statt",
+NO_TRANSFER = rx(r"\b(not|never|no)\b[^.]{0,40}\b(transfer|outside)", r"findet nicht statt",
                   r"aucun transfert", r"\bne\b.{0,30}\bpas\b.{0,30}transf",
                   r"nicht\b.{0,30}übermittelt")
-CONCRETE_LOGIC = _rx(r"concretely", r"concrètement", r"\bkonkret",
+CONCRETE_LOGIC = rx(r"concretely", r"concrètement", r"\bkonkret",
                      r"(augmente|increases?|raises?|erhöht|réduit|reduces?|lowers?|senkt|"
                      r"verringert)\b.{0,80}(probabilit|likelihood|chance|score|wahrscheinlichkeit)")
-DENIES_PROFILING = _rx(r"\b(no|not|never|nicht|kein\w*|pas|aucun)\b.{0,60}profil",
+DENIES_PROFILING = rx(r"\b(no|not|never|nicht|kein\w*|pas|aucun)\b.{0,60}profil",
                        r"profil\w*.{0,60}(findet nicht statt|\bnot\b)")
 
 
@@ -402,7 +234,7 @@ def _categories(ans: Answer, found: dict, pointers: set[int]) -> tuple[str, list
     # A report laid out in numbered sections (a PDF, a letter) names its categories.
     reports = {p["file"] for p in data if p["where"].startswith("page") or
                p["file"].lower().endswith((".docx", ".html", ".htm"))}
-    numbered = [u for u in ans.units if u.is_heading and _NUMBERED.match(u.text)
+    numbered = [u for u in ans.units if u.is_heading and NUMBERED.match(u.text)
                 and u.file in reports]
     if len(numbered) >= 3:
         return "answered", [u.evidence("section heading") for u in numbered[:5]], ""
@@ -449,8 +281,8 @@ def _rights(ans: Answer, pointers: set[int]) -> tuple[str, list, str]:
     for u in ans.units:
         if not YOU.search(u.text) and not u.about("rights"):
             continue
-        for right, rx in RIGHTS.items():
-            if rx.search(u.text):
+        for right, pattern in RIGHTS.items():
+            if pattern.search(u.text):
                 given.setdefault(right, u)
         if u.about("rights") and POINTER.search(u.text):
             linked.append(u)
@@ -573,3 +405,29 @@ def _key_given(ans: Answer) -> bool:
     return any(re.search(r"\b(key to|legend|legende|légende|schlüssel|glossar\w*|"
                          r"scores? run from|codes? (means?|bedeute\w*))\b", u.text, re.I)
                for u in ans.units)
+
+
+def overruled(result: dict, overrides: dict) -> dict:
+    """The stored review with the user's say on items: `status` is theirs, `found`
+    keeps what the rules said."""
+    items = {}
+    for k, v in result["items"].items():
+        if k in overrides and overrides[k] != v["status"]:
+            items[k] = {**v, "status": overrides[k], "found": v["status"], "overruled": True}
+        else:
+            items[k] = v
+    return {**result, "items": items}
+
+
+def summary(items: dict) -> dict:
+    """How much of Art. 15 the answer gave: for `sar show` and the board."""
+    missing = [k for k in ITEMS if items[k]["status"] == "missing"]
+    partial = [k for k in ITEMS if items[k]["status"] == "partial"]
+    answered = len(ITEMS) - len(missing) - len(partial)
+    words = f"answer reviewed: {answered} of {len(ITEMS)} items"
+    if missing:
+        words += f", {', '.join(missing)} missing"
+    if partial:
+        words += f", {', '.join(partial)} in part"
+    return {"answered": answered, "missing": missing, "partial": partial, "text": words,
+            "complete": not missing and not partial}
