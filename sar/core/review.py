@@ -37,6 +37,27 @@ RULES_VERSION = "review-1"
 ITEMS = ("copy", "purposes", "categories", "recipients", "retention", "rights", "complaint",
          "sources", "automated_decisions", "transfers")
 STATUSES = ("answered", "partial", "missing")
+# What each item is, in the article's words (UK GDPR), for the follow-up letter.
+WORDING = {
+    "copy": "a copy of the personal data undergoing processing (Article 15(3))",
+    "purposes": "the purposes of the processing (Article 15(1)(a))",
+    "categories": "the categories of personal data concerned (Article 15(1)(b))",
+    "recipients": "the recipients or categories of recipient to whom the personal data "
+                  "have been or will be disclosed (Article 15(1)(c))",
+    "retention": "the envisaged period for which the personal data will be stored, or the "
+                 "criteria used to determine that period (Article 15(1)(d))",
+    "rights": "the existence of the right to request rectification or erasure, restriction "
+              "of processing, and to object to it (Article 15(1)(e))",
+    "complaint": "the right to lodge a complaint with a supervisory authority "
+                 "(Article 15(1)(f))",
+    "sources": "where the personal data are not collected from me, any available "
+               "information as to their source (Article 15(1)(g))",
+    "automated_decisions": "the existence of automated decision-making, including profiling, "
+                           "and meaningful information about the logic involved and its "
+                           "envisaged consequences for me (Article 15(1)(h))",
+    "transfers": "where the data are transferred to a third country or an international "
+                 "organisation, the appropriate safeguards (Article 15(2))",
+}
 # What each item is, in the words of the article, for the follow-up letter.
 ARTICLE = {"copy": "15(3)", "purposes": "15(1)(a)", "categories": "15(1)(b)",
            "recipients": "15(1)(c)", "retention": "15(1)(d)", "rights": "15(1)(e)",

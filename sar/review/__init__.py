@@ -14,6 +14,9 @@ import json
 from sar.core import review as rules
 from sar.errors import UsageError
 
+# Events that say the organisation answered: only then is there something to review.
+ANSWERS = ("fulfilled", "partially-fulfilled", "no-data-held", "refused")
+
 
 class Reviews:
     def __init__(self, ws):
@@ -29,7 +32,8 @@ class Reviews:
         bodies = []
         for mid, digest in ws.db.execute(
                 "SELECT id, sha256 FROM messages WHERE request_id = ? AND direction = 'in' "
-                "AND sha256 IS NOT NULL ORDER BY id", [row["id"]]):
+                "AND sha256 IS NOT NULL AND COALESCE(label, '') NOT IN ('auto-reply', 'bounced') "
+                "ORDER BY id", [row["id"]]):
             try:
                 bodies.append((mid, inbound.parse(ws.evidence.get(digest)).text))
             except OSError:
@@ -45,9 +49,12 @@ class Reviews:
         """Review the request's answer now and store it; earlier overrulings stay."""
         ws = self.ws
         row = ws.queries.find(ref)
-        parts, files = self.inputs(row)
+        answered = any(e.kind in ANSWERS for e in ws.log.of(row["id"]) if e.on <= ws.today)
+        parts, files = self.inputs(row) if answered else ([], [])
         if not parts:
-            raise UsageError(f"{row['ref']}: no reply has been received yet: nothing to review")
+            raise UsageError(f"{row['ref']}: no answer has been recorded yet: nothing to review "
+                             f"(a reply that answers is recorded with `sar mark {row['ref']} "
+                             "fulfilled`)")
         me = ws.letters.requester(row)
         result = rules.review(parts, row["kind"], (me.get("name"), me.get("email")),
                               self._our_letters(row))
