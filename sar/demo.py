@@ -114,6 +114,10 @@ def run_demo(target: str | None) -> Demo:
             say(f"Day {day}: a reply from {result['sender']} — `sar watch` reads it as "
                 f"{result['label']} ({result['matched_by']}; rule {result['rule']}).")
     say("Labour never answers: only its out-of-office did.")
+    review = on(24).reviews.run(demo.refs[BROKER])
+    say(f"Day 24: `sar review {demo.refs[BROKER]}` reads Experian's answer and its PDF against "
+        f"Article 15: {review['summary']['text']}; segments found: "
+        f"{'; '.join(review['segments'][:3])}.")
 
     end = on(RUN_DAYS)
     demo.board = end.list()
@@ -172,7 +176,7 @@ def _deliver(folder: Path, day: int, start: dt.date, org, ref: str, in_reply_to:
     msg.set_content(f"Dear Alex Example,\n\n{text.format(ref=ref)}\n\nData Protection Team\n"
                     f"{org.name}\n")
     if attachment:
-        msg.add_attachment(b"%PDF-1.4 demo", maintype="application", subtype="pdf",
+        msg.add_attachment(_pdf(EXPERIAN_PDF), maintype="application", subtype="pdf",
                            filename=attachment)
     (folder / "new" / f"{when.timestamp():.0f}.demo{day}.{ref}").write_bytes(bytes(msg))
 
@@ -187,3 +191,56 @@ def _read(ws: Workspace, folder: Path) -> list[dict]:
     ws.watch(maildir=folder, report=report)
     rules = {m["id"]: m["rule"] for m in ws.inbox(everything=True)}
     return [{**r.as_dict(), "rule": rules.get(r.pk)} for r in out]
+
+
+# The demo's invented Experian answer: a real PDF with a text layer, so `sar review`
+# has something to read. Some of Art. 15 is answered, some only in part, one item
+# not at all, as such answers usually are.
+EXPERIAN_PDF = [
+    "Experian - your personal information - subject access response",
+    "Prepared for Alex Example, 1 Example Street, London N1 1AA",
+    "1. Personal details",
+    "Name   Alex Example   Date of birth   01/01/1990",
+    "2. Electoral roll",
+    "Address   From   Supplied by",
+    "1 Example Street, London N1 1AA   12/2023   London Borough of Islington",
+    "3. Marketing information",
+    "Item   Value   Source",
+    "Mosaic Type   O62 - Central Pulse   Experian model",
+    "Household income (modelled)   40,000 - 49,999   Experian model",
+    "Email address   alex@example.org   Example Shop Ltd (online retailer)",
+    "4. How we use your information",
+    "Purposes. We use this information for credit referencing, identity checks and",
+    "marketing services for our clients.",
+    "Your marketing information may be shared with our clients in the retail and",
+    "financial services sectors.",
+    "How long we keep it. Marketing information is deleted three years after it was",
+    "last confirmed.",
+    "Mosaic and the modelled items are produced by statistical models.",
+    "Your rights. You can ask us to correct or delete your information, restrict its",
+    "use, and object to its use for marketing.",
+    "You can complain to the Information Commissioner's Office (ICO).",
+]
+
+
+def _pdf(lines: list[str]) -> bytes:
+    """A one-page PDF with `lines` as its text layer (Helvetica, ASCII)."""
+    def esc(t: str) -> str:
+        return t.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    stream = "BT /F1 10 Tf 14 TL 50 800 Td " + " ".join(f"({esc(t)}) Tj T*" for t in lines) + " ET"
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+               "/Resources << /Font << /F1 5 0 R >> >> >>",
+               f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream",
+               "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = b"%PDF-1.4\n", []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
+    out += (f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n"
+            "%%EOF\n").encode()
+    return out

@@ -129,6 +129,7 @@ class Queries:
             "later_events": len(every) - len(events),
             "messages": self._messages(row["id"]),
             "attachments": self.attachments(row),
+            "review": ws.reviews.summary(row),
             "next": lifecycle.next_step(status, row["channel"], row["ref"],
                                         reminded=any(e.kind == "reminded" for e in events)),
         })

@@ -141,6 +141,12 @@ class Workspace:
         return Sending(self)
 
     @cached_property
+    def reviews(self):
+        from sar.review import Reviews
+
+        return Reviews(self)
+
+    @cached_property
     def tracking(self):
         from sar.tracking import Tracking
 

@@ -13,7 +13,7 @@ from sar.cli.root import app
 # isort: off
 from sar.cli import setup_cmd, requests_cmd, track_cmd, inbox_cmd, discover_cmd  # noqa: F401
 from sar.cli import care_cmd, deadline_cmd, demo_cmd, orgs_cmd, campaign_cmd  # noqa: F401
-from sar.cli import attachments_cmd  # noqa: F401
+from sar.cli import attachments_cmd, review_cmd  # noqa: F401
 # isort: on
 
 __all__ = ["app", "main"]

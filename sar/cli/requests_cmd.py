@@ -74,8 +74,8 @@ def letter(
     out: Annotated[Path | None, typer.Option("-o", "--output", metavar="PATH", help="Write to this file.")] = None,
     follow_up: Annotated[str | None, typer.Option(
         "--follow-up", metavar="KIND",
-        help="A follow-up letter instead, dated today: reminder, id-reply or "
-             "extension-challenge.")] = None,
+        help="A follow-up letter instead, dated today: reminder, id-reply, "
+             "extension-challenge or incomplete (asks for what `sar review` found missing).")] = None,
     details: Annotated[str | None, typer.Option(
         metavar="TEXT", help="For --follow-up id-reply: what you offer to prove who you are.")] = None,
     preview: Annotated[bool, typer.Option(
@@ -335,5 +335,7 @@ def show(
             typer.echo(f"  #{a['message']}  {output.clean(a['name'])}  "
                        f"{output.clean(a['content_type'] or '')}  {a['size']:,} bytes  "
                        f"sha256:{a['sha256'][:16]}")
+    if s.get("review"):
+        typer.echo(f"\n{s['review']['text'].capitalize()} (`sar review {s['ref']}`)")
     if s["next"]:
         typer.echo(f"\nNext: {s['next']}")

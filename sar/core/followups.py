@@ -12,7 +12,9 @@ import datetime as dt
 from sar.core import calendars
 from sar.core.lifecycle import CLOSED, Assessment, Event
 
-FOLLOW_UPS = ("reminder", "id-reply", "extension-challenge")
+FOLLOW_UPS = ("reminder", "id-reply", "extension-challenge", "incomplete")
+# An answer that left out part of Art. 15: it follows an answer, never silence.
+ANSWERED = ("fulfilled", "partially-fulfilled")
 # A follow-up that answers something the organisation did: it must have been recorded.
 NEEDS = {"id-reply": "id-requested", "extension-challenge": "extended"}
 # DPA 2018 s.164A (in force from 19 June 2026): a complaint to the controller itself,
@@ -34,6 +36,13 @@ def refusal(kind: str, ref: str, events: list[Event], a: Assessment,
         return (f"{ref} has no {NEEDS[kind]} recorded: record it first with "
                 f"`sar mark {ref} {NEEDS[kind]}`")
     dl = a.deadline
+    if kind == "incomplete":
+        # Art. 15(1)-(3): every item is owed; an answer that leaves some out may be
+        # challenged at once, whatever the deadline.
+        if not any(e.kind in ANSWERED for e in events):
+            return (f"{ref} has no answer recorded: an incomplete-answer letter follows an "
+                    f"answer (`sar mark {ref} fulfilled` or `partially-fulfilled`)")
+        return None
     if a.base_status in CLOSED and kind != "complaint":
         return f"{ref} is {a.base_status}: there is nothing to chase"
     # A refusal or a partial answer may be challenged at once (Art. 12(4), 15(3));

@@ -217,12 +217,32 @@ class Letters:
         if why:
             raise UsageError(why)
         context = self._follow_up_context(row, events, a, offered)
+        if kind == "incomplete":
+            context["review"] = self._incomplete(row)
         context.update(extra or {})
         # The complaint goes to a regulator in English (the ICO; most EU authorities
         # take English); letters to organisations keep the request's language.
         lang = "en" if kind == "complaint" else row["lang"]
         return letters.build(context, lang=lang, regime=row["regime"], kind=kind,
                              user_templates=self.templates_for(row))
+
+    def _incomplete(self, row: dict) -> dict:
+        """What the review found missing or given in part, for `--follow-up incomplete`."""
+        from sar.core.review import ARTICLE, WORDING
+
+        r = self.ws.reviews.get(row["ref"]) or self.ws.reviews.run(row["ref"])
+        if r["summary"]["complete"]:
+            raise UsageError(f"{row['ref']}: the review found every Art. 15 item answered; "
+                             f"overrule it with `sar review {row['ref']} --set ITEM=partial` "
+                             "if you disagree")
+        def item(k):
+            v = r["items"][k]
+            given = next((e["text"] for e in v["evidence"] if e.get("text")), "")
+            return {"item": k, "article": ARTICLE[k], "wording": WORDING[k],
+                    "given": given if v["status"] == "partial" else "",
+                    "reason": v.get("reason", "")}
+        return {"missing": [item(k) for k in r["summary"]["missing"]],
+                "partial": [item(k) for k in r["summary"]["partial"]]}
 
     def _follow_up_context(self, row, events, a, offered) -> dict:
         from sar import validate

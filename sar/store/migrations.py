@@ -570,6 +570,22 @@ def m011_checks_and_indexes(db):
     db.execute("CREATE INDEX requests_last_event_on ON requests(last_event_on)")
 
 
+@migrations()
+def m012_reviews(db):
+    # `sar review`: the answer read against Art. 15, stored with the rules that read
+    # it, and the user's overrulings kept beside what the rules found.
+    db.execute("""
+        CREATE TABLE reviews (
+            id INTEGER PRIMARY KEY,
+            request_id INTEGER NOT NULL REFERENCES requests(id),
+            rules TEXT NOT NULL,                -- e.g. review-1
+            reviewed_at TEXT NOT NULL,
+            result TEXT NOT NULL,               -- JSON, as the rules found it
+            overrides TEXT NOT NULL DEFAULT '{}'  -- JSON: item -> status set by the user
+        )""")
+    db.execute("CREATE INDEX reviews_request ON reviews(request_id)")
+
+
 # The names of the migrations this sar knows, in order (db.py refuses a database
 # that has others: a newer sar made it).
 KNOWN = migrations.names
