@@ -1,0 +1,156 @@
+"""Issue 15: letters a data protection officer cannot refuse, point by point.
+
+Each test renders the real letter (text, and DOCX re-opened with python-docx where
+the layout matters) and asserts on what it says in English, German and French.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+LANGS = ("en", "de", "fr")
+
+
+def flat(text: str) -> str:
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+def draft(me, kind, org, *extra, lang="en"):
+    run = me("new", kind, "--to", org, "--lang", lang, "--again", "--json", *extra)
+    return run.json()[0]["ref"], run.stderr
+
+
+def letter(me, ref) -> str:
+    return flat(me("letter", ref).stdout)
+
+
+def docx_text(me, ref) -> str:
+    from docx import Document
+
+    raw = me("letter", ref, "--format", "docx").stdout_bytes
+    return flat("\n".join(p.text for p in Document(io.BytesIO(raw)).paragraphs))
+
+
+# -- 1. erasure to a credit reference agency: the marketing data, not the credit file --
+
+SCOPED = {"en": ("for direct marketing", "Mosaic, ChannelView, ConsumerView",
+                 "please leave that unchanged", "(a) the data are no longer necessary"),
+          "de": ("zum Zwecke der Direktwerbung über mich", "Mosaic, ChannelView, ConsumerView",
+                 "bitte lassen Sie sie unverändert", "(a) die Daten sind für keinen"),
+          "fr": ("à des fins de prospection, en application",
+                 "Mosaic, ChannelView, ConsumerView", "je vous prie de le laisser inchangé",
+                 "(a) les données ne sont plus nécessaires")}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_erasure_to_a_cra_covers_marketing_and_leaves_the_credit_file(me, lang):
+    scoped, products, keep, ground_a = SCOPED[lang]
+    ref, notes = draft(me, "erasure", "experian", lang=lang)
+    text = docx_text(me, ref)
+    assert scoped in text and products in text and keep in text
+    # Art. 17(1)(a) is not claimed against data held on legitimate interests.
+    assert ground_a not in text
+    assert "--scope all" in notes
+    everything, _ = draft(me, "erasure", "experian", "--scope", "all", lang=lang)
+    text = letter(me, everything)
+    assert ground_a in text and keep not in text
+
+
+def test_erasure_to_a_broker_is_marketing_scoped_without_a_credit_file(me):
+    ref, _ = draft(me, "erasure", "acme")
+    text = letter(me, ref)
+    assert "for direct marketing" in text and "credit file" not in text
+    party, _ = draft(me, "erasure", "fictional-party")
+    assert "erase all personal data you hold about me" in letter(me, party)
+
+
+def test_scope_belongs_to_erasure_only(me):
+    line = me.fails("new", "access", "--to", "acme", "--scope", "all")
+    assert "--scope goes with an erasure letter" in line
+
+
+# -- 2. Art. 18(1)(d) only with an Art. 21(1) objection -----------------------------------
+
+RESTRICT_D = {"en": "Article 18(1)(d)", "de": "Art. 18 Abs. 1 Buchst. d",
+              "fr": "article 18, paragraphe 1, point d)"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("kind", ["erasure", "objection"])
+def test_restriction_under_18_1_d_is_asked_only_with_a_21_1_objection(me, lang, kind):
+    plain, _ = draft(me, kind, "fictional-party", lang=lang)
+    assert RESTRICT_D[lang] not in letter(me, plain)
+    reasons, _ = draft(me, kind, "fictional-party", "--details",
+                       "I am a candidate's spouse and fear harassment.", lang=lang)
+    assert RESTRICT_D[lang] in letter(me, reasons)
+
+
+# -- 6. the objection's timing --------------------------------------------------------------
+
+TIMING = {"en": ("promptly and in any case before any further marketing",
+                 ("as soon as you receive", "from the moment you receive")),
+          "de": ("umgehend und jedenfalls vor jeder weiteren Werbung",
+                 ("wird wirksam, sobald", "ab dem Zeitpunkt, zu dem")),
+          "fr": ("avant toute nouvelle prospection", ("prend effet dès", "dès la réception"))}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("kind", ["erasure", "objection"])
+def test_the_objection_must_be_acted_on_promptly_not_on_receipt(me, lang, kind):
+    said, overstated = TIMING[lang]
+    text = letter(me, draft(me, kind, "acme", lang=lang)[0])
+    assert said in text
+    assert not any(o in text for o in overstated)
+
+
+# -- 3. portability where Art. 20 cannot apply ---------------------------------------------
+
+@pytest.mark.parametrize("org", ["fictional-party", "experian", "acme"])
+def test_portability_to_a_party_or_cra_warns_and_offers_access(me, org):
+    _, notes = draft(me, "portability", org)
+    assert "Article 20" in notes and "sar new access" in notes
+
+
+def test_portability_to_a_platform_does_not_warn(me):
+    me("orgs", "add", "--slug", "shop", "--name", "Shop Ltd", "--email", "dpo@shop.example",
+       "--kind", "platform")
+    _, notes = draft(me, "portability", "shop")
+    assert "Article 20" not in notes
+
+
+# -- 10. the date of birth, by organisation kind --------------------------------------------
+
+def test_date_of_birth_goes_to_a_cra_but_not_to_a_party(me):
+    me("init", "--name", "Robin Testperson", "--email", "robin@example.org",
+       "--address", "12 Sample Lane, Exampleton, EX1 2MP", "--dob", "1980-05-17",
+       "--no-input")
+    party, _ = draft(me, "access", "fictional-party")
+    cra, _ = draft(me, "access", "experian")
+    assert "17 May 1980" not in letter(me, party)
+    assert "17 May 1980" in letter(me, cra)
+    me("config", "set", "letters.date_of_birth", "always")
+    assert "17 May 1980" in letter(me, party)
+    me("config", "set", "letters.date_of_birth", "never")
+    assert "17 May 1980" not in letter(me, cra)
+
+
+# -- 10. a restriction names its ground -----------------------------------------------------
+
+GROUND = {"en": ("(Article 18(1)(a))", "while you check its accuracy"),
+          "de": ("(Art. 18 Abs. 1 Buchst. a", "solange Sie"),
+          "fr": ("(article 18, paragraphe 1, point a)", "pendant que vous")}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_restriction_names_the_users_ground(me, lang):
+    cited, _ = GROUND[lang]
+    ref, notes = draft(me, "restriction", "acme", "--ground", "accuracy", "--details",
+                       "My address is wrong.", lang=lang)
+    text = letter(me, ref)
+    assert cited in text and "--ground" not in notes
+    # The other grounds are not listed as if they were claimed.
+    assert {"en": "18(1)(c)", "de": "Buchst. c", "fr": "point c)"}[lang] not in text
+    _, notes = draft(me, "restriction", "acme", lang=lang)
+    assert "--ground" in notes
