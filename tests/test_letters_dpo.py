@@ -154,3 +154,64 @@ def test_a_restriction_names_the_users_ground(me, lang):
     assert {"en": "18(1)(c)", "de": "Buchst. c", "fr": "point c)"}[lang] not in text
     _, notes = draft(me, "restriction", "acme", lang=lang)
     assert "--ground" in notes
+
+
+# -- 5. post-Brexit CJEU rulings persuade a UK controller; SCHUFA is not for parties ------
+
+PERSUASIVE = {"en": "persuasive in the UK, not binding: CJEU",
+              "de": "im Vereinigten Königreich nicht bindend, aber richtungweisend: EuGH",
+              "fr": "non contraignant au Royaume-Uni, mais persuasif : CJUE"}
+ICO_RECIPIENTS = "recipients or categories of recipient"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_uk_access_letters_call_every_cjeu_ruling_persuasive(me, lang):
+    uk = letter(me, draft(me, "access", "acme", lang=lang)[0])
+    eu = letter(me, draft(me, "access", "acme", "--regime", "eu-gdpr", lang=lang)[0])
+    # Every citation of a post-2020 ruling carries the marker in the UK letter.
+    for case in ("C-487/21", "C-154/21", "C-634/21"):
+        before = uk.split(case)[0]
+        assert PERSUASIVE[lang] in before[-100:], (case, before[-100:])
+    assert ICO_RECIPIENTS in uk
+    assert PERSUASIVE[lang] not in eu and ICO_RECIPIENTS not in eu
+    assert "as the CJEU held" not in uk and "so der EuGH" not in uk
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_party_access_letter_cites_no_credit_scoring_ruling(me, lang):
+    party = letter(me, draft(me, "access", "fictional-party", lang=lang)[0])
+    assert "C-634/21" not in party and "SCHUFA" not in party
+    assert "C-634/21" in letter(me, draft(me, "access", "experian", lang=lang)[0])
+    # For inferred special category data the UK letter cites the ICO first.
+    assert "ICO, Guidance for the use of personal data in political campaigning" in party
+
+
+# -- 10. what a party and a credit reference agency access letter asks -------------------
+
+PARTY_ASKS = {"en": ("marked register", "edition of the electoral register (full or open)",
+                     "online voter registration look-ups", "separate from you",
+                     "notice Article 14 requires", "November 2020"),
+              "de": ("marked register", "vollständige oder öffentliche",
+                     "Online-Abfragen zur Wählerregistrierung", "getrennte Verantwortliche",
+                     "Art. 14", "November 2020"),
+              "fr": ("marked register", "intégrale ou publique",
+                     "vérifications en ligne de l'inscription", "distincts de vous",
+                     "article 14", "novembre 2020")}
+CRA_ASKS = {"en": ("Consumer Credit Act 1974, s.158", "Mosaic, ChannelView, ConsumerView",
+                   "for which clients"),
+            "de": ("Consumer Credit Act 1974, s.158", "Mosaic, ChannelView, ConsumerView",
+                   "für welche Kunden"),
+            "fr": ("Consumer Credit Act 1974, s.158", "Mosaic, ChannelView, ConsumerView",
+                   "pour quels clients")}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_party_and_cra_access_letters_ask_what_the_review_found_missing(me, lang):
+    party = docx_text(me, draft(me, "access", "fictional-party", lang=lang)[0])
+    for ask in PARTY_ASKS[lang]:
+        assert ask in party, ask
+    cra = letter(me, draft(me, "access", "experian", lang=lang)[0])
+    for ask in CRA_ASKS[lang]:
+        assert ask in cra, ask
+    broker = letter(me, draft(me, "access", "acme", lang=lang)[0])
+    assert "s.158" not in broker
