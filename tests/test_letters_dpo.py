@@ -215,3 +215,60 @@ def test_party_and_cra_access_letters_ask_what_the_review_found_missing(me, lang
         assert ask in cra, ask
     broker = letter(me, draft(me, "access", "acme", lang=lang)[0])
     assert "s.158" not in broker
+
+
+# -- 9. a German party's erasure: §50 BMG ------------------------------------------------
+
+BMG = {"en": ("section 50(1) of the Federal Registration Act", "section 50(5)"),
+       "de": ("§ 50 Abs. 1 BMG", "§ 50 Abs. 5 BMG"),
+       "fr": ("article 50, paragraphe 1, de la loi fédérale", "article 50, paragraphe 5")}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_german_party_erasure_asks_for_bmg_deletion_and_names_the_objection(me, lang):
+    me("orgs", "add", "--slug", "partei", "--name", "Beispielpartei", "--email",
+       "datenschutz@partei.example", "--kind", "political-party", "--country", "DE",
+       "--calendar", "DE", "--regime", "eu-gdpr")
+    text = letter(me, draft(me, "erasure", "partei", lang=lang)[0])
+    deletion, objection = BMG[lang]
+    assert deletion in text and objection in text
+    assert "von Gesetzes wegen besitzen" not in text
+    uk = letter(me, draft(me, "erasure", "fictional-party", lang=lang)[0])
+    assert deletion not in uk
+
+
+# -- 10. follow-ups: no extension can now be claimed; an objection needs no ID -------------
+
+def sent_on(me, kind="access", org="acme", lang="en"):
+    ref = me("new", kind, "--to", org, "--lang", lang, "--json").json()[0]["ref"]
+    me("send", ref)
+    return ref
+
+
+NO_EXTENSION = {"en": "so none can now be claimed (Article 12(3))",
+                "de": "kann daher nicht mehr in Anspruch genommen werden",
+                "fr": "aucune ne peut donc plus être invoquée"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_reminder_says_no_extension_can_now_be_claimed(me, lang):
+    ref = sent_on(me, lang=lang)
+    text = flat(me("letter", ref, "--follow-up", "reminder", today="2026-04-07").stdout)
+    assert NO_EXTENSION[lang] in text
+    me("mark", ref, "extended", "--on", "2026-03-20", today="2026-03-20")
+    text = flat(me("letter", ref, "--follow-up", "reminder", today="2026-06-05").stdout)
+    assert NO_EXTENSION[lang] not in text
+
+
+NO_ID = {"en": "needs no identification", "de": "bedarf keines Identitätsnachweises",
+         "fr": "n'exige aucune vérification de mon identité"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_an_id_reply_to_an_objection_says_the_marketing_objection_needs_no_id(me, lang):
+    ref = sent_on(me, "objection", lang=lang)
+    me("mark", ref, "id-requested", "--on", "2026-03-02")
+    assert NO_ID[lang] in flat(me("letter", ref, "--follow-up", "id-reply").stdout)
+    access = sent_on(me, "access", "fictional-party", lang=lang)
+    me("mark", access, "id-requested", "--on", "2026-03-02")
+    assert NO_ID[lang] not in flat(me("letter", access, "--follow-up", "id-reply").stdout)
