@@ -272,3 +272,39 @@ def test_an_id_reply_to_an_objection_says_the_marketing_objection_needs_no_id(me
     access = sent_on(me, "access", "fictional-party", lang=lang)
     me("mark", access, "id-requested", "--on", "2026-03-02")
     assert NO_ID[lang] not in flat(me("letter", access, "--follow-up", "id-reply").stdout)
+
+
+# -- 11. deadlines ----------------------------------------------------------------------
+
+def test_id_received_without_a_request_does_not_move_the_deadline(sar):
+    out = sar("deadline", "--received", "2026-03-02", "--id-received", "2026-03-05",
+              "--json").json()
+    assert out["due"] == "2026-04-02"
+    assert any("no request for it is recorded" in w for w in out["warnings"])
+    asked = sar("deadline", "--received", "2026-03-02", "--id-requested", "2026-03-03",
+                "--id-received", "2026-03-05", "--json").json()
+    assert asked["due"] == "2026-04-07"  # 5 Apr + Easter
+
+
+def test_a_late_id_request_is_flagged(sar):
+    out = sar("deadline", "--received", "2026-03-02", "--id-requested", "2026-03-20",
+              "--id-received", "2026-03-25", "--json").json()
+    assert any("ICO expects identity to be checked promptly" in w for w in out["warnings"])
+    early = sar("deadline", "--received", "2026-03-02", "--id-requested", "2026-03-03",
+                "--id-received", "2026-03-05", "--json").json()
+    assert not any("promptly" in w for w in early["warnings"])
+
+
+def test_ccpa_day_45_on_a_sunday_rolls_to_monday(sar):
+    out = sar("deadline", "--regime", "ccpa", "--received", "2026-12-17", "--json").json()
+    assert out["due"] == "2027-02-01"  # day 45 is Sun 31 Jan 2027
+
+
+# -- 12. text ---------------------------------------------------------------------------
+
+def test_one_paused_day_is_worded_in_the_singular(sar):
+    out = sar("deadline", "--received", "2026-03-02", "--clarification",
+              "2026-03-06:2026-03-06", "--json").json()
+    text = " ".join(out["explanation"])
+    assert "1 day does not count" in text and "once the paused day is added" in text
+    assert "1 day do not count" not in text and "1 paused day are" not in text
