@@ -191,6 +191,13 @@ class Drafting:
                          f"calendar is {me.calendar}: if you live elsewhere, the "
                          "organisation may refuse; set `sar init --calendar US-CA` if you "
                          "live in California")
+        for p in plans:
+            # Cal. Civ. Code 1798.140(d): a CCPA "business" does business in California;
+            # a controller with no US presence is unlikely to be one.
+            if p["regime"] == "ccpa" and (p["org"].country or "").upper() not in ("US", ""):
+                notes.append(f"{p['org'].slug} is in {p['org'].country}: the CCPA binds "
+                             "businesses that do business in California; use --regime "
+                             f"{default_regime(p['calendar'])} unless it does")
         return notes
 
     def plan(self, org, calendar: str, kind: str, regime: str | None, via: str | None,

@@ -308,3 +308,11 @@ def test_one_paused_day_is_worded_in_the_singular(sar):
     text = " ".join(out["explanation"])
     assert "1 day does not count" in text and "once the paused day is added" in text
     assert "1 day do not count" not in text and "1 paused day are" not in text
+
+
+# -- 4. CCPA to a UK controller ------------------------------------------------------------
+
+def test_a_ccpa_letter_to_a_uk_controller_from_leeds_warns_twice(me):
+    _, notes = draft(me, "access", "experian", "--regime", "ccpa")
+    assert "CCPA protects California residents" in notes
+    assert "experian is in GB" in notes and "--regime uk-gdpr" in notes
