@@ -61,6 +61,9 @@ SETTINGS = {s.key: s for s in [
             "en", ("en", "de", "fr")),
     Setting("letters.reminder_days", "the final date a reminder sets, in days (7-14 is the "
             "practice)", 14, kind=int),
+    Setting("letters.date_of_birth", "give your date of birth: by-kind (to credit reference "
+            "agencies and platforms, not parties or brokers), always, never", "by-kind",
+            ("by-kind", "always", "never")),
     Setting("letters.attach_docx", "attach the DOCX letter to emails", False, ("true", "false"), bool),
     Setting("deadlines.email_receipt", "when an email counts as received",
             "same-day", OPTION_CHOICES["email_receipt"]),

@@ -59,6 +59,27 @@ def skip_lines(skipped: list[dict]) -> list[str]:
     return lines
 
 
+def parse_choices(kind: str, scope: str | None, ground: str | None) -> dict:
+    """The user's choices of what a letter covers: `scope` for an erasure
+    (marketing data only, or all), `ground` for a restriction (Art. 18(1)(a)-(d))."""
+    from sar.core import asks
+
+    found = {}
+    if scope is not None:
+        if kind != "erasure":
+            raise UsageError("--scope goes with an erasure letter")
+        if scope not in asks.SCOPES:
+            raise UsageError(unknown("scope", scope, asks.SCOPES))
+        found["scope"] = scope
+    if ground is not None:
+        if kind != "restriction":
+            raise UsageError("--ground goes with a restriction letter")
+        if ground not in asks.RESTRICTION_GROUNDS:
+            raise UsageError(unknown("ground", ground, asks.RESTRICTION_GROUNDS))
+        found["ground"] = ground
+    return found
+
+
 def parse_details(kind: str, text: str | None) -> dict:
     from sar import validate
 
@@ -90,7 +111,8 @@ class Drafting:
 
     def new(self, kind: str, slugs: list[str], *, regime: str | None = None,
             via: str | None = None, lang: str | None = None, details: str | None = None,
-            again: bool = False) -> Drafted:
+            again: bool = False, scope: str | None = None,
+            ground: str | None = None) -> Drafted:
         """Draft one request per organisation; all or nothing."""
         from sar import letters
 
@@ -104,7 +126,7 @@ class Drafting:
         if via is not None and via not in ("email", "post"):
             raise UsageError("--via must be email or post")
         me = ws.profile()
-        extra = parse_details(kind, details)
+        extra = parse_details(kind, details) | parse_choices(kind, scope, ground)
         plans, skipped = self._plans(slugs, me, kind, regime, via, lang, again)
         created = []
         with ws.transaction():
@@ -122,7 +144,7 @@ class Drafting:
                 created.append({"ref": row["ref"], "org": org.slug, "kind": kind,
                                 "regime": plan["regime"], "channel": plan["channel"],
                                 "lang": plan["lang"], "status": "draft"})
-        return Drafted(created, skipped, self._notes(kind, details, plans, me))
+        return Drafted(created, skipped, self._notes(kind, details, plans, me, extra))
 
     def _plans(self, slugs, me, kind, regime, via, lang, again):
         # One organisation named alone must be reachable; of several, or members of a
@@ -142,21 +164,39 @@ class Drafting:
                              + "; ".join(skip_lines(skipped)))
         return plans, skipped
 
-    def _notes(self, kind, details, plans, me) -> list[str]:
+    def _notes(self, kind, details, plans, me, extra) -> list[str]:
+        from sar.core import asks
+
         notes = [f"{old} is an obsolete record: writing to {new} instead"
                  for old, new in self.ws.directory.redirected.items()]
-        if kind == "restriction" and not details:
+        if kind == "restriction" and "ground" not in extra:
             # Art. 18(1): restriction is owed on one of four grounds; a letter that
             # names its own is harder to refuse than one that lists them all.
             notes.append("the letter lists the four grounds of Article 18(1) without "
-                         "saying which is yours: add --details, e.g. 'I contest the "
-                         "accuracy of my address while you check it'")
+                         "saying which is yours: add --ground accuracy|unlawful|"
+                         "legal-claims|objection, and --details to explain it")
+        for p in plans:
+            org = p["org"]
+            if kind == "portability" and asks.portability_warning(org.kind):
+                notes.append(f"{org.slug}: {asks.portability_warning(org.kind)}")
+            if kind == "erasure" and "scope" not in extra \
+                    and asks.erasure_scope(org.kind, None) == "marketing":
+                notes.append(f"{org.slug}: the letter covers the data used for marketing "
+                             "(Article 21(2) and 17(1)(c)), not a credit file held on "
+                             "legitimate interests; add --scope all to ask for everything")
         if any(p["regime"] == "ccpa" for p in plans) and me.calendar.upper() != "US-CA":
             # Cal. Civ. Code 1798.140(i): the CCPA's rights are California residents'.
             notes.append(f"the CCPA protects California residents, and your profile's "
                          f"calendar is {me.calendar}: if you live elsewhere, the "
                          "organisation may refuse; set `sar init --calendar US-CA` if you "
                          "live in California")
+        for p in plans:
+            # Cal. Civ. Code 1798.140(d): a CCPA "business" does business in California;
+            # a controller with no US presence is unlikely to be one.
+            if p["regime"] == "ccpa" and (p["org"].country or "").upper() not in ("US", ""):
+                notes.append(f"{p['org'].slug} is in {p['org'].country}: the CCPA binds "
+                             "businesses that do business in California; use --regime "
+                             f"{default_regime(p['calendar'])} unless it does")
         return notes
 
     def plan(self, org, calendar: str, kind: str, regime: str | None, via: str | None,

@@ -220,13 +220,18 @@ def test_uk_and_eu_rules_give_the_same_dates_on_one_calendar(received):
 
 @settings(max_examples=150, deadline=None)
 @given(received=days)
-def test_ccpa_is_45_calendar_days_and_never_rolls(received):
+def test_ccpa_is_45_calendar_days_rolled_to_a_business_day(received):
     import holidays
 
     r = due(Facts(received), "ccpa", "US-CA")
-    assert (r.due - received).days == 45
-    # Ten business days, counted here straight from the holiday list.
     closed = holidays.country_holidays("US", subdiv="CA")
+    # Issue 15: a 45th day on a weekend or holiday moves to the next business day
+    # (Civ. Code §§10-11), so no reply is called late before the regulator would.
+    raw = received + dt.timedelta(days=45)
+    assert r.due >= raw and r.due.weekday() < 5 and r.due not in closed
+    assert all(d.weekday() >= 5 or d in closed
+               for d in (raw + dt.timedelta(days=i) for i in range((r.due - raw).days)))
+    # Ten business days, counted here straight from the holiday list.
     day, counted = received, 0
     while counted < 10:
         day += dt.timedelta(days=1)
@@ -299,7 +304,7 @@ def test_overlapping_pauses_count_each_day_once():
 def test_resume_counting_says_so_in_the_explanation():
     facts = Facts(D(2026, 6, 1), clarifications=(Pause(D(2026, 6, 2), D(2026, 6, 3)),))
     text = " ".join(due(facts, pause_counting="resume").explanation)
-    assert "resume counting" in text and "1 day do not count" in text
+    assert "resume counting" in text and "1 day does not count" in text
 
 
 def test_the_calculator_names_the_flag_that_is_wrong(sar):

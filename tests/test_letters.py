@@ -74,7 +74,8 @@ def test_uk_and_eu_letters_name_their_own_law_and_regulator(me):
     assert "Article 15(1A)" not in eu_text
     uk_flat, eu_flat = " ".join(uk_text.split()), " ".join(eu_text.split())
     # CJEU rulings bind EU controllers; to a UK one they are persuasive, and said so.
-    assert "as the CJEU held in C-154/21" in uk_flat and "(CJEU C-154/21" in eu_flat
+    assert "persuasive in the UK, not binding: CJEU C-154/21" in uk_flat
+    assert "(CJEU C-154/21" in eu_flat and "persuasive" not in eu_flat
     assert "Dawson-Damer" in uk_flat and "Dawson-Damer" not in eu_flat
     assert "C-307/22" in eu_flat and "C-307/22" not in uk_flat
     # Art. 15(1)(a) is the purposes; the lawful basis is asked for, not claimed as (a).
@@ -131,8 +132,8 @@ def test_wrapping_never_splits_a_reference_or_an_address(pad):
     assert any("robin.testperson@example.org" in line for line in lines)
 
 
-@pytest.mark.parametrize("lang,held", [("de", "so der EuGH, Urteil"),
-                                       ("fr", "comme l'a jugé la CJUE le")])
+@pytest.mark.parametrize("lang,held", [("de", "im Vereinigten Königreich nicht bindend"),
+                                       ("fr", "non contraignant au Royaume-Uni")])
 def test_uk_letters_in_other_languages_cite_uk_authority_too(me, lang, held):
     uk = me("new", "access", "--to", "acme", "--lang", lang, "--json").json()[0]["ref"]
     eu = me("new", "access", "--to", "acme", "--lang", lang, "--regime", "eu-gdpr", "--again",

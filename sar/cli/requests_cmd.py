@@ -39,11 +39,17 @@ def new(
         metavar="TEXT", help="What the letter needs beyond your profile: for rectification, what is wrong; "
              "for objection or restriction, your reasons.")] = None,
     again: Annotated[bool, typer.Option("--again", help="Draft even if an open request of this kind exists.")] = False,
+    scope: Annotated[str | None, typer.Option(
+        metavar="SCOPE", help="Erasure: marketing (default for credit reference "
+                              "agencies and brokers) or all.")] = None,
+    ground: Annotated[str | None, typer.Option(
+        metavar="GROUND", help="Restriction: accuracy, unlawful, legal-claims or objection "
+                               "(Article 18(1)(a)-(d)).")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Draft a request to one or more organisations."""
     created = workspace().new(kind, to, regime=regime, via=via, lang=lang, details=details,
-                              again=again)
+                              again=again, scope=scope, ground=ground)
     for note in created.notes:
         typer.echo(f"Note: {note}", err=True)
     from sar.drafting import skip_lines

@@ -145,8 +145,11 @@ REGIMES: dict[str, Regime] = {
         extended=Period(days=90),
         period_cite="11 CCR §7021(b): 45 calendar days from receipt",
         extension_cite="11 CCR §7021(b): once, up to 90 days in total, with notice",
-        roll=False,
-        roll_cite="whether Cal. Civ. Code §§10-11 moves a deadline off a holiday is unsettled",
+        # Cal. Civ. Code §§10-11 (a last day on a holiday moves to the next business
+        # day) is unsettled for §7021; rolling is the reading that never calls a reply
+        # late before the regulator could (docs/deadlines.md); `roll` option overrides.
+        roll=True,
+        roll_cite="Cal. Civ. Code §§10-11, applied so that no reply is called late early",
         default_calendar="US-CA",
         id_rule="none",
         id_cite="11 CCR §7021(b): the period runs 'regardless of time required to verify'",
@@ -184,6 +187,12 @@ class Pause:
 
     asked: dt.date
     answered: dt.date | None = None
+
+
+# ICO right of access guidance: ask for ID "as soon as possible"; a question later
+# than this in the month is flagged as possibly unreasonable (never ignored: the
+# reading that protects the requester is to warn, and let the user argue it).
+LATE_ID_REQUEST_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -401,7 +410,12 @@ def _questions(facts: Facts, receipt: dt.date) -> list[tuple[dt.date, int, str, 
     items: list[tuple[dt.date, int, str, Pause | None]] = []
     for what in ("ID", "fee"):
         for p in facts.rounds(what):
-            items.append((p.asked or receipt, 0, what, p))
+            # Art. 12(6) (and 12(5) for a fee): only what the controller asked for moves
+            # the clock; an answer with no recorded question is noted, not counted.
+            if p.asked is None:
+                items.append((p.answered or receipt, 2, what, p))
+            else:
+                items.append((p.asked, 0, what, p))
     for p in facts.clarifications:
         items.append((p.asked, 0, "clarification", p))
     if facts.extension_notified is not None:
@@ -437,7 +451,13 @@ class _Clock:
         extension counts only if announced within the first period. False when the
         clock is stopped, waiting for an answer."""
         reg, steps, warnings = self.reg, result.explanation, result.warnings
-        for when, _, what, p in items:
+        for when, order, what, p in items:
+            if order == 2:
+                warnings.append(f"{what} received {short(when)}, but no request for it is "
+                                "recorded: only what the controller asked for moves the "
+                                f"clock (Art. 12(6)); give the date it was asked for "
+                                f"(--{what.lower()}-requested) if it was")
+                continue
             if what == "extension":
                 limit = self.running(False)
                 if when <= limit:
@@ -452,6 +472,12 @@ class _Clock:
                 steps.append(f"{what} asked {short(when)}: does not move the deadline ({cite})")
                 continue
             deadline_then = self.running(self.extended)
+            if what == "ID" and when <= deadline_then \
+                    and (when - self.receipt).days > LATE_ID_REQUEST_DAYS:
+                warnings.append(f"ID asked {short(when)}, {(when - self.receipt).days} days "
+                                "after receipt: the ICO expects identity to be checked "
+                                "promptly, so a late request may not have been reasonable "
+                                "(Art. 12(6); ICO right of access guidance)")
             if when > deadline_then:
                 warnings.append(f"{what} asked {short(when)}, after the deadline of "
                                 f"{short(deadline_then)} had passed: it does not stop the clock")
@@ -497,13 +523,13 @@ def _finish(clock: _Clock, facts: Facts, result: Deadline) -> None:
     for p, what in clock.pauses:
         days = len(_paused(p, start, options))
         steps.append(f"{what} asked {short(p.asked)}, answered {short(p.answered)}: {days} "
-                     f"day{'s' if days != 1 else ''} do not count, {counting} "
+                     f"day{'s do' if days != 1 else ' does'} not count, {counting} "
                      f"({reg.cite(what)})")
     extra = result.paused_days = clock.paused_days()
     if extra:
         end += dt.timedelta(days=extra)
-        steps.append(f"{short(end)} once the {extra} paused day{'s' if extra != 1 else ''} "
-                     "are added")
+        steps.append(f"{short(end)} once the "
+                     + ("paused day is added" if extra == 1 else f"{extra} paused days are added"))
     # The days paused count against the extension-notice deadline too (s.54(3C)(ii)).
     one_period_due = _roll_step(end, cal, clock.roll, reg, steps)
     result.ext_notice_due = one_period_due

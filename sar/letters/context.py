@@ -13,7 +13,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from sar.core import deadlines, followups, lifecycle
+from sar.core import asks, deadlines, followups, lifecycle
 from sar.drafting import requester_snapshot
 from sar.errors import UsageError, unknown
 from sar.store import requests as request_table
@@ -87,16 +87,18 @@ class Letters:
         via = via or ("email" if row["channel"] == "email" else self._posting_method(row))
         receipt, due, facts = stated_deadline(letter_date, via, row["regime"],
                                               row["calendar"], ws.options())
+        details = json.loads(row["details"] or "{}")
         context = {
-            "requester": self.requester(row),
+            "requester": self.minimised(self.requester(row), org),
             "org": {**org, "address": org.get("address_lines") or []},
             "request": {"ref": row["ref"], "kind": row["kind"], "regime": row["regime"],
                         "channel": "email" if via in deadlines.ELECTRONIC else "post",
                         "date": letter_date,
                         "receipt": receipt, "due": due,
                         "due_rule": rule_words(facts), "due_facts": facts,
-                        "details": json.loads(row["details"] or "{}")},
+                        "details": details},
             "law": letters.LAW[row["regime"]],
+            "asks": self.asks(org, details),
         }
         if row.get("campaign_id"):
             from sar.campaign.hooks import agent_context
@@ -105,6 +107,25 @@ class Letters:
             if agent:
                 context["agent"] = agent
         return context
+
+    def asks(self, org: dict, details: dict) -> dict:
+        """What the letter asks for, by the organisation's kind (sar.core.asks)."""
+        kind = org.get("kind") or "other"
+        ground = details.get("ground")
+        return {"scope": asks.erasure_scope(kind, details.get("scope")),
+                "products": list(asks.marketing_products(org.get("slug", ""))),
+                "ground": ground or "", "ground_letter":
+                    asks.RESTRICTION_GROUNDS.get(ground, "") if ground else ""}
+
+    def minimised(self, requester: dict, org: dict) -> dict:
+        """The requester as this organisation needs them (Art. 5(1)(c)): the date of
+        birth only where it finds the right record (letters.date_of_birth)."""
+        from sar import config as cfg
+
+        setting = cfg.get(self.ws.config, "letters.date_of_birth")
+        if asks.sends_date_of_birth(org.get("kind") or "other", setting):
+            return requester
+        return {**requester, "date_of_birth": None}
 
     def _posting_method(self, row: dict) -> str:
         for e in reversed(self.ws.log.of(row["id"])):
@@ -253,7 +274,9 @@ class Letters:
         message = self.original_message_id(row)
         context = self.context(row, ws.today)
         context.update({
-            "requester": self.requester(row, current=True),  # written today, from today's me
+            # written today, from today's me
+            "requester": self.minimised(self.requester(row, current=True),
+                                        context["org"]),
             "original": {"date": first.on, "channel": "email" if first.kind == "sent" else "post",
                          "method": first.details.get("method", ""),
                          "message_id": message if message and first.kind == "sent" else "",

@@ -1,0 +1,318 @@
+"""Issue 15: letters a data protection officer cannot refuse, point by point.
+
+Each test renders the real letter (text, and DOCX re-opened with python-docx where
+the layout matters) and asserts on what it says in English, German and French.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+LANGS = ("en", "de", "fr")
+
+
+def flat(text: str) -> str:
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+def draft(me, kind, org, *extra, lang="en"):
+    run = me("new", kind, "--to", org, "--lang", lang, "--again", "--json", *extra)
+    return run.json()[0]["ref"], run.stderr
+
+
+def letter(me, ref) -> str:
+    return flat(me("letter", ref).stdout)
+
+
+def docx_text(me, ref) -> str:
+    from docx import Document
+
+    raw = me("letter", ref, "--format", "docx").stdout_bytes
+    return flat("\n".join(p.text for p in Document(io.BytesIO(raw)).paragraphs))
+
+
+# -- 1. erasure to a credit reference agency: the marketing data, not the credit file --
+
+SCOPED = {"en": ("for direct marketing", "Mosaic, ChannelView, ConsumerView",
+                 "please leave that unchanged", "(a) the data are no longer necessary"),
+          "de": ("zum Zwecke der Direktwerbung über mich", "Mosaic, ChannelView, ConsumerView",
+                 "bitte lassen Sie sie unverändert", "(a) die Daten sind für keinen"),
+          "fr": ("à des fins de prospection, en application",
+                 "Mosaic, ChannelView, ConsumerView", "je vous prie de le laisser inchangé",
+                 "(a) les données ne sont plus nécessaires")}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_erasure_to_a_cra_covers_marketing_and_leaves_the_credit_file(me, lang):
+    scoped, products, keep, ground_a = SCOPED[lang]
+    ref, notes = draft(me, "erasure", "experian", lang=lang)
+    text = docx_text(me, ref)
+    assert scoped in text and products in text and keep in text
+    # Art. 17(1)(a) is not claimed against data held on legitimate interests.
+    assert ground_a not in text
+    assert "--scope all" in notes
+    everything, _ = draft(me, "erasure", "experian", "--scope", "all", lang=lang)
+    text = letter(me, everything)
+    assert ground_a in text and keep not in text
+
+
+def test_erasure_to_a_broker_is_marketing_scoped_without_a_credit_file(me):
+    ref, _ = draft(me, "erasure", "acme")
+    text = letter(me, ref)
+    assert "for direct marketing" in text and "credit file" not in text
+    party, _ = draft(me, "erasure", "fictional-party")
+    assert "erase all personal data you hold about me" in letter(me, party)
+
+
+def test_scope_belongs_to_erasure_only(me):
+    line = me.fails("new", "access", "--to", "acme", "--scope", "all")
+    assert "--scope goes with an erasure letter" in line
+
+
+# -- 2. Art. 18(1)(d) only with an Art. 21(1) objection -----------------------------------
+
+RESTRICT_D = {"en": "Article 18(1)(d)", "de": "Art. 18 Abs. 1 Buchst. d",
+              "fr": "article 18, paragraphe 1, point d)"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("kind", ["erasure", "objection"])
+def test_restriction_under_18_1_d_is_asked_only_with_a_21_1_objection(me, lang, kind):
+    plain, _ = draft(me, kind, "fictional-party", lang=lang)
+    assert RESTRICT_D[lang] not in letter(me, plain)
+    reasons, _ = draft(me, kind, "fictional-party", "--details",
+                       "I am a candidate's spouse and fear harassment.", lang=lang)
+    assert RESTRICT_D[lang] in letter(me, reasons)
+
+
+# -- 6. the objection's timing --------------------------------------------------------------
+
+TIMING = {"en": ("promptly and in any case before any further marketing",
+                 ("as soon as you receive", "from the moment you receive")),
+          "de": ("umgehend und jedenfalls vor jeder weiteren Werbung",
+                 ("wird wirksam, sobald", "ab dem Zeitpunkt, zu dem")),
+          "fr": ("avant toute nouvelle prospection", ("prend effet dès", "dès la réception"))}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("kind", ["erasure", "objection"])
+def test_the_objection_must_be_acted_on_promptly_not_on_receipt(me, lang, kind):
+    said, overstated = TIMING[lang]
+    text = letter(me, draft(me, kind, "acme", lang=lang)[0])
+    assert said in text
+    assert not any(o in text for o in overstated)
+
+
+# -- 3. portability where Art. 20 cannot apply ---------------------------------------------
+
+@pytest.mark.parametrize("org", ["fictional-party", "experian", "acme"])
+def test_portability_to_a_party_or_cra_warns_and_offers_access(me, org):
+    _, notes = draft(me, "portability", org)
+    assert "Article 20" in notes and "sar new access" in notes
+
+
+def test_portability_to_a_platform_does_not_warn(me):
+    me("orgs", "add", "--slug", "shop", "--name", "Shop Ltd", "--email", "dpo@shop.example",
+       "--kind", "platform")
+    _, notes = draft(me, "portability", "shop")
+    assert "Article 20" not in notes
+
+
+# -- 10. the date of birth, by organisation kind --------------------------------------------
+
+def test_date_of_birth_goes_to_a_cra_but_not_to_a_party(me):
+    me("init", "--name", "Robin Testperson", "--email", "robin@example.org",
+       "--address", "12 Sample Lane, Exampleton, EX1 2MP", "--dob", "1980-05-17",
+       "--no-input")
+    party, _ = draft(me, "access", "fictional-party")
+    cra, _ = draft(me, "access", "experian")
+    assert "17 May 1980" not in letter(me, party)
+    assert "17 May 1980" in letter(me, cra)
+    me("config", "set", "letters.date_of_birth", "always")
+    assert "17 May 1980" in letter(me, party)
+    me("config", "set", "letters.date_of_birth", "never")
+    assert "17 May 1980" not in letter(me, cra)
+
+
+# -- 10. a restriction names its ground -----------------------------------------------------
+
+GROUND = {"en": ("(Article 18(1)(a))", "while you check its accuracy"),
+          "de": ("(Art. 18 Abs. 1 Buchst. a", "solange Sie"),
+          "fr": ("(article 18, paragraphe 1, point a)", "pendant que vous")}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_restriction_names_the_users_ground(me, lang):
+    cited, _ = GROUND[lang]
+    ref, notes = draft(me, "restriction", "acme", "--ground", "accuracy", "--details",
+                       "My address is wrong.", lang=lang)
+    text = letter(me, ref)
+    assert cited in text and "--ground" not in notes
+    # The other grounds are not listed as if they were claimed.
+    assert {"en": "18(1)(c)", "de": "Buchst. c", "fr": "point c)"}[lang] not in text
+    _, notes = draft(me, "restriction", "acme", lang=lang)
+    assert "--ground" in notes
+
+
+# -- 5. post-Brexit CJEU rulings persuade a UK controller; SCHUFA is not for parties ------
+
+PERSUASIVE = {"en": "persuasive in the UK, not binding: CJEU",
+              "de": "im Vereinigten Königreich nicht bindend, aber richtungweisend: EuGH",
+              "fr": "non contraignant au Royaume-Uni, mais persuasif : CJUE"}
+ICO_RECIPIENTS = "recipients or categories of recipient"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_uk_access_letters_call_every_cjeu_ruling_persuasive(me, lang):
+    uk = letter(me, draft(me, "access", "acme", lang=lang)[0])
+    eu = letter(me, draft(me, "access", "acme", "--regime", "eu-gdpr", lang=lang)[0])
+    # Every citation of a post-2020 ruling carries the marker in the UK letter.
+    for case in ("C-487/21", "C-154/21", "C-634/21"):
+        before = uk.split(case)[0]
+        assert PERSUASIVE[lang] in before[-100:], (case, before[-100:])
+    assert ICO_RECIPIENTS in uk
+    assert PERSUASIVE[lang] not in eu and ICO_RECIPIENTS not in eu
+    assert "as the CJEU held" not in uk and "so der EuGH" not in uk
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_party_access_letter_cites_no_credit_scoring_ruling(me, lang):
+    party = letter(me, draft(me, "access", "fictional-party", lang=lang)[0])
+    assert "C-634/21" not in party and "SCHUFA" not in party
+    assert "C-634/21" in letter(me, draft(me, "access", "experian", lang=lang)[0])
+    # For inferred special category data the UK letter cites the ICO first.
+    assert "ICO, Guidance for the use of personal data in political campaigning" in party
+
+
+# -- 10. what a party and a credit reference agency access letter asks -------------------
+
+PARTY_ASKS = {"en": ("marked register", "edition of the electoral register (full or open)",
+                     "online voter registration look-ups", "separate from you",
+                     "notice Article 14 requires", "November 2020"),
+              "de": ("marked register", "vollständige oder öffentliche",
+                     "Online-Abfragen zur Wählerregistrierung", "getrennte Verantwortliche",
+                     "Art. 14", "November 2020"),
+              "fr": ("marked register", "intégrale ou publique",
+                     "vérifications en ligne de l'inscription", "distincts de vous",
+                     "article 14", "novembre 2020")}
+CRA_ASKS = {"en": ("Consumer Credit Act 1974, s.158", "Mosaic, ChannelView, ConsumerView",
+                   "for which clients"),
+            "de": ("Consumer Credit Act 1974, s.158", "Mosaic, ChannelView, ConsumerView",
+                   "für welche Kunden"),
+            "fr": ("Consumer Credit Act 1974, s.158", "Mosaic, ChannelView, ConsumerView",
+                   "pour quels clients")}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_party_and_cra_access_letters_ask_what_the_review_found_missing(me, lang):
+    party = docx_text(me, draft(me, "access", "fictional-party", lang=lang)[0])
+    for ask in PARTY_ASKS[lang]:
+        assert ask in party, ask
+    cra = letter(me, draft(me, "access", "experian", lang=lang)[0])
+    for ask in CRA_ASKS[lang]:
+        assert ask in cra, ask
+    broker = letter(me, draft(me, "access", "acme", lang=lang)[0])
+    assert "s.158" not in broker
+
+
+# -- 9. a German party's erasure: §50 BMG ------------------------------------------------
+
+BMG = {"en": ("section 50(1) of the Federal Registration Act", "section 50(5)"),
+       "de": ("§ 50 Abs. 1 BMG", "§ 50 Abs. 5 BMG"),
+       "fr": ("article 50, paragraphe 1, de la loi fédérale", "article 50, paragraphe 5")}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_german_party_erasure_asks_for_bmg_deletion_and_names_the_objection(me, lang):
+    me("orgs", "add", "--slug", "partei", "--name", "Beispielpartei", "--email",
+       "datenschutz@partei.example", "--kind", "political-party", "--country", "DE",
+       "--calendar", "DE", "--regime", "eu-gdpr")
+    text = letter(me, draft(me, "erasure", "partei", lang=lang)[0])
+    deletion, objection = BMG[lang]
+    assert deletion in text and objection in text
+    assert "von Gesetzes wegen besitzen" not in text
+    uk = letter(me, draft(me, "erasure", "fictional-party", lang=lang)[0])
+    assert deletion not in uk
+
+
+# -- 10. follow-ups: no extension can now be claimed; an objection needs no ID -------------
+
+def sent_on(me, kind="access", org="acme", lang="en"):
+    ref = me("new", kind, "--to", org, "--lang", lang, "--json").json()[0]["ref"]
+    me("send", ref)
+    return ref
+
+
+NO_EXTENSION = {"en": "so none can now be claimed (Article 12(3))",
+                "de": "kann daher nicht mehr in Anspruch genommen werden",
+                "fr": "aucune ne peut donc plus être invoquée"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_reminder_says_no_extension_can_now_be_claimed(me, lang):
+    ref = sent_on(me, lang=lang)
+    text = flat(me("letter", ref, "--follow-up", "reminder", today="2026-04-07").stdout)
+    assert NO_EXTENSION[lang] in text
+    me("mark", ref, "extended", "--on", "2026-03-20", today="2026-03-20")
+    text = flat(me("letter", ref, "--follow-up", "reminder", today="2026-06-05").stdout)
+    assert NO_EXTENSION[lang] not in text
+
+
+NO_ID = {"en": "needs no identification", "de": "bedarf keines Identitätsnachweises",
+         "fr": "n'exige aucune vérification de mon identité"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_an_id_reply_to_an_objection_says_the_marketing_objection_needs_no_id(me, lang):
+    ref = sent_on(me, "objection", lang=lang)
+    me("mark", ref, "id-requested", "--on", "2026-03-02")
+    assert NO_ID[lang] in flat(me("letter", ref, "--follow-up", "id-reply").stdout)
+    access = sent_on(me, "access", "fictional-party", lang=lang)
+    me("mark", access, "id-requested", "--on", "2026-03-02")
+    assert NO_ID[lang] not in flat(me("letter", access, "--follow-up", "id-reply").stdout)
+
+
+# -- 11. deadlines ----------------------------------------------------------------------
+
+def test_id_received_without_a_request_does_not_move_the_deadline(sar):
+    out = sar("deadline", "--received", "2026-03-02", "--id-received", "2026-03-05",
+              "--json").json()
+    assert out["due"] == "2026-04-02"
+    assert any("no request for it is recorded" in w for w in out["warnings"])
+    asked = sar("deadline", "--received", "2026-03-02", "--id-requested", "2026-03-03",
+                "--id-received", "2026-03-05", "--json").json()
+    assert asked["due"] == "2026-04-07"  # 5 Apr + Easter
+
+
+def test_a_late_id_request_is_flagged(sar):
+    out = sar("deadline", "--received", "2026-03-02", "--id-requested", "2026-03-20",
+              "--id-received", "2026-03-25", "--json").json()
+    assert any("ICO expects identity to be checked promptly" in w for w in out["warnings"])
+    early = sar("deadline", "--received", "2026-03-02", "--id-requested", "2026-03-03",
+                "--id-received", "2026-03-05", "--json").json()
+    assert not any("promptly" in w for w in early["warnings"])
+
+
+def test_ccpa_day_45_on_a_sunday_rolls_to_monday(sar):
+    out = sar("deadline", "--regime", "ccpa", "--received", "2026-12-17", "--json").json()
+    assert out["due"] == "2027-02-01"  # day 45 is Sun 31 Jan 2027
+
+
+# -- 12. text ---------------------------------------------------------------------------
+
+def test_one_paused_day_is_worded_in_the_singular(sar):
+    out = sar("deadline", "--received", "2026-03-02", "--clarification",
+              "2026-03-06:2026-03-06", "--json").json()
+    text = " ".join(out["explanation"])
+    assert "1 day does not count" in text and "once the paused day is added" in text
+    assert "1 day do not count" not in text and "1 paused day are" not in text
+
+
+# -- 4. CCPA to a UK controller ------------------------------------------------------------
+
+def test_a_ccpa_letter_to_a_uk_controller_from_leeds_warns_twice(me):
+    _, notes = draft(me, "access", "experian", "--regime", "ccpa")
+    assert "CCPA protects California residents" in notes
+    assert "experian is in GB" in notes and "--regime uk-gdpr" in notes
