@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,9 +156,12 @@ def sar(home, monkeypatch) -> Sar:
     return Sar(home)
 
 
-@pytest.fixture
-def me(sar) -> Sar:
-    """A home with a profile and one test organisation (acme, at example.org)."""
+@pytest.fixture(scope="session")
+def me_template(tmp_path_factory) -> Path:
+    """The home `me` starts from, made once per session (per worker under xdist) by
+    the commands a user would run."""
+    home = tmp_path_factory.mktemp("me-template") / "home"
+    sar = Sar(home)
     sar("init", "--name", PERSON["name"], "--email", PERSON["email"],
         "--address", PERSON["address"], "--no-input")
     sar("orgs", "add", "--slug", "acme", "--name", "Acme Data Ltd",
@@ -166,6 +170,16 @@ def me(sar) -> Sar:
     sar("orgs", "add", "--slug", "fictional-party", "--name", "Fictional Party",
         "--email", "dpo@party.example", "--domain", "party.example",
         "--kind", "political-party", "--calendar", "GB-SCT")
+    return home
+
+
+@pytest.fixture
+def me(sar, me_template) -> Sar:
+    """A home with a profile and one test organisation (acme, at example.org): a copy
+    of me_template, with its modes (folders 0700, files 0600). Nothing in a home
+    names the folder it is in, so the copy is the home those commands would make."""
+    assert not sar.home.exists()
+    shutil.copytree(me_template, sar.home)
     return sar
 
 
