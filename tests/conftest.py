@@ -6,12 +6,16 @@ ever sent over a network; the Maildir outbox is a folder under tmp_path.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import typer.main
 from typer.testing import CliRunner
 
 from sar.cli import app
@@ -32,6 +36,52 @@ class Run:
         return json.loads(self.stdout)
 
 
+@functools.cache
+def command():
+    """The command tree, built once: CliRunner.invoke would build it again for every
+    call (a few hundred parameters, each from its function's signature). Commands
+    keep no state between runs; `sar` itself builds it once per process too."""
+    return typer.main.get_command(app)
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout_bytes: bytes
+    stderr_bytes: bytes
+    exception: BaseException | None
+
+
+def invoke(runner: CliRunner, args: list[str], env: dict, input: str | None) -> Result:
+    """What CliRunner.invoke does (isolated streams and environment, exit status from
+    SystemExit, any other exception kept), with the tree built once."""
+    exception = None
+    with runner.isolation(input=input, env=env) as (out, err, _):
+        try:
+            command().main(args=args, prog_name=runner.get_default_prog_name(command()))
+            exit_code = 0
+        except SystemExit as e:
+            code = 0 if e.code is None else e.code
+            if code != 0:
+                exception = e
+            if not isinstance(code, int):
+                sys.stdout.write(f"{code}\n")
+                code = 1
+            exit_code = code
+        except Exception as e:
+            exception, exit_code = e, 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            stdout, stderr = out.getvalue(), err.getvalue()
+    return Result(exit_code, stdout, stderr, exception)
+
+
+def text(output: bytes) -> str:
+    """As CliRunner's Result shows output."""
+    return output.decode("utf-8", "replace").replace("\r\n", "\n")
+
+
 class Sar:
     """Runs `sar` in-process against one home, as a user would from a shell."""
 
@@ -44,8 +94,9 @@ class Sar:
                  ok: bool = True) -> Run:
         env = {"SAR_HOME": str(self.home), "SAR_TODAY": today or self.today or "",
                "SAR_DEBUG": "", "COLUMNS": "120"}
-        result = self.runner.invoke(app, [str(a) for a in args], env=env, input=input)
-        run = Run(result.exit_code, result.stdout, result.stderr, result.stdout_bytes)
+        result = invoke(self.runner, [str(a) for a in args], env, input)
+        run = Run(result.exit_code, text(result.stdout_bytes), text(result.stderr_bytes),
+                  result.stdout_bytes)
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
         if ok and run.exit_code != 0:
@@ -105,9 +156,12 @@ def sar(home, monkeypatch) -> Sar:
     return Sar(home)
 
 
-@pytest.fixture
-def me(sar) -> Sar:
-    """A home with a profile and one test organisation (acme, at example.org)."""
+@pytest.fixture(scope="session")
+def me_template(tmp_path_factory) -> Path:
+    """The home `me` starts from, made once per session (per worker under xdist) by
+    the commands a user would run."""
+    home = tmp_path_factory.mktemp("me-template") / "home"
+    sar = Sar(home)
     sar("init", "--name", PERSON["name"], "--email", PERSON["email"],
         "--address", PERSON["address"], "--no-input")
     sar("orgs", "add", "--slug", "acme", "--name", "Acme Data Ltd",
@@ -116,6 +170,16 @@ def me(sar) -> Sar:
     sar("orgs", "add", "--slug", "fictional-party", "--name", "Fictional Party",
         "--email", "dpo@party.example", "--domain", "party.example",
         "--kind", "political-party", "--calendar", "GB-SCT")
+    return home
+
+
+@pytest.fixture
+def me(sar, me_template) -> Sar:
+    """A home with a profile and one test organisation (acme, at example.org): a copy
+    of me_template, with its modes (folders 0700, files 0600). Nothing in a home
+    names the folder it is in, so the copy is the home those commands would make."""
+    assert not sar.home.exists()
+    shutil.copytree(me_template, sar.home)
     return sar
 
 

@@ -4,7 +4,6 @@ Rich is imported only when stdout is a terminal; piped output is plain text
 with aligned columns, so `sar list | grep` works and start-up stays fast.
 """
 
-import json
 import sys
 
 import typer
@@ -19,6 +18,8 @@ STATUS_STYLE = {
 
 
 def emit_json(data) -> None:
+    import json
+
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 

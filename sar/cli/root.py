@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
+from sar.cli import coercion
 from sar.errors import SarError
 
 
@@ -24,7 +25,13 @@ state = _State()
 
 
 class SarGroup(TyperGroup):
-    """Turns SarError into one line on stderr and exit status 1."""
+    """Turns SarError into one line on stderr and exit status 1, and reads text
+    parameters without pydantic (sar.cli.coercion)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Typer builds the subcommands first, so the whole tree is here.
+        coercion.install(self)
 
     def invoke(self, ctx):
         try:

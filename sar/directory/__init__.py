@@ -23,8 +23,10 @@ records, by slug or by kind and country, in `groups.toml` beside this file or in
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -218,6 +220,30 @@ def _read(path: Path) -> dict:
         raise UsageError(f"{path}: not valid TOML ({e})") from None
 
 
+@dataclass
+class _Parsed:
+    stamp: tuple                          # the file's size, mtime and inode when read
+    data: dict                            # never changed once read: shared
+    record: Organisation | None = None    # validated, once asked for
+
+
+# Built-in files (records, groups.toml), parsed once per process while each stays
+# as it is: a process that makes many Directory objects (the tests, a long
+# `sar watch`) reads and validates the ~90 records once. User and imported records
+# are read every time: they change between calls.
+_builtin_files: dict[str, _Parsed] = {}
+
+
+def _read_builtin(path: Path) -> _Parsed:
+    st = path.stat()
+    stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
+    key = os.path.abspath(path)
+    parsed = _builtin_files.get(key)
+    if parsed is None or parsed.stamp != stamp:
+        parsed = _builtin_files[key] = _Parsed(stamp, _read(path))
+    return parsed
+
+
 @dataclass(frozen=True)
 class Group:
     name: str
@@ -254,7 +280,7 @@ class Directory:
         """The record as its files say (all layers merged), unvalidated."""
         self._load()
         found = self._raw.get(slug)
-        return dict(found[0]) if found else None
+        return copy.deepcopy(found[0]) if found else None
 
     def _load(self) -> dict[str, Organisation]:
         if self._records is not None:
@@ -271,8 +297,10 @@ class Directory:
                     raw[slug] = (record, f"{path} ({slug})", "imported")
                     trusted.add(slug)  # validated when it was imported
                 self._redirects.update(data.get("redirects", {}))
+        builtin: dict[str, _Parsed] = {}
         for path in sorted(self.builtin.glob("*.toml")):
-            data = _read(path)
+            parsed = builtin[str(path)] = _read_builtin(path)
+            data = parsed.data
             slug = data.get("slug", path.stem)
             raw[slug] = (data, str(path), "built-in")
             trusted.discard(slug)
@@ -294,8 +322,15 @@ class Directory:
                     raw[slug] = (data, str(path), "user")
         self._records = {}
         for slug, (d, where, origin) in raw.items():
-            self._records[slug] = (_trusted(d, origin) if slug in trusted
-                                   else from_record(d, where, origin))
+            if slug in trusted:
+                self._records[slug] = _trusted(d, origin)
+            elif origin == "built-in":  # as the file says, nothing laid over it
+                parsed = builtin[where]
+                if parsed.record is None:
+                    parsed.record = from_record(d, where, origin)
+                self._records[slug] = parsed.record
+            else:
+                self._records[slug] = from_record(d, where, origin)
         return self._records
 
     def all(self, kind: str | None = None, *, include_imported: bool = False,
@@ -365,7 +400,8 @@ class Directory:
         for path in (BUILTIN_GROUPS, self.user_groups):
             if path is None or not path.exists():
                 continue
-            for name, spec in _read(path).items():
+            specs = _read_builtin(path).data if path == BUILTIN_GROUPS else _read(path)
+            for name, spec in specs.items():
                 out[name] = _group(name, spec, path)
         return out
 
