@@ -41,12 +41,26 @@ class Demo:
                 "requests": self.board, "overdue": self.overdue, "refs": self.refs}
 
 
-def run_demo(target: str | None) -> Demo:
+def _broker_by_email(ws) -> None:
+    """Experian asks consumers to write by post or through its web form; the demo
+    writes to the mailbox its record keeps as an alternative, so the whole email round
+    trip shows (nothing leaves the machine: the outbox is a local Maildir)."""
+    broker = ws.directory.get(BROKER)
+    if not broker.email and broker.alt_emails:
+        ws.add_org(slug=BROKER, email=broker.alt_emails[0])
+
+
+def _empty_folder(target: str | None) -> Path:
     root = Path(target).expanduser() if target else Path(tempfile.mkdtemp(prefix="sar-demo-"))
     if root.exists() and not root.is_dir():
         raise UsageError(f"the demo needs a new or empty folder, and {root} is not a directory")
     if root.exists() and any(root.iterdir()):
         raise UsageError(f"the demo needs a new or empty folder, and {root} is not empty")
+    return root
+
+
+def run_demo(target: str | None) -> Demo:
+    root = _empty_folder(target)
     start = real_today()
 
     def on(days: int) -> Workspace:
@@ -61,12 +75,7 @@ def run_demo(target: str | None) -> Demo:
     say(f"Day 0 ({start.isoformat()}): {me.name} drafts subject access requests to four UK "
         "parties and Experian, and asks Experian to erase their data.")
 
-    # Experian asks consumers to write by post or through its web form; the demo
-    # writes to the mailbox its record keeps as an alternative, so the whole email
-    # round trip shows (nothing leaves the machine: the outbox is a local Maildir).
-    broker = ws.directory.get(BROKER)
-    if not broker.email and broker.alt_emails:
-        ws.add_org(slug=BROKER, email=broker.alt_emails[0])
+    _broker_by_email(ws)
     access = ws.new("access", PARTIES + [BROKER])
     erasure = ws.new("erasure", [BROKER])
     demo.refs = {c["org"]: c["ref"] for c in access}

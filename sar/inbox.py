@@ -206,8 +206,7 @@ class Inbox:
 
         msg = inbound.parse(raw)
         key = dedupe_key(raw, msg)
-        if self.db.execute("SELECT 1 FROM messages WHERE direction = 'in' AND dedupe = ?",
-                           [key]).fetchone():
+        if self._known(key):
             return Ingested("duplicate", sender=msg.from_domain)
         handed = self._participant_copy(msg)
         if handed is not None:
@@ -254,13 +253,10 @@ class Inbox:
         message = _message_row(msg, row, found, decision, trust, trust_why, source, key,
                                digest, len(raw), arrived)
         if carried is not None:
-            when = f" of {carried.date.date().isoformat()}" if carried.date else ""
-            message["detail"] = "; ".join(x for x in (
-                f"forwarded by {msg.from_addr or 'someone'}: read as the answer from "
-                f"{carried.from_addr or 'an unknown sender'}{when}", message["detail"]) if x)
+            message["detail"] = "; ".join(x for x in (_forward_note(msg, carried),
+                                                      message["detail"]) if x)
         with self.ws.transaction():
-            if self.db.execute("SELECT 1 FROM messages WHERE direction = 'in' AND dedupe = ?",
-                               [key]).fetchone():  # another watcher was quicker
+            if self._known(key):  # another watcher was quicker
                 return Ingested("duplicate", sender=msg.from_domain)
             pk = store.insert(self.db, "messages", message)
             result.pk = pk
@@ -279,6 +275,10 @@ class Inbox:
             if progress:
                 progress()
         return result
+
+    def _known(self, key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM messages WHERE direction = 'in' AND dedupe = ?",
+                               [key]).fetchone() is not None
 
     def _match(self, msg: inbound.Inbound, arrived: dt.datetime | None):
         return matching.match(msg, by_message_id=self._by_message_id, by_ref=self._by_ref,
@@ -492,6 +492,12 @@ class Inbox:
                                  "evidence_text": decision.evidence or None}),
                 "event": kind}
 
+
+
+def _forward_note(msg: inbound.Inbound, carried: inbound.Inbound) -> str:
+    when = f" of {carried.date.date().isoformat()}" if carried.date else ""
+    return (f"forwarded by {msg.from_addr or 'someone'}: read as the answer from "
+            f"{carried.from_addr or 'an unknown sender'}{when}")
 
 
 def _message_row(msg, row, found, decision, trust, trust_why, source, key, digest, size,

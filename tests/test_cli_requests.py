@@ -48,7 +48,7 @@ def test_new_is_all_or_nothing(me):
     (["access", "--to", "acme", "--via", "fax"], "--via"),
     (["rectification", "--to", "acme"], "must say what is wrong"),
     (["access", "--to", "snp", "--via", "email"], "use --via post"),
-    (["access", "--to", "sinn-fein"], "no email or postal address"),
+    (["access", "--to", "ukip"], "no email or postal address"),
     (["access", "--to", "ico"], "regulator"),
     (["access", "--to", "acme", "--lang", "xx"], "no access letter"),
     (["access", "--to", "acme", "--details", "why"], "takes no --details"),
@@ -64,8 +64,8 @@ def test_new_refuses_bad_input(me, args, message):
 def test_a_restriction_without_its_ground_is_drafted_with_a_warning(me):
     run = me("new", "restriction", "--to", "acme", "--json")
     assert run.json()[0]["kind"] == "restriction" and "Article 18(1)" in run.stderr
-    run = me("new", "restriction", "--to", "fictional-party", "--details",
-             "I contest the accuracy of my address", "--json")
+    run = me("new", "restriction", "--to", "fictional-party", "--ground", "accuracy",
+             "--details", "I contest the accuracy of my address", "--json")
     assert "Article 18(1)" not in run.stderr
 
 
@@ -109,8 +109,14 @@ def test_party_letter_asks_what_parties_hold(me):
 def test_erasure_letter_objects_and_asks_for_restriction(me):
     ref = only_ref(me, "erasure", "--to", "acme")
     text = me("letter", ref).stdout
-    assert "Article 17" in text and "Article 21(2)" in text and "Article 18" in text
+    assert "Article 17" in text and "Article 21(2)" in text
     assert "Article 19" in text and ref in text
+    # Restriction while an objection is weighed (Art. 18(1)(d)) goes with an Art. 21(1)
+    # objection, which the user's reasons make: not with the 21(2) one alone.
+    assert "18(1)(d)" not in text
+    ref = only_ref(me, "erasure", "--to", "acme", "--again", "--details",
+                   "my situation: I was a victim of identity fraud")
+    assert "Article 18" in me("letter", ref).stdout
 
 
 def test_eml_is_a_complete_message_with_the_reference(me):

@@ -48,28 +48,8 @@ def init(
     except ProfileMissingError:
         current = None
 
-    def checked(check):
-        # Re-ask on a bad answer instead of failing after the last question.
-        def proc(value: str) -> str:
-            try:
-                check(value)
-            except SarError as e:
-                raise typer.BadParameter(str(e)) from None
-            return value.strip()
-        return proc
-
     def ask(value, label, default, check, required=True):
-        if value is not None:
-            return value
-        if no_input:
-            if default is not None or not required:
-                return default
-            raise UsageError(f"--{label} is required with --no-input")
-        prompt = label.replace("-", " ").capitalize() + ("" if required else " (optional)")
-        answer = typer.prompt(prompt, default=default if default is not None else
-                              (None if required else ""), value_proc=checked(check),
-                              show_default=default is not None)
-        return answer or None
+        return _ask(value, label, default, check, required, no_input)
 
     def dob_check(value):
         if value.strip():
@@ -98,6 +78,33 @@ def init(
                        err=True)
         typer.echo("Next: `sar orgs list` to find an organisation, then "
                    "`sar new access --to SLUG`.")
+
+
+def _checked(check):
+    """A prompt's value_proc: re-ask on a bad answer instead of failing after the last
+    question."""
+    def proc(value: str) -> str:
+        try:
+            check(value)
+        except SarError as e:
+            raise typer.BadParameter(str(e)) from None
+        return value.strip()
+    return proc
+
+
+def _ask(value, label, default, check, required, no_input):
+    """A flag's value, else its default under --no-input, else the answer to a prompt."""
+    if value is not None:
+        return value
+    if no_input:
+        if default is not None or not required:
+            return default
+        raise UsageError(f"--{label} is required with --no-input")
+    prompt = label.replace("-", " ").capitalize() + ("" if required else " (optional)")
+    answer = typer.prompt(prompt, default=default if default is not None else
+                          (None if required else ""), value_proc=_checked(check),
+                          show_default=default is not None)
+    return answer or None
 
 
 @config_app.command("set")
