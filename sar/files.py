@@ -19,7 +19,11 @@ def write_private(path: Path, data: bytes) -> None:
     what a symlink there points to."""
     import tempfile
 
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        # Name the file the user asked for, not the temporary one beside it.
+        raise OSError(e.errno, e.strerror, str(path)) from None
     tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as f:

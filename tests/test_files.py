@@ -46,3 +46,12 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
         write_private(target, ["not", "bytes"])  # the write itself fails
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["config.toml"]
+
+
+def test_a_write_error_names_the_file_asked_for_not_the_temporary(tmp_path):
+    import pytest
+
+    target = tmp_path / "no-such-folder" / "deadlines.ics"
+    with pytest.raises(OSError) as caught:
+        write_private(target, b"x")
+    assert caught.value.filename == str(target)  # what the CLI prints after the error

@@ -78,3 +78,17 @@ def test_an_email_given_to_a_record_gives_its_domain(me):
     me("orgs", "add", "--slug", "freebie", "--name", "Freebie", "--email", "freebie@gmail.com")
     assert "gmail.com" not in me("orgs", "show", "freebie", "--json").json()["domains"]
 
+
+
+@pytest.mark.parametrize("args", [
+    ["letter", "REF", "-f", "text", "-o", "{home}/sar.db"],
+    ["letter", "REF", "-o", "{home}/outbox/new/x.txt"],
+    ["calendar", "-o", "{home}/config.toml"],
+    ["export", "-o", "{home}/orgs/acme.toml"],
+])
+def test_no_output_path_overwrites_the_home(me, ignored, home, args):
+    before = me.state()
+    args = [a.replace("REF", ignored).replace("{home}", str(home)) for a in args]
+    assert "one of sar's own files" in me.fails(*args)
+    assert me.state() == before
+

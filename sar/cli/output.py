@@ -158,8 +158,18 @@ def check_output_path(out: str):
         raise UsageError(f"cannot write {out}: its folder does not exist")
     home = resolve(state.home).resolve()
     target = path.resolve()
-    if target.parent == home and (target.name.startswith(("sar.db", "config.toml"))
-                                  or target.name == "crypto.json") or \
-            home / "evidence" in target.parents:
-        raise UsageError(f"cannot write {out}: it is one of sar's own files")
+    if home in target.parents:
+        # The database, the profile, the evidence, the outbox, your records: a file
+        # written over any of them would destroy it. A file of your own beside them
+        # is yours to write.
+        first = target.relative_to(home).parts[0]
+        if first in _HOME_FOLDERS or first.startswith(_HOME_FILES) or \
+                len(target.relative_to(home).parts) > 1 and first.startswith("."):
+            raise UsageError(f"cannot write {out}: it is one of sar's own files in the "
+                             f"sar home ({home}); choose a file of your own")
     return path
+
+
+# What the home holds of sar's own (sar.home.Home): never an output path.
+_HOME_FOLDERS = ("evidence", "outbox", "orgs", "templates", "campaigns", "letters", "inbox")
+_HOME_FILES = ("sar.db", "config.toml", "crypto.json", "groups.toml", ".send.lock")

@@ -110,16 +110,16 @@ def letter(
         format_ = formats[suffix]
     if format_ == "docx" and out is None and sys.stdout.isatty():
         raise UsageError("a DOCX file is binary: save it with -o FILE.docx")
+    if out is not None:
+        out = output.check_output_path(str(out))  # before the work; never the home's files
     data = workspace().letter(ref, format_, follow_up=follow_up, offered=details)
     if out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    if out.is_dir():
-        raise UsageError(f"cannot write {out}: it is a folder; name a file")
-    if not out.parent.is_dir():
-        raise UsageError(f"cannot write {out}: the folder {out.parent} does not exist")
-    out.write_bytes(data)
+    from sar.files import write_private
+
+    write_private(out, data)
     typer.echo(f"Wrote {out}", err=True)
 
 

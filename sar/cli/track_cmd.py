@@ -106,9 +106,8 @@ def calendar(
     if path.is_dir():
         raise UsageError(f"cannot write {path}: it is a folder; name a file, e.g. "
                          f"{path / 'deadlines.ics'}")
-    if not path.parent.is_dir():
-        raise UsageError(f"cannot write {path}: the folder {path.parent} does not exist")
-    from sar.home import write_private
+    path = output.check_output_path(out)  # never one of the home's own files
+    from sar.files import write_private
 
     write_private(path, data)
     typer.echo(f"{path}: {data.count(b'BEGIN:VEVENT')} dates")
