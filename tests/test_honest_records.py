@@ -92,3 +92,10 @@ def test_no_output_path_overwrites_the_home(me, ignored, home, args):
     assert "one of sar's own files" in me.fails(*args)
     assert me.state() == before
 
+
+
+def test_campaign_send_takes_a_rate_as_sar_send_does(me):
+    # 30/min is read (the campaign is what is missing), and a bad rate is one line.
+    assert "no campaign" in me.fails("campaign", "send", "nope", "--rate", "30/min")
+    line = me.fails("campaign", "send", "nope", "--rate", "fast")
+    assert "expected a number per s, min or h" in line and "pydantic" not in line.lower()

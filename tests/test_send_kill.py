@@ -142,11 +142,13 @@ def test_ctrl_c_in_the_rate_pause_stops_before_the_next_letter(paced):
     paced["wait_for"](1)
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=5)  # stops at once, not after the pause
+    out, err = proc.communicate(timeout=5)  # stops at once, not after the pause
     assert len(paced["server"].handler.received) == 1
     status = paced["status"]()
     assert [status[r] for r in paced["refs"]] == ["sent", "draft", "draft"]
     assert b"stopped before it was sent" in out
+    # Interrupted, and said so: exit 130 as for any Ctrl-C (issue 21, item 8).
+    assert proc.returncode == 130 and b"Interrupted: 1 sent" in err
 
 
 def test_a_letter_withdrawn_during_the_batch_is_not_sent(paced):

@@ -64,11 +64,18 @@ def through_outbox(ws, c: dict, purpose: str, rate, progress) -> dict:
     else:
         chunks, total = overdue_chunks(ws, c), None
     for chunk in chunks:
-        for result in outbox.send(chunk, SendOptions(rate=rate)):
+        batch = outbox.send(chunk, SendOptions(rate=rate))
+        for result in batch:
+            if batch.interrupted and result.detail == "stopped before it was sent":
+                continue  # not sent, not refused: left for the next run
             counts[result.status] = counts.get(result.status, 0) + 1
             done += 1
             if progress:
                 progress(done, total, result.ref)
+        if batch.interrupted:
+            # Ctrl-C: stop after the letter being handed over, say so (exit 130).
+            counts["interrupted"] = 1
+            break
     return counts
 
 

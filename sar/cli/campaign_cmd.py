@@ -125,14 +125,15 @@ def send(
     name: NameArg,
     ready_only: Annotated[bool, typer.Option("--ready-only", help="Send for those ready, though others are not yet.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Count, send nothing.")] = False,
-    rate: Annotated[float | None, typer.Option(metavar="N", help="At most N messages a second.")] = None,
+    rate: Annotated[str | None, typer.Option(metavar="N/UNIT", help="At most this many messages, e.g. 30/min (as for `sar send`).")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Draft every request the campaign owes, then send them (agent mode) or write
     each participant's letters for them to send (self mode)."""
+    per_second = output.parse_rate(rate)
     progress = None if json_ else output.progress_bar()
     try:
-        r = _campaigns().send(name, ready_only=ready_only, dry_run=dry_run, rate=rate,
+        r = _campaigns().send(name, ready_only=ready_only, dry_run=dry_run, rate=per_second,
                               progress=progress)
     finally:
         if progress:
@@ -154,6 +155,8 @@ def send(
             parts += [f"{n} {status}" for status, n in sorted(r.items())
                       if status in ("sent", "failed", "unknown", "skipped")]
         typer.echo("; ".join(parts) + ".")
+    if r.get("interrupted"):
+        output.interrupted(r.get("sent", 0))
     if r.get("failed") or r.get("unknown"):
         raise typer.Exit(1)
 

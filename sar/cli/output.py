@@ -114,8 +114,31 @@ def run_batch(batch, json_: bool, empty: str):
             typer.echo(empty)
         for r in results:
             typer.echo(f"{r.ref}  {r.status}" + (f"  {r.detail}" if r.detail else ""))
+    if getattr(results, "interrupted", False):
+        interrupted(sum(r.status == "sent" for r in results))
     if any(r.status in ("failed", "unknown") for r in results):
         raise typer.Exit(1)
+
+
+def interrupted(sent: int) -> None:
+    """Ctrl-C stopped a batch cleanly: say so and exit 130, as for any interruption."""
+    typer.echo(f"Interrupted: {sent} sent; the rest were not sent (the same command "
+               "sends them)", err=True)
+    raise typer.Exit(130)
+
+
+def parse_rate(value: str | None, option: str = "--rate") -> float | None:
+    """'30/min', '2/s', '100/h' -> messages per second (one parser for every --rate)."""
+    if value is None:
+        return None
+    import re
+
+    from sar.errors import UsageError
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|min|h|hour)\s*", value)
+    if not m or float(m.group(1)) <= 0:
+        raise UsageError(f"{option} {value!r}: expected a number per s, min or h, like 30/min")
+    return float(m.group(1)) / {"s": 1, "sec": 1, "min": 60, "h": 3600, "hour": 3600}[m.group(2)]
 
 
 def clean(text) -> str:

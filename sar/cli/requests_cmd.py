@@ -123,18 +123,6 @@ def letter(
     typer.echo(f"Wrote {out}", err=True)
 
 
-def _rate(value: str | None) -> float | None:
-    """'30/min', '2/s', '100/h' -> messages per second."""
-    if value is None:
-        return None
-    import re
-
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|min|h|hour)\s*", value)
-    if not m or float(m.group(1)) <= 0:
-        raise UsageError(f"--rate {value!r}: expected a number per s, min or h, like 30/min")
-    return float(m.group(1)) / {"s": 1, "sec": 1, "min": 60, "h": 3600, "hour": 3600}[m.group(2)]
-
-
 @app.command()
 def send(
     refs: Annotated[list[str] | None, typer.Argument(metavar="REF", help="References to send.")] = None,
@@ -161,7 +149,7 @@ def send(
     mail.transport smtp, through your own mail account. Ctrl-C stops after the
     current message.
     """
-    rate_ = _rate(rate)
+    rate_ = output.parse_rate(rate)
     output.run_batch(lambda progress: workspace().send(
         refs or [], all_drafts=all_, retry_unknown=retry_unknown, dry_run=dry_run, rate=rate_,
         attachments=attach or [], progress=progress, confirm_sent=confirm_sent),

@@ -85,10 +85,10 @@ def send_lock(home: Path):
 @contextmanager
 def stop_on_interrupt():
     """Ctrl-C during a batch stops it after the current message, cleanly."""
-    flag = {"stop": False}
+    flag = {"stop": False, "interrupted": False}
 
     def handler(signum, frame):
-        flag["stop"] = True
+        flag["stop"] = flag["interrupted"] = True
 
     try:
         previous = signal.signal(signal.SIGINT, handler)
@@ -118,6 +118,14 @@ class _Queued:
     fields: dict  # the rest of the messages row
 
 
+class Batch(list):
+    """The results of one send, in order, and whether Ctrl-C stopped it early."""
+
+    def __init__(self, results: list, interrupted: bool = False):
+        super().__init__(results)
+        self.interrupted = interrupted
+
+
 class Outbox:
     """Sends requests' letters through one transport for one Workspace."""
 
@@ -127,6 +135,12 @@ class Outbox:
         self.transport = transport
         self.sent_copy = sent_copy  # sar.mail.imap.SentCopy, or None
         self.purpose = purpose      # letter (the request) | reminder
+        self.flag = {"stop": False, "interrupted": False}
+
+    @property
+    def interrupted(self) -> bool:
+        """Ctrl-C stopped the last batch after the letter it was handing over."""
+        return self.flag["interrupted"]
 
     def send(self, rows: list[dict], options: SendOptions | None = None) -> list[SendResult]:
         options = options or SendOptions()
@@ -146,7 +160,7 @@ class Outbox:
                     self.transport.close()
                     if self.sent_copy is not None:
                         self.sent_copy.close()
-            return [results[ref] for ref in refs]
+            return Batch([results[ref] for ref in refs], self.interrupted)
 
     # -- recovery ----------------------------------------------------------------------
 
@@ -292,6 +306,7 @@ class Outbox:
         last = 0.0
         copy_failed = None
         with stop_on_interrupt() as flag:
+            self.flag = flag
             try:
                 for i, ref in enumerate(refs):
                     if options.rate and i:
