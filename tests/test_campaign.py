@@ -171,6 +171,10 @@ def test_a_campaign_from_import_to_purge(sar, tmp_path, home):
     csv_file = tmp_path / "participants.csv"
     write_csv(csv_file, everyone)
     assert sar("campaign", "import", "e26", csv_file, "--json").json()["imported"] == N
+    # The same export read again: refused whole, or with --skip-existing left out.
+    assert "--skip-existing" in sar.fails("campaign", "import", "e26", csv_file)
+    again = sar("campaign", "import", "e26", csv_file, "--skip-existing", "--json").json()
+    assert (again["imported"], again["already"]) == (0, N)
     # Nothing is sent for anyone before they confirm.
     assert "no participant of e26 has confirmed" in sar.fails("campaign", "send", "e26")
     assert outbox.new() == []
@@ -182,9 +186,10 @@ def test_a_campaign_from_import_to_purge(sar, tmp_path, home):
         sorted(p["email"] for p in everyone)
     codes = [re.search(r"\[([A-Z0-9]{4}-[A-Z0-9]{4})\]", m["Subject"]).group(1) for m in invites]
     assert "nothing was recorded" in sar.fails("campaign", "confirm", "e26", "ZZZZ-ZZZZ")
-    (tmp_path / "codes.txt").write_text("\n".join(codes))
-    assert sar("campaign", "confirm", "e26", "--codes", tmp_path / "codes.txt",
-               "--json").json()["confirmed"] == N
+    # One unknown code among good ones: the good are recorded, the unknown named.
+    (tmp_path / "codes.txt").write_text("\n".join([*codes, "ZZZZ-ZZZZ"]))
+    confirmed = sar("campaign", "confirm", "e26", "--codes", tmp_path / "codes.txt", "--json")
+    assert (confirmed.json()["confirmed"], confirmed.json()["unknown"]) == (N, ["ZZZZ-ZZZZ"])
 
     # Send: 300 letters from the campaign mailbox, each for its participant.
     out = sar("campaign", "send", "e26", "--json").json()

@@ -49,8 +49,8 @@ class Campaigns:
     def new(self, name: str, targets: list[str], kinds: list[str], **options) -> dict:
         return setup.new(self.ws, name, targets, kinds, **options)
 
-    def import_csv(self, name: str, path: Path) -> dict:
-        return consent.import_csv(self.ws, name, path)
+    def import_csv(self, name: str, path: Path, skip_existing: bool = False) -> dict:
+        return consent.import_csv(self.ws, name, path, skip_existing)
 
     def invite(self, name: str, *, again: bool = False, dry_run: bool = False) -> dict:
         return consent.invite(self.ws, name, again=again, dry_run=dry_run)

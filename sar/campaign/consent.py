@@ -40,16 +40,17 @@ def new_pseudonym(taken: set[str]) -> str:
             return p
 
 
-def import_csv(ws, name: str, path: Path) -> dict:
-    """Read, check and store participants: all of them or none."""
+def import_csv(ws, name: str, path: Path, skip_existing: bool = False) -> dict:
+    """Read, check and store participants: all of them or none (with `skip_existing`,
+    those already in the campaign are left out and counted)."""
     from sar.campaign.participants import read_participants
 
     c = opened(ws, name)
     existing = {r[0] for r in ws.db.execute(
         "SELECT email_key FROM identities WHERE campaign_id = ?", [c["id"]])}
     parsed = read_participants(Path(path), existing_keys=existing,
-                               now=dt.datetime.now(dt.UTC))
-    if not parsed.participants:
+                               now=dt.datetime.now(dt.UTC), skip_existing=skip_existing)
+    if not parsed.participants and not parsed.already:
         raise UsageError(f"{Path(path).name}: no participants")
     taken = {r[0] for r in ws.db.execute("SELECT pseudonym FROM participants")}
     email_hash(ws, "")  # the salt exists before the transaction
@@ -72,7 +73,8 @@ def import_csv(ws, name: str, path: Path) -> dict:
                 "previous_addresses": json.dumps(p.previous_addresses, ensure_ascii=False)})
             consented += bool(p.consented_at)
     return {"campaign": c["name"], "imported": len(parsed.participants),
-            "with_consent": consented, "ignored_columns": parsed.ignored_columns}
+            "with_consent": consented, "ignored_columns": parsed.ignored_columns,
+            "already": parsed.already}
 
 
 def invite(ws, name: str, *, again: bool = False, dry_run: bool = False) -> dict:
@@ -146,10 +148,13 @@ def confirm(ws, name: str, codes: list[str], on: dt.datetime | None = None) -> d
         f"SELECT id, token_sha256 FROM participants WHERE campaign_id = ? AND "
         f"token_sha256 IN ({', '.join('?' for _ in wanted)})", [c["id"], *wanted])}
     unknown_codes = [code for h, code in wanted.items() if h not in found]
-    if unknown_codes:
+    if unknown_codes and not found:
         raise UsageError(f"{len(unknown_codes)} of {len(wanted)} codes match no invited "
                          f"participant of {c['name']} (first: {unknown_codes[0]!r}); "
                          "nothing was recorded")
+    # The codes that match are recorded; one typo must not hold back 35 good codes,
+    # and a typo never confirms anyone else (a code matches one person or no one).
+    wanted = {h: code for h, code in wanted.items() if h in found}
     when = (on or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
     confirmed = 0
     with ws.transaction():
@@ -172,7 +177,7 @@ def confirm(ws, name: str, codes: list[str], on: dt.datetime | None = None) -> d
                           [*values.values(), pid])
             confirmed += 1
     return {"campaign": c["name"], "confirmed": confirmed,
-            "already": len(wanted) - confirmed}
+            "already": len(wanted) - confirmed, "unknown": unknown_codes}
 
 
 def sign_mandate(ws, c: dict, pid: int, when: str) -> str:

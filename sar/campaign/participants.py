@@ -81,6 +81,7 @@ class Participant:
 class ParticipantsFile:
     participants: list[Participant]
     ignored_columns: list[str]     # named only: their cells are not kept
+    already: int = 0               # rows of people already in it, skipped on request
 
 
 def email_key(email: str) -> str:
@@ -90,11 +91,12 @@ def email_key(email: str) -> str:
 
 
 def read_participants(path: Path, *, existing_keys: set[str] = frozenset(),
-                      now: datetime | None = None,
-                      max_rows: int = 200_000) -> ParticipantsFile:
+                      now: datetime | None = None, max_rows: int = 200_000,
+                      skip_existing: bool = False) -> ParticipantsFile:
     """Every participant in the file, or UsageError listing what to fix.
 
-    existing_keys are the email_key()s of people already in the campaign.
+    existing_keys are the email_key()s of people already in the campaign: an error,
+    or with `skip_existing` (a growing sign-up export read again) rows left out.
     """
     now = datetime.now(UTC) if now is None else _as_utc(now)
     label = path.name
@@ -117,7 +119,8 @@ def read_participants(path: Path, *, existing_keys: set[str] = frozenset(),
             raise UsageError(f"{label} is empty: no participants; {_NONE}")
         delimiter = max((",", ";", "\t"), key=first.count)  # Excel in many locales uses ';'
         reader = csv.reader(itertools.chain([first], stream), delimiter=delimiter, strict=True)
-        return _read(_records(reader, label), label, delimiter, existing_keys, now, max_rows)
+        return _read(_records(reader, label), label, delimiter, existing_keys, now, max_rows,
+                     skip_existing)
 
 
 def _records(reader, label: str) -> Iterator[tuple[int, list[str]]]:
@@ -139,7 +142,8 @@ def _records(reader, label: str) -> Iterator[tuple[int, list[str]]]:
                          f"never closed, or text after a closing quote; {_NONE}") from None
 
 
-def _read(records, label, delimiter, existing_keys, now, max_rows) -> ParticipantsFile:
+def _read(records, label, delimiter, existing_keys, now, max_rows,
+          skip_existing=False) -> ParticipantsFile:
     header = next(records)
     columns, ignored = _columns(header[1], label)
     width = len(header[1])
@@ -147,7 +151,7 @@ def _read(records, label, delimiter, existing_keys, now, max_rows) -> Participan
     problems = _Problems()
     participants: list[Participant] = []
     first_row: dict[str, int] = {}
-    count = 0
+    count = already = 0
     separator = {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter]
 
     for row, cells in records:
@@ -190,8 +194,12 @@ def _read(records, label, delimiter, existing_keys, now, max_rows) -> Participan
         if email is not None:
             key = email_key(email)
             column = columns["email"][1]
+            if key in existing_keys and skip_existing:
+                already += 1
+                continue
             if key in existing_keys:
-                problems.add(f"row {row}, column {column}: already a participant")
+                problems.add(f"row {row}, column {column}: already a participant (read a "
+                             "growing export again with --skip-existing)")
             if key in first_row:
                 problems.add(f"rows {first_row[key]} and {row}, column {column}: "
                              "the same address twice")
@@ -208,7 +216,7 @@ def _read(records, label, delimiter, existing_keys, now, max_rows) -> Participan
         raise UsageError(problems.message(label))
     if not count:
         raise UsageError(f"{label} has no participants, only the header row; {_NONE}")
-    return ParticipantsFile(participants, ignored)
+    return ParticipantsFile(participants, ignored, already)
 
 
 def _header_key(name: str) -> str:

@@ -71,14 +71,16 @@ def new(
 def import_(
     name: NameArg,
     csv_file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="Columns name, email, address; optional date_of_birth, previous_addresses, consented_at, consent_version.")],
+    skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave out people already in the campaign (a growing sign-up export read again).")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Add participants from a CSV file: checked whole, all of them or none."""
-    r = _campaigns().import_csv(name, csv_file)
+    r = _campaigns().import_csv(name, csv_file, skip_existing=skip_existing)
     ignored = (f" Ignored columns (not stored): {', '.join(r['ignored_columns'])}."
                if r["ignored_columns"] else "")
+    already = f" {r['already']} already in it were left out." if r["already"] else ""
     _say(r, json_, f"{r['imported']} participants imported into {r['campaign']}, "
-                   f"{r['with_consent']} with consent recorded.{ignored}")
+                   f"{r['with_consent']} with consent recorded.{already}{ignored}")
 
 
 @campaign_app.command()
@@ -118,6 +120,11 @@ def confirm(
     r = _campaigns().confirm(name, all_codes)
     _say(r, json_, f"{r['confirmed']} participants confirmed"
                    + (f" ({r['already']} already were)" if r["already"] else "") + ".")
+    if r["unknown"] and not json_:
+        shown = ", ".join(repr(c) for c in r["unknown"][:10])
+        typer.echo(f"Warning: {len(r['unknown'])} codes match no invited participant and "
+                   f"were not recorded: {shown}{' …' if len(r['unknown']) > 10 else ''}",
+                   err=True)
 
 
 @campaign_app.command()
