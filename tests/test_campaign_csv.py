@@ -446,7 +446,14 @@ def test_addresses_differing_only_in_dots_or_tags_are_different_people(tmp_path)
 def test_a_participant_already_in_the_campaign(tmp_path):
     path = write(tmp_path, [ROBIN, ["Alex Example", "Alex@Example.ORG", "1 Lane"]])
     message = fails(path, existing_keys={email_key("alex@example.org")})
-    assert message.endswith("row 3, column email: already a participant")
+    assert message.endswith("row 3, column email: already a participant (read a growing "
+                            "export again with --skip-existing)")
+    # With --skip-existing the row is left out and counted, the rest read.
+    from sar.campaign.participants import read_participants
+
+    got = read_participants(path, existing_keys={email_key("alex@example.org")},
+                            skip_existing=True)
+    assert ([p.name for p in got.participants], got.already) == (["Robin Testperson"], 1)
     assert len(read(path, existing_keys={"someone.else@example.org"}).participants) == 2
 
 
