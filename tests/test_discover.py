@@ -159,6 +159,7 @@ def test_a_connection_dropped_mid_scan_is_resumed_not_restarted(known, mail, tmp
     """Dovecot keeps its mail across a kill: the scan reconnects and goes on after
     the last message it read, so every message is counted exactly once."""
     from sar import discover as d
+    from sar.mail import settings as mail_settings
     from sar.mail.imap import connect
     from sar.workspace import Workspace
 
@@ -167,7 +168,7 @@ def test_a_connection_dropped_mid_scan_is_resumed_not_restarted(known, mail, tmp
         imap_account(known, server, monkeypatch)
         fill(server, mail)
         ws = Workspace(known.home)
-        settings = ws.imap_settings()
+        settings = mail_settings.imap(ws.config)
         killed, notes = [], []
 
         def after_chunk():
