@@ -99,3 +99,12 @@ def test_campaign_send_takes_a_rate_as_sar_send_does(me):
     assert "no campaign" in me.fails("campaign", "send", "nope", "--rate", "30/min")
     line = me.fails("campaign", "send", "nope", "--rate", "fast")
     assert "expected a number per s, min or h" in line and "pydantic" not in line.lower()
+
+
+def test_orgs_show_sends_no_escape_from_a_record_to_the_terminal(me, home):
+    me("orgs", "add", "--slug", "acme", "--email", "privacy@acme.example")
+    record = next((home / "orgs").glob("acme.toml"))
+    text = record.read_text()
+    record.write_text(text + 'note = "hello \\u001b]52;c;ZXZpbA==\\u0007 \\u001b[2J"\n')
+    out = me("orgs", "show", "acme").stdout
+    assert "hello" in out and "\x1b" not in out and "\x07" not in out

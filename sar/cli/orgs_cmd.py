@@ -60,6 +60,8 @@ def orgs_show(
     if json_:
         output.emit_json(o)
         return
+    # Records come from elsewhere (an import, a file): no escape reaches the terminal.
+    o = output.clean_all(o)
     for old, new in directory.redirected.items():
         typer.echo(f"Note: {old} is an obsolete record: this is {new}, which replaces it",
                    err=True)

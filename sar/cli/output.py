@@ -149,6 +149,17 @@ def clean(text) -> str:
     return "".join(c if c.isprintable() or c == " " else "?" for c in str(text))
 
 
+def clean_all(data):
+    """`clean` applied to every string in a structure of dicts and lists."""
+    if isinstance(data, str):
+        return clean(data)
+    if isinstance(data, dict):
+        return {k: clean_all(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [clean_all(v) for v in data]
+    return data
+
+
 def deliver(text: str, out: str | None, summary: str, *, terminal_safe: bool = False) -> None:
     """Print a document, or write it (private) to `out` and print `summary`. With
     `terminal_safe`, names from records and mail lose escape sequences on screen."""
