@@ -169,6 +169,7 @@ class Drafting:
 
         notes = [f"{old} is an obsolete record: writing to {new} instead"
                  for old, new in self.ws.directory.redirected.items()]
+        notes += self.ws.directory.problems
         if kind == "restriction" and "ground" not in extra:
             # Art. 18(1): restriction is owed on one of four grounds; a letter that
             # names its own is harder to refuse than one that lists them all.

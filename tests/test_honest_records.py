@@ -108,3 +108,11 @@ def test_orgs_show_sends_no_escape_from_a_record_to_the_terminal(me, home):
     record.write_text(text + 'note = "hello \\u001b]52;c;ZXZpbA==\\u0007 \\u001b[2J"\n')
     out = me("orgs", "show", "acme").stdout
     assert "hello" in out and "\x1b" not in out and "\x07" not in out
+
+
+def test_one_broken_file_of_the_users_does_not_stop_every_organisation(me, home):
+    (home / "orgs" / "broken.toml").write_text("slug = 'broken\nname = [")
+    run = me("orgs", "list", "--kind", "data-broker")
+    assert "acme" in run.stdout and "broken.toml" in run.stderr and "skipped" in run.stderr
+    drafted = me("new", "access", "--to", "acme", "--json")
+    assert drafted.json()[0]["org"] == "acme" and "broken.toml" in drafted.stderr

@@ -35,6 +35,8 @@ def orgs_list(
                  and (country is None or (o.country or "").upper() == country.upper())]
     else:
         found = directory.all(kind, include_imported=all_, country=country)
+    for problem in directory.problems:
+        typer.echo(f"Warning: {problem}", err=True)
     orgs = [o.as_dict() for o in found]
     if json_:
         output.emit_json(orgs)

@@ -265,6 +265,7 @@ class Directory:
         self._raw: dict[str, tuple[dict, str, str]] = {}
         self._redirects: dict[str, dict] = {}
         self.redirected: dict[str, str] = {}  # old slug -> the record it led to
+        self.problems: list[str] = []  # the user's files that could not be read
 
     @property
     def imported_dir(self) -> Path | None:
@@ -311,7 +312,12 @@ class Directory:
                 self._redirects[old] = {"to": slug, "reason": "superseded by a curated record"}
         if self.user_dir and self.user_dir.is_dir():
             for path in sorted(self.user_dir.glob("*.toml")):
-                data = _read(path)
+                try:
+                    data = _read(path)
+                except UsageError as e:
+                    # One broken file of the user's must not stop every organisation.
+                    self.problems.append(f"{e}: skipped")
+                    continue
                 slug = data.get("slug", path.stem)
                 trusted.discard(slug)
                 if slug in raw:
@@ -321,6 +327,11 @@ class Directory:
                 else:
                     raw[slug] = (data, str(path), "user")
         self._records = {}
+        builtin_slugs = {}
+        for where, parsed in builtin.items():
+            slug = parsed.data.get("slug", Path(where).stem)
+            if raw.get(slug, (None, None, None))[2] == "user override":
+                builtin_slugs[slug] = from_record(parsed.data, where, "built-in")
         for slug, (d, where, origin) in raw.items():
             if slug in trusted:
                 self._records[slug] = _trusted(d, origin)
@@ -330,7 +341,12 @@ class Directory:
                     parsed.record = from_record(d, where, origin)
                 self._records[slug] = parsed.record
             else:
-                self._records[slug] = from_record(d, where, origin)
+                try:
+                    self._records[slug] = from_record(d, where, origin)
+                except UsageError as e:
+                    self.problems.append(f"{e}: skipped")
+                    if origin == "user override" and slug in builtin_slugs:
+                        self._records[slug] = builtin_slugs[slug]  # the record beneath
         return self._records
 
     def all(self, kind: str | None = None, *, include_imported: bool = False,
