@@ -81,5 +81,8 @@ def test_a_broken_user_record_names_its_file_and_field(sar, home):
     (home / "orgs").mkdir(parents=True)
     (home / "orgs" / "broken.toml").write_text(
         'slug = "broken"\nname = "Broken"\nemail = "nope"\n')
-    line = sar.fails("orgs", "list")
-    assert "broken.toml" in line and "email" in line
+    # Named with its field, and skipped: the other organisations stay usable
+    # (issue 21, item 19).
+    run = sar("orgs", "list")
+    assert "broken.toml" in run.stderr and "email" in run.stderr
+    assert run.stderr.startswith("Warning: ") and "labour" in run.stdout
