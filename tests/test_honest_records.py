@@ -116,3 +116,18 @@ def test_one_broken_file_of_the_users_does_not_stop_every_organisation(me, home)
     assert "acme" in run.stdout and "broken.toml" in run.stderr and "skipped" in run.stderr
     drafted = me("new", "access", "--to", "acme", "--json")
     assert drafted.json()[0]["org"] == "acme" and "broken.toml" in drafted.stderr
+
+
+def test_every_outgoing_line_is_within_rfc_limits(me):
+    """RFC 2045 §6.7: encoded lines of at most 76 characters; RFC 5322: 998 for any."""
+    from email import message_from_bytes, policy
+
+    words = " ".join(["Österreichische Datenschutzbehörde"] * 8)  # a long encoded line
+    ref = me("new", "rectification", "--to", "acme", "--details",
+             f"my address is recorded as {words}", "--json").json()[0]["ref"]
+    raw = me("letter", ref, "--format", "eml").stdout_bytes
+    body = raw.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in raw else raw.split(b"\n\n", 1)[1]
+    assert max(len(line) for line in body.splitlines()) <= 76
+    assert max(len(line) for line in raw.splitlines()) <= 998
+    msg = message_from_bytes(raw, policy=policy.default)
+    assert "Österreichische Datenschutzbehörde" in msg.get_body(("plain",)).get_content()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from email import policy as email_policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -76,13 +77,18 @@ def new_message_id(ref: str, sender_email: str) -> str:
     return make_msgid(idstring=ref.lower(), domain=domain)
 
 
+# RFC 2045 §6.7: an encoded line is at most 76 characters, its soft break '=' included;
+# the email package's default (78) made lines strict servers may reject or rewrite.
+_POLICY = email_policy.default.clone(max_line_length=76)
+
+
 def compose(*, subject: str, body: str, sender_name: str, sender_email: str,
             to_name: str, to_email: str, message_id: str, when: dt.datetime,
             reply_to: str | None = None, in_reply_to: str | None = None,
             attachments: list[tuple[str, str, bytes]] = (),
             reply_to_name: str | None = None) -> EmailMessage:
     """A complete message. `attachments` are (filename, mime type, bytes)."""
-    msg = EmailMessage()
+    msg = EmailMessage(policy=_POLICY)
     msg["From"] = _address(sender_name, sender_email)
     msg["To"] = _address(to_name, to_email)
     if reply_to:
