@@ -246,3 +246,33 @@ def test_an_unanswered_request_has_nothing_to_review_or_chase(sar, demo):
     letter = sar("--home", home, "letter", labour, "--follow-up", "incomplete", ok=False,
                  today=day)
     assert letter.exit_code == 1 and "no answer recorded" in letter.stderr
+
+
+def test_a_fulfilled_answer_the_review_finds_incomplete_is_flagged_on_the_board_once(sar, demo):
+    home, day, ref = demo
+    # The demo reviewed it (day 24): transfers missing, recipients in part.
+    row = next(r for r in sar("--home", home, "list", "--json", today=day).json()
+               if r["ref"] == ref)
+    assert row["status"] == "fulfilled" and row["answer"] == "answered-incomplete"
+    assert "transfers" in row["answer_gaps"]
+    only = sar("--home", home, "list", "--status", "answered-incomplete", "--json",
+               today=day).json()
+    assert [r["ref"] for r in only] == [ref]
+    groups = sar("--home", home, "status", "--json", today=day).json()["groups"]
+    yours = next(g for g in groups if g["name"] == "yours")
+    assert ref in [r["ref"] for r in yours["requests"]]
+    text = sar("--home", home, "status", today=day).stdout
+    assert "answered-incomplete" in text and "lacks" in text
+    told = sar("--home", home, "notify", "--json", today=day).json()
+    assert any(ref in line and "--follow-up incomplete" in line for line in told)
+    assert not any(ref in line for line in sar("--home", home, "notify", "--json",
+                                               today=day).json())  # once
+    sar("--home", home, "review", ref, today=day)  # read again: news again
+    assert any(ref in line for line in sar("--home", home, "notify", "--json",
+                                           today=day).json())
+    # Every item overruled to answered: complete, back among the answered.
+    sar("--home", home, "review", ref, *[f"--set={i}=answered" for i in row["answer_gaps"]],
+        today=day)
+    row = next(r for r in sar("--home", home, "list", "--json", today=day).json()
+               if r["ref"] == ref)
+    assert "answer" not in row
