@@ -276,3 +276,49 @@ def test_a_fulfilled_answer_the_review_finds_incomplete_is_flagged_on_the_board_
     row = next(r for r in sar("--home", home, "list", "--json", today=day).json()
                if r["ref"] == ref)
     assert "answer" not in row
+
+
+def _answered(me, tmp_path, lang: str, body: str) -> str:
+    """A request in `lang` to acme, sent, and answered by a reply the inbox reads."""
+    from email.message import EmailMessage
+
+    ref = me("new", "access", "--to", "acme", "--lang", lang, "--json").json()[0]["ref"]
+    me("send", ref)
+    sent = next(m for m in me("show", ref, "--json").json()["messages"]
+                if m["direction"] == "out")
+    box = tmp_path / "Maildir"
+    for sub in ("new", "cur", "tmp"):
+        (box / sub).mkdir(parents=True, exist_ok=True)
+    msg = EmailMessage()
+    msg["From"], msg["To"] = "privacy@acme.example", "robin@example.org"
+    msg["Subject"], msg["Message-ID"] = f"Re: [{ref}]", f"<answer-{lang}@acme.example>"
+    msg["In-Reply-To"], msg["Date"] = sent["message_id"], "Fri, 20 Mar 2026 10:00:00 +0000"
+    msg.set_content(body)
+    msg.add_attachment(b"ID,SCORE\n1,7\n", maintype="text", subtype="csv",
+                       filename="daten.csv")
+    (box / "new" / f"answer-{lang}.example").write_bytes(bytes(msg))
+    me("watch", "--maildir", box, today="2026-03-21")
+    me("mark", ref, "fulfilled", "--on", "2026-03-20", today="2026-03-21", ok=False)
+    return ref
+
+
+@pytest.mark.parametrize("lang, body, asks, quoted, absent", [
+    ("de", "Anbei erhalten Sie eine Kopie Ihrer personenbezogenen Daten. Ihre Daten "
+           "können an Partner weitergegeben werden.",
+     ["Art. 15 Abs. 2", "Art. 15 Abs. 1 lit. g", "Was Ihre Antwort nicht enthält",
+      "bis Donnerstag, 2. April 2026"], "Sie schreiben: „", "Article 15"),
+    ("fr", "Veuillez trouver ci-joint une copie de vos données personnelles. Vos données "
+           "peuvent être communiquées à des partenaires.",
+     ["article 15, paragraphe 2", "article 15, paragraphe 1, point g",
+      "Ce que votre réponse omet"], "Vous écrivez : « ", "Article 15(2)"),
+])
+def test_the_incomplete_follow_up_is_written_in_the_requests_language(
+        me, tmp_path, lang, body, asks, quoted, absent):
+    ref = _answered(me, tmp_path, lang, body)
+    r = me("review", ref, "--json", today="2026-03-21").json()
+    assert r["items"]["transfers"]["status"] == "missing"
+    assert r["items"]["recipients"]["status"] == "partial"
+    text = me("letter", ref, "--follow-up", "incomplete", today="2026-03-21").stdout
+    for words in asks:
+        assert words in " ".join(text.split()), words
+    assert quoted in text and absent not in text
