@@ -322,3 +322,30 @@ def test_the_incomplete_follow_up_is_written_in_the_requests_language(
     for words in asks:
         assert words in " ".join(text.split()), words
     assert quoted in text and absent not in text
+
+
+def test_the_complaint_bundle_carries_the_review_and_names_what_is_lacking(me, tmp_path):
+    import json
+    import zipfile
+
+    from sar.complaint import verify
+
+    ref = _answered(me, tmp_path, "en", "Please find attached a copy of the personal data "
+                    "we hold about you. Your data may be shared with our partners.")
+    me("mark", ref, "partially-fulfilled", "--on", "2026-03-20", today="2026-03-21")
+    me("review", ref, "--set", "sources=answered", today="2026-03-21")
+    bundle = tmp_path / "c.zip"
+    me("complain", ref, "-o", bundle, today="2026-03-22")
+    with zipfile.ZipFile(bundle) as z:
+        names = z.namelist()
+        stored = json.loads(z.read(f"{ref}/review.json"))
+        md = z.read(f"{ref}/review.md").decode()
+        complaint = " ".join(z.read(f"{ref}/complaint.txt").decode().split())
+        sums = z.read(f"{ref}/SHA256SUMS").decode()
+    assert f"{ref}/review.md" in names and "review.json" in sums
+    assert stored["items"]["sources"] == {**stored["items"]["sources"], "status": "answered",
+                                          "overruled": True}
+    assert "| transfers | 15(2) | missing |" in md and "(set by me)" in md
+    assert "their answer is incomplete: it leaves out" in complaint
+    assert "transfers (Article 15(2))" in complaint and "sources (Article" not in complaint
+    assert verify(bundle) == []
