@@ -163,19 +163,20 @@ def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | Non
                      f"with the organisation ({last}); say in --harm why it comes later")
 
     timeline = _timeline(events)
+    review = ws.reviews.get(row["ref"])
     respondent = ws.queries.org_record(row)
     authority_record = org.as_dict()
     extra = {
         "respondent": {**respondent, "address": respondent.get("address_lines") or []},
         "org": {**authority_record, "address": authority_record.get("address_lines") or [],
                 "attention": "Complaints"},
-        "failures": _failures(ws, row, events, a),
+        "failures": _failures(ws, row, events, a) + _review_failures(review),
         "timeline": timeline,
         "harm": harm or "",
     }
     letter = ws.letters.follow_up(row, "complaint", None, extra)
 
-    files = _bundle_files(ws, row, org, letter, timeline)
+    files = _bundle_files(ws, row, org, letter, timeline, review)
     buffer = io.BytesIO()
     stamp = (ws.today.year, ws.today.month, ws.today.day, 12, 0, 0)
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
@@ -202,8 +203,45 @@ def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | Non
 
 
 
-def _bundle_files(ws, row: dict, org, letter, timeline: list[dict]) -> list[tuple[str, bytes]]:
-    """The complaint, every message as stored, the timeline and the manifests."""
+def _review_failures(review: dict | None) -> list[str]:
+    """What `sar review` found the answer lacks, for the complaint's list."""
+    if not review or review["summary"]["complete"]:
+        return []
+    from sar.core.review import ARTICLE
+
+    def named(items):
+        return ", ".join(f"{i.replace('_', ' ')} (Article {ARTICLE[i]})" for i in items)
+
+    s = review["summary"]
+    parts = ([f"it leaves out {named(s['missing'])}"] if s["missing"] else []) + (
+        [f"it gives only in part {named(s['partial'])}"] if s["partial"] else [])
+    return [f"Read against Article 15, their answer is incomplete: {'; '.join(parts)} "
+            "(review.md and review.json in this bundle)."]
+
+
+def _review_files(review: dict) -> list[tuple[str, bytes]]:
+    """The review as stored (with any item the user overruled), and readable."""
+    from sar.core.review import ARTICLE
+
+    lines = [f"# Review of the answer to {review['ref']}", "", review["summary"]["text"], "",
+             "| item | article | status | evidence |", "| --- | --- | --- | --- |"]
+    for k, v in review["items"].items():
+        ev = "; ".join(f"{e.get('file', '')} {e.get('where', '')}: {e.get('text', '')}".strip()
+                       for e in v["evidence"][:2])
+        status = v["status"] + (" (set by me)" if v.get("overruled") else "")
+        lines.append(f"| {k} | {ARTICLE[k]} | {status} | {ev.replace('|', '/')} |")
+    for key in ("sources", "recipients", "special_category"):
+        if review.get(key):
+            lines += ["", f"{key.replace('_', ' ').capitalize()} named: "
+                      + ", ".join(review[key])]
+    return [("review.md", ("\n".join(lines) + "\n").encode("utf-8")),
+            ("review.json", json.dumps(review, indent=2, ensure_ascii=False).encode("utf-8"))]
+
+
+def _bundle_files(ws, row: dict, org, letter, timeline: list[dict],
+                  review: dict | None = None) -> list[tuple[str, bytes]]:
+    """The complaint, every message as stored, the timeline, the review of the answer
+    when there is one, and the manifests."""
     from sar import export
     from sar.letters.docx import as_docx
     from sar.letters.text import as_text
@@ -227,6 +265,8 @@ def _bundle_files(ws, row: dict, org, letter, timeline: list[dict]) -> list[tupl
     files.append(("timeline.md", ("# Timeline of " + row["ref"] + "\n\n"
                                   + "\n".join(f"- {r['on']}: {r['what']}" for r in rows)
                                   + "\n").encode("utf-8")))
+    if review:
+        files += _review_files(review)
     listed = [{"path": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
               for name, data in files]
     manifest = json.dumps({"request": row["ref"], "organisation": row["org_slug"],

@@ -48,7 +48,7 @@ def as_csv(rows: list[dict], fields) -> str:
     return out.getvalue()
 
 
-def _md(text) -> str:
+def markdown_cell(text) -> str:
     """Text for a Markdown table cell or line: no pipes, no line breaks, no HTML."""
     return (str(text or "").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
             .replace(">", "&gt;"))
@@ -58,27 +58,27 @@ def markdown(shown: dict) -> str:
     """A request's case file: what, when, the deadline and why, every event and
     message with its evidence hash, and what to do next."""
     org = shown["organisation"]
-    lines = [f"# {shown['ref']}: {shown['kind']} request to {_md(org['name'])}", "",
-             f"- Organisation: {_md(org['name'])} ({shown['org']})",
+    lines = [f"# {shown['ref']}: {shown['kind']} request to {markdown_cell(org['name'])}", "",
+             f"- Organisation: {markdown_cell(org['name'])} ({shown['org']})",
              f"- Law: {shown['regime']}; sent by {shown['channel']}; calendar "
              f"{shown['calendar']}",
              f"- Status: **{shown['status']}**" + (f", due {shown['due']}" if shown["due"]
                                                    else ""), ""]
     if shown["explanation"]:
-        lines += ["## Deadline", ""] + [f"- {_md(x)}" for x in shown["explanation"]]
-        lines += [f"- Warning: {_md(w)}" for w in shown["warnings"]] + [""]
+        lines += ["## Deadline", ""] + [f"- {markdown_cell(x)}" for x in shown["explanation"]]
+        lines += [f"- Warning: {markdown_cell(w)}" for w in shown["warnings"]] + [""]
     lines += ["## Timeline", "", "| date | event | by | details |", "| --- | --- | --- | --- |"]
     for e in shown["events"]:
         details = "; ".join(f"{k} {v}" for k, v in e["details"].items())
-        lines.append(f"| {e['on']} | {e['kind']} | {e['source']} | {_md(details)} |")
+        lines.append(f"| {e['on']} | {e['kind']} | {e['source']} | {markdown_cell(details)} |")
     lines.append("")
     if shown["messages"]:
         lines += ["## Letters and replies", "", "| in/out | date | subject | read as | sha256 |",
                   "| --- | --- | --- | --- | --- |"]
         for m in shown["messages"]:
             label = f"{m.get('label')} ({m.get('rule')})" if m["direction"] == "in" else ""
-            lines.append(f"| {m['direction']} | {_md(m['date'])} | {_md(m['subject'])} | "
-                         f"{_md(label)} | `{m['sha256'] or ''}` |")
+            lines.append(f"| {m['direction']} | {markdown_cell(m['date'])} | {markdown_cell(m['subject'])} | "
+                         f"{markdown_cell(label)} | `{m['sha256'] or ''}` |")
         lines.append("")
-    lines += ["## Next", "", _md(shown["next"]), ""]
+    lines += ["## Next", "", markdown_cell(shown["next"]), ""]
     return "\n".join(lines)

@@ -8,6 +8,7 @@ remembers its day (and the last reply it has told about) in the database.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from sar.core import lifecycle
 
@@ -16,12 +17,15 @@ SOON_DAYS = 7
 
 def digest(ws, remember: bool = True) -> list[str]:
     db = ws.db
-    state = db.execute("SELECT last_on, last_message FROM notify_state WHERE id = 1").fetchone()
+    state = db.execute("SELECT last_on, last_message, last_review FROM notify_state "
+                       "WHERE id = 1").fetchone()
     last_on = dt.date.fromisoformat(state[0]) if state else None
     last_message = state[1] if state else 0
     today = ws.today
     lines = []
-    for r in ws.list():
+    board = ws.list()
+    last_review, incomplete = _incomplete(ws, board, state[2] if state else 0)
+    for r in board:
         due = dt.date.fromisoformat(r["due"]) if r["due"] else None
         if due is None or r["status"] not in (*lifecycle.RUNNING, "overdue"):
             continue
@@ -39,12 +43,30 @@ def digest(ws, remember: bool = True) -> list[str]:
         where = m["ref"] or "unmatched"
         wait = f": waits in `sar inbox` ({m['needs']})" if m["needs"] else ""
         lines.append(f"{where}  reply #{m['id']} read as {m['label']}{wait}")
+    lines += incomplete
     if remember:
         with ws.transaction():
-            db.execute("INSERT INTO notify_state (id, last_on, last_message) VALUES (1, ?, ?) "
-                       "ON CONFLICT (id) DO UPDATE SET last_on = excluded.last_on, "
-                       "last_message = excluded.last_message", [today.isoformat(), newest])
+            db.execute("INSERT INTO notify_state (id, last_on, last_message, last_review) "
+                       "VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                       "last_on = excluded.last_on, last_message = excluded.last_message, "
+                       "last_review = excluded.last_review",
+                       [today.isoformat(), newest, last_review])
     return lines
+
+
+def _incomplete(ws, board: list[dict], since: int) -> tuple[int, list[str]]:
+    """Requests called fulfilled whose review, made since the last run, found items
+    missing or in part: one line each, once (one query for the whole board)."""
+    reviewed = dict(ws.db.execute("SELECT request_id, MAX(id) FROM reviews WHERE id > ? "
+                                  "GROUP BY request_id", [since]).fetchall())
+    refs = {ref for (ref,) in ws.db.execute(
+        "SELECT ref FROM requests WHERE id IN (SELECT value FROM json_each(?))",
+        [json.dumps(list(reviewed))])}
+    lines = [f"{r['ref']}  {r['org']}  answered, but the review found "
+             f"{', '.join(r['answer_gaps'])} missing or in part: "
+             f"`sar letter {r['ref']} --follow-up incomplete`"
+             for r in board if r.get("answer") and r["ref"] in refs]
+    return max([since, *reviewed.values()]), lines
 
 
 def email(ws, lines: list[str]) -> str:

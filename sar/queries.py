@@ -10,6 +10,7 @@ import datetime as dt
 import json
 
 from sar.core import board, lifecycle, refs
+from sar.core.board import ANSWERED_INCOMPLETE
 from sar.errors import NotFoundError, UsageError, closest, unknown
 from sar.store import requests as request_table
 
@@ -62,18 +63,28 @@ class Queries:
         if status == "escalated" and days_left is not None and days_left < 0 \
                 and not ws.log.assess(row).overdue_days:
             days_left = None  # answered (refused, say) before it was escalated: not late
-        return {"ref": row["ref"], "org": row["org_slug"], "kind": row["kind"],
-                "regime": row["regime"], "channel": row["channel"], "status": status,
-                "due": row["due"],
-                "days_left": days_left,
-                "created_on": row["created_on"]}
+        out = {"ref": row["ref"], "org": row["org_slug"], "kind": row["kind"],
+               "regime": row["regime"], "channel": row["channel"], "status": status,
+               "due": row["due"],
+               "days_left": days_left,
+               "created_on": row["created_on"]}
+        gaps = json.loads(row.get("answer_gaps") or "[]")
+        if status == "fulfilled" and gaps:
+            # Called fulfilled, but the review found items missing or in part: the
+            # user's move (`sar letter REF --follow-up incomplete`). Read from the
+            # row's cache (m013), so the board reads no review.
+            out.update({"answer": ANSWERED_INCOMPLETE, "answer_gaps": gaps})
+        return out
 
     def list(self, status: str | None = None, org: str | None = None,
              kind: str | None = None) -> list[dict]:
         """Requests as of today, due soonest first."""
         ws = self.ws
+        if status == ANSWERED_INCOMPLETE:
+            return [r for r in self.list("fulfilled", org, kind) if r.get("answer")]
         if status is not None and status not in lifecycle.SHOWN_STATUSES:
-            raise UsageError(unknown("status", status, lifecycle.SHOWN_STATUSES))
+            raise UsageError(unknown("status", status, (*lifecycle.SHOWN_STATUSES,
+                                                        ANSWERED_INCOMPLETE)))
         if kind is not None and kind not in lifecycle.KINDS:
             raise UsageError(unknown("kind", kind, lifecycle.KINDS))
         if not ws.home.db_path.exists():

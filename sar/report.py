@@ -216,15 +216,24 @@ def as_markdown(report: dict, title: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def as_csv(report: dict) -> str:
+CSV_HEADER = ["group", "name", *COLUMNS]
+
+
+def csv_rows(report: dict) -> list[list]:
     from sar.export import safe_cell
 
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(["group", "name", *COLUMNS])
+    out = []
     for group, key in (("organisation", "by_organisation"), ("sector", "by_sector")):
         name_key = "org" if group == "organisation" else "sector"
         for r in report[key]:
-            w.writerow([group, safe_cell(r[name_key]),
+            out.append([group, safe_cell(r[name_key]),
                         *["" if r.get(c) is None else r[c] for c in COLUMNS]])
+    return out
+
+
+def as_csv(report: dict) -> str:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(CSV_HEADER)
+    w.writerows(csv_rows(report))
     return out.getvalue()

@@ -246,3 +246,106 @@ def test_an_unanswered_request_has_nothing_to_review_or_chase(sar, demo):
     letter = sar("--home", home, "letter", labour, "--follow-up", "incomplete", ok=False,
                  today=day)
     assert letter.exit_code == 1 and "no answer recorded" in letter.stderr
+
+
+def test_a_fulfilled_answer_the_review_finds_incomplete_is_flagged_on_the_board_once(sar, demo):
+    home, day, ref = demo
+    # The demo reviewed it (day 24): transfers missing, recipients in part.
+    row = next(r for r in sar("--home", home, "list", "--json", today=day).json()
+               if r["ref"] == ref)
+    assert row["status"] == "fulfilled" and row["answer"] == "answered-incomplete"
+    assert "transfers" in row["answer_gaps"]
+    only = sar("--home", home, "list", "--status", "answered-incomplete", "--json",
+               today=day).json()
+    assert [r["ref"] for r in only] == [ref]
+    groups = sar("--home", home, "status", "--json", today=day).json()["groups"]
+    yours = next(g for g in groups if g["name"] == "yours")
+    assert ref in [r["ref"] for r in yours["requests"]]
+    text = sar("--home", home, "status", today=day).stdout
+    assert "answered-incomplete" in text and "lacks" in text
+    told = sar("--home", home, "notify", "--json", today=day).json()
+    assert any(ref in line and "--follow-up incomplete" in line for line in told)
+    assert not any(ref in line for line in sar("--home", home, "notify", "--json",
+                                               today=day).json())  # once
+    sar("--home", home, "review", ref, today=day)  # read again: news again
+    assert any(ref in line for line in sar("--home", home, "notify", "--json",
+                                           today=day).json())
+    # Every item overruled to answered: complete, back among the answered.
+    sar("--home", home, "review", ref, *[f"--set={i}=answered" for i in row["answer_gaps"]],
+        today=day)
+    row = next(r for r in sar("--home", home, "list", "--json", today=day).json()
+               if r["ref"] == ref)
+    assert "answer" not in row
+
+
+def _answered(me, tmp_path, lang: str, body: str) -> str:
+    """A request in `lang` to acme, sent, and answered by a reply the inbox reads."""
+    from email.message import EmailMessage
+
+    ref = me("new", "access", "--to", "acme", "--lang", lang, "--json").json()[0]["ref"]
+    me("send", ref)
+    sent = next(m for m in me("show", ref, "--json").json()["messages"]
+                if m["direction"] == "out")
+    box = tmp_path / "Maildir"
+    for sub in ("new", "cur", "tmp"):
+        (box / sub).mkdir(parents=True, exist_ok=True)
+    msg = EmailMessage()
+    msg["From"], msg["To"] = "privacy@acme.example", "robin@example.org"
+    msg["Subject"], msg["Message-ID"] = f"Re: [{ref}]", f"<answer-{lang}@acme.example>"
+    msg["In-Reply-To"], msg["Date"] = sent["message_id"], "Fri, 20 Mar 2026 10:00:00 +0000"
+    msg.set_content(body)
+    msg.add_attachment(b"ID,SCORE\n1,7\n", maintype="text", subtype="csv",
+                       filename="daten.csv")
+    (box / "new" / f"answer-{lang}.example").write_bytes(bytes(msg))
+    me("watch", "--maildir", box, today="2026-03-21")
+    me("mark", ref, "fulfilled", "--on", "2026-03-20", today="2026-03-21", ok=False)
+    return ref
+
+
+@pytest.mark.parametrize("lang, body, asks, quoted, absent", [
+    ("de", "Anbei erhalten Sie eine Kopie Ihrer personenbezogenen Daten. Ihre Daten "
+           "können an Partner weitergegeben werden.",
+     ["Art. 15 Abs. 2", "Art. 15 Abs. 1 lit. g", "Was Ihre Antwort nicht enthält",
+      "bis Donnerstag, 2. April 2026"], "Sie schreiben: „", "Article 15"),
+    ("fr", "Veuillez trouver ci-joint une copie de vos données personnelles. Vos données "
+           "peuvent être communiquées à des partenaires.",
+     ["article 15, paragraphe 2", "article 15, paragraphe 1, point g",
+      "Ce que votre réponse omet"], "Vous écrivez : « ", "Article 15(2)"),
+])
+def test_the_incomplete_follow_up_is_written_in_the_requests_language(
+        me, tmp_path, lang, body, asks, quoted, absent):
+    ref = _answered(me, tmp_path, lang, body)
+    r = me("review", ref, "--json", today="2026-03-21").json()
+    assert r["items"]["transfers"]["status"] == "missing"
+    assert r["items"]["recipients"]["status"] == "partial"
+    text = me("letter", ref, "--follow-up", "incomplete", today="2026-03-21").stdout
+    for words in asks:
+        assert words in " ".join(text.split()), words
+    assert quoted in text and absent not in text
+
+
+def test_the_complaint_bundle_carries_the_review_and_names_what_is_lacking(me, tmp_path):
+    import json
+    import zipfile
+
+    from sar.complaint import verify
+
+    ref = _answered(me, tmp_path, "en", "Please find attached a copy of the personal data "
+                    "we hold about you. Your data may be shared with our partners.")
+    me("mark", ref, "partially-fulfilled", "--on", "2026-03-20", today="2026-03-21")
+    me("review", ref, "--set", "sources=answered", today="2026-03-21")
+    bundle = tmp_path / "c.zip"
+    me("complain", ref, "-o", bundle, today="2026-03-22")
+    with zipfile.ZipFile(bundle) as z:
+        names = z.namelist()
+        stored = json.loads(z.read(f"{ref}/review.json"))
+        md = z.read(f"{ref}/review.md").decode()
+        complaint = " ".join(z.read(f"{ref}/complaint.txt").decode().split())
+        sums = z.read(f"{ref}/SHA256SUMS").decode()
+    assert f"{ref}/review.md" in names and "review.json" in sums
+    assert stored["items"]["sources"] == {**stored["items"]["sources"], "status": "answered",
+                                          "overruled": True}
+    assert "| transfers | 15(2) | missing |" in md and "(set by me)" in md
+    assert "their answer is incomplete: it leaves out" in complaint
+    assert "transfers (Article 15(2))" in complaint and "sources (Article" not in complaint
+    assert verify(bundle) == []

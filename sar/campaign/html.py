@@ -435,8 +435,9 @@ def check_page(page: str) -> None:
 # --- the page --------------------------------------------------------------------
 
 
-def as_html(report: dict) -> str:
-    """The campaign report as one HTML5 page that loads nothing and runs nothing."""
+def as_html(report: dict, extra: str = "") -> str:
+    """The campaign report as one HTML5 page that loads nothing and runs nothing.
+    `extra`: further sections, already escaped (checked with the rest of the page)."""
     try:
         import matplotlib as mpl
         from matplotlib.figure import Figure
@@ -509,6 +510,8 @@ def as_html(report: dict) -> str:
                      "organisation has enough requests to show without singling someone "
                      "out.</p>")
 
+    if extra:
+        parts.append(extra)
     parts += ["</main>", "</body>", "</html>", ""]
     page = "\n".join(parts)
     check_page(page)

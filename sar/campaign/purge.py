@@ -21,6 +21,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from sar.core.review import ITEMS
 from sar.errors import NotFoundError, UsageError
 
 _EMAILISH = re.compile(rb"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
@@ -164,6 +165,11 @@ def _delete_files(ws, c: dict, plan: _Plan, receipt: dict, step) -> None:
     step("files")
 
 
+_REVIEW_QUOTES = ", ".join(
+    ["'$.files', json('[]')", "'$.segments', json('[]')",
+     *[f"'$.items.{item}.evidence', json('[]')" for item in ITEMS]])
+
+
 def _forget_rows(ws, c: dict, plan: _Plan, receipt: dict, whole: bool) -> None:
     conn = ws.db.conn
     conn.execute("PRAGMA secure_delete = ON")  # freed pages are zeroed, not left readable
@@ -179,6 +185,11 @@ def _forget_rows(ws, c: dict, plan: _Plan, receipt: dict, whole: bool) -> None:
             "(SELECT value FROM json_each(?))", [_now(), mids])
         conn.executemany("INSERT OR IGNORE INTO purged_evidence (sha256, purged_at) "
                          "VALUES (?, ?)", [(d, receipt["purged_at"]) for d in plan.digests])
+        # A review quotes the answer (which may name the person): keep what the
+        # report counts (each item's status, the names disclosed), drop the quotes.
+        conn.execute(f"UPDATE reviews SET result = json_set(result, {_REVIEW_QUOTES}) "
+                     "WHERE request_id IN (SELECT value FROM json_each(?))",
+                     [plan.rids_json])
         conn.execute("DELETE FROM identities WHERE participant_id IN "
                      "(SELECT value FROM json_each(?))", [pid_json])
         conn.execute("UPDATE participants SET token_sha256 = NULL, mandate_sha256 = NULL, "

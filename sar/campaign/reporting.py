@@ -3,11 +3,13 @@
 Computed by sar.report from the requests and events alone, which name
 participants only by pseudonym; identities are never read. Groups counting fewer
 than `suppress_below` requests (5 by default) are blanked, and left out of the
-charts, before anything is written.
+charts, before anything is written. The answers' disclosure table
+(`sar.campaign.answers`) comes from the stored reviews, under the same rule.
 """
 
 from __future__ import annotations
 
+from sar.campaign import answers
 from sar.report import COLUMNS
 
 LABELS = {"requests": "Requests", "bounced": "Bounced", "acknowledged": "Acknowledged",
@@ -24,6 +26,7 @@ def campaign_report(campaigns, name: str, suppress_below: int = 5) -> dict:
     data["title"] = c["sender_name"] or c["name"]
     data["campaign"] = c["name"]
     data["columns"] = [[k, LABELS[k]] for k in COLUMNS]
+    data["answers"] = answers.build(campaigns.ws, c["id"], suppress_below)
     return data
 
 
@@ -33,11 +36,12 @@ def render(data: dict, format_: str) -> str:
     if format_ == "html":
         from sar.campaign.html import as_html
 
-        return as_html(data)
+        return as_html(data, extra=answers.as_html(data["answers"]))
     if format_ == "json":
         import json
 
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if format_ == "csv":
-        return report.as_csv(data)
-    return report.as_markdown(data, title=data["title"])
+        return answers.as_csv(report.csv_rows(data), report.CSV_HEADER, data["answers"])
+    return report.as_markdown(data, title=data["title"]) + "\n" + answers.as_markdown(
+        data["answers"])

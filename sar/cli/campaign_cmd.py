@@ -220,6 +220,20 @@ def report(
 
 
 @campaign_app.command()
+def review(
+    name: NameArg,
+    again: Annotated[bool, typer.Option("--again", help="Review answers already reviewed, too (your overrulings stay).")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Read every answer of the campaign against Art. 15 (`sar review`), for the report."""
+    from sar.campaign.answers import review_all
+
+    r = review_all(_campaigns(), name, again=again)
+    _say(r, json_, f"{r['reviewed']} answers reviewed, {r['already']} already were, "
+                   f"{r['nothing_to_read']} with nothing to read.")
+
+
+@campaign_app.command()
 def purge(
     name: NameArg,
     force: Annotated[bool, typer.Option("--force", help="Purge before the retention date.")] = False,

@@ -70,6 +70,16 @@ def days_text(days_left: int | None, status: str) -> str:
     return f"{days_left}d left"
 
 
+def board_row(r: dict) -> dict:
+    """A request as the board's text shows it: an answer the review found incomplete
+    shows as such, with what it lacks."""
+    if r.get("answer"):
+        gaps = r["answer_gaps"]
+        return {**r, "status": r["answer"],
+                "when": f"lacks {', '.join(gaps[:3])}{', ...' if len(gaps) > 3 else ''}"}
+    return {**r, "when": days_text(r["days_left"], r["status"])}
+
+
 class _Progress:
     """A progress bar on stderr for batches, only when stderr is a terminal."""
 

@@ -221,9 +221,7 @@ def _board(rows: list[dict], empty: str) -> None:
     if not rows:
         typer.echo(empty)
         return
-    for r in rows:
-        r["when"] = output.days_text(r["days_left"], r["status"])
-    output.table(rows, _COLUMNS)
+    output.table([output.board_row(r) for r in rows], _COLUMNS)
 
 
 @app.command("list")

@@ -35,9 +35,7 @@ def _days(value: str) -> int:
 
 
 def _rows(rows: list[dict]) -> list[dict]:
-    for r in rows:
-        r["when"] = output.days_text(r["days_left"], r["status"])
-    return rows
+    return [output.board_row(r) for r in rows]
 
 
 @app.command()

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from sar.core.lifecycle import SEND_UNKNOWN
 
+# A fulfilled request whose review found items missing or given in part (shown, not
+# a lifecycle status: the log still says fulfilled).
+ANSWERED_INCOMPLETE = "answered-incomplete"
+
 # (name, title, statuses), in the order shown. Every shown status is in exactly one.
 GROUPS = (
     ("overdue", "Overdue: the deadline has passed", ("overdue",)),
@@ -24,6 +28,8 @@ def grouped(rows: list[dict]) -> list[dict]:
     groups left out."""
     groups: dict[str, list[dict]] = {name: [] for name, _, _ in GROUPS}
     for r in rows:
-        groups[group_of(r["status"])].append(r)
+        # Answered in part only by the review's reading: asking for the rest is yours.
+        groups["yours" if r.get("answer") == ANSWERED_INCOMPLETE
+               else group_of(r["status"])].append(r)
     return [{"name": name, "title": title, "requests": groups[name]}
             for name, title, _ in GROUPS if groups[name]]

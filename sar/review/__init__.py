@@ -66,6 +66,7 @@ class Reviews:
                           "VALUES (?, ?, ?, ?, ?)",
                           [row["id"], rules.RULES_VERSION, _now(), json.dumps(result),
                            json.dumps(overrides)])
+            self._cache_gaps(row, result, overrides)
         return self._shown(row, result, overrides)
 
     def get(self, ref: str) -> dict | None:
@@ -93,6 +94,7 @@ class Reviews:
         with ws.transaction():
             ws.db.execute("UPDATE reviews SET overrides = ? WHERE id = ?",
                           [json.dumps(overrides), rid])
+            self._cache_gaps(row, json.loads(result), overrides)
         return self._shown(row, json.loads(result), overrides)
 
     def summary(self, row: dict) -> dict | None:
@@ -101,6 +103,12 @@ class Reviews:
             return None
         shown = rules.overruled(json.loads(latest[1]), json.loads(latest[2]))
         return rules.summary(shown["items"])
+
+    def _cache_gaps(self, row: dict, result: dict, overrides: dict) -> None:
+        """The items not answered, on the request's row, for the board (m013)."""
+        s = rules.summary(rules.overruled(result, overrides)["items"])
+        self.ws.db.execute("UPDATE requests SET answer_gaps = ? WHERE id = ?",
+                           [json.dumps(s["missing"] + s["partial"]), row["id"]])
 
     def _latest(self, row: dict):
         return self.ws.db.execute(

@@ -17,6 +17,8 @@ import secrets
 from sqlite_utils.migrations import Migrations
 
 from sar.errors import StoreError
+from sar.store.rebuild import columns_of as _columns
+from sar.store.rebuild import rebuild_table as _rebuild
 
 
 class _Migrations(Migrations):
@@ -313,59 +315,6 @@ def m009_campaigns(db):
 
 # -- after a shipped migration: fix-ups, never edits ------------------------------
 
-def _columns(db, table: str) -> list[str]:
-    return [r[1] for r in db.execute(f"PRAGMA table_info([{table}])").fetchall()]
-
-
-def _rebuild(db, table: str, create_sql: str, fill: dict[str, str] | None = None) -> None:
-    """Replace `table` by one made by `create_sql` (SQLite cannot add a CHECK to a
-    column, nor a column anywhere but last), keeping every row, the table's indexes
-    and triggers, and every view. `fill` gives SQL for new columns.
-
-    Runs in the migration's transaction, where PRAGMA foreign_keys cannot be turned
-    off. So the new table is not renamed into place, which would leave the rows that
-    refer to this one counted as orphans and the commit refused: the rows wait in a
-    holding table, the table is dropped and made again under its own name, and
-    re-inserting them settles the deferred foreign key count. (sqlite-utils'
-    transform() cannot add a CHECK, and gets past that count only by switching
-    defer_foreign_keys off again, which SQLite does not document as clearing it.)"""
-    fill = fill or {}
-    # A row that points nowhere (written with foreign keys off, as the sqlite3 shell
-    # does) cannot be inserted again while they are on: refuse before changing anything.
-    dangling = db.execute(f"PRAGMA foreign_key_check([{table}])").fetchall()
-    if dangling:
-        raise StoreError(
-            f"{len(dangling)} row(s) of the database's table {table} point at rows that "
-            f"do not exist (the first: id {dangling[0][1]}, in {dangling[0][2]}), so it "
-            "was left as it was. Correct or remove them (PRAGMA foreign_key_check in "
-            "the sqlite3 shell lists them), then run sar again")
-    old = _columns(db, table)
-    hold = f"_{table}_rebuilding"
-    kept = [sql for (sql,) in db.execute(
-        "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') "
-        "AND sql IS NOT NULL ORDER BY rowid", [table]).fetchall()]
-    views = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view' "
-                       "ORDER BY rowid").fetchall()
-    db.execute("PRAGMA defer_foreign_keys = ON")  # off again when the transaction ends
-    for name, _ in views:  # a view of a missing table stops the CREATE below
-        db.execute(f"DROP VIEW [{name}]")
-    db.execute(f"CREATE TABLE [{hold}] AS SELECT * FROM [{table}]")
-    db.execute(f"DROP TABLE [{table}]")
-    db.execute(create_sql)
-    new = _columns(db, table)
-    lost = [c for c in old if c not in new]
-    if lost:  # raised inside the migration's transaction: nothing stays changed
-        raise StoreError(f"the database's table {table} has columns this sar does not "
-                         f"know ({', '.join(lost)}); it was left as it was")
-    copied = [c for c in new if c in old and c not in fill]
-    targets = ", ".join(f"[{c}]" for c in [*copied, *fill])
-    sources = ", ".join([*(f"[{c}]" for c in copied), *fill.values()])
-    db.execute(f"INSERT INTO [{table}] ({targets}) SELECT {sources} FROM [{hold}]")
-    db.execute(f"DROP TABLE [{hold}]")
-    for sql in [*kept, *(sql for _, sql in views)]:
-        db.execute(sql)
-
-
 # participants as the last m009 made it.
 _PARTICIPANTS_M009 = """
 CREATE TABLE participants (
@@ -584,6 +533,27 @@ def m012_reviews(db):
             overrides TEXT NOT NULL DEFAULT '{}'  -- JSON: item -> status set by the user
         )""")
     db.execute("CREATE INDEX reviews_request ON reviews(request_id)")
+
+
+@migrations()
+def m013_requests_answer_gaps(db):
+    # The board shows a fulfilled request whose review found items missing or given
+    # in part as answered-incomplete. Cached on the row (like status and due) so that
+    # listing any number of requests reads no review: the items, as a JSON list, of
+    # the latest review with the user's overrulings; NULL when never reviewed.
+    import json
+
+    db.execute("ALTER TABLE requests ADD COLUMN answer_gaps TEXT")
+    # `sar notify` tells of an incomplete answer once: the last review it has seen.
+    db.execute("ALTER TABLE notify_state ADD COLUMN last_review INTEGER NOT NULL DEFAULT 0")
+    latest = db.execute("SELECT request_id, result, overrides FROM reviews WHERE id IN "
+                        "(SELECT MAX(id) FROM reviews GROUP BY request_id)").fetchall()
+    for request_id, result, overrides in latest:
+        said = json.loads(overrides)
+        gaps = [k for k, v in json.loads(result)["items"].items()
+                if said.get(k, v["status"]) != "answered"]
+        db.execute("UPDATE requests SET answer_gaps = ? WHERE id = ?",
+                   [json.dumps(gaps), request_id])
 
 
 # The names of the migrations this sar knows, in order (db.py refuses a database
