@@ -25,13 +25,21 @@ def digest(ws, remember: bool = True) -> list[str]:
     lines = []
     board = ws.list()
     last_review, incomplete = _incomplete(ws, board, state[2] if state else 0)
+    # Which overdue requests were reminded already: their next step is the regulator.
+    reminded = {r[0] for r in db.execute(
+        "SELECT DISTINCT r.ref FROM events e JOIN requests r ON r.id = e.request_id "
+        "WHERE e.kind = 'reminded'")}
     for r in board:
         due = dt.date.fromisoformat(r["due"]) if r["due"] else None
         if due is None or r["status"] not in (*lifecycle.RUNNING, "overdue"):
             continue
         if r["status"] == "overdue" and (last_on is None or due >= last_on):
+            # The step for its channel, and for whether a reminder went already: a
+            # posted request is reminded by post, a reminded one goes to the regulator.
+            step = lifecycle.next_step("overdue", r["channel"], r["ref"],
+                                       reminded=r["ref"] in reminded)
             lines.append(f"{r['ref']}  {r['org']}  overdue since {due + dt.timedelta(days=1)}"
-                         f" (due {due}): `sar remind {r['ref']}`")
+                         f" (due {due}): {step}")
         elif r["status"] != "overdue" and today <= due <= today + dt.timedelta(days=SOON_DAYS) \
                 and (last_on is None or due > last_on + dt.timedelta(days=SOON_DAYS)):
             lines.append(f"{r['ref']}  {r['org']}  due {due} ({(due - today).days} days)")

@@ -89,7 +89,7 @@ class Sending:
         """Send the reminder letter for overdue requests, threaded on the original
         (In-Reply-To), at most once, recording `reminded`. With `posted`, record
         instead a reminder the user printed and posted on that day."""
-        from sar.mail.outbox import SendOptions
+        from sar.mail.outbox import SendOptions, SendResult
 
         ws = self.ws
         if bool(refs) == overdue:
@@ -102,10 +102,15 @@ class Sending:
                                  "nothing")
             return [self.reminder_posted(ws.queries.find(r), posted, again) for r in refs]
         outbox = self.outbox("reminder")
+        postal = []
         if overdue:
-            rows = [row for row in (ws.queries.find(r["ref"]) for r in ws.queries.overdue()
+            late = ws.queries.overdue()
+            rows = [row for row in (ws.queries.find(r["ref"]) for r in late
                                     if r["channel"] == "email")
                     if not row.get("campaign_id")]  # `sar campaign remind` does those
+            # Posted requests are reminded by post: said, not silently left out.
+            postal = [SendResult(r["ref"], "skipped", outbox.why_no_reminder(
+                ws.queries.find(r["ref"]), options)) for r in late if r["channel"] != "email"]
         else:
             rows = [ws.queries.find(r) for r in refs]
             for row in rows:  # a named request that cannot be reminded: say so, send none
@@ -113,7 +118,12 @@ class Sending:
                 if why:
                     raise UsageError(why if why.startswith(row["ref"]) else
                                      f"{row['ref']}: {why}")
-        return self.ready(outbox, dry_run).send(rows, options)
+        results = self.ready(outbox, dry_run).send(rows, options)
+        if postal:
+            from sar.mail.outbox import Batch
+
+            results = Batch([*results, *postal], getattr(results, "interrupted", False))
+        return results
 
     def reminder_posted(self, row: dict, posted: dt.date, again: bool = False):
         from sar.letters.text import as_text

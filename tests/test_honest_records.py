@@ -131,3 +131,22 @@ def test_every_outgoing_line_is_within_rfc_limits(me):
     assert max(len(line) for line in raw.splitlines()) <= 998
     msg = message_from_bytes(raw, policy=policy.default)
     assert "Österreichische Datenschutzbehörde" in msg.get_body(("plain",)).get_content()
+
+
+def test_notify_and_remind_give_a_posted_request_its_own_step(me):
+    ref = me("new", "access", "--to", "acme", "--via", "post", "--json").json()[0]["ref"]
+    me("post", ref, "--posted", "2026-03-02", "--method", "first-class")
+    me("notify", today="2026-03-03")
+    [line] = me("notify", "--json", today="2026-04-20").json()
+    assert "--posted" in line and f"`sar remind {ref}`" not in line
+    sent = me("remind", "--overdue", "--json", today="2026-04-20").json()
+    assert [(r["ref"], r["status"]) for r in sent] == [(ref, "skipped")]
+    assert "--posted" in sent[0]["detail"]
+
+
+def test_notify_sends_a_reminded_request_to_the_regulator(me, ignored):
+    me("notify", today="2026-03-03")
+    me("remind", ignored, today="2026-04-07")
+    me("mark", ignored, "note", "--note", "x", today="2026-04-07")
+    lines = me("notify", "--json", today="2026-04-07").json()
+    assert lines and "sar remind" not in lines[0] and "complain" in lines[0]

@@ -155,7 +155,8 @@ def test_notify_says_only_what_is_new_since_the_last_run(story, home):
     assert sent["To"] == "Robin Testperson <robin@example.org>"
     assert "overdue since 2026-04-03" in sent.get_payload(decode=True).decode()
     assert late == [f"{refs[('acme', 'access')]}  acme  overdue since 2026-04-03 (due "
-                    f"2026-04-02): `sar remind {refs[('acme', 'access')]}`"]
+                    "2026-04-02): the deadline has passed: send a reminder (`sar remind "
+                    f"{refs[('acme', 'access')]}`), then complain to the regulator"]
     assert me("notify", today="2026-04-04").stdout == ""                # cron stays quiet
     # --email sends the digest to yourself through the transport (the Maildir outbox).
     me("mark", refs[("acme", "access")], "note", "--note", "x", today="2026-04-04")

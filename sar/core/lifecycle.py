@@ -341,6 +341,10 @@ NEXT_STEP_BY_POST = {
              "`sar post {ref} --posted DATE`",
     "bounced": "find a working address (`sar orgs edit`), print the letter again "
                "(`sar letter {ref} -o {ref}.docx`), post it, then `sar post {ref} --posted DATE`",
+    # A posted request is reminded by post: `sar remind REF` alone would refuse it.
+    "overdue": "the deadline has passed: print a reminder (`sar letter {ref} --follow-up "
+               "reminder -o {ref}-reminder.docx`), post it, record it with `sar remind "
+               "{ref} --posted DATE`, then complain to the regulator",
 }
 
 
