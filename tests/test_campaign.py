@@ -284,6 +284,12 @@ def test_a_campaign_from_import_to_purge(sar, tmp_path, home):
     filed = sar("campaign", "complain", "e26", "-o", bundles, "--json",
                 today="2026-05-01").json()
     assert len(filed["bundles"]) == 75 and len(list(bundles.glob("*.zip"))) == 75
+    # The complaint is to the regulator: no paragraph telling it where to reply.
+    import zipfile
+
+    with zipfile.ZipFile(sorted(bundles.glob("*.zip"))[0]) as z:
+        complaint = z.read(next(n for n in z.namelist() if n.endswith("complaint.txt")))
+    assert b"Please send your reply" not in complaint and b"letter of authority" not in complaint
 
     # Purge: not before the retention date without --force; then nobody is left.
     report = sar("campaign", "report", "e26", "--format", "json", today="2026-05-01").json()

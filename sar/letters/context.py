@@ -240,6 +240,10 @@ class Letters:
         context = self._follow_up_context(row, events, a, offered)
         if kind == "incomplete":
             context["review"] = self._incomplete(row)
+        if kind == "complaint":
+            # The agent's paragraph tells the organisation where to send its answer:
+            # in a complaint to the regulator it would only mislead (issue 21, item 5).
+            context.pop("agent", None)
         context.update(extra or {})
         # The complaint goes to a regulator in English (the ICO; most EU authorities
         # take English); letters to organisations keep the request's language.
