@@ -142,3 +142,21 @@ def test_uk_letters_in_other_languages_cite_uk_authority_too(me, lang, held):
     eu_flat = " ".join(me("letter", eu).stdout.split())
     assert held in uk_flat and "Dawson-Damer" in uk_flat and "C-307/22" not in uk_flat
     assert held not in eu_flat and "C-307/22" in eu_flat and "Dawson-Damer" not in eu_flat
+
+
+@pytest.mark.parametrize("body, words", [
+    ("{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}",
+     "range of more than"),
+    ("{{ range(10**9) | length }}", "unsafe"),
+    ("{{ ('x' * 10**9) | length }}", "repeat of more than"),
+    ("{{ lipsum(n=1000000) }}", "lipsum"),
+    ("{{ 2 ** 100000 }}", "power over 64"),
+])
+def test_a_user_template_cannot_hang_or_exhaust_sar(me, home, body, words):
+    import time
+
+    ref = with_user_template(me, home, "x", "\n" + body + "\n")
+    start = time.monotonic()
+    line = me.fails("letter", ref)
+    assert words in line and "Traceback" not in line
+    assert time.monotonic() - start < 10

@@ -96,7 +96,31 @@ def search_environment(search_path: tuple[str, ...]):
                 return f"field '{owner.label}.{self._undefined_name}' is undefined"
             return f"field '{self._undefined_name}' is undefined"
 
-    env = ImmutableSandboxedEnvironment(
+    from jinja2.exceptions import SecurityError
+
+    class BoundedSandbox(ImmutableSandboxedEnvironment):
+        """A user's template may not hang or exhaust sar: ranges, repeated strings and
+        lists, and powers are bounded (a letter needs none of them large)."""
+
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context, operator, left, right):
+            if operator == "**" and isinstance(right, int) and abs(right) > 64:
+                raise SecurityError("a power over 64")
+            if operator == "*":
+                for seq, n in ((left, right), (right, left)):
+                    if isinstance(seq, (str, list, tuple)) and isinstance(n, int) \
+                            and len(seq) * n > MAX_TEMPLATE_ITEMS:
+                        raise SecurityError(f"a repeat of more than {MAX_TEMPLATE_ITEMS:,}")
+            return super().call_binop(context, operator, left, right)
+
+    def bounded_range(*args):
+        r = range(*args)
+        if len(r) > MAX_TEMPLATE_RANGE:
+            raise SecurityError(f"a range of more than {MAX_TEMPLATE_RANGE:,}")
+        return r
+
+    env = BoundedSandbox(
         loader=ChoiceLoader([FileSystemLoader(p) for p in search_path]),
         undefined=NamedUndefined, autoescape=False, trim_blocks=True,
         lstrip_blocks=True, keep_trailing_newline=True,
@@ -105,7 +129,15 @@ def search_environment(search_path: tuple[str, ...]):
     # inside imported macros, which do not see the template's variables.
     env.filters["longdate"] = lambda v: longdate(v, _RENDERING.get())
     env.filters["daydate"] = lambda v: daydate(v, _RENDERING.get())
+    env.globals["range"] = bounded_range
+    env.globals.pop("lipsum", None)  # filler text has no place in a letter
     return env
+
+
+# Bounds for a user's templates (sar.letters.search_environment): two nested loops of
+# the largest range are a million steps, well under a second.
+MAX_TEMPLATE_RANGE = 1_000
+MAX_TEMPLATE_ITEMS = 100_000
 
 
 @lru_cache(maxsize=8)
@@ -170,6 +202,11 @@ def render(context: dict, *, lang: str, regime: str, kind: str,
     except SecurityError as e:
         where = _template_line(sys.exc_info()[2], name)
         raise TemplateError(f"template {where} tried something unsafe: {e}") from None
+    except (OverflowError, MemoryError, RecursionError, TypeError, ValueError,
+            ZeroDivisionError) as e:
+        # A user's template that breaks in any other way: one line, not a traceback.
+        where = _template_line(sys.exc_info()[2], name)
+        raise TemplateError(f"template {where}: {type(e).__name__}: {e}") from None
     return split_sections(text, name)
 
 
