@@ -15,6 +15,12 @@ from sar.errors import NotFoundError, UsageError, closest, unknown
 from sar.store import requests as request_table
 
 
+def _shown(ref: str) -> str:
+    """What the user typed, as an error repeats it: never 100 KB of it."""
+    text = ref.strip()
+    return repr(text) if len(text) <= 40 else repr(text[:40]) + f" (and {len(text) - 40:,} more characters)"
+
+
 def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
@@ -27,8 +33,9 @@ class Queries:
 
     def find(self, ref: str) -> dict:
         ws = self.ws
+        shown = _shown(ref)
         if not ws.home.db_path.exists():
-            raise NotFoundError(f"no request {ref.strip()!r}: no requests yet "
+            raise NotFoundError(f"no request {shown}: no requests yet "
                                 f"in {ws.home.root} (`sar new`)")
         wanted = refs.normalise(ref)
         row = request_table.by_ref(ws.db, wanted)
@@ -43,7 +50,7 @@ class Queries:
         close = closest(wanted[len(refs.PREFIX):], known)
         hint = (f" (did you mean {known[close[0]]}?)" if close else "") if known else \
             " (no requests yet: `sar new`)"
-        raise NotFoundError(f"no request {ref.strip()!r}{hint}")
+        raise NotFoundError(f"no request {shown}{hint}")
 
     def send_unknown(self, request_id: int | None = None) -> set[int]:
         return request_table.send_unknown(self.ws.db, request_id)

@@ -150,3 +150,10 @@ def test_notify_sends_a_reminded_request_to_the_regulator(me, ignored):
     me("mark", ignored, "note", "--note", "x", today="2026-04-07")
     lines = me("notify", "--json", today="2026-04-07").json()
     assert lines and "sar remind" not in lines[0] and "complain" in lines[0]
+
+
+def test_report_and_export_take_json_and_a_huge_ref_is_not_echoed(me, ignored):
+    assert isinstance(me("report", "--json").json(), dict)
+    assert me("export", "--json").json()[0]["ref"] == ignored
+    line = me.fails("show", "X" * 100_000)
+    assert len(line) < 300 and "more characters" in line

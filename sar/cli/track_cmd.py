@@ -127,11 +127,13 @@ def export(
     format_: Annotated[str, typer.Option("--format", metavar="FORMAT", help="csv or json.")] = "json",
     what: Annotated[str, typer.Option(metavar="WHAT", help="requests (the board) or events (the whole log).")] = "requests",
     out: Annotated[str | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (default: stdout).")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="The same as --format json (the default).")] = False,
 ) -> None:
     """The requests, or every event of every request, as CSV or JSON."""
 
     from sar import export as ex
 
+    format_ = "json" if json_ else format_
     if format_ not in ("csv", "json"):
         raise UsageError("--format must be csv or json")
     if what not in ("requests", "events"):
@@ -238,6 +240,7 @@ def report(
     format_: Annotated[str, typer.Option("--format", metavar="FORMAT", help="md, csv or json.")] = "md",
     out: Annotated[str | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (default: stdout).")] = None,
     suppress_below: Annotated[int, typer.Option(metavar="N", help="Blank the rows counting fewer than N requests (for figures you publish).")] = 0,
+    json_: Annotated[bool, typer.Option("--json", help="The same as --format json (every listing takes --json).")] = False,
 ) -> None:
     """How organisations answered your requests, in numbers.
 
@@ -248,6 +251,7 @@ def report(
 
     from sar import report as rep
 
+    format_ = "json" if json_ else format_
     if format_ not in ("md", "csv", "json"):
         raise UsageError("--format must be md, csv or json")
     if not 0 <= suppress_below <= 1000:
