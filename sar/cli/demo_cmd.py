@@ -49,3 +49,6 @@ def demo(
     typer.echo(f"Files: letters in {demo.home / 'letters'}, sent mail in "
                f"{demo.home / 'outbox' / 'new'}, replies in {demo.home / 'inbox'}, evidence in {demo.home / 'evidence'}, "
                f"the log in {demo.home / 'sar.db'}")
+    if home is None and state.home is None:
+        # A temporary folder of invented data: kept so you can look, and yours to remove.
+        typer.echo(f"The demo's folder stays until you remove it: rm -r {demo.home}")
