@@ -161,6 +161,24 @@ def _sync(ws, report: Report, today: dt.date) -> None:
                                 "still running?")
 
 
+def _outbox_leftovers(ws, report: Report, fix: bool) -> None:
+    """A letter the Maildir outbox was writing when sar was killed stays in tmp/, in
+    plain text (Maildir delivers by writing to tmp/, then renaming into new/). The
+    evidence store has its copy; with --fix the leftover is deleted."""
+    tmp = ws.home.outbox / "tmp"
+    left = [p for p in tmp.iterdir() if p.is_file()] if tmp.is_dir() else []
+    if not left:
+        return
+    if fix:
+        for path in left:
+            path.unlink(missing_ok=True)
+        report.fixed.append(f"deleted {len(left)} unfinished letters from the outbox's tmp/")
+    else:
+        report.notes.append(f"{len(left)} unfinished letters, in plain text, were left in "
+                            f"{tmp} by an interrupted send: `sar doctor --fix` deletes them "
+                            "(the evidence store keeps what was sent)")
+
+
 def _stored_evidence(root: Path) -> set[str]:
     if not root.is_dir():
         return set()
@@ -199,6 +217,7 @@ def check(ws, fix: bool = False) -> Report:
         if clear:
             report.notes.append(f"{clear} letters in the Maildir outbox are not encrypted (mail "
                                 "programs read them): delete them once sent, or send by SMTP")
+    _outbox_leftovers(ws, report, fix)
     handed = ws.home.root / "campaigns"
     if ws.home.encrypted and handed.is_dir():
         clear = sum(1 for p in handed.glob("*/letters/*/*.eml"))

@@ -157,3 +157,12 @@ def test_report_and_export_take_json_and_a_huge_ref_is_not_echoed(me, ignored):
     assert me("export", "--json").json()[0]["ref"] == ignored
     line = me.fails("show", "X" * 100_000)
     assert len(line) < 300 and "more characters" in line
+
+
+def test_doctor_names_a_letter_left_in_the_outbox_tmp_and_fix_removes_it(me, ignored, home):
+    left = home / "outbox" / "tmp" / "1796.M1P1.host"
+    left.write_bytes(b"To: privacy@acme.example\r\n\r\nDear Sir or Madam")
+    out = me("doctor", ok=False)
+    assert "unfinished letters" in out.stdout + out.stderr
+    me("doctor", "--fix", ok=False)
+    assert not left.exists()
