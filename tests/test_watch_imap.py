@@ -239,6 +239,8 @@ def test_watch_survives_a_dropped_connection_and_catches_up(account, server):
         got = w.wait_for(2, seconds=30)
         assert [r.label for r in got] == ["acknowledged", "extended"]
         assert any("reconnect" in n for n in w.notes)
+        # It says when it starts waiting, so a quiet terminal is not taken for a hang.
+        assert any(n.startswith("watching INBOX at 127.0.0.1") for n in w.notes), w.notes
     assert w.error is None
 
 

@@ -253,6 +253,10 @@ def watch(source: ImapSource, *, once: bool, report: Callable, stop=None,
             # IDLE watches one folder; with several, each is looked at in turn.
             can_idle = (use_idle and len(source.folders) == 1
                         and b"IDLE" in source.client.capabilities())
+            # Say that it is waiting, so a quiet terminal is not taken for a hang.
+            how = "IDLE" if can_idle else f"polling every {poll:.0f} s"
+            report("note", f"watching {', '.join(source.folders)} at "
+                           f"{source.settings.host} ({how}); Ctrl-C stops")
             while not stopped():
                 if can_idle:
                     _idle(source, idle_renew, idle_check, stopped)
