@@ -65,7 +65,9 @@ def connect(s: ImapSettings):
     except SarError as e:  # no password, or the token command failed
         raise ImapError(str(e)) from None
     except ssl.SSLCertVerificationError as e:
-        raise ImapError(f"the certificate of {where} cannot be trusted: {e.verify_message}") from None
+        raise ImapError(f"the certificate of {where} cannot be trusted: {e.verify_message} "
+                        "(for a private certificate authority: `sar config set imap.ca_file "
+                        "FILE.pem`)") from None
     except LoginError:
         raise ImapError(f"{where} refused the login for {s.username}") from None
     except (IMAPClientError, ssl.SSLError) as e:

@@ -100,8 +100,10 @@ class SmtpTransport:
             raise SetupError(f"{where}: the password or user name is not ASCII, which SMTP "
                              "login cannot carry") from None
         except ssl.SSLCertVerificationError as e:
+            # A private CA (a company mail server, a test server) is trusted by naming it.
             raise SetupError(f"the certificate of {where} cannot be trusted: "
-                             f"{e.verify_message}") from None
+                             f"{e.verify_message} (for a private certificate authority: "
+                             "`sar config set smtp.ca_file FILE.pem`)") from None
         except smtplib.SMTPAuthenticationError as e:
             raise SetupError(f"{where} refused the login for {s.username}: "
                              f"{_reply(e.smtp_code, e.smtp_error)}") from None
