@@ -314,11 +314,15 @@ def _score(sender: Sender, today: dt.date) -> float:
     return sender.count / (2 ** months)
 
 
-def results(scan: Scan, directory, today: dt.date, min_unmatched: int = 3) -> dict:
+def results(scan: Scan, directory, today: dt.date, min_unmatched: int = 3,
+            own: set[str] = frozenset()) -> dict:
+    """`own`: the user's own registrable domains, never listed as who writes to them."""
     index = domain_index(directory)
     orgs: dict[str, dict] = {}
     unknown: dict[str, dict] = {}
     for sender in scan.senders.values():
+        if sender.who in own:
+            continue  # the user's own mail (their replies, their Sent folder)
         match = None
         for signal in (ON_BEHALF if sender.behalf else SIGNALS):
             for host, n in sorted(sender.seen.get(signal, {}).items(), key=lambda kv: -kv[1]):
@@ -404,15 +408,14 @@ def discover(ws, *, maildir: Path | None = None, imap: bool = False,
     if propose:
         ws.profile()  # no profile, no requests: say so before reading a mailbox
     scan, source = _scan(ws, maildir, folders, since, note, after_chunk)
-    result = results(scan, ws.directory, ws.today)
+    result = results(scan, ws.directory, ws.today, own=_own_domains(ws))
     result["source"] = source
     if propose:
         found = {e["slug"] for e in result["organisations"]}
         chosen = sorted(found) if all_matched else list(dict.fromkeys(picks))
         missing = [p for p in chosen if p not in found]
         if missing:
-            raise UsageError(f"{missing[0]} was not found in this mailbox (found: "
-                             f"{', '.join(sorted(found)) or 'none'})")
+            raise UsageError(_why_not_found(missing[0], found, result["unmatched"]))
         if not chosen:
             raise UsageError("no organisation in the directory was found in this mailbox")
         result["drafted"] = ws.drafting.new(propose, chosen)
@@ -425,6 +428,29 @@ def discover(ws, *, maildir: Path | None = None, imap: bool = False,
                           [dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), source,
                            json.dumps({k: v for k, v in result.items() if k != "drafted"})])
     return result
+
+
+def _own_domains(ws) -> set[str]:
+    """The registrable domains of the user's own addresses (profile, mail.from)."""
+    from sar import config as cfg
+    from sar.errors import SarError
+
+    addresses = [cfg.get(ws.config, "mail.from") or ""]
+    with contextlib.suppress(SarError):  # no profile yet: nothing of theirs to leave out
+        addresses.append(ws.profile().email or "")
+    own = {registrable(a.rpartition("@")[2]) for a in addresses if "@" in a}
+    return {d for d in own if d} - FREEMAIL
+
+
+def _why_not_found(pick: str, found: set[str], unmatched: list[dict]) -> str:
+    """A pick that is not among the organisations found: a frequent sender the
+    directory does not know (say how to add it), or simply not in this mailbox."""
+    for u in unmatched:
+        if pick in (u["domain"], u["suggest"].split()[4]):
+            return (f"{pick} writes to you ({u['messages']} messages) but is not in the "
+                    f"directory: add it with `{u['suggest']}`, then pick it")
+    return (f"{pick} was not found in this mailbox (found: "
+            f"{', '.join(sorted(found)) or 'none'})")
 
 
 def _check_discover_args(maildir, imap, folders, propose, picks, all_matched) -> None:

@@ -260,3 +260,26 @@ def test_the_same_message_in_two_folders_counts_once(known, mail, monkeypatch):
         assert result["messages"] == 40
     finally:
         server.stop()
+
+
+def test_the_users_own_domain_is_not_a_sender_and_an_unknown_pick_says_how_to_add(
+        known, mail, tmp_path):
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
+    extra = []
+    for i in range(4):  # the user's own mail, as a Sent folder or a copy brings it
+        m = EmailMessage()
+        m["From"] = "Robin Testperson <robin@example.org>"
+        m["To"] = "someone@elsewhere.example"
+        m["Subject"] = f"note {i}"
+        m["Date"] = format_datetime(__import__("datetime").datetime(2025, 6, 1 + i))
+        m["Message-ID"] = f"<own-{i}@example.org>"
+        m.set_content("hello")
+        extra.append((bytes(m), None))
+    write_maildir(tmp_path / "Mail", [*mail, *extra])
+    result = known("discover", "--maildir", tmp_path / "Mail", "--json").json()
+    assert "example.org" not in {u["domain"] for u in result["unmatched"]}
+    line = known.fails("discover", "--maildir", tmp_path / "Mail", "--propose", "access",
+                       "--pick", "cafe.example")
+    assert "not in the directory" in line and "sar orgs add" in line
