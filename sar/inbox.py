@@ -115,10 +115,16 @@ class Inbox:
             for slug, domains, email in self.db.execute(
                     "SELECT slug, domains, email FROM organisations"):
                 names = set(json.loads(domains or "[]"))
+                shared: set[str] = set()
                 with contextlib.suppress(NotFoundError):
-                    names |= set(self.ws.directory.get(slug).domains or [])
+                    org = self.ws.directory.get(slug)
+                    names |= set(org.domains or [])
+                    shared = {d.lower() for d in org.reply_domains}
                 if email:
                     names.add(email.rpartition("@")[2])
+                # A reply domain (a processor's, or one several organisations give, as
+                # the importer records it) never matches alone, even as the email's.
+                names = {d for d in names if d.lower() not in shared}
                 # A freemail address says nothing about who wrote (gmail.com is everyone),
                 # nor does a public suffix (co.uk) that an older record may still carry.
                 names = {d for d in names - FREEMAIL if registrable(d)}

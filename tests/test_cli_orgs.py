@@ -86,3 +86,25 @@ def test_a_broken_user_record_names_its_file_and_field(sar, home):
     run = sar("orgs", "list")
     assert "broken.toml" in run.stderr and "email" in run.stderr
     assert run.stderr.startswith("Warning: ") and "labour" in run.stdout
+
+
+def test_reply_domains_are_added_edited_shown_and_public_suffixes_refused(sar, home):
+    sar("orgs", "add", "--slug", "acme", "--name", "Acme Data Ltd", "--email",
+        "privacy@acme.example", "--reply-domain", "acme.privacy-desk.example",
+        "--reply-domain", "tickets.example")
+    acme = sar("orgs", "show", "acme", "--json").json()
+    assert acme["reply_domains"] == ["acme.privacy-desk.example", "tickets.example"]
+    assert acme["domains"] == ["acme.example"]  # replies matched alone still need its own
+    shown = sar("orgs", "show", "acme").stdout
+    assert "replies also trusted from: acme.privacy-desk.example, tickets.example" in shown
+    sar("orgs", "edit", "acme", "--reply-domain", "helpdesk.example")
+    assert sar("orgs", "show", "acme", "--json").json()["reply_domains"] == ["helpdesk.example"]
+    before = sar.state()
+    assert "is a public suffix" in sar.fails("orgs", "edit", "acme", "--reply-domain", "co.uk")
+    assert "--reply-domain" in sar.fails("orgs", "edit", "acme", "--reply-domain", "no spaces")
+    assert sar.state() == before
+    # A built-in record takes one too, kept in the user's home.
+    sar("orgs", "edit", "labour", "--reply-domain", "labour-desk.example")
+    labour = sar("orgs", "show", "labour", "--json").json()
+    assert labour["reply_domains"] == ["labour-desk.example"]
+    assert labour["origin"] == "user override" and labour["domains"] == ["labour.org.uk"]

@@ -181,7 +181,13 @@ def test_importing_a_folder_that_is_not_datenanfragen(sar, tmp_path, home):
 @pytest.mark.parametrize("record,country,calendar,regime", [
     ({"relevant-countries": ["all"], "address": "Weg 1\n10115 Berlin\nDeutschland"},
      "DE", None, None),
+    # Relevant only in EEA countries: the GDPR, whatever the address; the calendar
+    # stays the requester's.
     ({"relevant-countries": ["de", "at"], "address": "1 Road\nLondon\nUnited Kingdom"},
+     "GB", None, "eu-gdpr"),
+    ({"relevant-countries": ["gb"], "address": "1 Road\nLondon"}, "GB", "GB-ENG", "uk-gdpr"),
+    # The UK and EEA countries together: the requester's own law.
+    ({"relevant-countries": ["gb", "de"], "address": "1 Road\nLondon\nUnited Kingdom"},
      "GB", None, None),
     ({"relevant-countries": ["all"], "web": "https://www.beispiel.co.uk"}, "GB", None, None),
     ({"relevant-countries": ["all"], "address": "1 Main St\nUnited States of America"},

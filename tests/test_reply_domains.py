@@ -60,3 +60,29 @@ def test_a_public_suffix_is_refused_as_a_reply_domain(me):
     record.write_text(record.read_text() + 'reply_domains = ["co.uk"]\n')
     line = me.fails("orgs", "show", "acme")
     assert "public suffix" in line and "acme.toml" in line
+
+
+def test_a_domain_several_imported_records_share_never_picks_the_request(me, box, tmp_path):
+    """Two parishes answering from their district's one address: the importer keeps
+    that domain as a reply domain only, so a reply from it without thread or
+    reference names no request, and one with the reference is placed."""
+    import json
+
+    folder = tmp_path / "db"
+    (folder / "companies").mkdir(parents=True)
+    for slug in ("pfarrei-nord", "pfarrei-sued"):
+        (folder / "companies" / f"{slug}.json").write_text(json.dumps(
+            {"slug": slug, "name": f"Pfarrei {slug[8:].title()}", "relevant-countries": ["de"],
+             "address": "Kirchweg 1\n38100 Braunschweig", "email": "datenschutz@kreis.example",
+             "web": f"https://www.kreis.example/{slug}", "sources": ["https://kreis.example"],
+             "quality": "verified"}))
+    me("orgs", "import", folder)
+    ref, _ = me.send_new("pfarrei-nord")
+    box.deliver(mail("Please find attached a copy of your personal data.",
+                     subject="Your data subject request", sender="datenschutz@kreis.example",
+                     attachments=[("data.pdf", b"%PDF-1.4")]))
+    got = watch(me, box)
+    assert got[0]["ref"] is None and got[0]["needs"] == "unmatched"
+    box.deliver(_answer(ref, "datenschutz@kreis.example"))
+    got = watch(me, box)
+    assert (got[-1]["ref"], got[-1]["event"]) == (ref, "fulfilled")

@@ -90,6 +90,11 @@ def orgs_show(
         typer.echo(f"  identity: {o['id_required']}")
     if o["lang"]:
         typer.echo(f"  language: {o['lang']}")
+    if o["quality"]:
+        typer.echo(f"  quality:  {o['quality']} ({_QUALITY_WORDS.get(o['quality'], 'as its source says')})")
+    if o["relevant_countries"]:
+        typer.echo(f"  for:      {', '.join(c.upper() for c in o['relevant_countries'])} "
+                   "(where its source says it applies)")
     typer.echo(f"  domains:  {', '.join(o['domains']) or 'none known'}")
     if o["reply_domains"]:
         typer.echo(f"  replies also trusted from: {', '.join(o['reply_domains'])} "
@@ -111,6 +116,13 @@ _REGISTERS = (("ico_registration", "ICO registration"),
               ("company_number", "company number"))
 
 
+_QUALITY_WORDS = {
+    "tested": "someone has sent a request with these details",
+    "verified": "a person checked it on the organisation's own pages",
+    "imported": "from another data set, checked by a person",
+    "scraped": "collected by a machine and checked by nobody: check it before relying on it"}
+
+
 _CHANNEL_WORDS = {"email": "letters go by email", "post": "letters go by post",
                   "webform": "it asks for its web form",
                   "none": "no way to write to it is known yet"}
@@ -122,6 +134,11 @@ EmailOpt = Annotated[str | None, typer.Option(metavar="EMAIL", help="Its privacy
 AddressOpt = Annotated[str | None, typer.Option(metavar="ADDRESS", help="Its postal address on one line.")]
 DomainOpt = Annotated[list[str] | None, typer.Option(
     "--domain", metavar="DOMAIN", help="A mail domain it replies from (repeatable).")]
+ReplyDomainOpt = Annotated[list[str] | None, typer.Option(
+    "--reply-domain", metavar="DOMAIN",
+    help="A service it answers through, such as its ticket or privacy-request platform "
+         "(repeatable; replaces the record's list): a reply from it counts once its "
+         "thread or reference names the request, never by the domain alone.")]
 KindOpt = Annotated[str | None, typer.Option(metavar="KIND", help="political-party, data-broker, ...")]
 CountryOpt = Annotated[str | None, typer.Option(metavar="CC", help="ISO country code, e.g. GB.")]
 CalendarOpt = Annotated[str | None, typer.Option(metavar="CAL", help="Holiday calendar for its deadlines.")]
@@ -140,13 +157,14 @@ def _saved(record: dict, json_: bool) -> None:
 def orgs_add(
     slug: Annotated[str, typer.Option(metavar="SLUG", help="A short name, lower case: acme or labour.")],
     name: NameOpt = None, email: EmailOpt = None, address: AddressOpt = None,
-    domain: DomainOpt = None, kind: KindOpt = None, country: CountryOpt = None,
-    calendar: CalendarOpt = None, regime: RegimeOpt = None, json_: JsonOpt = False,
+    domain: DomainOpt = None, reply_domain: ReplyDomainOpt = None, kind: KindOpt = None,
+    country: CountryOpt = None, calendar: CalendarOpt = None, regime: RegimeOpt = None,
+    json_: JsonOpt = False,
 ) -> None:
     """Add your own organisation, or correct a built-in one (same slug)."""
     _saved(workspace().add_org(slug=slug, name=name, email=email, domains=domain or [],
-                               kind=kind, country=country, calendar=calendar, regime=regime,
-                               address=address), json_)
+                               reply_domains=reply_domain or [], kind=kind, country=country,
+                               calendar=calendar, regime=regime, address=address), json_)
 
 @orgs_app.command("search")
 def orgs_search(
@@ -161,7 +179,8 @@ def orgs_search(
     if not hits:
         typer.echo("Nothing found. Add it yourself with `sar orgs add`.")
         return
-    output.table([{"slug": o.slug, "name": o.name, "kind": o.kind, "origin": o.origin,
+    output.table([{"slug": o.slug, "name": o.name, "kind": o.kind,
+                   "origin": o.origin + (f" ({o.quality})" if o.quality else ""),
                    "contact": o.email or ("post" if o.address else o.webform or "none known")}
                   for _, o in hits],
                  [("slug", "slug"), ("name", "name"), ("kind", "kind"), ("origin", "from"),
@@ -187,13 +206,14 @@ def orgs_groups(json_: Annotated[bool, typer.Option("--json", help="Print JSON."
 def orgs_edit(
     slug: Annotated[str, typer.Argument(metavar="SLUG", help="The organisation to change.")],
     name: NameOpt = None, email: EmailOpt = None, address: AddressOpt = None,
-    domain: DomainOpt = None, kind: KindOpt = None, country: CountryOpt = None,
-    calendar: CalendarOpt = None, regime: RegimeOpt = None, json_: JsonOpt = False,
+    domain: DomainOpt = None, reply_domain: ReplyDomainOpt = None, kind: KindOpt = None,
+    country: CountryOpt = None, calendar: CalendarOpt = None, regime: RegimeOpt = None,
+    json_: JsonOpt = False,
 ) -> None:
     """Correct an organisation's record; your changes are kept in your sar home."""
-    _saved(workspace().edit_org(slug, name=name, email=email, domains=domain or [], kind=kind,
-                                country=country, calendar=calendar, regime=regime,
-                                address=address), json_)
+    _saved(workspace().edit_org(slug, name=name, email=email, domains=domain or [],
+                                reply_domains=reply_domain or [], kind=kind, country=country,
+                                calendar=calendar, regime=regime, address=address), json_)
 
 @orgs_app.command("import")
 def orgs_import(
@@ -204,13 +224,14 @@ def orgs_import(
     """Import an open directory of privacy contacts (the datenanfragen.de format).
 
     Imported records sit under the built-in ones and yours; importing again replaces
-    the previous import.
+    the previous import. It prints how many records were loaded, which were rejected
+    and why, and how many are of each quality (tested, verified, scraped) and kind.
     """
     report = workspace().import_orgs(folder)
     if json_:
         output.emit_json(report.as_dict())
         return
-    typer.echo(f"Imported {report.imported:,} organisations and {report.authorities} "
-               f"supervisory authorities; {report.redirects} obsolete records redirect.")
-    for name, reason in report.rejected:
+    for line in report.summary():
+        typer.echo(line)
+    for name, reason, _ in report.rejected:
         typer.echo(f"Rejected {name}: {reason}", err=True)

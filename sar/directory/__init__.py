@@ -38,6 +38,10 @@ from sar.core.deadlines import REGIMES
 from sar.errors import NotFoundError, UsageError, closest
 
 BUILTIN = Path(__file__).parent / "orgs"
+# An imported record's quality, best first, as the datenanfragen schema orders them:
+# tested (a request went through), verified (a person read it on the organisation's
+# site), imported (from another data set, checked by a person), scraped (by a machine).
+QUALITIES = ("tested", "verified", "imported", "scraped")
 BUILTIN_GROUPS = Path(__file__).parent / "groups.toml"
 
 KINDS = (
@@ -54,6 +58,8 @@ _FIELDS = {
     "channel": str, "id_required": str, "note": str, "sources": list, "verified_on": str,
     "supersedes": list, "reply_domains": list, "controller": str, "ico_registration": str,
     "electoral_commission": str, "company_number": str, "checked": str,
+    # What an imported record's source says of it: its quality, and where it applies.
+    "quality": str, "relevant_countries": list,
     # The issue's spellings of two old fields, read as the old ones.
     "web_form": str, "postal_address": list,
 }
@@ -96,6 +102,8 @@ class Organisation:
     electoral_commission: str | None = None
     company_number: str | None = None
     checked: str | None = None            # the day its facts were last compared with its sources
+    quality: str | None = None            # an imported record's: tested ... scraped
+    relevant_countries: tuple[str, ...] = ()  # where its source says it applies ("all")
 
     def as_dict(self) -> dict:
         return {
@@ -113,6 +121,7 @@ class Organisation:
             "ico_registration": self.ico_registration,
             "electoral_commission": self.electoral_commission,
             "company_number": self.company_number, "checked": self.checked,
+            "quality": self.quality, "relevant_countries": list(self.relevant_countries),
         }
 
 
@@ -186,7 +195,8 @@ def from_record(data: dict, where: str, origin: str = "built-in") -> Organisatio
 
 
 def _registrations(data: dict, fail) -> dict:
-    """The registration numbers, controller and checked date, each in its own form."""
+    """The registration numbers, controller, quality, countries and checked date,
+    each in its own form."""
     out = {}
     for key, pattern, form in (("ico_registration", _ICO, "Z followed by 6 or 7 letters "
                                 "or digits, as the ICO register writes it"),
@@ -203,6 +213,14 @@ def _registrations(data: dict, fail) -> dict:
             except UsageError as e:
                 fail(key, str(e))
         out[key] = data.get(key)
+    quality = data.get("quality")
+    if quality is not None and quality not in QUALITIES:
+        fail("quality", f"is {quality!r}, not one of {', '.join(QUALITIES)}")
+    out["quality"] = quality
+    countries = data.get("relevant_countries", [])
+    if not all(isinstance(c, str) and re.fullmatch(r"[a-z]{2}|all", c) for c in countries):
+        fail("relevant_countries", "must be lower-case ISO country codes or 'all'")
+    out["relevant_countries"] = tuple(countries)
     checked = data.get("checked")
     if checked is not None:
         try:
@@ -404,10 +422,13 @@ class Directory:
                     score = difflib.SequenceMatcher(None, query, c).ratio() * 0.75
                 best = max(best, score)
             if best >= 0.5:
-                # Curated records first when the match is as good.
-                scored.append((round(best, 3), org.origin.startswith("imported"), org.name, org))
-        scored.sort(key=lambda t: (-t[0], t[1], t[2]))
-        return [(score, org) for score, _, _, org in scored[:limit]]
+                # Curated records first when the match is as good, then the better
+                # imported ones (verified before scraped).
+                rank = QUALITIES.index(org.quality) if org.quality in QUALITIES else 0
+                scored.append((round(best, 3), org.origin.startswith("imported"), rank,
+                               org.name, org))
+        scored.sort(key=lambda t: (-t[0], *t[1:4]))
+        return [(score, org) for score, *_, org in scored[:limit]]
 
     # -- groups --------------------------------------------------------------------
 
@@ -486,7 +507,9 @@ def _trusted(data: dict, origin: str) -> Organisation:
         reply_domains=tuple(data.get("reply_domains", ())), controller=data.get("controller"),
         ico_registration=data.get("ico_registration"),
         electoral_commission=data.get("electoral_commission"),
-        company_number=data.get("company_number"), checked=data.get("checked"))
+        company_number=data.get("company_number"), checked=data.get("checked"),
+        quality=data.get("quality"),
+        relevant_countries=tuple(data.get("relevant_countries", ())))
 
 
 def write_user_record(user_dir: Path, data: dict) -> Path:

@@ -10,7 +10,7 @@ from sar.errors import UsageError, unknown
 
 
 def add_org(ws, *, slug: str, name: str | None = None, email: str | None = None,
-            domains: list[str] = (), kind: str | None = None, country: str | None = None,
+            domains: list[str] = (), reply_domains: list[str] = (), kind: str | None = None, country: str | None = None,
             calendar: str | None = None, regime: str | None = None,
             address: str | None = None) -> dict:
     """Add a user record, or lay the given fields over an existing one."""
@@ -19,7 +19,9 @@ def add_org(ws, *, slug: str, name: str | None = None, email: str | None = None,
 
     slug = validate.slug(slug)
     record = {"slug": slug, "name": name, "email": email,
-              "domains": [validate.org_domain(d, "--domain") for d in domains], "kind": kind,
+              "domains": [validate.org_domain(d, "--domain") for d in domains],
+              "reply_domains": [validate.org_domain(d, "--reply-domain") for d in reply_domains],
+              "kind": kind,
               "country": validate.country(country) if country else None,
               "calendar": calendar.upper() if calendar else None, "regime": regime,
               "address": validate.address_lines(address) if address else None}
