@@ -396,6 +396,9 @@ class Directory:
                 raise NotFoundError(
                     f"{slug!r} is an obsolete record ({moved.get('reason') or 'no reason given'})"
                     + (f"; it now lives at {moved['to']}" if moved.get("to") else ""))
+        broken = [p for p in self.problems if f"/{key}.toml" in p]
+        if broken:
+            raise UsageError(broken[0].removesuffix(": skipped"))  # its own file is broken
         names = {s: s for s in records}
         names.update({a.lower(): o.slug for o in records.values() for a in o.aliases})
         hint = closest(key, names)
