@@ -66,10 +66,8 @@ class Queries:
         if status in lifecycle.UNSENT and row["id"] in send_unknown:
             status = lifecycle.SEND_UNKNOWN
         due = _date(row["due"])
+        # An escalated request has a due date only while still owed (Assessment.cached).
         days_left = (due - ws.today).days if due else None
-        if status == "escalated" and days_left is not None and days_left < 0 \
-                and not ws.log.assess(row).overdue_days:
-            days_left = None  # answered (refused, say) before it was escalated: not late
         out = {"ref": row["ref"], "org": row["org_slug"], "kind": row["kind"],
                "regime": row["regime"], "channel": row["channel"], "status": status,
                "due": row["due"],
@@ -133,7 +131,7 @@ class Queries:
                   and a.status in lifecycle.UNSENT else a.status)
         out.update({
             "status": status,
-            "due": a.cached()["due"],
+            "due": a.due.isoformat() if a.due else None,
             "calendar": row["calendar"],
             "organisation": {"slug": org["slug"], "name": org["name"], "email": org["email"],
                              "address": org["address"]},

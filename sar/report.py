@@ -92,8 +92,11 @@ def _item(ws, row: dict, events: list, sectors: dict, unknown_sends: set) -> dic
         on_time = due is not None and first.on <= due
         days = (first.on - sent[0].on).days
     kinds = {e.kind for e in events}
-    overdue = ws.summary(row, unknown_sends)["status"] == "overdue" or (
-        row["status"] == "escalated" and ws.assess(row, events, as_of_today=False).overdue_days > 0)
+    shown = ws.summary(row, unknown_sends)
+    # Escalated and still owed is still late: the cache keeps its due date for that.
+    overdue = shown["status"] == "overdue" or (
+        shown["status"] == "escalated" and shown["days_left"] is not None
+        and shown["days_left"] < 0)
     refused = "refused" in kinds
     bounced = "bounced" in kinds
     outcome = ("refused" if refused else "answered on time" if on_time else

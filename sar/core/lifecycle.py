@@ -262,6 +262,7 @@ class Assessment:
     base_status: str
     deadline: deadlines.Deadline | None
     overdue_days: int = 0
+    owed: bool = False   # an answer is still owed (State.owed)
 
     @property
     def due(self) -> dt.date | None:
@@ -269,8 +270,11 @@ class Assessment:
 
     def cached(self) -> dict:
         """The request row's cached `status` and `due` (DESIGN.md: derived from the
-        events, stored in the same transaction so listing stays fast)."""
-        return {"status": self.base_status, "due": self.due.isoformat() if self.due else None}
+        events, stored in the same transaction so listing stays fast). An escalated
+        request keeps its due date only while an answer is still owed, so the board
+        tells a late one from one refused in time without reading its events."""
+        due = self.due if self.owed or self.base_status != "escalated" else None
+        return {"status": self.base_status, "due": due.isoformat() if due else None}
 
 
 def assess(events, regime: str, calendar: str, today: dt.date,
@@ -292,7 +296,7 @@ def assess(events, regime: str, calendar: str, today: dt.date,
         if status in RUNNING:
             status = "overdue"
     return Assessment(status=status, base_status=base, deadline=deadline,
-                      overdue_days=overdue_days)
+                      overdue_days=overdue_days, owed=state.owed)
 
 
 def status_on(base_status: str, due: dt.date | None, today: dt.date) -> str:
