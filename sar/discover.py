@@ -384,6 +384,7 @@ def results(scan: Scan, directory, today: dt.date, min_unmatched: int = 3,
                        "first": u["first"].isoformat() if u["first"] else None,
                        "last": u["last"].isoformat() if u["last"] else None,
                        "name": max(u["names"], key=u["names"].get) if u["names"] else "",
+                       "slug": _slug(u["domain"]),
                        "suggest": f"sar orgs add --slug {_slug(u['domain'])} --name NAME "
                                   f"--email EMAIL --domain {shown(u['domain'])}"}
                       for u in frequent],
@@ -446,7 +447,7 @@ def _why_not_found(pick: str, found: set[str], unmatched: list[dict]) -> str:
     """A pick that is not among the organisations found: a frequent sender the
     directory does not know (say how to add it), or simply not in this mailbox."""
     for u in unmatched:
-        if pick in (u["domain"], u["suggest"].split()[4]):
+        if pick in (u["domain"], u["slug"]):
             return (f"{pick} writes to you ({u['messages']} messages) but is not in the "
                     f"directory: add it with `{u['suggest']}`, then pick it")
     return (f"{pick} was not found in this mailbox (found: "

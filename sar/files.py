@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from sar.errors import UsageError
+
 
 def write_private(path: Path, data: bytes) -> None:
     """Write a 0600 file atomically: a crash leaves the old file or the new one.
@@ -38,8 +40,6 @@ def write_private(path: Path, data: bytes) -> None:
 
 def expand_user(path) -> Path:
     """~ and ~user expanded, or one clear line when the user does not exist."""
-    from sar.errors import UsageError
-
     try:
         return Path(path).expanduser()
     except RuntimeError as e:

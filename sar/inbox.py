@@ -36,6 +36,7 @@ from sar.domains import registrable
 from sar.errors import InvalidEventError, NotFoundError, UsageError
 from sar.mail import inbound
 from sar.store import db as store
+from sar.store.db import now
 
 # Words of a reply about a data request, in the languages sar reads.
 _ABOUT_DATA = re.compile(
@@ -80,9 +81,6 @@ LETTER_CACHE = 64
 # Re:, Fwd:, and their German and French forms (AW:, WG:, TR:, RE :).
 _REPLY_OR_FORWARD = re.compile(r"\s*(re|fwd?|aw|wg|tr)\s*:", re.IGNORECASE)
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class Inbox:
@@ -350,7 +348,7 @@ class Inbox:
                 "confirmed": "the participant's copy arrived"}))
             store.update(self.db, "messages", m["id"], {
                 "state": "sent", "detail": f"sent by the participant on {on}",
-                "updated_at": _now()})
+                "updated_at": now()})
         return Ingested("participant-sent", ref=row["ref"], event=kind,
                         sender=msg.from_domain)
 
@@ -490,7 +488,7 @@ class Inbox:
                 "match_detail": "linked by hand", "label": decision.label,
                 "rule": decision.rule, "reason": decision.reason,
                 "evidence_text": decision.evidence or None, "needs": needs,
-                "updated_at": _now()})
+                "updated_at": now()})
         return {**self.describe({**m, "ref": row["ref"], "request_id": row["id"],
                                  "label": decision.label, "rule": decision.rule,
                                  "reason": decision.reason, "needs": needs,
@@ -525,7 +523,7 @@ def _message_row(msg, row, found, decision, trust, trust_why, source, key, diges
         "match_detail": found.words() if row else found.reason,
         "trust": trust, "source": source, "dedupe": key,
         "received_on": arrived.isoformat() if arrived else None,
-        "created_at": _now(), "updated_at": _now(),
+        "created_at": now(), "updated_at": now(),
     }
 
 

@@ -131,11 +131,10 @@ class Sending:
 
         ws = self.ws
         ws.check_date(posted, "the posting date")
-        recent = [e.on for e in ws.log.of(row["id"]) if e.kind == "reminded"
-                  and abs((posted - e.on).days) < followups.REMIND_AGAIN_DAYS]
+        recent = followups.recent_reminder(ws.log.of(row["id"]), posted)
         if recent and not again:
             # The same rule as an emailed reminder (sar.mail.outbox): one a week.
-            raise UsageError(f"{row['ref']}: reminded on {recent[-1]}: give them until the "
+            raise UsageError(f"{row['ref']}: reminded on {recent}: give them until the "
                              f"final date (or `sar remind {row['ref']} --posted "
                              f"{posted} --again`)")
         letter = ws.letters.follow_up(row, "reminder", None)  # overdue, open: or one line

@@ -12,6 +12,7 @@ from sar.core.lifecycle import Event
 from sar.errors import UsageError, unknown
 from sar.store import db as store
 from sar.store import requests as request_table
+from sar.store.db import now
 
 MAX_PRINTED = 25 * 2**20  # a letter as printed, even scanned, is far smaller
 # Who records each system event, for the user who tries to mark one.
@@ -19,9 +20,6 @@ RECORDED_BY = {"sent": "sar send", "posted": "sar post", "delivered": "sar post 
                "reminded": "sar remind", "escalated": "sar complain",
                "reply-received": "sar watch or sar link"}
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class Tracking:
@@ -55,13 +53,11 @@ class Tracking:
             # A reply held as unverified is settled only by the answer it claimed.
             # A held reply is settled by the user recording what it claimed (or any
             # answer, which closes the question it raised).
-            held = "OR needs = 'held'" if event in lifecycle.ANSWERS else \
-                "OR (needs = 'held' AND label = ?)"
             if event != "note":
                 ws.db.execute("UPDATE messages SET needs = NULL WHERE request_id = ? AND "
-                              f"direction = 'in' AND (needs IN ('unclassified', "
-                              f"'not-applied') {held})",
-                              [row["id"]] + ([] if event in lifecycle.ANSWERS else [event]))
+                              "direction = 'in' AND (needs IN ('unclassified', 'not-applied') "
+                              "OR (needs = 'held' AND (label = ? OR ?)))",
+                              [row["id"], event, event in lifecycle.ANSWERS])
         known = set(before.warnings) if before else set()
         return {**ws.queries.summary({**row, **a.cached()}),
                 "warnings": [w for w in (a.deadline.warnings if a.deadline else [])
@@ -122,7 +118,7 @@ class Tracking:
             "to_addrs": json.dumps(org.get("address_lines") or [], ensure_ascii=False),
             "date": posted.isoformat(), "sha256": digest, "size": len(data),
             "detail": method + (f", tracking {tracking}" if tracking else ""),
-            "created_at": _now(), "updated_at": _now()})
+            "created_at": now(), "updated_at": now()})
 
 
 def _read_printed(printed: Path) -> bytes:

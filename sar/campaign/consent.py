@@ -14,9 +14,10 @@ import secrets
 from pathlib import Path
 
 from sar.campaign.hooks import email_hash, participant_identity, pseudonym_of, sha256
-from sar.campaign.setup import now, opened
+from sar.campaign.setup import opened
 from sar.errors import NotFoundError, UsageError
 from sar.store import db as store
+from sar.store.db import now
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"  # as request references: no 0/O, 1/I/L
 

@@ -23,12 +23,10 @@ from pathlib import Path
 
 from sar.core.review import ITEMS
 from sar.errors import NotFoundError, UsageError
+from sar.store.db import now
 
 _EMAILISH = re.compile(rb"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def purge(campaigns, name: str, *, force: bool = False, participant: str | None = None,
@@ -45,7 +43,7 @@ def purge(campaigns, name: str, *, force: bool = False, participant: str | None 
         raise UsageError(f"campaign {c['name']} is kept until {c['retain_until']}: purge it "
                          "earlier only with --force")
     plan = _plan(ws, c, _participants(ws, c, participant))
-    receipt = {"campaign": c["name"], "purged_at": _now(),
+    receipt = {"campaign": c["name"], "purged_at": now(),
                "scope": "campaign" if participant is None else "one participant",
                "participants": len(plan.pids), "identities_deleted": plan.people,
                "messages_emptied": len(plan.messages), "evidence_files_deleted": 0,
@@ -182,7 +180,7 @@ def _forget_rows(ws, c: dict, plan: _Plan, receipt: dict, whole: bool) -> None:
             "sha256 = NULL, evidence_text = NULL, reason = NULL, match_detail = NULL, "
             "detail = 'purged', refs = NULL, updated_at = ?, state = CASE state WHEN "
             "'handed-out' THEN 'purged' ELSE state END WHERE id IN "
-            "(SELECT value FROM json_each(?))", [_now(), mids])
+            "(SELECT value FROM json_each(?))", [now(), mids])
         conn.executemany("INSERT OR IGNORE INTO purged_evidence (sha256, purged_at) "
                          "VALUES (?, ?)", [(d, receipt["purged_at"]) for d in plan.digests])
         # A review quotes the answer (which may name the person): keep what the

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from sar.campaign.drafting import CHUNK, draft, readiness
 from sar.campaign.hooks import campaign_dir, pseudonym_of
-from sar.campaign.setup import now, opened
+from sar.campaign.setup import opened
 from sar.errors import SarError, UsageError
 from sar.store import db as store
+from sar.store.db import now
 
 
 def rows(ws, c: dict, sql: str, params: list):
@@ -54,7 +55,7 @@ def send(ws, name: str, *, ready_only: bool = False, dry_run: bool = False,
 
 
 def through_outbox(ws, c: dict, purpose: str, rate, progress) -> dict:
-    from sar.mail.outbox import SendOptions
+    from sar.mail.outbox import STOPPED, SendOptions
 
     outbox = ws.sending.ready(ws.sending.outbox(purpose))
     counts: dict[str, int] = {}
@@ -66,7 +67,7 @@ def through_outbox(ws, c: dict, purpose: str, rate, progress) -> dict:
     for chunk in chunks:
         batch = outbox.send(chunk, SendOptions(rate=rate))
         for result in batch:
-            if batch.interrupted and result.detail == "stopped before it was sent":
+            if batch.interrupted and result.detail == STOPPED:
                 continue  # not sent, not refused: left for the next run
             counts[result.status] = counts.get(result.status, 0) + 1
             done += 1

@@ -12,6 +12,7 @@ from sar.campaign.hooks import campaign_dir, campaign_row, sha256
 from sar.core import lifecycle
 from sar.errors import NotFoundError, SarError, UsageError, did_you_mean, unknown
 from sar.store import db as store
+from sar.store.db import now
 
 MODES = ("self", "agent")
 REPLIES = ("participant", "campaign")
@@ -30,9 +31,6 @@ published figure counts fewer than five people.
 
 I can withdraw this consent at any time by writing to {contact}."""
 
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def get(ws, name: str) -> dict:

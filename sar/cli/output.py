@@ -178,7 +178,7 @@ def deliver(text: str, out: str | None, summary: str, *, terminal_safe: bool = F
             text = "\n".join(clean(line) for line in text.split("\n"))
         typer.echo(text, nl=False)
         return
-    from sar.home import write_private
+    from sar.files import write_private
 
     write_private(check_output_path(out), text.encode())
     typer.echo(f"{out}: {summary}")
@@ -207,8 +207,7 @@ def check_output_path(out: str):
         # written over any of them would destroy it. A file of your own beside them
         # is yours to write.
         first = target.relative_to(home).parts[0]
-        if first in _HOME_FOLDERS or first.startswith(_HOME_FILES) or \
-                len(target.relative_to(home).parts) > 1 and first.startswith("."):
+        if first in _HOME_FOLDERS or first.startswith(_HOME_FILES):
             raise UsageError(f"cannot write {out}: it is one of sar's own files in the "
                              f"sar home ({home}); choose a file of your own")
     return path

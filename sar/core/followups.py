@@ -60,6 +60,14 @@ def refusal(kind: str, ref: str, events: list[Event], a: Assessment,
     return None
 
 
+def recent_reminder(events: list[Event], on: dt.date) -> dt.date | None:
+    """The day of a reminder within a week of `on` (before or after it): a second one
+    so soon is refused unless the user insists (--again)."""
+    days = [e.on for e in events if e.kind == "reminded"
+            and abs((on - e.on).days) < REMIND_AGAIN_DAYS]
+    return days[-1] if days else None
+
+
 def final_date(today: dt.date, days: int, calendar: str) -> dt.date:
     """The last day a reminder gives: `days` on, rolled to a working day of the
     organisation's calendar so it never ends on a weekend or bank holiday."""

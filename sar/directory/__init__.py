@@ -519,7 +519,7 @@ def write_user_record(user_dir: Path, data: dict) -> Path:
     """Write (or update) $SAR_HOME/orgs/SLUG.toml."""
     import tomli_w
 
-    from sar.home import write_private
+    from sar.files import write_private
 
     user_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = user_dir / f"{data['slug']}.toml"

@@ -382,7 +382,7 @@ def _read_redirects(folder: Path, report: ImportReport) -> dict[str, dict]:
 
 def import_datenanfragen(folder: Path, target_dir: Path) -> ImportReport:
     """Import every record under `folder` into `target_dir`/datenanfragen.json."""
-    from sar.home import write_private
+    from sar.files import write_private
 
     folder = folder.expanduser()
     if not (folder / "companies").is_dir():

@@ -34,6 +34,7 @@ from sar.core.lifecycle import Event
 from sar.errors import InvalidEventError, SarError
 from sar.mail.transports import DeliveryFailed, DeliveryUnknown, SetupError
 from sar.store import db as store
+from sar.store.db import now
 
 
 @dataclass
@@ -100,9 +101,6 @@ def stop_on_interrupt():
     finally:
         signal.signal(signal.SIGINT, previous)
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -260,10 +258,9 @@ class Outbox:
                 "state IN ('sending', 'unknown')", [row["id"]]).fetchone():
             return ("an earlier reminder may or may not have gone: check your Sent folder, "
                     f"then `sar remind {ref} --retry-unknown`")
-        recent = [e for e in self.ws.log.of(row["id"]) if e.kind == "reminded"
-                  and (self.ws.today - e.on).days < followups.REMIND_AGAIN_DAYS]
+        recent = followups.recent_reminder(self.ws.log.of(row["id"]), self.ws.today)
         if recent and not options.again:
-            return (f"reminded on {recent[-1].on}: give them until the final date (or "
+            return (f"reminded on {recent}: give them until the final date (or "
                     f"`sar remind {ref} --again`)")
         return None
 
@@ -331,7 +328,7 @@ class Outbox:
                                 "state": "sending", "transport": self.transport.name,
                                 "purpose": self.purpose,
                                 "message_id": q.message_id, **q.fields,
-                                "created_at": _now(), "updated_at": _now()})
+                                "created_at": now(), "updated_at": now()})
                     unrecorded = None  # committed with the transaction above
                     if not go:
                         continue
@@ -363,7 +360,7 @@ class Outbox:
                     self._record_sent(*unrecorded)
         for ref in refs:
             if ref not in results:
-                results[ref] = SendResult(ref, "skipped", "stopped before it was sent")
+                results[ref] = SendResult(ref, "skipped", STOPPED)
 
     def _record_sent(self, q: _Queued, receipt: str) -> None:
         with self.ws.transaction():
@@ -396,9 +393,11 @@ class Outbox:
 
     def _set(self, message_pk: int, state: str, detail: str) -> None:
         store.update(self.db, "messages", message_pk, {"state": state, "detail": detail,
-                                                "updated_at": _now()})
+                                                "updated_at": now()})
 
 
+# Why a letter of an interrupted batch was not tried (Batch.interrupted).
+STOPPED = "stopped before it was sent"
 # The event an outgoing message records once it has gone.
 _EVENT = {"letter": "sent", "reminder": "reminded"}
 

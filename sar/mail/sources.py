@@ -30,12 +30,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sar.errors import UsageError
+from sar.store.db import now
 
 CHUNK = 200
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _head(raw: bytes) -> bytes:
@@ -156,7 +154,7 @@ class ImapSource:
             "uidvalidity = excluded.uidvalidity, last_uid = MAX(CASE WHEN "
             "sync_state.uidvalidity = excluded.uidvalidity THEN sync_state.last_uid ELSE 0 "
             "END, excluded.last_uid), updated_at = excluded.updated_at",
-            [self.source, folder, uidvalidity, uid, _now()])
+            [self.source, folder, uidvalidity, uid, now()])
 
     def sync(self, folder: str) -> Iterator:
         """Ingest what arrived in `folder` since the last UID read."""

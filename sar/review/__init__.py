@@ -8,11 +8,11 @@ overrules an item, and the overruling survives a later re-run.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from sar.core import review as rules
 from sar.errors import UsageError
+from sar.store.db import now
 
 # Events that say the organisation answered: only then is there something to review.
 ANSWERS = ("fulfilled", "partially-fulfilled", "no-data-held", "refused")
@@ -64,7 +64,7 @@ class Reviews:
         with ws.transaction():
             ws.db.execute("INSERT INTO reviews (request_id, rules, reviewed_at, result, overrides) "
                           "VALUES (?, ?, ?, ?, ?)",
-                          [row["id"], rules.RULES_VERSION, _now(), json.dumps(result),
+                          [row["id"], rules.RULES_VERSION, now(), json.dumps(result),
                            json.dumps(overrides)])
             self._cache_gaps(row, result, overrides)
         return self._shown(row, result, overrides)
@@ -128,5 +128,3 @@ class Reviews:
             return []
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sqlite3
 from pathlib import Path
 
 from sar.errors import StoreError
+
+
+def now() -> str:
+    """When a row is written: UTC, to the second (every recorded_at, created_at and
+    updated_at)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def connect(path: Path, key: bytes | None = None):

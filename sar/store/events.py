@@ -18,12 +18,10 @@ from sar.core.lifecycle import Event
 from sar.errors import InvalidEventError
 from sar.store import db as store
 from sar.store import requests as request_table
+from sar.store.db import now
 
 GENESIS = "0" * 64  # the "previous hash" of a request's first event
 
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def event_record(request_id: int, event: Event, prev_hash: str) -> dict:

@@ -11,6 +11,7 @@ import json
 
 from sar.core import lifecycle
 from sar.store import db as store
+from sar.store.db import now
 
 _CLOSED = ", ".join(f"'{s}'" for s in lifecycle.CLOSED)
 _RUNNING = ", ".join(f"'{s}'" for s in lifecycle.RUNNING)
@@ -18,9 +19,6 @@ _RUNNING = ", ".join(f"'{s}'" for s in lifecycle.RUNNING)
 # died (until the next send settles it). See sar.mail.outbox.
 IN_DOUBT = "state IN ('sending', 'unknown')"
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def new_row(*, ref: str, requester_id: int, organisation_id: int, org_slug: str, kind: str,
@@ -32,7 +30,7 @@ def new_row(*, ref: str, requester_id: int, organisation_id: int, org_slug: str,
            "org_slug": org_slug, "kind": kind, "regime": plan["regime"],
            "channel": plan["channel"], "lang": plan["lang"], "calendar": plan["calendar"],
            "details": json.dumps(details), "created_on": today.isoformat(),
-           "status": "draft", "due": None, "updated_at": _now()}
+           "status": "draft", "due": None, "updated_at": now()}
     if campaign_id is not None:
         row |= {"last_event_on": today.isoformat(), "campaign_id": campaign_id,
                 "participant_id": participant_id}
@@ -44,7 +42,7 @@ def insert(db, row: dict) -> int:
 
 
 def update(db, request_id: int, values: dict) -> None:
-    store.update(db, "requests", request_id, {**values, "updated_at": _now()})
+    store.update(db, "requests", request_id, {**values, "updated_at": now()})
 
 
 def by_ref(db, ref: str) -> dict | None:
@@ -135,7 +133,7 @@ def snapshot(db, table: str, data: dict) -> int:
     stored = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
               for k, v in data.items()}
     return store.insert(db, table, {**stored, "fingerprint": fingerprint,
-                                    "created_at": _now()})
+                                    "created_at": now()})
 
 
 def fingerprint_of(data: dict) -> str:
