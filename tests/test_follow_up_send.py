@@ -176,3 +176,18 @@ def test_the_once_rule_counts_from_the_event_answered():
     assert followups.event_kind("letter") == "sent"
     assert followups.event_kind("reminder") == "reminded"
     assert followups.event_kind("incomplete") == "followed-up"
+
+
+def test_the_next_step_moves_on_once_the_follow_up_went(me, asked_for_id):
+    ref, _ = asked_for_id
+    assert "--follow-up id-reply" in me("show", ref, "--json", today="2026-03-06").json()["next"]
+    me("send", ref, "--follow-up", "id-reply", today="2026-03-06")
+    step = me("show", ref, "--json", today="2026-03-06").json()["next"]
+    assert "reply to the ID request went" in step and f"sar mark {ref} id-provided" in step
+    me("mark", ref, "id-provided", "--on", "2026-03-07", today="2026-03-07")
+    me("mark", ref, "extended", "--on", "2026-03-20", today="2026-03-20")
+    assert "--follow-up extension-challenge" in me("show", ref, "--json",
+                                                   today="2026-03-20").json()["next"]
+    me("send", ref, "--follow-up", "extension-challenge", today="2026-03-20")
+    assert "challenge to the extension went" in me("show", ref, "--json",
+                                                   today="2026-03-20").json()["next"]

@@ -363,9 +363,24 @@ AFTER_REMINDER = ("a reminder has gone: if the final date it set passes without 
                   "contact with the organisation)")
 
 
-def next_step(status: str, channel: str, ref: str, reminded: bool = False) -> str:
-    """What the requester should do next, in words, with the command to do it."""
+# Once the follow-up a status suggests has gone (`followed-up`), what is left to do.
+AFTER_FOLLOW_UP = {
+    ("extended", "extension-challenge"):
+        "your challenge to the extension went: wait for the answer by the extended date",
+    ("awaiting-id", "id-reply"):
+        "your reply to the ID request went: once they have what they asked for, "
+        "`sar mark {ref} id-provided` (the month runs again from then)",
+}
+
+
+def next_step(status: str, channel: str, ref: str, reminded: bool = False,
+              followed_up: tuple[str, ...] = ()) -> str:
+    """What the requester should do next, in words, with the command to do it.
+    `followed_up`: the follow-ups already sent that still stand (sar.core.followups)."""
     if status == "overdue" and reminded:
         return AFTER_REMINDER
+    for kind in followed_up:
+        if (status, kind) in AFTER_FOLLOW_UP:
+            return AFTER_FOLLOW_UP[status, kind].format(ref=ref)
     steps = NEXT_STEP_BY_POST if channel == "post" and status in NEXT_STEP_BY_POST else NEXT_STEP
     return steps.get(status, "").format(ref=ref)
