@@ -108,7 +108,8 @@ def calendar(
     from sar.files import write_private
 
     write_private(path, data)
-    typer.echo(f"{path}: {data.count(b'BEGIN:VEVENT')} dates")
+    n = data.count(b"BEGIN:VEVENT")
+    typer.echo(f"{path}: {n} date{'' if n == 1 else 's'}")
 
 
 def _empty() -> bytes:
