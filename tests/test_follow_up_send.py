@@ -191,3 +191,31 @@ def test_the_next_step_moves_on_once_the_follow_up_went(me, asked_for_id):
     me("send", ref, "--follow-up", "extension-challenge", today="2026-03-20")
     assert "challenge to the extension went" in me("show", ref, "--json",
                                                    today="2026-03-20").json()["next"]
+
+
+def test_an_id_reply_carries_the_document_chosen_and_an_unknown_fate_waits(me, asked_for_id,
+                                                                          home, tmp_path):
+    ref, _ = asked_for_id
+    bill = tmp_path / "bill.pdf"
+    bill.write_bytes(b"%PDF-1.4 invented council tax bill")
+    out = me("send", ref, "--follow-up", "id-reply", "--details", "the bill attached",
+             "--attach", bill, "--json", today="2026-03-06").json()
+    msg = outbox(home)[out[0]["message_id"]]
+    assert [p.get_filename() for p in msg.iter_attachments()] == ["bill.pdf"]
+    # Its fate made unknown (as a crash with no copy found leaves it): refused until
+    # checked, named in `sar doctor`, and sent with --retry-unknown.
+    conn = sqlite3.connect(home / "sar.db")
+    conn.execute("UPDATE messages SET state = 'unknown' WHERE purpose = 'id-reply'")
+    conn.commit()
+    conn.close()
+    line = me.fails("send", ref, "--follow-up", "id-reply", "--again", today="2026-03-07")
+    assert "may or may not have gone" in line and "--retry-unknown" in line
+    problems = me("doctor", "--json", ok=False, today="2026-03-07").json()["problems"]
+    assert any(f"sar send {ref} --follow-up id-reply --retry-unknown" in p for p in problems)
+    again = me("send", ref, "--follow-up", "id-reply", "--again", "--retry-unknown", "--json",
+               today="2026-03-07").json()
+    assert again[0]["status"] == "sent"
+    conn = sqlite3.connect(home / "sar.db")
+    assert sorted(r[0] for r in conn.execute(
+        "SELECT state FROM messages WHERE purpose = 'id-reply'")) == ["sent", "superseded"]
+    conn.close()
