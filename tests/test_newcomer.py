@@ -44,3 +44,25 @@ def test_the_calendar_counts_one_date_as_one_date(me, tmp_path):
     me("new", "access", "--to", "fictional-party")
     me("send", "--all")
     assert me("calendar", "-o", tmp_path / "d.ics").stdout.strip().endswith(": 2 dates")
+
+
+def test_a_campaign_names_why_an_organisation_without_email_cannot_be_in_it(me):
+    me("orgs", "add", "--slug", "postonly", "--name", "Post Only Ltd",
+       "--address", "1 Post Road, Exampleton", "--kind", "data-broker")
+    before = me.state()
+    line = me.fails("campaign", "new", "k", "--to", "acme", "--to", "postonly", "--kind",
+                    "access", "--mode", "agent", "--from", "sar@group.example", "--name",
+                    "Our Campaign")
+    assert "campaign writes by email only" in line and "--via" not in line
+    assert "sar new access --to postonly" in line
+    assert me.state() == before
+
+
+def test_the_readme_campaign_starts_as_written(sar, tmp_path):
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## A campaign", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    first = shlex.split(block.replace("\\\n", " ").splitlines()[0], comments=True)
+    sar("init", "--name", "Robin Example", "--email", "robin@example.org", "--address",
+        "1 Test Road, Testtown", "--no-input")
+    run = sar(*first[1:], ok=False)
+    assert run.exit_code == 0, run.stderr
