@@ -219,3 +219,9 @@ def test_an_id_reply_carries_the_document_chosen_and_an_unknown_fate_waits(me, a
     assert sorted(r[0] for r in conn.execute(
         "SELECT state FROM messages WHERE purpose = 'id-reply'")) == ["sent", "superseded"]
     conn.close()
+
+
+def test_followed_up_cannot_be_marked_by_hand(me, asked_for_id):
+    ref, _ = asked_for_id
+    line = me.fails("mark", ref, "followed-up")
+    assert "sar send REF --follow-up KIND" in line
