@@ -146,6 +146,10 @@ def _sends(ws, report: Report) -> None:
             report.problems.append(f"{ref}: a reminder may or may not have gone: look in your "
                                    f"Sent folder; to send it again, `sar remind {ref} "
                                    "--retry-unknown`")
+        elif purpose != "letter":
+            report.problems.append(f"{ref}: a {purpose} follow-up may or may not have gone: "
+                                   "look in your Sent folder; to send it again, `sar send "
+                                   f"{ref} --follow-up {purpose} --retry-unknown`")
         else:
             report.problems.append(f"{ref}: a letter may or may not have gone (interrupted "
                                    "while being sent): look in your Sent folder, then "

@@ -79,6 +79,14 @@ class Home:
             self._key = crypto.load_key(self.root)
         return self._key
 
+    def read_only(self) -> bool:
+        """The home exists and this user may not write to it (or to its database): it
+        can still be looked at (status, list, show ...), not changed. os.access, not the
+        mode bits: root may write to a folder whose bits say no."""
+        return self.root.is_dir() and (
+            not os.access(self.root, os.W_OK)
+            or (self.db_path.exists() and not os.access(self.db_path, os.W_OK)))
+
     def ensure(self) -> None:
         """Create the home with private permissions, or say why it cannot be."""
         try:
@@ -96,6 +104,8 @@ class Home:
     def subdir(self, path: Path) -> Path:
         """A folder under the home, private at every level (mkdir's parents=True would
         give the intermediate ones the umask's 0o755)."""
+        if path.is_dir() and self.read_only():
+            return path  # to be read: a read-only home is looked at, not changed
         self.ensure()
         current = self.root
         for part in path.relative_to(self.root).parts:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sar.core import board, lifecycle, refs
+from sar.core import board, followups, lifecycle, refs
 from sar.core.board import ANSWERED_INCOMPLETE
 from sar.errors import NotFoundError, UsageError, closest, unknown
 from sar.store import requests as request_table
@@ -146,8 +146,11 @@ class Queries:
             "messages": self._messages(row["id"]),
             "attachments": self.attachments(row),
             "review": ws.reviews.summary(row),
-            "next": lifecycle.next_step(status, row["channel"], row["ref"],
-                                        reminded=any(e.kind == "reminded" for e in events)),
+            "next": lifecycle.next_step(
+                status, row["channel"], row["ref"],
+                reminded=any(e.kind == "reminded" for e in events),
+                followed_up=tuple(k for k in followups.ANSWERS_TO
+                                  if followups.earlier_follow_up(k, events))),
         })
         return out
 

@@ -1,5 +1,5 @@
-"""Sending: letters and reminders handed to the configured transport, at most once
-each (sar.mail.outbox), and reminders the user posted themselves.
+"""Sending: letters, reminders and the other follow-ups handed to the configured
+transport, at most once each (sar.mail.outbox), and those the user posted themselves.
 
 A what-if day (SAR_TODAY) may write to the Maildir outbox or try a dry run, never
 send real mail: a letter dated on an invented day would put a false date in the log
@@ -125,23 +125,79 @@ class Sending:
             results = Batch([*results, *postal], getattr(results, "interrupted", False))
         return results
 
-    def reminder_posted(self, row: dict, posted: dt.date, again: bool = False):
+    def follow_up(self, refs: list[str], kind: str, *, offered: str | None = None,
+                  dry_run: bool = False, retry_unknown: bool = False, again: bool = False,
+                  posted: dt.date | None = None, attachments: list[Path] = (),
+                  progress=None):
+        """Send a follow-up letter (`sar send REF --follow-up KIND`) the way a reminder
+        goes: on the request's thread (In-Reply-To the original), at most once per
+        event it answers, recording `followed-up`. With `posted`, record instead one
+        the user printed and posted."""
+        from sar.mail.outbox import SendOptions
+
+        ws = self.ws
+        if kind not in followups.FOLLOW_UPS:
+            from sar.errors import unknown
+
+            raise UsageError(unknown("follow-up", kind, followups.FOLLOW_UPS))
+        if not refs:
+            raise UsageError(f"name the requests to send the {kind} follow-up to")
+        if offered and kind != "id-reply":
+            raise UsageError("--details goes with --follow-up id-reply")
+        if kind == "reminder":
+            if offered or attachments:
+                raise UsageError("a reminder takes no --details or --attach")
+            return self.remind(refs, dry_run=dry_run, retry_unknown=retry_unknown,
+                               again=again, posted=posted, progress=progress)
+        if posted is not None:
+            if dry_run or attachments:
+                raise UsageError("--posted records, it sends nothing: not with --dry-run "
+                                 "or --attach")
+            return [self.reminder_posted(ws.queries.find(r), posted, again, kind, offered)
+                    for r in refs]
+        from sar.mail import compose
+
+        compose.read_attachments(attachments)  # a missing or huge file: refuse first
+        options = SendOptions(retry_unknown=retry_unknown, dry_run=dry_run, again=again,
+                              offered=offered, attachments=list(attachments),
+                              progress=progress)
+        outbox = self.outbox(kind)
+        rows = [ws.queries.find(r) for r in refs]
+        for row in rows:  # a named request that cannot be followed up: say so, send none
+            why = outbox.why_no_reminder(row, options)
+            if why:
+                raise UsageError(why if why.startswith(row["ref"]) else f"{row['ref']}: {why}")
+        return self.ready(outbox, dry_run).send(rows, options)
+
+    def reminder_posted(self, row: dict, posted: dt.date, again: bool = False,
+                        kind: str = "reminder", offered: str | None = None):
+        """Record a follow-up (the reminder, or another) printed and posted on `posted`,
+        under the same once-only rules as one sent by email (sar.mail.outbox)."""
         from sar.letters.text import as_text
         from sar.mail.outbox import SendResult
 
         ws = self.ws
+        ref = row["ref"]
         ws.check_date(posted, "the posting date")
-        recent = followups.recent_reminder(ws.log.of(row["id"]), posted)
-        if recent and not again:
-            # The same rule as an emailed reminder (sar.mail.outbox): one a week.
-            raise UsageError(f"{row['ref']}: reminded on {recent}: give them until the "
-                             f"final date (or `sar remind {row['ref']} --posted "
-                             f"{posted} --again`)")
-        letter = ws.letters.follow_up(row, "reminder", None)  # overdue, open: or one line
+        events = ws.log.of(row["id"])
+        retry = (f"`sar remind {ref} --posted {posted} --again`" if kind == "reminder" else
+                 f"`sar send {ref} --follow-up {kind} --posted {posted} --again`")
+        if kind == "reminder":
+            recent = followups.recent_reminder(events, posted)
+            if recent and not again:
+                # The same rule as an emailed reminder (sar.mail.outbox): one a week.
+                raise UsageError(f"{ref}: reminded on {recent}: give them until the "
+                                 f"final date (or {retry})")
+        elif not again and (earlier := followups.earlier_follow_up(kind, events)):
+            raise UsageError(f"{ref}: that {kind} follow-up went on {earlier}: it goes once "
+                             f"(or {retry})")
+        letter = ws.letters.follow_up(row, kind, offered)  # its refusals: or one line
         digest = ws.evidence.put(as_text(letter).encode("utf-8"))
-        ws.log.append(row, Event("reminded", posted, "user", {
-            "channel": "post", "sha256": digest, "evidence": "rendered by sar"}))
-        return SendResult(row["ref"], "sent", f"posted reminder recorded for {posted}")
+        about = {} if kind == "reminder" else {"follow_up": kind}
+        ws.log.append(row, Event(followups.event_kind(kind), posted, "user", {
+            **about, "channel": "post", "sha256": digest, "evidence": "rendered by sar"}))
+        what = "reminder" if kind == "reminder" else f"{kind} follow-up"
+        return SendResult(ref, "sent", f"posted {what} recorded for {posted}")
 
     def test_mail(self) -> dict:
         """Connect and log in with the configured transport (and IMAP, if set); send

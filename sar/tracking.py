@@ -18,6 +18,7 @@ MAX_PRINTED = 25 * 2**20  # a letter as printed, even scanned, is far smaller
 # Who records each system event, for the user who tries to mark one.
 RECORDED_BY = {"sent": "sar send", "posted": "sar post", "delivered": "sar post --delivered",
                "reminded": "sar remind", "escalated": "sar complain",
+               "followed-up": "sar send REF --follow-up KIND",
                "reply-received": "sar watch or sar link"}
 
 

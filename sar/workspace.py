@@ -47,6 +47,10 @@ class Workspace:
     def db(self):
         from sar.store.db import connect
 
+        if self.home.read_only():
+            # A home that may be looked at, not changed: opened read-only, so status,
+            # list, show, report and export work; a command that writes is refused.
+            return connect(self.home.db_path, self.home.key, read_only=True)
         self.home.ensure()
         return connect(self.home.db_path, self.home.key)
 

@@ -34,6 +34,7 @@ VERSIONS = {
     "v9a": ("2944996", "m009_campaigns"),   # as first shipped
     "v9b": ("44ca503", "m009_campaigns"),   # + participants.email_hash, participant_salt
     "v9c": ("81ed68d", "m009_campaigns"),   # + requests_campaign changed, requests_participant
+    "v13": ("6ee10e7", "m013_requests_answer_gaps"),  # m011's CHECKs, reviews; before m015
 }
 
 

@@ -47,3 +47,15 @@ def test_demo_json(sar, tmp_path):
     data = sar("demo", "--home", str(tmp_path / "d"), "--json", today="2026-03-02").json()
     assert data["today"] == "2026-04-16"
     assert {r["status"] for r in data["overdue"]} == {"overdue"}
+
+
+def test_demo_in_a_temporary_folder_says_it_stays_and_how_to_remove_it(sar, tmp_path,
+                                                                      monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv("SAR_HOME")
+    out = sar("demo", today="2026-03-02").stdout
+    made = [p for p in tmp_path.iterdir() if p.name.startswith("sar-demo-")]
+    assert len(made) == 1
+    assert f"The demo's folder stays until you remove it: rm -r {made[0]}" in out

@@ -16,7 +16,13 @@ import sar
 from sar.core import lifecycle
 from sar.errors import StoreError
 from sar.store.db import connect
-from sar.store.migrations import EMAIL_HASH_UNKNOWN, KNOWN, M011_ALLOWED, migrations
+from sar.store.migrations import (
+    EMAIL_HASH_UNKNOWN,
+    KNOWN,
+    M011_ALLOWED,
+    M015_PURPOSES,
+    migrations,
+)
 from tests import schemas
 
 try:  # where the campaign split on main (35bba47) put them
@@ -240,7 +246,26 @@ def test_a_check_refuses_what_sar_never_writes_and_takes_what_it_does(tmp_path):
     for (table, column), allowed in M011_ALLOWED.items():
         for value in allowed:
             conn.execute(f"UPDATE [{table}] SET [{column}] = ? WHERE id = 1", [value])
+    for value in M015_PURPOSES:  # m015: the follow-ups the outbox sends
+        conn.execute("UPDATE messages SET purpose = ? WHERE id = 1", [value])
     conn.close()
+
+
+def test_m015_lets_the_outbox_keep_follow_ups_apart_and_keeps_every_message(tmp_path):
+    path = _old_home(tmp_path, "v13")
+    conn = sqlite3.connect(path)
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed: purpose"):
+        conn.execute("UPDATE messages SET purpose = 'id-reply' WHERE id = 1")
+    before = _rows(conn)["messages"]
+    conn.close()
+    db = connect(path)
+    assert _applied(db.conn)[-1] == "m015_follow_up_purposes"
+    assert _rows(db.conn)["messages"] == before
+    for value in ("id-reply", "extension-challenge", "incomplete"):
+        db.conn.execute("UPDATE messages SET purpose = ? WHERE id = 1", [value])
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed: purpose"):
+        db.conn.execute("UPDATE messages SET purpose = 'spam' WHERE id = 1")
+    db.conn.close()
 
 
 def test_the_checks_allow_every_value_the_code_writes():

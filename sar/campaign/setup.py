@@ -154,6 +154,11 @@ def _plans(ws, targets, kinds, calendar, regime, lang) -> tuple[dict, list[str]]
     orgs, from_groups = ws.directory.expand(targets)
     skipped, plans = [], {}
     for org in orgs:
+        if not org.email and org.slug not in from_groups:
+            # Not "use --via post": a campaign's letters go by email, and it has no --via.
+            raise UsageError(f"{org.slug}: no email address is known for it, and a campaign "
+                             "writes by email only: leave it out (a participant can still "
+                             f"write to it by post: `sar new access --to {org.slug}`)")
         try:
             for kind in kinds:
                 plans[(org.slug, kind)] = ws.drafting.plan(org, calendar, kind, regime,

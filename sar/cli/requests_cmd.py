@@ -141,6 +141,17 @@ def send(
     confirm_sent: Annotated[bool, typer.Option(
         "--confirm-sent", help="A letter whose sending was interrupted did go (you found it "
                                "in your Sent folder): record it as sent; send nothing.")] = False,
+    follow_up: Annotated[str | None, typer.Option(
+        "--follow-up", metavar="KIND",
+        help="Send a follow-up letter instead, on the request's thread: id-reply, "
+             "extension-challenge or incomplete (reminder: as `sar remind`).")] = None,
+    details: Annotated[str | None, typer.Option(
+        metavar="TEXT", help="For --follow-up id-reply: what you offer to prove who you are.")] = None,
+    again: Annotated[bool, typer.Option(
+        "--again", help="With --follow-up: send it though the same one went already.")] = False,
+    posted: Annotated[str | None, typer.Option(
+        metavar="DATE", help="With --follow-up: you printed and posted it on DATE: record it; "
+                             "send nothing.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Send email drafts, at most once each.
@@ -148,11 +159,27 @@ def send(
     By default messages go into the Maildir outbox in your sar home; with
     mail.transport smtp, through your own mail account. Ctrl-C stops after the
     current message.
+
+    With --follow-up KIND, the follow-up letter `sar letter REF --follow-up KIND`
+    shows goes instead, as a reply to the original letter, once (recorded as
+    `followed-up`).
     """
     rate_ = output.parse_rate(rate)
-    output.run_batch(lambda progress: workspace().send(
-        refs or [], all_drafts=all_, retry_unknown=retry_unknown, dry_run=dry_run, rate=rate_,
-        attachments=attach or [], progress=progress, confirm_sent=confirm_sent),
+    if follow_up is None:
+        if details or again or posted:
+            raise UsageError("--details, --again and --posted go with --follow-up KIND")
+        output.run_batch(lambda progress: workspace().send(
+            refs or [], all_drafts=all_, retry_unknown=retry_unknown, dry_run=dry_run,
+            rate=rate_, attachments=attach or [], progress=progress,
+            confirm_sent=confirm_sent), json_, "Nothing to send.")
+        return
+    if all_ or rate_ or confirm_sent:
+        raise UsageError("--follow-up goes with named requests, without --all, --rate or "
+                         "--confirm-sent")
+    day = parse_day(posted, "--posted")
+    output.run_batch(lambda progress: workspace().sending.follow_up(
+        refs or [], follow_up, offered=details, dry_run=dry_run, retry_unknown=retry_unknown,
+        again=again, posted=day, attachments=attach or [], progress=progress),
         json_, "Nothing to send.")
 
 

@@ -46,4 +46,5 @@ def review(
         if not f["readable"]:
             typer.echo(f"! {output.clean(f['file'])}: {f['note']}")
     if not r["summary"]["complete"]:
-        typer.echo(f"\nNext: `sar letter {r['ref']} --follow-up incomplete` asks for the rest")
+        typer.echo(f"\nNext: `sar letter {r['ref']} --follow-up incomplete` asks for the rest; "
+                   f"`sar send {r['ref']} --follow-up incomplete` sends it")

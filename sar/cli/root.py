@@ -33,6 +33,14 @@ class SarGroup(TyperGroup):
         # Typer builds the subcommands first, so the whole tree is here.
         coercion.install(self)
 
+    def get_params(self, ctx):
+        # Typer adds --install-completion and --show-completion after the group is
+        # made: read them without pydantic too (else every command would import it).
+        params = super().get_params(ctx)
+        for param in params:
+            coercion.plain(param)
+        return params
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
@@ -69,6 +77,10 @@ class SarGroup(TyperGroup):
             if type(e).__module__ not in ("sqlite3", "sqlcipher3.dbapi2") or \
                     os.environ.get("SAR_DEBUG"):
                 raise
+            if "readonly database" in str(e):  # sar.store.db: a read-only home
+                typer.echo("Error: the sar home is read-only: it can be looked at (status, "
+                           "list, show, report, export), not changed", err=True)
+                raise typer.Exit(1) from None
             typer.echo(f"Error: the database could not be used: {e}", err=True)
             raise typer.Exit(1) from None
 
@@ -79,7 +91,7 @@ app = typer.Typer(
     help="Write, send and track data-protection requests: subject access, erasure and "
          "follow-ups, with every statutory deadline.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion (docs/guide.md)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},

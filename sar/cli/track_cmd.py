@@ -108,7 +108,8 @@ def calendar(
     from sar.files import write_private
 
     write_private(path, data)
-    typer.echo(f"{path}: {data.count(b'BEGIN:VEVENT')} dates")
+    n = data.count(b"BEGIN:VEVENT")
+    typer.echo(f"{path}: {n} date{'' if n == 1 else 's'}")
 
 
 def _empty() -> bytes:
@@ -167,7 +168,8 @@ def remind(
     a valid extension came, and a final date 14 days out, and warns that a
     complaint to the regulator follows. It goes as a reply to the original letter
     (so ticket systems file it on the same case), at most once, and records
-    `reminded`.
+    `reminded`. The other follow-ups go the same way: `sar send REF --follow-up
+    id-reply|extension-challenge|incomplete`.
     """
     from sar.cli.requests_cmd import parse_day
 

@@ -68,6 +68,31 @@ def recent_reminder(events: list[Event], on: dt.date) -> dt.date | None:
     return days[-1] if days else None
 
 
+# The event a follow-up other than the reminder records when it has gone (its kind in
+# the details, "follow_up"); a reminder records `reminded`.
+FOLLOWED_UP = "followed-up"
+# What each follow-up answers: one letter per such event. A second ID request, a new
+# extension notice or another answer may be followed up again; the same one is not
+# followed up twice unless the user insists (--again).
+ANSWERS_TO = {"id-reply": ("id-requested",), "extension-challenge": ("extended",),
+              "incomplete": ANSWERED}
+
+
+def event_kind(purpose: str) -> str:
+    """The event an outgoing message of `purpose` (letter, or a follow-up's kind)
+    records once it has gone."""
+    return {"letter": "sent", "reminder": "reminded"}.get(purpose, FOLLOWED_UP)
+
+
+def earlier_follow_up(kind: str, events: list[Event]) -> dt.date | None:
+    """The day a follow-up of `kind` (not the reminder: see recent_reminder) went since
+    the latest event it answers, or None: at most once each."""
+    since = max((e.on for e in events if e.kind in ANSWERS_TO[kind]), default=None)
+    days = [e.on for e in events if e.kind == FOLLOWED_UP
+            and e.details.get("follow_up") == kind and (since is None or e.on >= since)]
+    return days[-1] if days else None
+
+
 def final_date(today: dt.date, days: int, calendar: str) -> dt.date:
     """The last day a reminder gives: `days` on, rolled to a working day of the
     organisation's calendar so it never ends on a weekend or bank holiday."""

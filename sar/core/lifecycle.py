@@ -23,9 +23,10 @@ MARKABLE = (
     "clarification-provided", "fee-requested", "fee-paid", "extended", *ANSWERS,
     "bounced", "withdrawn", "note",
 )
-# Events only the system records (by `new`, `send`, `post`, `watch`, `remind`, `complain`).
+# Events only the system records (by `new`, `send`, `post`, `watch`, `remind`, `complain`;
+# `followed-up`: a follow-up letter other than the reminder, `sar send REF --follow-up`).
 SYSTEM = ("drafted", "redrafted", "sent", "posted", "delivered", "reply-received", "reminded",
-          "escalated")
+          "followed-up", "escalated")
 EVENT_KINDS = MARKABLE + SYSTEM
 
 STATUSES = (
@@ -56,20 +57,23 @@ _ANY = ("note", "reply-received")
 _ALLOWED: dict[str, tuple[str, ...]] = {
     "draft": ("sent", "posted", "redrafted", "withdrawn"),
     "bounced": ("sent", "posted", "redrafted", "withdrawn"),
-    "sent": (*_REPLIES, "bounced", "delivered", "reminded", "escalated", "withdrawn"),
-    "acknowledged": (*_REPLIES, "delivered", "reminded", "escalated", "withdrawn"),
-    "extended": (*_REPLIES, "delivered", "reminded", "escalated", "withdrawn"),
+    "sent": (*_REPLIES, "bounced", "delivered", "reminded", "followed-up", "escalated",
+             "withdrawn"),
+    "acknowledged": (*_REPLIES, "delivered", "reminded", "followed-up", "escalated",
+                     "withdrawn"),
+    "extended": (*_REPLIES, "delivered", "reminded", "followed-up", "escalated",
+                 "withdrawn"),
     "awaiting-id": ("id-provided", "acknowledged", *ANSWERS, "delivered", "reminded",
-                    "escalated", "withdrawn"),
+                    "followed-up", "escalated", "withdrawn"),
     "awaiting-clarification": ("clarification-provided", "acknowledged", *ANSWERS,
-                               "delivered", "reminded", "escalated", "withdrawn"),
+                               "delivered", "reminded", "followed-up", "escalated", "withdrawn"),
     "awaiting-fee": ("fee-paid", "acknowledged", *ANSWERS, "delivered", "reminded",
-                     "escalated", "withdrawn"),
-    "fulfilled": (*ANSWERS, "reminded", "escalated"),
-    "partially-fulfilled": (*ANSWERS, "reminded", "escalated", "withdrawn"),
-    "no-data-held": (*ANSWERS, "reminded", "escalated"),
-    "refused": (*ANSWERS, "reminded", "escalated", "withdrawn"),
-    "escalated": (*_REPLIES, "reminded", "escalated", "withdrawn"),
+                     "followed-up", "escalated", "withdrawn"),
+    "fulfilled": (*ANSWERS, "reminded", "followed-up", "escalated"),
+    "partially-fulfilled": (*ANSWERS, "reminded", "followed-up", "escalated", "withdrawn"),
+    "no-data-held": (*ANSWERS, "reminded", "followed-up", "escalated"),
+    "refused": (*ANSWERS, "reminded", "followed-up", "escalated", "withdrawn"),
+    "escalated": (*_REPLIES, "reminded", "followed-up", "escalated", "withdrawn"),
     "withdrawn": (),
 }
 
@@ -323,9 +327,11 @@ NEXT_STEP = {
     "sent": "wait for a reply; record it with `sar mark {ref} EVENT`",
     "acknowledged": "wait for the answer; the deadline still runs",
     "extended": "wait for the answer by the extended date; if no reasons were given, "
-                "ask for them: `sar letter {ref} --follow-up extension-challenge`",
-    "awaiting-id": "send only what is reasonable (`sar letter {ref} --follow-up id-reply "
-                   "--details WHAT`), then `sar mark {ref} id-provided`",
+                "ask for them: `sar send {ref} --follow-up extension-challenge` (read it "
+                "first with `sar letter {ref} --follow-up extension-challenge`)",
+    "awaiting-id": "send only what is reasonable (`sar send {ref} --follow-up id-reply "
+                   "--details WHAT`; read it first with `sar letter`), then "
+                   "`sar mark {ref} id-provided`",
     "awaiting-clarification": "answer the question, then "
                               "`sar mark {ref} clarification-provided`",
     "awaiting-fee": "pay the fee if it is justified, then `sar mark {ref} fee-paid`",
@@ -357,9 +363,24 @@ AFTER_REMINDER = ("a reminder has gone: if the final date it set passes without 
                   "contact with the organisation)")
 
 
-def next_step(status: str, channel: str, ref: str, reminded: bool = False) -> str:
-    """What the requester should do next, in words, with the command to do it."""
+# Once the follow-up a status suggests has gone (`followed-up`), what is left to do.
+AFTER_FOLLOW_UP = {
+    ("extended", "extension-challenge"):
+        "your challenge to the extension went: wait for the answer by the extended date",
+    ("awaiting-id", "id-reply"):
+        "your reply to the ID request went: once they have what they asked for, "
+        "`sar mark {ref} id-provided` (the month runs again from then)",
+}
+
+
+def next_step(status: str, channel: str, ref: str, reminded: bool = False,
+              followed_up: tuple[str, ...] = ()) -> str:
+    """What the requester should do next, in words, with the command to do it.
+    `followed_up`: the follow-ups already sent that still stand (sar.core.followups)."""
     if status == "overdue" and reminded:
         return AFTER_REMINDER
+    for kind in followed_up:
+        if (status, kind) in AFTER_FOLLOW_UP:
+            return AFTER_FOLLOW_UP[status, kind].format(ref=ref)
     steps = NEXT_STEP_BY_POST if channel == "post" and status in NEXT_STEP_BY_POST else NEXT_STEP
     return steps.get(status, "").format(ref=ref)

@@ -318,11 +318,12 @@ class Letters:
             [row["id"]]).fetchone()
         return found[0] if found else None
 
-    def outgoing(self, row: dict, purpose: str):
+    def outgoing(self, row: dict, purpose: str, offered: str | None = None):
         """What a message of this purpose carries for a request, and the message it
-        answers: the request's letter as of today, or a reminder on its thread."""
-        if purpose == "reminder":
-            return self.follow_up(row, "reminder", None), self.original_message_id(row)
+        answers: the request's letter as of today, or a follow-up (a reminder, a reply
+        to an ID request, ...) on the request's thread."""
+        if purpose in followups.FOLLOW_UPS:
+            return self.follow_up(row, purpose, offered), self.original_message_id(row)
         return self.build(row, self.ws.today), None
 
     def compose(self, row: dict, letter, when: dt.datetime, extra: list[Path] = (),

@@ -53,6 +53,7 @@ class SendResult:
 class SendOptions:
     retry_unknown: bool = False
     again: bool = False                  # a reminder though one went in the last week
+    offered: str | None = None           # id-reply: what the user offers (--details)
     dry_run: bool = False
     rate: float | None = None            # messages per second, at most
     attachments: list[Path] = field(default_factory=list)
@@ -132,7 +133,7 @@ class Outbox:
         self.db = ws.db
         self.transport = transport
         self.sent_copy = sent_copy  # sar.mail.imap.SentCopy, or None
-        self.purpose = purpose      # letter (the request) | reminder
+        self.purpose = purpose      # letter (the request) | reminder | another follow-up
         self.flag = {"stop": False, "interrupted": False}
 
     @property
@@ -197,7 +198,8 @@ class Outbox:
                                             "confirm")
                 if m["state"] == "handed-out":
                     # A campaign participant sent it themselves: today, as they tell us.
-                    event = Event(_EVENT[m["purpose"]], self.ws.today, "user", {
+                    event = Event(followups.event_kind(m["purpose"]), self.ws.today, "user", {
+                        **_about(m["purpose"]),
                         "message_id": m["message_id"], "transport": m["transport"],
                         "sha256": m["sha256"], "confirmed": "by the participant"})
                 else:
@@ -229,7 +231,7 @@ class Outbox:
             why = why_not_send(self.ws, row)
         if why:
             pass
-        elif self.purpose == "reminder":
+        elif self.purpose != "letter":
             why = self.why_no_reminder(row, options)
         elif row["status"] not in ("draft", "bounced"):
             why = f"already {row['status']}"
@@ -244,24 +246,34 @@ class Outbox:
         return why
 
     def why_no_reminder(self, row: dict, options: SendOptions) -> str | None:
-        ref = row["ref"]
+        """Why the follow-up of this outbox's purpose (the reminder, or another) cannot
+        go to this request now, or None."""
+        ref, kind = row["ref"], self.purpose
+        again = (f"sar remind {ref}" if kind == "reminder"
+                 else f"sar send {ref} --follow-up {kind}")
         if row["channel"] != "email":
-            return (f"a postal request: print the reminder (`sar letter {ref} --follow-up "
-                    f"reminder -o {ref}-reminder.docx`), post it, then `sar remind {ref} "
-                    "--posted DATE`")
+            return (f"a postal request: print the {_NAME[kind]} (`sar letter {ref} --follow-up "
+                    f"{kind} -o {ref}-{kind}.docx`), post it, then `{again} --posted DATE`")
         try:
-            self.ws.letters.follow_up(row, "reminder", None)  # overdue, open, clock running
+            # The refusal rules (sar.core.followups): overdue, open, clock running ...
+            self.ws.letters.follow_up(row, kind, options.offered)
         except SarError as e:
             return str(e)
         if not options.retry_unknown and self.db.execute(
-                "SELECT 1 FROM messages WHERE request_id = ? AND purpose = 'reminder' AND "
-                "state IN ('sending', 'unknown')", [row["id"]]).fetchone():
-            return ("an earlier reminder may or may not have gone: check your Sent folder, "
-                    f"then `sar remind {ref} --retry-unknown`")
-        recent = followups.recent_reminder(self.ws.log.of(row["id"]), self.ws.today)
-        if recent and not options.again:
-            return (f"reminded on {recent}: give them until the final date (or "
-                    f"`sar remind {ref} --again`)")
+                "SELECT 1 FROM messages WHERE request_id = ? AND purpose = ? AND "
+                "state IN ('sending', 'unknown')", [row["id"], kind]).fetchone():
+            return (f"an earlier {_NAME[kind]} may or may not have gone: check your Sent "
+                    f"folder, then `{again} --retry-unknown`")
+        events = self.ws.log.of(row["id"])
+        if kind == "reminder":
+            recent = followups.recent_reminder(events, self.ws.today)
+            if recent and not options.again:
+                return (f"reminded on {recent}: give them until the final date (or "
+                        f"`{again} --again`)")
+        elif not options.again:
+            sent = followups.earlier_follow_up(kind, events)
+            if sent:
+                return f"the {_NAME[kind]} went on {sent}: it goes once (or `{again} --again`)"
         return None
 
     def _dry_run(self, ref: str, options: SendOptions) -> SendResult:
@@ -270,7 +282,7 @@ class Outbox:
             return results[ref]
         ws = self.ws
         row = ws.queries.find(ref)
-        letter, thread = ws.letters.outgoing(row, self.purpose)
+        letter, thread = ws.letters.outgoing(row, self.purpose, options.offered)
         msg, raw = ws.letters.compose(row, letter, _noon(ws.today), extra=options.attachments,
                                current=self.purpose != "letter", in_reply_to=thread)
         # What would really be used: the directory record as it is now.
@@ -284,13 +296,14 @@ class Outbox:
         if self.purpose == "letter":
             row = ws.drafting.refresh_snapshots(row)
         at = ws.sending.send_time()
-        letter, thread = ws.letters.outgoing(row, self.purpose)
+        letter, thread = ws.letters.outgoing(row, self.purpose, options.offered)
         msg, raw = ws.letters.compose(row, letter, at or _noon(ws.today), extra=options.attachments,
                                current=self.purpose != "letter", in_reply_to=thread)
         digest = ws.evidence.put(raw)  # durable before the row that points at it
         sent = ws.log.prepare(row, Event(
-            _EVENT[self.purpose], ws.today, "system",
-            {"message_id": msg["Message-ID"], "transport": self.transport.name,
+            followups.event_kind(self.purpose), ws.today, "system",
+            {**_about(self.purpose), "message_id": msg["Message-ID"],
+             "transport": self.transport.name,
              "sha256": digest}, at=at))
         return _Queued(ref, row["id"], 0, msg["Message-ID"], msg["From"].addresses[0].addr_spec,
                        [a.addr_spec for a in msg["To"].addresses], raw, sent,
@@ -379,9 +392,11 @@ class Outbox:
         """The `sent` event for a message found to have gone after the fact: dated when
         it was handed over (its Date header), not when that was found out."""
         at = _header_time(m["date"])
-        return Event(_EVENT[m.get("purpose") or "letter"], at.date() if at else self.ws.today,
+        purpose = m.get("purpose") or "letter"
+        return Event(followups.event_kind(purpose), at.date() if at else self.ws.today,
                      source,
-                     {"message_id": m["message_id"], "transport": m["transport"],
+                     {**_about(purpose), "message_id": m["message_id"],
+                      "transport": m["transport"],
                       "sha256": m["sha256"], **extra}, at=at)
 
     def _supersede(self, request_id: int, why: str, purpose: str = "letter") -> None:
@@ -398,8 +413,15 @@ class Outbox:
 
 # Why a letter of an interrupted batch was not tried (Batch.interrupted).
 STOPPED = "stopped before it was sent"
-# The event an outgoing message records once it has gone.
-_EVENT = {"letter": "sent", "reminder": "reminded"}
+# What the user calls the message of each purpose, in a refusal.
+_NAME = {"reminder": "reminder", "id-reply": "reply to the ID request",
+         "extension-challenge": "extension challenge", "incomplete": "incomplete-answer letter"}
+
+
+def _about(purpose: str) -> dict:
+    """The details that say which follow-up a `followed-up` event is."""
+    return {"follow_up": purpose} if followups.event_kind(purpose) == followups.FOLLOWED_UP \
+        else {}
 
 
 def _sleep_until(moment: float, flag: dict) -> None:

@@ -16,13 +16,16 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def connect(path: Path, key: bytes | None = None):
+def connect(path: Path, key: bytes | None = None, read_only: bool = False):
     """Open (creating if need be) and migrate the database at `path`; with `key`,
-    through SQLCipher (an encrypted home, sar.crypto)."""
+    through SQLCipher (an encrypted home, sar.crypto). `read_only`: a home this user
+    may not write to, opened to be read and never changed (nor migrated)."""
     import sqlite_utils
 
     from sar.store.migrations import KNOWN, migrations
 
+    if read_only:
+        return _read_only(path, key, KNOWN, migrations)
     if not path.exists():
         # Private from the first byte; SQLite gives its -wal and -shm files the
         # database file's permissions.
@@ -62,6 +65,45 @@ def connect(path: Path, key: bytes | None = None):
                 raise
             raise StoreError(f"cannot migrate the database {path}: {e}") from None
     return db
+
+
+def _read_only(path: Path, key: bytes | None, known: list[str], migrations):
+    import sqlite_utils
+
+    if not path.exists():
+        raise StoreError(f"the sar home {path.parent} is read-only and has no database yet")
+    wal = path.with_name(path.name + "-wal")
+    # SQLite reads a WAL database read-only only if it can find or make the -shm
+    # file; with no -wal left (every write checkpointed), nothing is pending, so the
+    # file can be read as it is (immutable: no locks, no -shm).
+    pending = wal.exists() and wal.stat().st_size > 0
+    uri = f"{path.resolve().as_uri()}?mode=ro" + ("" if pending else "&immutable=1")
+    try:
+        if key is not None:
+            import sqlcipher3
+
+            conn = sqlcipher3.connect(uri, uri=True, isolation_level=None)
+            conn.execute(f"PRAGMA key = \"x'{_subkey(key)}'\"")
+        else:
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+        conn.execute("PRAGMA query_only=ON")
+        db = sqlite_utils.Database(conn, execute_plugins=False)
+        applied = [m.name for m in migrations.applied(db)]
+    except Exception as e:  # sqlite3 or sqlcipher3 errors
+        raise StoreError(f"cannot read the database {path} (the home is read-only): "
+                         f"{e}") from None
+    if applied != known[:len(applied)] or len(applied) < len(known):
+        conn.close()
+        raise StoreError(f"the database {path} needs "
+                         f"{'a newer sar' if len(applied) > len(known) else 'an upgrade'}"
+                         ", and the home is read-only: make it writable, then run sar again")
+    return db
+
+
+def _subkey(key: bytes) -> str:
+    from sar.crypto import subkey
+
+    return subkey(key, "database").hex()
 
 
 def _cipher_connect(path: Path, key: bytes, timeout: float):

@@ -556,6 +556,25 @@ def m013_requests_answer_gaps(db):
                    [json.dumps(gaps), request_id])
 
 
+# m015: the outbox sends the other follow-ups too, each under its own purpose (the
+# follow-up's kind), so each is at most once and its unknown fate kept apart.
+M015_PURPOSES = ("letter", "reminder", "id-reply", "extension-challenge", "incomplete")
+
+
+@migrations()
+def m015_follow_up_purposes(db):
+    # messages.purpose gains the follow-ups `sar send REF --follow-up KIND` sends. The
+    # table is as m011 made it (no migration since changed it): only its CHECK moves.
+    (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND "
+                        "name = 'messages'").fetchone()
+    old = _check("messages", "purpose")
+    if sql.count(old) != 1:
+        raise StoreError("the database's table messages is not as sar made it (its "
+                         "purpose CHECK differs), so it was left as it was")
+    values = ", ".join(f"'{v}'" for v in M015_PURPOSES)
+    _rebuild(db, "messages", sql.replace(old, f"CHECK (purpose IN ({values}))"))
+
+
 # The names of the migrations this sar knows, in order (db.py refuses a database
 # that has others: a newer sar made it).
 KNOWN = migrations.names
