@@ -73,7 +73,7 @@ def test_scope_belongs_to_erasure_only(me):
 
 # -- 2. Art. 18(1)(d) only with an Art. 21(1) objection -----------------------------------
 
-RESTRICT_D = {"en": "Article 18(1)(d)", "de": "Art. 18 Abs. 1 Buchst. d",
+RESTRICT_D = {"en": "Article 18(1)(d)", "de": "Art. 18 Abs. 1 lit. d",
               "fr": "article 18, paragraphe 1, point d)"}
 
 
@@ -139,7 +139,7 @@ def test_date_of_birth_goes_to_a_cra_but_not_to_a_party(me):
 # -- 10. a restriction names its ground -----------------------------------------------------
 
 GROUND = {"en": ("(Article 18(1)(a))", "while you check its accuracy"),
-          "de": ("(Art. 18 Abs. 1 Buchst. a", "solange Sie"),
+          "de": ("(Art. 18 Abs. 1 lit. a", "solange Sie"),
           "fr": ("(article 18, paragraphe 1, point a)", "pendant que vous")}
 
 
@@ -151,7 +151,7 @@ def test_a_restriction_names_the_users_ground(me, lang):
     text = letter(me, ref)
     assert cited in text and "--ground" not in notes
     # The other grounds are not listed as if they were claimed.
-    assert {"en": "18(1)(c)", "de": "Buchst. c", "fr": "point c)"}[lang] not in text
+    assert {"en": "18(1)(c)", "de": "lit. c", "fr": "point c)"}[lang] not in text
     _, notes = draft(me, "restriction", "acme", lang=lang)
     assert "--ground" in notes
 
@@ -316,3 +316,64 @@ def test_a_ccpa_letter_to_a_uk_controller_from_leeds_warns_twice(me):
     _, notes = draft(me, "access", "experian", "--regime", "ccpa")
     assert "CCPA protects California residents" in notes
     assert "experian is in GB" in notes and "--regime uk-gdpr" in notes
+
+
+def test_the_scottish_world_cup_holiday_is_not_called_the_final(sar):
+    out = sar("deadline", "--calendar", "GB-SCT", "--received", "2026-05-15",
+              "--json").json()
+    assert out["due"] == "2026-06-16"
+    text = " ".join(out["explanation"])
+    assert "special bank holiday for Scotland at the 2026 FIFA World Cup" in text
+    assert "World Cup final" not in text
+
+
+def test_an_unknown_land_lists_all_sixteen(sar):
+    line = sar.fails("deadline", "--regime", "eu-gdpr", "--calendar", "DE-XX",
+                     "--received", "2026-03-02")
+    lands = ("BB BE BW BY HB HE HH MV NI NW RP SH SL SN ST TH").split()
+    assert all(f"DE-{code}" in line for code in lands), line
+    assert "DE-AUGSBURG" in line
+
+
+def test_a_complaint_names_no_possessive_of_a_plural_name(me, tmp_path):
+    ref = me("new", "access", "--to", "libdems", "--json").json()[0]["ref"]
+    me("send", ref)
+    bundle = tmp_path / "c.zip"
+    me("complain", ref, "-o", bundle, "--without-reminder", today="2026-04-07")
+    import zipfile
+
+    with zipfile.ZipFile(bundle) as z:
+        text = flat(z.read(f"{ref}/complaint.txt").decode("utf-8"))
+    assert "investigate how Liberal Democrats handled my request" in text
+    assert "Democrats's" not in text
+
+
+def test_german_letters_say_ausnahmetatbestand_and_cite_points_as_lit(me):
+    uk = letter(me, draft(me, "access", "fictional-party", lang="de")[0])
+    assert "den Ausnahmetatbestand nach Art. 9 Abs. 2" in uk
+    assert "die Bedingung nach Art. 9" not in uk
+    for kind, extra in (("restriction", ("--ground", "accuracy", "--details", "Falsch.")),
+                        ("objection", ("--details", "Ich werde belästigt.")),
+                        ("erasure", ("--details", "Ich werde belästigt.")),
+                        ("rectification", ("--details", "Meine Adresse ist falsch."))):
+        text = letter(me, draft(me, kind, "fictional-party", *extra, lang="de")[0])
+        assert "lit. " in text and "Buchst." not in text, kind
+
+
+# -- 11. a German municipal holiday -------------------------------------------------------
+
+@pytest.mark.parametrize("calendar", ["DE-AUGSBURG", "DE-BY-CATHOLIC", "de-augsburg"])
+def test_assumption_day_counts_in_augsburg_and_catholic_bavaria(sar, calendar):
+    # 15 Aug 2025 is a Friday: a holiday there (Bavarian FTG Art. 1(1) Nr. 2), not in DE-BY.
+    out = sar("deadline", "--regime", "eu-gdpr", "--calendar", calendar,
+              "--received", "2025-07-15", "--json").json()
+    assert out["due"] == "2025-08-18" and "Assumption Day" in " ".join(out["explanation"])
+    plain = sar("deadline", "--regime", "eu-gdpr", "--calendar", "DE-BY",
+                "--received", "2025-07-15", "--json").json()
+    assert plain["due"] == "2025-08-15"
+
+
+def test_a_category_the_country_lacks_is_one_clear_line(sar):
+    line = sar.fails("deadline", "--regime", "eu-gdpr", "--calendar", "FR-BL-CATHOLIC",
+                     "--received", "2025-07-15")
+    assert "keeps no catholic holidays for FR" in line
