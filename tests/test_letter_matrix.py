@@ -82,7 +82,7 @@ def test_every_letter(ws, kind, regime, lang, sector):
         "rectification", "objection", "restriction") else None
     via = "post" if sector == "platform" else None  # the postal branches too
     [created] = ws.new(kind, [sector], regime=regime, lang=lang, details=details, again=True,
-                       via=via)
+                       via=via, california_resident=regime == "ccpa")
     assert created["lang"] == lang
     ref = created["ref"]
     due = ws.letter_context(ws.find(ref), TODAY)["request"]["due"]
