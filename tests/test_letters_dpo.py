@@ -312,10 +312,87 @@ def test_one_paused_day_is_worded_in_the_singular(sar):
 
 # -- 4. CCPA to a UK controller ------------------------------------------------------------
 
-def test_a_ccpa_letter_to_a_uk_controller_from_leeds_warns_twice(me):
-    _, notes = draft(me, "access", "experian", "--regime", "ccpa")
-    assert "CCPA protects California residents" in notes
+def test_a_ccpa_letter_from_leeds_is_refused_and_to_a_uk_controller_warns(me):
+    line = me.fails("new", "access", "--to", "experian", "--regime", "ccpa")
+    assert "not in California" in line and "1798.140(i)" in line
+    _, notes = draft(me, "access", "experian", "--regime", "ccpa", "--california-resident")
     assert "experian is in GB" in notes and "--regime uk-gdpr" in notes
+
+
+def californian(me):
+    me("init", "--address", "1 Palm Way, Sacramento, CA 95814", "--no-input")
+    me("orgs", "add", "--slug", "shop", "--name", "Shop Inc", "--email",
+       "privacy@shop.example", "--kind", "platform", "--country", "US")
+
+
+def test_a_ccpa_letter_is_addressed_and_greets_the_privacy_team(me):
+    californian(me)
+    for kind in ("access", "erasure"):
+        ref, _ = draft(me, kind, "shop", "--regime", "ccpa")
+        text = me("letter", ref).stdout
+        # Cal. Civ. Code 1798.130(a)(1): there is no DPO; the privacy team is addressed.
+        assert "Privacy Team\nShop Inc" in text and "Dear Privacy Team," in text
+        assert "Data Protection Officer" not in text
+        assert "Privacy Team" in docx_text(me, ref).split("Shop Inc")[0]
+
+
+def test_a_ccpa_request_to_know_carries_the_perjury_declaration(me):
+    californian(me)
+    access = letter(me, draft(me, "access", "shop", "--regime", "ccpa")[0])
+    # 11 CCR 7062(c); Cal. Code Civ. Proc. 2015.5 (date and place of execution).
+    assert "declare under penalty of perjury under the laws of the State of California" \
+        in access and "11 CCR § 7062(c)" in access
+    assert "Executed on 2 March 2026 at 1 Palm Way, Sacramento, CA 95814" in access
+    erasure = letter(me, draft(me, "erasure", "shop", "--regime", "ccpa")[0])
+    assert "penalty of perjury" not in erasure
+
+
+def test_ccpa_opt_out_and_limit_are_due_in_15_business_days(me):
+    californian(me)
+    text = letter(me, draft(me, "erasure", "shop", "--regime", "ccpa")[0])
+    assert "no later than 15 business days after receiving this request" in text
+    assert "7026(f) and 7027(g)), which by my calculation is Monday 23 March 2026" in text
+    assert "respond to the request to delete within 45 calendar days" in text
+
+
+def test_sar_remind_writes_a_ccpa_reminder_citing_7021(me):
+    californian(me)
+    ref = me("new", "erasure", "--to", "shop", "--regime", "ccpa", "--json").json()[0]["ref"]
+    me("send", ref)
+    assert "not overdue" in me.fails("remind", ref, today="2026-04-16")
+    me("remind", ref, today="2026-04-17")
+    text = flat(me("letter", ref, "--follow-up", "reminder", today="2026-04-17").stdout)
+    assert "11 CCR § 7021(b) required you to respond within 45 calendar days" in text
+    assert "so none can now be claimed (§ 7021(b))" in text
+    # The opt-out date runs from the request's receipt, not from the reminder's date.
+    assert "by Monday 23 March 2026 (11 CCR §§ 7026(f) and 7027(g))" in text
+    assert "Article 12" not in text and "Dear Privacy Team," in text
+    assert "complain to the California Privacy Protection Agency" in text
+
+
+def test_a_ccpa_complaint_goes_to_the_cppa_or_the_attorney_general(me, tmp_path):
+    import zipfile
+
+    californian(me)
+    ref = me("new", "access", "--to", "shop", "--regime", "ccpa", "--json").json()[0]["ref"]
+    me("send", ref)
+    out = me("complain", ref, "-o", tmp_path / "c.zip", "--without-reminder", "--json",
+             today="2026-04-20").json()
+    assert out["authority"] == "cppa"
+    assert out["send_to"] == "https://cppa.ca.gov/webapplications/complaint"
+    with zipfile.ZipFile(tmp_path / "c.zip") as z:
+        text = flat(z.read(f"{ref}/complaint.txt").decode("utf-8"))
+    assert "Under 11 CCR § 7021(b) its response was due by Thursday 16 April 2026" in text
+    assert "Article 77" not in text
+    other = me("new", "access", "--to", "shop", "--regime", "ccpa", "--again",
+               "--json").json()[0]["ref"]
+    me("send", other)
+    assert "made under ccpa" in me.fails("complain", other, "-o", tmp_path / "x.zip",
+                                         "--without-reminder", "--to", "ico",
+                                         today="2026-04-20")
+    ag = me("complain", other, "-o", tmp_path / "ag.zip", "--without-reminder",
+            "--to", "ca-attorney-general", "--json", today="2026-04-20").json()
+    assert ag["authority"] == "ca-attorney-general" and "oag.ca.gov" in ag["send_to"]
 
 
 def test_the_scottish_world_cup_holiday_is_not_called_the_final(sar):
@@ -330,7 +407,7 @@ def test_the_scottish_world_cup_holiday_is_not_called_the_final(sar):
 def test_an_unknown_land_lists_all_sixteen(sar):
     line = sar.fails("deadline", "--regime", "eu-gdpr", "--calendar", "DE-XX",
                      "--received", "2026-03-02")
-    lands = ("BB BE BW BY HB HE HH MV NI NW RP SH SL SN ST TH").split()
+    lands = ["BB", "BE", "BW", "BY", "HB", "HE", "HH", "MV", "NI", "NW", "RP", "SH", "SL", "SN", "ST", "TH"]
     assert all(f"DE-{code}" in line for code in lands), line
     assert "DE-AUGSBURG" in line
 
