@@ -370,6 +370,27 @@ def test_sar_remind_writes_a_ccpa_reminder_citing_7021(me):
     assert "complain to the California Privacy Protection Agency" in text
 
 
+def test_ccpa_id_reply_and_extension_challenge_cite_the_ccpa_not_the_gdpr(me):
+    californian(me)
+    ref = me("new", "erasure", "--to", "shop", "--regime", "ccpa", "--json").json()[0]["ref"]
+    me("send", ref)
+    me("mark", ref, "id-requested", "--on", "2026-03-04", today="2026-03-04")
+    text = flat(me("letter", ref, "--follow-up", "id-reply", today="2026-03-05").stdout)
+    # 11 CCR 7021(b): the 45 days run whatever time verification takes.
+    assert "whatever time verification takes (11 CCR § 7021(b))" in text
+    assert "need no verification (11 CCR §§ 7026 and 7027)" in text
+    assert "Article 12" not in text and "Dear Privacy Team," in text
+    other = me("new", "access", "--to", "shop", "--regime", "ccpa", "--again",
+               "--json").json()[0]["ref"]
+    me("send", other)
+    me("mark", other, "extended", "--on", "2026-03-20", today="2026-03-20")
+    text = flat(me("letter", other, "--follow-up", "extension-challenge",
+                   today="2026-03-21").stdout)
+    assert "11 CCR § 7021(b) allows one extension of up to 45 more calendar days" in text
+    assert "Monday 1 June 2026 at the latest" in text  # day 90 is a Sunday: rolled
+    assert "Article 12" not in text
+
+
 def test_a_ccpa_complaint_goes_to_the_cppa_or_the_attorney_general(me, tmp_path):
     import zipfile
 
