@@ -475,3 +475,18 @@ def test_a_category_the_country_lacks_is_one_clear_line(sar):
     line = sar.fails("deadline", "--regime", "eu-gdpr", "--calendar", "FR-BL-CATHOLIC",
                      "--received", "2025-07-15")
     assert "keeps no catholic holidays for FR" in line
+
+
+@pytest.mark.parametrize("address,californian", [
+    (["1 Palm Way", "Sacramento, CA 95814"], True),
+    (["1 Palm Way", "San Diego CA 92101-1234"], True),
+    (["PO Box 1", "Eureka, California"], True),
+    (["12 Sample Lane", "Leeds", "LS1 1AA"], False),
+    (["Hauptstraße 1", "90402 Nürnberg"], False),      # a German 9xxxx postcode
+    (["1 Aloha St", "Honolulu, HI 96813"], False),
+    (["PSC 1", "APO AP 96201"], False),                 # 962xx is military mail
+])
+def test_what_reads_as_a_californian_address(address, californian):
+    from sar.core import ccpa
+
+    assert ccpa.in_california(address) is californian

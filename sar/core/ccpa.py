@@ -23,7 +23,8 @@ RESPONSE_DAYS = 45
 RESIDENCE_CHOICES = ("refuse", "warn")
 
 # "Sacramento, CA 95814", "CA 94110-1234", or the state's name anywhere.
-_STATE = re.compile(r"\bCA\.?,?\s+9[0-6]\d{3}(?:-\d{4})?\b|\bCalifornia\b", re.IGNORECASE)
+_STATE = re.compile(r"\bCA\.?,?\s+9(?:[0-5]\d|6[01])\d{2}(?:-\d{4})?\b|\bCalifornia\b",
+                    re.IGNORECASE)
 
 
 def in_california(address: list[str] | tuple[str, ...]) -> bool:
