@@ -57,8 +57,11 @@ def example_letter(kind: str, org: str, fmt: str = "text", regime: str | None = 
             return result.stdout
 
         try:
+            # The CCPA is for California residents (sar refuses it from elsewhere).
+            address = ("1 Example Street, Sacramento, CA 95814" if regime == "ccpa" else
+                       "1 Example Street, London, N1 1AA")
             sar("init", "--name", "Alex Example", "--email", "alex@example.org", "--address",
-                "1 Example Street, London, N1 1AA", "--no-input")
+                address, "--no-input")
             args = ["new", kind, "--to", org, "--json"]
             args += ["--regime", regime] if regime else []
             args += ["--lang", lang] if lang else []

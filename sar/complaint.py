@@ -28,6 +28,11 @@ from sar.core.lifecycle import Event
 from sar.errors import UsageError
 
 ICO_WINDOW_MONTHS = 3   # ICO: complain within three months of the last contact [S29]
+# The regulator of a law with one: UK GDPR, the ICO (DPA 2018 s.165); CCPA, the
+# California Privacy Protection Agency (Cal. Civ. Code 1798.199.45), with the Attorney
+# General (1798.199.90, `--to ca-attorney-general`) as the other route. EU GDPR has
+# one per Member State (Art. 77), found from the requester's calendar.
+REGULATOR = {"uk-gdpr": "ico", "ccpa": "cppa"}
 
 _WORDS = {
     "sent": "I sent my request by email",
@@ -58,8 +63,8 @@ def authority_for(ws, row: dict, slug: str | None):
     from sar.errors import NotFoundError
 
     if slug is None:
-        if row["regime"] == "uk-gdpr":
-            slug = "ico"
+        if row["regime"] in REGULATOR:
+            slug = REGULATOR[row["regime"]]
         else:
             country = ws.profile().calendar.split("-")[0] if ws.profile().calendar else None
             found = [o for o in ws.directory.all() if o.kind == "supervisory-authority"

@@ -64,6 +64,8 @@ SETTINGS = {s.key: s for s in [
     Setting("letters.date_of_birth", "give your date of birth: by-kind (to credit reference "
             "agencies and platforms, not parties or brokers), always, never", "by-kind",
             ("by-kind", "always", "never")),
+    Setting("letters.ccpa_residence", "a CCPA letter from an address outside California: "
+            "refuse (unless --california-resident) or warn", "refuse", ("refuse", "warn")),
     Setting("letters.attach_docx", "attach the DOCX letter to emails", False, ("true", "false"), bool),
     Setting("deadlines.email_receipt", "when an email counts as received",
             "same-day", OPTION_CHOICES["email_receipt"]),

@@ -112,7 +112,7 @@ class Drafting:
     def new(self, kind: str, slugs: list[str], *, regime: str | None = None,
             via: str | None = None, lang: str | None = None, details: str | None = None,
             again: bool = False, scope: str | None = None,
-            ground: str | None = None) -> Drafted:
+            ground: str | None = None, california_resident: bool = False) -> Drafted:
         """Draft one request per organisation; all or nothing."""
         from sar import letters
 
@@ -128,6 +128,7 @@ class Drafting:
         me = ws.profile()
         extra = parse_details(kind, details) | parse_choices(kind, scope, ground)
         plans, skipped = self._plans(slugs, me, kind, regime, via, lang, again)
+        residence = self._ccpa_residence(plans, me, california_resident)
         created = []
         with ws.transaction():
             requester_id = request_table.snapshot(ws.db, "requesters", requester_snapshot(me))
@@ -144,7 +145,23 @@ class Drafting:
                 created.append({"ref": row["ref"], "org": org.slug, "kind": kind,
                                 "regime": plan["regime"], "channel": plan["channel"],
                                 "lang": plan["lang"], "status": "draft"})
-        return Drafted(created, skipped, self._notes(kind, details, plans, me, extra))
+        return Drafted(created, skipped,
+                       residence + self._notes(kind, details, plans, me, extra))
+
+    def _ccpa_residence(self, plans, me, confirmed: bool) -> list[str]:
+        """Refuse (the default) or warn when a CCPA letter would say "I am a California
+        consumer" from an address outside California (sar.core.ccpa)."""
+        from sar import config as cfg
+        from sar.core import ccpa
+
+        if not any(p["regime"] == "ccpa" for p in plans):
+            return []
+        setting = cfg.get(self.ws.config, "letters.ccpa_residence")
+        refusal, warning = ccpa.residence_problem(me.address, setting=setting,
+                                                  confirmed=confirmed)
+        if refusal:
+            raise UsageError(refusal)
+        return [warning] if warning else []
 
     def _plans(self, slugs, me, kind, regime, via, lang, again):
         # One organisation named alone must be reachable; of several, or members of a
@@ -185,12 +202,6 @@ class Drafting:
                 notes.append(f"{org.slug}: the letter covers the data used for marketing "
                              "(Article 21(2) and 17(1)(c)), not a credit file held on "
                              "legitimate interests; add --scope all to ask for everything")
-        if any(p["regime"] == "ccpa" for p in plans) and me.calendar.upper() != "US-CA":
-            # Cal. Civ. Code 1798.140(i): the CCPA's rights are California residents'.
-            notes.append(f"the CCPA protects California residents, and your profile's "
-                         f"calendar is {me.calendar}: if you live elsewhere, the "
-                         "organisation may refuse; set `sar init --calendar US-CA` if you "
-                         "live in California")
         for p in plans:
             # Cal. Civ. Code 1798.140(d): a CCPA "business" does business in California;
             # a controller with no US presence is unlikely to be one.

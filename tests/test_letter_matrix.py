@@ -82,7 +82,7 @@ def test_every_letter(ws, kind, regime, lang, sector):
         "rectification", "objection", "restriction") else None
     via = "post" if sector == "platform" else None  # the postal branches too
     [created] = ws.new(kind, [sector], regime=regime, lang=lang, details=details, again=True,
-                       via=via)
+                       via=via, california_resident=regime == "ccpa")
     assert created["lang"] == lang
     ref = created["ref"]
     due = ws.letter_context(ws.find(ref), TODAY)["request"]["due"]
@@ -90,14 +90,16 @@ def test_every_letter(ws, kind, regime, lang, sector):
 
 
 @pytest.mark.parametrize("follow_up,regime,lang",
-                         [(f, r, lang) for f, (r, lang) in itertools.product(FOLLOW_UPS, GDPR)],
+                         [(f, r, lang) for f, (r, lang) in itertools.product(FOLLOW_UPS, GDPR)]
+                         + [(f, "ccpa", "en") for f in FOLLOW_UPS],
                          ids=lambda v: str(v))
 def test_every_follow_up(tmp_path, follow_up, regime, lang):
     ws = Workspace(tmp_path / "home", today=TODAY)
     ws.init(profile.make("Robin Testperson", "robin@example.org",
                          "12 Sample Lane, Exampleton, EX1 2MP", today=TODAY))
     ws.add_org(slug="acme", name="Acme Ltd", email="dpo@acme.example", kind="data-broker")
-    [created] = ws.new("access", ["acme"], regime=regime, lang=lang)
+    [created] = ws.new("access", ["acme"], regime=regime, lang=lang,
+                       california_resident=regime == "ccpa")
     ref = created["ref"]
     ws.send([ref])
     answer = {"id-reply": "id-requested", "extension-challenge": "extended"}.get(follow_up)
@@ -105,7 +107,7 @@ def test_every_follow_up(tmp_path, follow_up, regime, lang):
         Workspace(ws.home.root, today=TODAY + dt.timedelta(days=5)).mark(ref, answer)
     # A reminder only once the deadline has passed; the others soon after the event.
     later = Workspace(ws.home.root, today=TODAY + dt.timedelta(
-        days=40 if follow_up == "reminder" else 6))
+        days=(50 if regime == "ccpa" else 40) if follow_up == "reminder" else 6))
     text, msg, body = render_all(later, ref, follow_up)
     deadline = later.assess(later.find(ref)).deadline
     # The id-reply states no date: the clock is stopped while the ID is awaited.

@@ -46,6 +46,7 @@ def test_every_letter_renders_in_every_format(me, kind, regime):
     from docx import Document
 
     args = ["new", kind, "--to", "acme", "--regime", regime, "--json"]
+    args += ["--california-resident"] if regime == "ccpa" else []
     if kind in ("rectification", "objection", "restriction"):
         args += ["--details", "My address is 12 Sample Lane, not 21 Sample Lane."]
     ref = me(*args).json()[0]["ref"]

@@ -73,7 +73,7 @@ def test_scope_belongs_to_erasure_only(me):
 
 # -- 2. Art. 18(1)(d) only with an Art. 21(1) objection -----------------------------------
 
-RESTRICT_D = {"en": "Article 18(1)(d)", "de": "Art. 18 Abs. 1 Buchst. d",
+RESTRICT_D = {"en": "Article 18(1)(d)", "de": "Art. 18 Abs. 1 lit. d",
               "fr": "article 18, paragraphe 1, point d)"}
 
 
@@ -139,7 +139,7 @@ def test_date_of_birth_goes_to_a_cra_but_not_to_a_party(me):
 # -- 10. a restriction names its ground -----------------------------------------------------
 
 GROUND = {"en": ("(Article 18(1)(a))", "while you check its accuracy"),
-          "de": ("(Art. 18 Abs. 1 Buchst. a", "solange Sie"),
+          "de": ("(Art. 18 Abs. 1 lit. a", "solange Sie"),
           "fr": ("(article 18, paragraphe 1, point a)", "pendant que vous")}
 
 
@@ -151,7 +151,7 @@ def test_a_restriction_names_the_users_ground(me, lang):
     text = letter(me, ref)
     assert cited in text and "--ground" not in notes
     # The other grounds are not listed as if they were claimed.
-    assert {"en": "18(1)(c)", "de": "Buchst. c", "fr": "point c)"}[lang] not in text
+    assert {"en": "18(1)(c)", "de": "lit. c", "fr": "point c)"}[lang] not in text
     _, notes = draft(me, "restriction", "acme", lang=lang)
     assert "--ground" in notes
 
@@ -312,7 +312,181 @@ def test_one_paused_day_is_worded_in_the_singular(sar):
 
 # -- 4. CCPA to a UK controller ------------------------------------------------------------
 
-def test_a_ccpa_letter_to_a_uk_controller_from_leeds_warns_twice(me):
-    _, notes = draft(me, "access", "experian", "--regime", "ccpa")
-    assert "CCPA protects California residents" in notes
+def test_a_ccpa_letter_from_leeds_is_refused_and_to_a_uk_controller_warns(me):
+    line = me.fails("new", "access", "--to", "experian", "--regime", "ccpa")
+    assert "not in California" in line and "1798.140(i)" in line
+    _, notes = draft(me, "access", "experian", "--regime", "ccpa", "--california-resident")
     assert "experian is in GB" in notes and "--regime uk-gdpr" in notes
+
+
+def californian(me):
+    me("init", "--address", "1 Palm Way, Sacramento, CA 95814", "--no-input")
+    me("orgs", "add", "--slug", "shop", "--name", "Shop Inc", "--email",
+       "privacy@shop.example", "--kind", "platform", "--country", "US")
+
+
+def test_a_ccpa_letter_is_addressed_and_greets_the_privacy_team(me):
+    californian(me)
+    for kind in ("access", "erasure"):
+        ref, _ = draft(me, kind, "shop", "--regime", "ccpa")
+        text = me("letter", ref).stdout
+        # Cal. Civ. Code 1798.130(a)(1): there is no DPO; the privacy team is addressed.
+        assert "Privacy Team\nShop Inc" in text and "Dear Privacy Team," in text
+        assert "Data Protection Officer" not in text
+        assert "Privacy Team" in docx_text(me, ref).split("Shop Inc")[0]
+
+
+def test_a_ccpa_request_to_know_carries_the_perjury_declaration(me):
+    californian(me)
+    access = letter(me, draft(me, "access", "shop", "--regime", "ccpa")[0])
+    # 11 CCR 7062(c); Cal. Code Civ. Proc. 2015.5 (date and place of execution).
+    assert "declare under penalty of perjury under the laws of the State of California" \
+        in access and "11 CCR § 7062(c)" in access
+    assert "Executed on 2 March 2026 at 1 Palm Way, Sacramento, CA 95814" in access
+    erasure = letter(me, draft(me, "erasure", "shop", "--regime", "ccpa")[0])
+    assert "penalty of perjury" not in erasure
+
+
+def test_ccpa_opt_out_and_limit_are_due_in_15_business_days(me):
+    californian(me)
+    text = letter(me, draft(me, "erasure", "shop", "--regime", "ccpa")[0])
+    assert "no later than 15 business days after receiving this request" in text
+    assert "7026(f) and 7027(g)), which by my calculation is Monday 23 March 2026" in text
+    assert "respond to the request to delete within 45 calendar days" in text
+
+
+def test_sar_remind_writes_a_ccpa_reminder_citing_7021(me):
+    californian(me)
+    ref = me("new", "erasure", "--to", "shop", "--regime", "ccpa", "--json").json()[0]["ref"]
+    me("send", ref)
+    assert "not overdue" in me.fails("remind", ref, today="2026-04-16")
+    me("remind", ref, today="2026-04-17")
+    text = flat(me("letter", ref, "--follow-up", "reminder", today="2026-04-17").stdout)
+    assert "11 CCR § 7021(b) required you to respond within 45 calendar days" in text
+    assert "so none can now be claimed (§ 7021(b))" in text
+    # The opt-out date runs from the request's receipt, not from the reminder's date.
+    assert "by Monday 23 March 2026 (11 CCR §§ 7026(f) and 7027(g))" in text
+    assert "Article 12" not in text and "Dear Privacy Team," in text
+    assert "complain to the California Privacy Protection Agency" in text
+
+
+def test_ccpa_id_reply_and_extension_challenge_cite_the_ccpa_not_the_gdpr(me):
+    californian(me)
+    ref = me("new", "erasure", "--to", "shop", "--regime", "ccpa", "--json").json()[0]["ref"]
+    me("send", ref)
+    me("mark", ref, "id-requested", "--on", "2026-03-04", today="2026-03-04")
+    text = flat(me("letter", ref, "--follow-up", "id-reply", today="2026-03-05").stdout)
+    # 11 CCR 7021(b): the 45 days run whatever time verification takes.
+    assert "whatever time verification takes (11 CCR § 7021(b))" in text
+    assert "need no verification (11 CCR §§ 7026 and 7027)" in text
+    assert "Article 12" not in text and "Dear Privacy Team," in text
+    other = me("new", "access", "--to", "shop", "--regime", "ccpa", "--again",
+               "--json").json()[0]["ref"]
+    me("send", other)
+    me("mark", other, "extended", "--on", "2026-03-20", today="2026-03-20")
+    text = flat(me("letter", other, "--follow-up", "extension-challenge",
+                   today="2026-03-21").stdout)
+    assert "11 CCR § 7021(b) allows one extension of up to 45 more calendar days" in text
+    assert "Monday 1 June 2026 at the latest" in text  # day 90 is a Sunday: rolled
+    assert "Article 12" not in text
+
+
+def test_a_ccpa_complaint_goes_to_the_cppa_or_the_attorney_general(me, tmp_path):
+    import zipfile
+
+    californian(me)
+    ref = me("new", "access", "--to", "shop", "--regime", "ccpa", "--json").json()[0]["ref"]
+    me("send", ref)
+    out = me("complain", ref, "-o", tmp_path / "c.zip", "--without-reminder", "--json",
+             today="2026-04-20").json()
+    assert out["authority"] == "cppa"
+    assert out["send_to"] == "https://cppa.ca.gov/webapplications/complaint"
+    with zipfile.ZipFile(tmp_path / "c.zip") as z:
+        text = flat(z.read(f"{ref}/complaint.txt").decode("utf-8"))
+    assert "Under 11 CCR § 7021(b) its response was due by Thursday 16 April 2026" in text
+    assert "Article 77" not in text
+    other = me("new", "access", "--to", "shop", "--regime", "ccpa", "--again",
+               "--json").json()[0]["ref"]
+    me("send", other)
+    assert "made under ccpa" in me.fails("complain", other, "-o", tmp_path / "x.zip",
+                                         "--without-reminder", "--to", "ico",
+                                         today="2026-04-20")
+    ag = me("complain", other, "-o", tmp_path / "ag.zip", "--without-reminder",
+            "--to", "ca-attorney-general", "--json", today="2026-04-20").json()
+    assert ag["authority"] == "ca-attorney-general" and "oag.ca.gov" in ag["send_to"]
+
+
+def test_the_scottish_world_cup_holiday_is_not_called_the_final(sar):
+    out = sar("deadline", "--calendar", "GB-SCT", "--received", "2026-05-15",
+              "--json").json()
+    assert out["due"] == "2026-06-16"
+    text = " ".join(out["explanation"])
+    assert "special bank holiday for Scotland at the 2026 FIFA World Cup" in text
+    assert "World Cup final" not in text
+
+
+def test_an_unknown_land_lists_all_sixteen(sar):
+    line = sar.fails("deadline", "--regime", "eu-gdpr", "--calendar", "DE-XX",
+                     "--received", "2026-03-02")
+    lands = ["BB", "BE", "BW", "BY", "HB", "HE", "HH", "MV", "NI", "NW", "RP", "SH", "SL", "SN", "ST", "TH"]
+    assert all(f"DE-{code}" in line for code in lands), line
+    assert "DE-AUGSBURG" in line
+
+
+def test_a_complaint_names_no_possessive_of_a_plural_name(me, tmp_path):
+    ref = me("new", "access", "--to", "libdems", "--json").json()[0]["ref"]
+    me("send", ref)
+    bundle = tmp_path / "c.zip"
+    me("complain", ref, "-o", bundle, "--without-reminder", today="2026-04-07")
+    import zipfile
+
+    with zipfile.ZipFile(bundle) as z:
+        text = flat(z.read(f"{ref}/complaint.txt").decode("utf-8"))
+    assert "investigate how Liberal Democrats handled my request" in text
+    assert "Democrats's" not in text
+
+
+def test_german_letters_say_ausnahmetatbestand_and_cite_points_as_lit(me):
+    uk = letter(me, draft(me, "access", "fictional-party", lang="de")[0])
+    assert "den Ausnahmetatbestand nach Art. 9 Abs. 2" in uk
+    assert "die Bedingung nach Art. 9" not in uk
+    for kind, extra in (("restriction", ("--ground", "accuracy", "--details", "Falsch.")),
+                        ("objection", ("--details", "Ich werde belästigt.")),
+                        ("erasure", ("--details", "Ich werde belästigt.")),
+                        ("rectification", ("--details", "Meine Adresse ist falsch."))):
+        text = letter(me, draft(me, kind, "fictional-party", *extra, lang="de")[0])
+        assert "lit. " in text and "Buchst." not in text, kind
+
+
+# -- 11. a German municipal holiday -------------------------------------------------------
+
+@pytest.mark.parametrize("calendar", ["DE-AUGSBURG", "DE-BY-CATHOLIC", "de-augsburg"])
+def test_assumption_day_counts_in_augsburg_and_catholic_bavaria(sar, calendar):
+    # 15 Aug 2025 is a Friday: a holiday there (Bavarian FTG Art. 1(1) Nr. 2), not in DE-BY.
+    out = sar("deadline", "--regime", "eu-gdpr", "--calendar", calendar,
+              "--received", "2025-07-15", "--json").json()
+    assert out["due"] == "2025-08-18" and "Assumption Day" in " ".join(out["explanation"])
+    plain = sar("deadline", "--regime", "eu-gdpr", "--calendar", "DE-BY",
+                "--received", "2025-07-15", "--json").json()
+    assert plain["due"] == "2025-08-15"
+
+
+def test_a_category_the_country_lacks_is_one_clear_line(sar):
+    line = sar.fails("deadline", "--regime", "eu-gdpr", "--calendar", "FR-BL-CATHOLIC",
+                     "--received", "2025-07-15")
+    assert "keeps no catholic holidays for FR" in line
+
+
+@pytest.mark.parametrize("address,californian", [
+    (["1 Palm Way", "Sacramento, CA 95814"], True),
+    (["1 Palm Way", "San Diego CA 92101-1234"], True),
+    (["PO Box 1", "Eureka, California"], True),
+    (["12 Sample Lane", "Leeds", "LS1 1AA"], False),
+    (["Hauptstraße 1", "90402 Nürnberg"], False),      # a German 9xxxx postcode
+    (["1 Aloha St", "Honolulu, HI 96813"], False),
+    (["PSC 1", "APO AP 96201"], False),                 # 962xx is military mail
+])
+def test_what_reads_as_a_californian_address(address, californian):
+    from sar.core import ccpa
+
+    assert ccpa.in_california(address) is californian

@@ -45,11 +45,15 @@ def new(
     ground: Annotated[str | None, typer.Option(
         metavar="GROUND", help="Restriction: accuracy, unlawful, legal-claims or objection "
                                "(Article 18(1)(a)-(d)).")] = None,
+    california_resident: Annotated[bool, typer.Option(
+        "--california-resident", help="CCPA: you are a California resident although your "
+                                      "address is elsewhere (drafting is refused otherwise).")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Draft a request to one or more organisations."""
     created = workspace().new(kind, to, regime=regime, via=via, lang=lang, details=details,
-                              again=again, scope=scope, ground=ground)
+                              again=again, scope=scope, ground=ground,
+                              california_resident=california_resident)
     for note in created.notes:
         typer.echo(f"Note: {note}", err=True)
     from sar.drafting import skip_lines

@@ -44,6 +44,21 @@ _ZONES = {
 }
 
 
+# Holiday names from `holidays` that mislead a reader, as they should read. The
+# Scottish holiday of 15 June 2026 (Royal Proclamation, legal.md [S39]) is for
+# Scotland's part in the 2026 World Cup, not for its final (19 July 2026).
+_RELABEL = {
+    "Scotland's participation in the FIFA World Cup final":
+        "special bank holiday for Scotland at the 2026 FIFA World Cup",
+}
+
+# Holidays kept only in some municipalities, which `holidays` files as a category:
+# `DE-BY-CATHOLIC` is Bavaria with Assumption Day (15 August), a public holiday in
+# its mainly Catholic municipalities (Bavarian Feiertagsgesetz Art. 1(1) Nr. 2).
+# A city the package knows as a subdivision is named directly: DE-AUGSBURG.
+_CATEGORIES = ("CATHOLIC",)
+
+
 class UnknownCalendarError(UsageError):
     """A calendar code the holidays package does not know."""
 
@@ -59,7 +74,8 @@ class Calendar:
 
     def holiday(self, day: dt.date) -> str | None:
         """The holiday's name, or None."""
-        return self._holidays.get(day)  # type: ignore[attr-defined]
+        name = self._holidays.get(day)  # type: ignore[attr-defined]
+        return _RELABEL.get(name, name)
 
     def why_not_working(self, day: dt.date) -> str | None:
         """Why `day` is not a working day ('Saturday', 'Good Friday'), or None."""
@@ -113,14 +129,32 @@ def get(code: str) -> Calendar:
     supported = holidays.list_supported_countries()
     if country not in supported:
         raise UnknownCalendarError(f"unknown calendar {code!r} (try GB-ENG, GB-SCT, GB-NIR, IE, FR, DE)")
-    if subdiv is not None and subdiv not in supported[country]:
-        known = ", ".join(f"{country}-{s}" for s in supported[country][:8])
+    category = None
+    if subdiv and subdiv.rpartition("-")[2] in _CATEGORIES:
+        subdiv, _, category = subdiv.rpartition("-")
+        subdiv = subdiv or None
+    # Subdivisions match whatever their case: the package spells a city 'Augsburg'.
+    by_upper = {s.upper(): s for s in supported[country]}
+    if subdiv is not None and subdiv not in by_upper:
+        # Every code, not the first few: a user looking for their Land must find it.
+        known = ", ".join(f"{country}-{s.upper()}" for s in supported[country])
         raise UnknownCalendarError(f"unknown calendar {code!r} (known for {country}: {known})")
+    if category and subdiv is None:
+        raise UnknownCalendarError(f"calendar {code!r}: name the region too "
+                                   f"({country}-REGION-{category})")
     if country == "GB" and subdiv is None:
         # The UK has no single bank-holiday list; make the user choose a nation.
         raise UnknownCalendarError("calendar 'GB' is ambiguous: use GB-ENG, GB-WLS, GB-SCT or GB-NIR")
-    days = holidays.country_holidays(country, subdiv=subdiv)
+    subdiv = by_upper[subdiv] if subdiv else None
+    kinds = ("public", category.lower()) if category else ("public",)
+    try:
+        days = holidays.country_holidays(country, subdiv=subdiv, categories=kinds)
+    except (NotImplementedError, ValueError):
+        raise UnknownCalendarError(f"calendar {code!r}: the holidays package keeps no "
+                                   f"{category.lower()} holidays for {country}") from None
     name = _NAMES.get(code) or _country_name(country, subdiv)
+    if category:
+        name = name.removesuffix(")") + ", Catholic municipalities)" if subdiv else name
     zone = _ZONES.get(code) or _ZONES.get(country) or "UTC"
     return Calendar(code=code, name=name, zone=zone, _holidays=days)
 

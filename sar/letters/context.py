@@ -100,6 +100,11 @@ class Letters:
             "law": letters.LAW[row["regime"]],
             "asks": self.asks(org, details),
         }
+        if row["regime"] == "ccpa":
+            from sar.core import ccpa
+
+            # 11 CCR §7026(f), §7027(g): an opt-out or a limit is due in 15 business days.
+            context["request"]["opt_out_due"] = ccpa.opt_out_due(receipt, row["calendar"])
         if row.get("campaign_id"):
             from sar.campaign.hooks import agent_context
 
@@ -301,6 +306,12 @@ class Letters:
             "final_date": followups.final_date(ws.today, self.reminder_days(), row["calendar"]),
             "s164a": followups.s164a_applies(row["regime"], ws.today),
         })
+        if row["regime"] == "ccpa":
+            from sar.core import ccpa
+
+            # Counted from the request's receipt, not from the follow-up's date.
+            context["request"]["opt_out_due"] = ccpa.opt_out_due(
+                context["original"]["receipt"], row["calendar"])
         if dl and dl.due:
             context["deadline"]["facts"] = rule_facts(dl)
             context["deadline"]["rule"] = rule_words(context["deadline"]["facts"])
