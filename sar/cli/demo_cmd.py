@@ -8,7 +8,7 @@ from sar.cli import output
 from sar.cli.root import app, state
 
 
-@app.command()
+@app.command(rich_help_panel="Care")
 def demo(
     home: Annotated[str | None, typer.Option(
         "--home", metavar="DIR", help="Keep the demo's files here (default: a new temporary folder).")] = None,

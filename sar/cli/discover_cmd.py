@@ -11,7 +11,7 @@ from sar.cli.root import app, workspace
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-@app.command()
+@app.command(rich_help_panel="Directory")
 def discover(
     maildir: Annotated[Path | None, typer.Option(metavar="DIR", help="Scan a local Maildir.")] = None,
     imap: Annotated[bool, typer.Option("--imap", help="Scan the IMAP account set with `sar config`.")] = False,

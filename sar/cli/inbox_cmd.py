@@ -22,7 +22,7 @@ def _line(r) -> str:
     return f"{where:<10} {r.label:<24} from {output.clean(r.sender) or '?'}{how}{needs}"
 
 
-@app.command()
+@app.command(rich_help_panel="Mail")
 def watch(
     maildir: Annotated[Path | None, typer.Option(metavar="DIR", help="Read a local Maildir (mbsync, offlineimap, getmail).")] = None,
     imap: Annotated[bool, typer.Option("--imap", help="Read the IMAP account set with `sar config`.")] = False,
@@ -63,7 +63,7 @@ def watch(
                    (f"; {waiting} waiting in `sar inbox`" if waiting else ""))
 
 
-@app.command()
+@app.command(rich_help_panel="Mail")
 def inbox(
     all_: Annotated[bool, typer.Option("--all", help="Every message received, not only those waiting.")] = False,
     json_: JsonOpt = False,
@@ -90,7 +90,7 @@ def inbox(
             typer.echo(f"       next: {m['next']}")
 
 
-@app.command()
+@app.command(rich_help_panel="Mail")
 def link(
     message: Annotated[str, typer.Argument(metavar="MESSAGE", help="The message's number in `sar inbox`.")],
     ref: Annotated[str, typer.Argument(metavar="REF", help="The request it belongs to.")],

@@ -6,11 +6,12 @@ from typing import Annotated
 import typer
 
 from sar.cli import output
+from sar.cli.helptext import PanelGroup
 from sar.cli.root import app, workspace
 
-orgs_app = typer.Typer(help="Find organisations and their contacts.",
+orgs_app = typer.Typer(cls=PanelGroup, help="Find organisations and their contacts.",
                        no_args_is_help=True)
-app.add_typer(orgs_app, name="orgs")
+app.add_typer(orgs_app, name="orgs", rich_help_panel="Directory")
 
 
 @orgs_app.command("list")

@@ -24,7 +24,7 @@ def parse_day(value: str | None, what: str):
         raise UsageError(f"{what}: {e}") from None
 
 
-@app.command()
+@app.command(rich_help_panel="Requests")
 def new(
     kind: Annotated[str, typer.Argument(metavar="KIND", help="access, erasure, objection, rectification, "
                                              "restriction or portability.")],
@@ -71,7 +71,7 @@ def new(
                        f"{c['ref']}.docx`, then `sar post {c['ref']} --posted DATE`")
 
 
-@app.command()
+@app.command(rich_help_panel="Requests")
 def letter(
     ref: Annotated[str, typer.Argument(metavar="REF", help="The request's reference, e.g. SAR-7K2QX.")],
     format_: Annotated[str | None, typer.Option(
@@ -123,7 +123,7 @@ def letter(
     typer.echo(f"Wrote {out}", err=True)
 
 
-@app.command()
+@app.command(rich_help_panel="Mail")
 def send(
     refs: Annotated[list[str] | None, typer.Argument(metavar="REF", help="References to send.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Send every email draft.")] = False,
@@ -156,7 +156,7 @@ def send(
         json_, "Nothing to send.")
 
 
-@app.command()
+@app.command(rich_help_panel="Requests")
 def post(
     ref: Annotated[str, typer.Argument(metavar="REF", help="The request's reference.")],
     posted: Annotated[str | None, typer.Option(metavar="DATE", help="The date you posted it, YYYY-MM-DD.")] = None,
@@ -182,7 +182,7 @@ def post(
         typer.echo(f"{shown['ref']}  {shown['status']}, due {shown['due']}")
 
 
-@app.command()
+@app.command(rich_help_panel="Requests")
 def mark(
     ref: Annotated[str, typer.Argument(metavar="REF", help="The request's reference.")],
     event: Annotated[str, typer.Argument(metavar="EVENT", help="acknowledged, id-requested, id-provided, "
@@ -224,7 +224,7 @@ def _board(rows: list[dict], empty: str) -> None:
     output.table([output.board_row(r) for r in rows], _COLUMNS)
 
 
-@app.command("list")
+@app.command("list", rich_help_panel="Requests")
 def list_(
     status: Annotated[str | None, typer.Option(metavar="STATUS", help="Only requests with this status.")] = None,
     org: Annotated[str | None, typer.Option(metavar="SLUG", help="Only requests to this organisation.")] = None,
@@ -239,7 +239,7 @@ def list_(
         _board(rows, "No requests." if not (status or org or kind) else "No matching requests.")
 
 
-@app.command()
+@app.command(rich_help_panel="Tracking")
 def overdue(
     check: Annotated[bool, typer.Option("--check", help="Exit 1 when anything is overdue (for cron and systemd timers).")] = False,
     json_: JsonOpt = False,
@@ -258,7 +258,7 @@ def overdue(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(rich_help_panel="Requests")
 def show(
     ref: Annotated[str, typer.Argument(metavar="REF", help="The request's reference.")],
     markdown: Annotated[bool, typer.Option("--markdown", help="A case file in Markdown.")] = False,

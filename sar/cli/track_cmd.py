@@ -38,7 +38,7 @@ def _rows(rows: list[dict]) -> list[dict]:
     return [output.board_row(r) for r in rows]
 
 
-@app.command()
+@app.command(rich_help_panel="Tracking")
 def status(
     status_: Annotated[str | None, typer.Option("--status", metavar="STATUS", help="Only requests with this status.")] = None,
     org: Annotated[str | None, typer.Option(metavar="SLUG", help="Only requests to this organisation.")] = None,
@@ -62,7 +62,7 @@ def status(
         output.table(_rows(g["requests"]), _COLUMNS, title=f"{g['title']} ({n})")
 
 
-@app.command()
+@app.command(rich_help_panel="Tracking")
 def due(
     within: Annotated[str, typer.Option(metavar="DAYS", help="How far ahead: 14d, 2w or 14.")] = "14d",
     as_of: Annotated[str | None, typer.Option(metavar="DATE", help="Count from this day instead of today.")] = None,
@@ -79,7 +79,7 @@ def due(
         output.table(_rows(rows), _COLUMNS)
 
 
-@app.command()
+@app.command(rich_help_panel="Tracking")
 def calendar(
     out: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="Where to write the .ics file (- for stdout).")],
     alarm: Annotated[int, typer.Option(metavar="DAYS", help="An alarm this many days before each date (0: none).")] = 3,
@@ -122,7 +122,7 @@ def _empty() -> bytes:
     return cal.to_ical()
 
 
-@app.command()
+@app.command(rich_help_panel="Tracking")
 def export(
     format_: Annotated[str, typer.Option("--format", metavar="FORMAT", help="csv or json.")] = "json",
     what: Annotated[str, typer.Option(metavar="WHAT", help="requests (the board) or events (the whole log).")] = "requests",
@@ -151,7 +151,7 @@ def export(
     output.deliver(text, out, f"{len(rows)} {what}")
 
 
-@app.command()
+@app.command(rich_help_panel="Tracking")
 def remind(
     refs: Annotated[list[str] | None, typer.Argument(metavar="REF", help="Overdue requests to remind.")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Every overdue request sent by email.")] = False,
@@ -178,7 +178,7 @@ def remind(
         json_, "Nothing is overdue." if overdue else "Nothing to remind.")
 
 
-@app.command()
+@app.command(rich_help_panel="Tracking")
 def complain(
     ref: Annotated[str, typer.Argument(metavar="REF", help="The request to complain about.")],
     out: Annotated[str, typer.Option("--output", "-o", metavar="BUNDLE.zip", help="Where to write the evidence bundle.")],
@@ -213,7 +213,7 @@ def complain(
         typer.echo(f"Send it: {result['send_to']} (attach the ZIP; sar sends nothing)")
 
 
-@app.command()
+@app.command(rich_help_panel="Tracking")
 def notify(
     email: Annotated[bool, typer.Option("--email", help="Also send the digest to your own address (through the configured transport).")] = False,
     json_: JsonOpt = False,
@@ -235,7 +235,7 @@ def notify(
         n.email(ws, lines)
 
 
-@app.command()
+@app.command(rich_help_panel="Tracking")
 def report(
     format_: Annotated[str, typer.Option("--format", metavar="FORMAT", help="md, csv or json.")] = "md",
     out: Annotated[str | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (default: stdout).")] = None,
