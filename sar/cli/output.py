@@ -27,33 +27,83 @@ def is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
-def table(rows: list[dict], columns: list[tuple[str, str]], *, title: str | None = None) -> None:
-    """Print rows; columns are (key, heading)."""
+def width() -> int:
+    """The terminal's width ($COLUMNS first; 80 when there is no terminal)."""
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def wrap(text: str, indent: str = "", hang: str | None = None) -> str:
+    """`text` wrapped to the terminal at spaces only: never inside a word, an email
+    address or a hyphenated name. `hang` indents the lines after the first."""
+    import textwrap
+
+    return textwrap.fill(text, width=max(width(), 20), initial_indent=indent,
+                         subsequent_indent=indent if hang is None else hang,
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def say(text: str, indent: str = "", hang: str | None = None) -> None:
+    """Print one paragraph, wrapped to the terminal."""
+    typer.echo(wrap(text, indent, hang))
+
+
+def heading(text: str) -> str:
+    """A heading: bold on a terminal (typer.echo drops the style when piped)."""
+    return typer.style(text, bold=True)
+
+
+def styled_status(status: str) -> str:
+    colour = STATUS_STYLE.get(status, "")
+    return typer.style(status, bold="bold" in colour,
+                       fg=colour.split()[-1] if colour and colour != "dim" else None,
+                       dim=colour == "dim")
+
+
+def table(rows: list[dict], columns: list[tuple[str, str]], *, title: str | None = None,
+          keep: tuple[str, ...] = ()) -> None:
+    """Print rows; columns are (key, heading). On a terminal a table sized to it, the
+    cells wrapped at spaces; the `keep` columns (references, addresses) never broken.
+    Piped: plain text in aligned columns, one row a line."""
     if not rows:
         return
+    text = [["" if r.get(k) is None else str(r.get(k)) for k, _ in columns] for r in rows]
     if is_terminal():
         from rich.console import Console
         from rich.table import Table
 
-        t = Table(title=title, header_style="bold", box=None, pad_edge=False)
-        for _, heading in columns:
-            t.add_column(heading)
-        for row in rows:
+        t = Table(title=title, title_justify="left", title_style="bold", header_style="bold",
+                  box=None, pad_edge=False)
+        for i, (key, heading_) in enumerate(columns):
+            kept = key in keep or key in ("ref", "status", "due")
+            t.add_column(heading_, no_wrap=kept, overflow="fold" if not kept else "ellipsis",
+                         min_width=max(len(c[i]) for c in text) if kept else None)
+        for row in text:
             cells = []
-            for key, _ in columns:
-                value = "" if row.get(key) is None else str(row.get(key))
+            for (key, _), value in zip(columns, row, strict=True):
                 style = STATUS_STYLE.get(value) if key == "status" else None
-                cells.append(f"[{style}]{value}[/]" if style else value.replace("[", r"\["))
+                value = value.replace("[", r"\[")
+                cells.append(f"[{style}]{value}[/]" if style else value)
             t.add_row(*cells)
-        Console().print(t)
+        Console(width=width()).print(t)
         return
     if title:
         typer.echo(title)
-    cells = [[heading.upper() for _, heading in columns]] + [
-        ["" if r.get(k) is None else str(r.get(k)) for k, _ in columns] for r in rows]
+    cells = [[heading_.upper() for _, heading_ in columns]] + text
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     for row in cells:
         typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def org_names(ws, rows: list[dict]) -> dict[str, str]:
+    """slug -> the organisation's name, for the rows a person reads (a slug the
+    directory no longer knows stays a slug)."""
+    slugs = {r["org"] for r in rows}
+    if not slugs:
+        return {}
+    return {o.slug: o.name for o in ws.directory.all(include_imported=True)
+            if o.slug in slugs}
 
 
 def days_text(days_left: int | None, status: str) -> str:
@@ -76,7 +126,7 @@ def board_row(r: dict) -> dict:
     if r.get("answer"):
         gaps = r["answer_gaps"]
         return {**r, "status": r["answer"],
-                "when": f"lacks {', '.join(gaps[:3])}{', ...' if len(gaps) > 3 else ''}"}
+                "when": f"lacks {', '.join(g.replace('_', ' ') for g in gaps[:3])}{', ...' if len(gaps) > 3 else ''}"}
     return {**r, "when": days_text(r["days_left"], r["status"])}
 
 

@@ -208,20 +208,20 @@ def mark(
         typer.echo(f"Warning: {w}", err=True)
 
 
-_TRUST = {"pass": "sender verified as the organisation (DKIM/DMARC)",
-          "fail": "sender FAILED DKIM/DMARC",
-          "unaligned": "sender passed DKIM/DMARC for another domain, not the organisation's",
-          "unverified": "sender unverified"}
-
 _COLUMNS = [("ref", "ref"), ("org", "organisation"), ("kind", "kind"), ("status", "status"),
             ("due", "due"), ("when", "")]
 
 
-def _board(rows: list[dict], empty: str) -> None:
+def _board(rows: list[dict], empty: str, total: int | None = None) -> None:
+    """Rows as a table with organisations' names; `total` the count before --limit."""
     if not rows:
-        typer.echo(empty)
+        typer.echo(empty if not total else f"{total:,} requests; none listed (--limit 0)")
         return
-    output.table([output.board_row(r) for r in rows], _COLUMNS)
+    names = output.org_names(workspace(), rows)
+    output.table([{**output.board_row(r), "org": names.get(r["org"], r["org"])}
+                  for r in rows], _COLUMNS)
+    if total is not None and total > len(rows):
+        typer.echo(f"{total - len(rows):,} of {total:,} requests not listed (--limit {len(rows)})")
 
 
 @app.command("list", rich_help_panel="Requests")
@@ -229,14 +229,20 @@ def list_(
     status: Annotated[str | None, typer.Option(metavar="STATUS", help="Only requests with this status.")] = None,
     org: Annotated[str | None, typer.Option(metavar="SLUG", help="Only requests to this organisation.")] = None,
     kind: Annotated[str | None, typer.Option(metavar="KIND", help="Only requests of this kind.")] = None,
+    limit: Annotated[int | None, typer.Option(
+        "--limit", metavar="N", min=0, help="Only the first N (with --json too).")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """List requests, due soonest first."""
     rows = workspace().list(status=status, org=org, kind=kind)
+    total = len(rows)
+    if limit is not None:
+        rows = rows[:limit]
     if json_:
         output.emit_json(rows)
     else:
-        _board(rows, "No requests." if not (status or org or kind) else "No matching requests.")
+        _board(rows, "No requests." if not (status or org or kind) else "No matching requests.",
+               total)
 
 
 @app.command(rich_help_panel="Tracking")
@@ -279,55 +285,6 @@ def show(
 
         typer.echo(as_markdown(s), nl=False)
         return
-    org = s["organisation"]
-    typer.echo(f"{s['ref']}  {s['kind']} request to {org['name']} ({s['org']}) — "
-               f"{s['regime']}, by {s['channel']}")
-    due = f", due {s['due']}" if s["due"] else ""
-    when = output.days_text(s["days_left"], s["status"]) if s["due"] else ""
-    typer.echo(f"Status: {s['status']}{due}" + (f" ({when})" if when else ""))
-    if s["explanation"]:
-        typer.echo("\nDeadline")
-        for line in s["explanation"]:
-            typer.echo(f"  {line}")
-        for w in s["warnings"]:
-            typer.echo(f"  ! {w}")
-    typer.echo("\nTimeline")
-    for e in s["events"]:
-        d = e["details"]
-        if "label" in d and "message" in d:  # a reply: which message, how matched, which rule
-            bits = [f"message #{d['message']}", f"matched by {d.get('matched_by')}",
-                    f"rule {d.get('rule')}", _TRUST.get(d.get("trust"), ""),
-                    *([f"not applied: {d['not_applied']}"] if d.get("not_applied") else [])]
-            if e["kind"] != d["label"]:
-                bits.insert(0, f"reads as {d['label']}")
-        else:
-            bits = [f"{k} {v}" for k, v in d.items() if k not in ("sha256",)]
-        typer.echo(f"  {e['on']}  {e['kind']:<24} {e['source']:<7} {'; '.join(bits)}".rstrip())
-    if s["later_events"]:
-        n = s["later_events"]
-        typer.echo(f"  ({n} later event{'s' if n > 1 else ''} not shown: today is "
-                   "set to an earlier date)")
-    if s["messages"]:
-        typer.echo("\nLetters and messages")
-        for m in s["messages"]:
-            typer.echo(f"  {m['direction']:<3} {m['transport']:<8} {m['state']:<8} "
-                       f"sha256:{(m['sha256'] or '')[:16]}  {output.clean(m['subject'])}")
-            if m["direction"] == "in":
-                typer.echo(f"      #{m['id']} from {output.clean(m['from']) or '(no sender)'}: "
-                           f"{m['label']} — "
-                           f"{m['reason']} [{m['rule']}]")
-                if m["because"]:
-                    typer.echo(f"      because: \u201c{output.clean(m['because'])}\u201d")
-                typer.echo(f"      matched: {output.clean(m['match'])}; "
-                           f"{_TRUST.get(m['trust'], '')}"
-                           + (f"; waits in `sar inbox` ({m['needs']})" if m["needs"] else ""))
-    if s.get("attachments"):
-        typer.echo(f"\nAttachments (`sar attachments {s['ref']} --save DIR` writes them out)")
-        for a in s["attachments"]:
-            typer.echo(f"  #{a['message']}  {output.clean(a['name'])}  "
-                       f"{output.clean(a['content_type'] or '')}  {a['size']:,} bytes  "
-                       f"sha256:{a['sha256'][:16]}")
-    if s.get("review"):
-        typer.echo(f"\n{s['review']['text'].capitalize()} (`sar review {s['ref']}`)")
-    if s["next"]:
-        typer.echo(f"\nNext: {s['next']}")
+    from sar.cli import show_view
+
+    show_view.render(s)

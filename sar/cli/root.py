@@ -11,6 +11,7 @@ import os
 from typing import Annotated
 
 import typer
+
 from sar.cli import coercion
 from sar.cli.helptext import PanelGroup
 from sar.errors import SarError

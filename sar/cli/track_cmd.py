@@ -34,8 +34,14 @@ def _days(value: str) -> int:
     return int(m.group(1)) * (7 if m.group(2) == "w" else 1)
 
 
-def _rows(rows: list[dict]) -> list[dict]:
-    return [output.board_row(r) for r in rows]
+def _rows(rows: list[dict], names: dict[str, str] | None = None) -> list[dict]:
+    names = names or {}
+    return [{**output.board_row(r), "org": names.get(r["org"], r["org"])} for r in rows]
+
+
+LimitOpt = Annotated[int | None, typer.Option(
+    "--limit", metavar="N", min=0, help="List at most N requests, the most urgent first.")]
+AllOpt = Annotated[bool, typer.Option("--all", help="List every request.")]
 
 
 @app.command(rich_help_panel="Tracking")
@@ -44,9 +50,20 @@ def status(
     org: Annotated[str | None, typer.Option(metavar="SLUG", help="Only requests to this organisation.")] = None,
     kind: Annotated[str | None, typer.Option(metavar="KIND", help="Only requests of this kind.")] = None,
     as_of: Annotated[str | None, typer.Option(metavar="DATE", help="The board as it stood (or will stand) on this day.")] = None,
+    limit: LimitOpt = None,
+    all_: AllOpt = False,
     json_: JsonOpt = False,
 ) -> None:
-    """The board: every request, grouped by whose move it is, due soonest first."""
+    """The board: requests grouped by whose move it is, the most urgent first.
+
+    Every group is counted, by status; the most urgent requests are listed (overdue
+    first, then due soonest), 20 unless --limit N or --all says otherwise. --json
+    gives every request.
+    """
+    from sar.core.board import SHOWN, summarise
+
+    if all_ and limit is not None:
+        raise UsageError("--all or --limit, not both")
     ws = _workspace(as_of)
     groups = ws.board(status=status_, org=org, kind=kind)
     if json_:
@@ -55,11 +72,30 @@ def status(
     if not groups:
         typer.echo("No requests." if not (status_ or org or kind) else "No matching requests.")
         return
-    for i, g in enumerate(groups):
+    board = summarise(groups, None if all_ else SHOWN if limit is None else limit)
+    names = output.org_names(ws, [r for g in board["groups"] for r in g["requests"]])
+    for i, g in enumerate(board["groups"]):
         if i:
             typer.echo("")
-        n = len(g["requests"])
-        output.table(_rows(g["requests"]), _COLUMNS, title=f"{g['title']} ({n})")
+        _group(g, names)
+    left = board["total"] - board["shown"]
+    if left:
+        typer.echo("")
+        output.say(f"{left:,} of {board['total']:,} requests not listed; "
+                   "`sar status --all` lists every one, `--limit N` the N most urgent.")
+
+
+def _group(g: dict, names: dict[str, str]) -> None:
+    """One group of the board: its title and count, its count per status when it
+    holds more than one, its listed rows and how many it leaves out."""
+    typer.echo(output.heading(f"{g['title']} ({g['total']:,})"))
+    if len(g["counts"]) > 1:
+        output.say(" · ".join(f"{status} {n:,}" for status, n in g["counts"].items()),
+                   indent="  ")
+    output.table(_rows(g["requests"], names), _COLUMNS)
+    hidden = g["total"] - len(g["requests"])
+    if hidden:
+        typer.echo(f"  … and {hidden:,} more")
 
 
 @app.command(rich_help_panel="Tracking")
@@ -70,13 +106,14 @@ def due(
 ) -> None:
     """Requests due within the next days (and those already overdue)."""
     days = _days(within)
-    rows = _workspace(as_of).due(days)
+    ws = _workspace(as_of)
+    rows = ws.due(days)
     if json_:
         output.emit_json(rows)
     elif not rows:
         typer.echo(f"Nothing is due within {days} days.")
     else:
-        output.table(_rows(rows), _COLUMNS)
+        output.table(_rows(rows, output.org_names(ws, rows)), _COLUMNS)
 
 
 @app.command(rich_help_panel="Tracking")
