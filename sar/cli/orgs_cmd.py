@@ -48,8 +48,16 @@ def orgs_list(
         return
     for o in orgs:
         o["contact"] = o["email"] or ("post" if o["address"] else "none known")
-    output.table(orgs, [("slug", "slug"), ("name", "name"), ("kind", "kind"),
-                        ("contact", "contact")])
+    # A table per kind, not a column of it: the room goes to the names and the
+    # addresses, which are never cut or broken.
+    columns = [("slug", "slug"), ("name", "name"), ("contact", "contact")]
+    kinds = sorted({o["kind"] or "other" for o in orgs})
+    for i, k in enumerate(kinds):
+        if i:
+            typer.echo("")
+        rows = [o for o in orgs if (o["kind"] or "other") == k]
+        output.table(rows, columns, keep=("slug", "contact"),
+                     title=None if kind else f"{k} ({len(rows)})")
 
 
 @orgs_app.command("show")

@@ -77,8 +77,9 @@ def table(rows: list[dict], columns: list[tuple[str, str]], *, title: str | None
                   box=None, pad_edge=False)
         for i, (key, heading_) in enumerate(columns):
             kept = key in keep or key in ("ref", "status", "due")
+            longest = max(len(w) for c in text for w in c[i].split() or [""])
             t.add_column(heading_, no_wrap=kept, overflow="fold" if not kept else "ellipsis",
-                         min_width=max(len(c[i]) for c in text) if kept else None)
+                         min_width=max(len(c[i]) for c in text) if kept else min(longest, 16))
         for row in text:
             cells = []
             for (key, _), value in zip(columns, row, strict=True):
@@ -158,9 +159,24 @@ def progress_bar():
     return _Progress() if sys.stderr.isatty() else None
 
 
-def run_batch(batch, json_: bool, empty: str):
+def sent_line(ws, sent: str = "sent"):
+    """A result as a person reads it: "sent SAR-XXXX to Org Name <address>", not the
+    transport's receipt (a Maildir file name, a server's reply), which --json keeps."""
+    def line(r) -> str:
+        if r.status == "sent" and not r.detail.startswith(("posted", "confirmed")):
+            try:
+                org = ws.queries.org_record(ws.queries.find(r.ref))
+            except Exception:  # noqa: BLE001 - a line to print, never a reason to fail
+                org = {}
+            if org.get("email"):
+                return f"{sent} {r.ref} to {clean(org.get('name'))} <{org['email']}>"
+        return f"{r.status} {r.ref}" + (f": {clean(r.detail)}" if r.detail else "")
+    return line
+
+
+def run_batch(batch, json_: bool, empty: str, line=None):
     """Run a sending batch (`batch(progress)`) with a progress bar, print one line per
-    letter (or JSON), and exit 1 if any failed or is of unknown fate."""
+    letter (`line(result)`) or JSON, and exit 1 if any failed or is of unknown fate."""
     progress = None if json_ else progress_bar()
     try:
         results = batch(progress)
@@ -173,7 +189,8 @@ def run_batch(batch, json_: bool, empty: str):
         if not results:
             typer.echo(empty)
         for r in results:
-            typer.echo(f"{r.ref}  {r.status}" + (f"  {r.detail}" if r.detail else ""))
+            say(line(r) if line else f"{r.status} {r.ref}" +
+                (f": {clean(r.detail)}" if r.detail else ""), hang="  ")
     if getattr(results, "interrupted", False):
         interrupted(sum(r.status == "sent" for r in results))
     if any(r.status in ("failed", "unknown") for r in results):

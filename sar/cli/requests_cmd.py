@@ -150,10 +150,11 @@ def send(
     current message.
     """
     rate_ = output.parse_rate(rate)
-    output.run_batch(lambda progress: workspace().send(
+    ws = workspace()
+    output.run_batch(lambda progress: ws.send(
         refs or [], all_drafts=all_, retry_unknown=retry_unknown, dry_run=dry_run, rate=rate_,
         attachments=attach or [], progress=progress, confirm_sent=confirm_sent),
-        json_, "Nothing to send.")
+        json_, "Nothing to send.", output.sent_line(ws))
 
 
 @app.command(rich_help_panel="Requests")

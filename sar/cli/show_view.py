@@ -116,11 +116,19 @@ def _messages(s: dict) -> None:
         sender = output.clean(m["from"]) or "(no sender)"
         output.say(f"{on + '  ' if on else ''}from {sender}: {subject}", indent="  ",
                    hang="    ")
-        output.say(f"read as {m['label']}: {output.clean(m['reason'])}", indent="    ",
+        rule = f" (rule {m['rule']})" if m.get("rule") else ""
+        output.say(f"read as {m['label']}: {output.clean(m['reason'])}{rule}", indent="    ",
                    hang="      ")
         if m["because"]:
             output.say(f"because: \u201c{output.clean(m['because'])}\u201d", indent="    ",
                        hang="      ")
+        if m.get("match"):
+            # How it was tied to the request, in words; the Message-ID it names is
+            # in --json.
+            import re
+
+            how = re.sub(r"\s*<[^<>]*>", "", output.clean(m["match"]))
+            output.say(f"matched: {how}", indent="    ", hang="      ")
         if TRUST.get(m["trust"]):
             output.say(TRUST[m["trust"]], indent="    ", hang="      ")
         if m["needs"]:

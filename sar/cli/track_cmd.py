@@ -209,10 +209,12 @@ def remind(
     from sar.cli.requests_cmd import parse_day
 
     day = parse_day(posted, "--posted")
-    output.run_batch(lambda progress: _workspace(None).remind(
+    ws = _workspace(None)
+    output.run_batch(lambda progress: ws.remind(
         refs or [], overdue=overdue, dry_run=dry_run, retry_unknown=retry_unknown, again=again,
         posted=day, progress=progress),
-        json_, "Nothing is overdue." if overdue else "Nothing to remind.")
+        json_, "Nothing is overdue." if overdue else "Nothing to remind.",
+        output.sent_line(ws, "reminder sent for"))
 
 
 @app.command(rich_help_panel="Tracking")
