@@ -95,7 +95,12 @@ def invite(
 
     For an agent campaign the code also signs their letter of authority.
     """
-    r = _campaigns().invite(name, again=again, dry_run=dry_run)
+    progress = None if json_ or dry_run else output.progress_bar("inviting")
+    try:
+        r = _campaigns().invite(name, again=again, dry_run=dry_run, progress=progress)
+    finally:
+        if progress:
+            progress.close()
     line = (f"{r['would_invite']} participants would be invited." if dry_run else
             f"{r['invited']} participants of {r['campaign']} invited.")
     if r.get("failed"):

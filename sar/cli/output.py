@@ -132,31 +132,44 @@ def board_row(r: dict) -> dict:
 
 
 class _Progress:
-    """A progress bar on stderr for batches, only when stderr is a terminal."""
+    """A progress bar on stderr ("sending 120/400 SAR-XXXX"), so a log redirected
+    from stdout holds only the results; made only when stderr is a terminal."""
 
-    def __init__(self):
+    def __init__(self, what: str = "sending"):
+        self.what = what
         self.bar = None
         self.task = None
 
-    def __call__(self, done: int, total: int | None, ref: str) -> None:
+    def __call__(self, done: int, total: int | None, ref: str = "") -> None:
         """`total` None: not known in advance (a campaign's overdue requests)."""
         if total is not None and total < 2:
             return
         if self.bar is None:
-            from rich.progress import Progress
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
 
-            self.bar = Progress(transient=True, console=None)
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                MofNCompleteColumn(), TimeRemainingColumn(),
+                                TextColumn("{task.fields[ref]}"),
+                                transient=True, console=Console(stderr=True))
             self.bar.start()
-            self.task = self.bar.add_task("sending", total=total)
-        self.bar.update(self.task, completed=done, description=ref)
+            self.task = self.bar.add_task(self.what, total=total, ref="")
+        self.bar.update(self.task, completed=done, ref=ref)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
 
 
-def progress_bar():
-    return _Progress() if sys.stderr.isatty() else None
+def progress_bar(what: str = "sending"):
+    """A bar for a long job, or None when stderr is not a terminal (silent)."""
+    return _Progress(what) if sys.stderr.isatty() else None
 
 
 def sent_line(ws, sent: str = "sent"):
