@@ -182,7 +182,8 @@ def send(
 @campaign_app.command()
 def remind(name: NameArg, json_: JsonOpt = False) -> None:
     """A reminder for every overdue request of the campaign, each on its own thread."""
-    r = _campaigns().remind(name, progress=None if json_ else output.progress_bar())
+    with output.shown_progress("reminding", off=json_) as progress:
+        r = _campaigns().remind(name, progress=progress)
     if "handed_out" in r:
         line = f"{r['handed_out']} reminders written for participants to send."
     else:
@@ -239,7 +240,8 @@ def review(
     """Read every answer of the campaign against Art. 15 (`sar review`), for the report."""
     from sar.campaign.answers import review_all
 
-    r = review_all(_campaigns(), name, again=again)
+    with output.shown_progress("reviewing", off=json_) as progress:
+        r = review_all(_campaigns(), name, again=again, progress=progress)
     _say(r, json_, f"{r['reviewed']} answers reviewed, {r['already']} already were, "
                    f"{r['nothing_to_read']} with nothing to read.")
 

@@ -167,6 +167,21 @@ class _Progress:
             self.bar.stop()
 
 
+class shown_progress:
+    """`with shown_progress("reviewing", off=json_) as progress:` a bar (or None),
+    closed however the job ends."""
+
+    def __init__(self, what: str = "sending", off: bool = False):
+        self.bar = None if off else progress_bar(what)
+
+    def __enter__(self):
+        return self.bar
+
+    def __exit__(self, *_):
+        if self.bar is not None:
+            self.bar.close()
+
+
 def progress_bar(what: str = "sending"):
     """A bar for a long job, or None when stderr is not a terminal (silent)."""
     return _Progress(what) if sys.stderr.isatty() else None
