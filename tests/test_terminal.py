@@ -245,3 +245,14 @@ def test_status_lists_20_then_says_how_many_it_left_out(me):
     assert "23 of 25 requests not listed" in me("list", "--limit", "2").stdout
     assert len(me("list", "--limit", "2", "--json").json()) == 2
     assert len(me("list", "--json").json()) == 25
+
+
+def test_an_import_reports_progress_over_its_files(sar, tmp_path):
+    from sar.workspace import Workspace
+    from tests.test_directory_import import _company, _database
+
+    folder = _database(tmp_path / "data", [_company(f"firma{i:03d}") for i in range(250)])
+    calls = []
+    report = Workspace(sar.home).import_orgs(folder, lambda n, total, _: calls.append((n, total)))
+    assert report.loaded == 250
+    assert calls == [(0, 250), (100, 250), (200, 250)]

@@ -236,7 +236,8 @@ def orgs_import(
     the previous import. It prints how many records were loaded, which were rejected
     and why, and how many are of each quality (tested, verified, scraped) and kind.
     """
-    report = workspace().import_orgs(folder)
+    with output.shown_progress("importing", off=json_) as progress:
+        report = workspace().import_orgs(folder, progress)
     if json_:
         output.emit_json(report.as_dict())
         return
