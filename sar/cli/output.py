@@ -36,12 +36,16 @@ def width() -> int:
 
 def wrap(text: str, indent: str = "", hang: str | None = None) -> str:
     """`text` wrapped to the terminal at spaces only: never inside a word, an email
-    address or a hyphenated name. `hang` indents the lines after the first."""
+    address, a hyphenated name or a `command` to copy. `hang` indents the lines
+    after the first."""
+    import re
     import textwrap
 
-    return textwrap.fill(text, width=max(width(), 20), initial_indent=indent,
+    # A command in backticks is kept on one line: its spaces are not break points.
+    kept = re.sub(r"`[^`]*`", lambda m: m.group(0).replace(" ", "\0"), text)
+    return textwrap.fill(kept, width=max(width(), 20), initial_indent=indent,
                          subsequent_indent=indent if hang is None else hang,
-                         break_long_words=False, break_on_hyphens=False)
+                         break_long_words=False, break_on_hyphens=False).replace("\0", " ")
 
 
 def say(text: str, indent: str = "", hang: str | None = None) -> None:

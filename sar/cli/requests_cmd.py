@@ -59,16 +59,21 @@ def new(
     if json_:
         output.emit_json(list(created))
         return
+    from sar.cli.show_view import REGIMES
+
+    names = output.org_names(workspace(), list(created))
     for c in created:
-        typer.echo(f"{c['ref']}  {c['kind']} request to {c['org']} ({c['regime']}, by {c['channel']})")
-    typer.echo(f"Next: read it with `sar letter {created[0]['ref']}`.")
+        output.say(f"{c['ref']}  {c['kind']} request to {names.get(c['org'], c['org'])} "
+                   f"({REGIMES.get(c['regime'], c['regime'])}, by {c['channel']})", hang=" " * 11)
+    output.say(f"Next: read it with `sar letter {created[0]['ref']}`.")
     emails = " ".join(c["ref"] for c in created if c["channel"] == "email")
     if emails:
-        typer.echo(f"  send the emails: `sar send {emails}`")
+        output.say(f"send the emails: `sar send {emails}`", indent="  ", hang="    ")
     for c in created:
         if c["channel"] == "post":
-            typer.echo(f"  print and post {c['ref']}: `sar letter {c['ref']} -o "
-                       f"{c['ref']}.docx`, then `sar post {c['ref']} --posted DATE`")
+            output.say(f"print and post {c['ref']}: `sar letter {c['ref']} -o "
+                       f"{c['ref']}.docx`, then `sar post {c['ref']} --posted DATE`",
+                       indent="  ", hang="    ")
 
 
 @app.command(rich_help_panel="Requests")
