@@ -66,13 +66,21 @@ def styled_status(status: str) -> str:
 
 
 def table(rows: list[dict], columns: list[tuple[str, str]], *, title: str | None = None,
-          keep: tuple[str, ...] = ()) -> None:
+          keep: tuple[str, ...] = (), align: list[dict] | None = None) -> None:
     """Print rows; columns are (key, heading). On a terminal a table sized to it, the
     cells wrapped at spaces; the `keep` columns (references, addresses) never broken.
-    Piped: plain text in aligned columns, one row a line."""
+    Piped: plain text in aligned columns, one row a line. Tables printed one after
+    another line up when each is given all their rows as `align` (and, on a
+    terminal, they fit side by side unwrapped)."""
     if not rows:
         return
     text = [["" if r.get(k) is None else str(r.get(k)) for k, _ in columns] for r in rows]
+    every = [[h for _, h in columns]] + text + [
+        ["" if r.get(k) is None else str(r.get(k)) for k, _ in columns] for r in align or ()]
+    natural = [max(len(c[i]) for c in every) for i in range(len(columns))]
+    # The last column may wrap: the others line up when they fit beside its start.
+    fixed = align is not None and \
+        sum(natural[:-1]) + min(natural[-1], 12) + 2 * (len(columns) - 1) <= width()
     if is_terminal():
         from rich.console import Console
         from rich.table import Table
@@ -82,8 +90,9 @@ def table(rows: list[dict], columns: list[tuple[str, str]], *, title: str | None
         for i, (key, heading_) in enumerate(columns):
             kept = key in keep or key in ("ref", "status", "due")
             longest = max(len(w) for c in text for w in c[i].split() or [""])
+            least = max(len(c[i]) for c in text) if kept else min(longest, 16)
             t.add_column(heading_, no_wrap=kept, overflow="fold" if not kept else "ellipsis",
-                         min_width=max(len(c[i]) for c in text) if kept else min(longest, 16))
+                         min_width=natural[i] if fixed and i < len(columns) - 1 else least)
         for row in text:
             cells = []
             for (key, _), value in zip(columns, row, strict=True):
@@ -96,9 +105,8 @@ def table(rows: list[dict], columns: list[tuple[str, str]], *, title: str | None
     if title:
         typer.echo(title)
     cells = [[heading_.upper() for _, heading_ in columns]] + text
-    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     for row in cells:
-        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, natural, strict=True)).rstrip())
 
 
 def org_names(ws, rows: list[dict]) -> dict[str, str]:

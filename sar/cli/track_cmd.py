@@ -73,11 +73,13 @@ def status(
         typer.echo("No requests." if not (status_ or org or kind) else "No matching requests.")
         return
     board = summarise(groups, None if all_ else SHOWN if limit is None else limit)
-    names = output.org_names(ws, [r for g in board["groups"] for r in g["requests"]])
+    listed = [r for g in board["groups"] for r in g["requests"]]
+    names = output.org_names(ws, listed)
+    every = _rows(listed, names)  # so that the groups' columns line up
     for i, g in enumerate(board["groups"]):
         if i:
             typer.echo("")
-        _group(g, names)
+        _group(g, names, every)
     left = board["total"] - board["shown"]
     if left:
         typer.echo("")
@@ -85,14 +87,14 @@ def status(
                    "`sar status --all` lists every one, `--limit N` the N most urgent.")
 
 
-def _group(g: dict, names: dict[str, str]) -> None:
+def _group(g: dict, names: dict[str, str], every: list[dict]) -> None:
     """One group of the board: its title and count, its count per status when it
     holds more than one, its listed rows and how many it leaves out."""
     typer.echo(output.heading(f"{g['title']} ({g['total']:,})"))
     if len(g["counts"]) > 1:
         output.say(" · ".join(f"{status} {n:,}" for status, n in g["counts"].items()),
                    indent="  ")
-    output.table(_rows(g["requests"], names), _COLUMNS)
+    output.table(_rows(g["requests"], names), _COLUMNS, align=every)
     hidden = g["total"] - len(g["requests"])
     if hidden:
         typer.echo(f"  … and {hidden:,} more")
