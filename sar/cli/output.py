@@ -169,7 +169,10 @@ class _Progress:
             self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
                                 MofNCompleteColumn(), TimeRemainingColumn(),
                                 TextColumn("{task.fields[ref]}"),
-                                transient=True, console=Console(stderr=True))
+                                transient=True, console=Console(stderr=True),
+                                # What the command prints stays on stdout, never
+                                # drawn into the bar's stream.
+                                redirect_stdout=False, redirect_stderr=False)
             self.bar.start()
             self.task = self.bar.add_task(self.what, total=total, ref="")
         self.bar.update(self.task, completed=done, ref=ref)
