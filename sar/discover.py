@@ -402,13 +402,14 @@ def _slug(domain: str) -> str:
 def discover(ws, *, maildir: Path | None = None, imap: bool = False,
              folders: list[str] = (), since: dt.date | None = None, save: bool = False,
              propose: str | None = None, picks: list[str] = (), all_matched: bool = False,
-             note=None, after_chunk=None) -> dict:
+             note=None, after_chunk=None, progress=None) -> dict:
     """Scan a mailbox's headers for who writes to the user; with `propose`, draft
-    requests to what was found; with `save`, keep the result (one, replaced)."""
+    requests to what was found; with `save`, keep the result (one, replaced).
+    `progress(n, None, "")` as messages are read (every 50)."""
     _check_discover_args(maildir, imap, folders, propose, picks, all_matched)
     if propose:
         ws.profile()  # no profile, no requests: say so before reading a mailbox
-    scan, source = _scan(ws, maildir, folders, since, note, after_chunk)
+    scan, source = _scan(ws, maildir, folders, since, note, after_chunk, progress)
     result = results(scan, ws.directory, ws.today, own=_own_domains(ws))
     result["source"] = source
     if propose:
@@ -469,7 +470,7 @@ def _check_discover_args(maildir, imap, folders, propose, picks, all_matched) ->
         raise UsageError("say which to write to: --pick SLUG (repeatable) or --all-matched")
 
 
-def _scan(ws, maildir, folders, since, note, after_chunk) -> tuple[Scan, str]:
+def _scan(ws, maildir, folders, since, note, after_chunk, progress=None) -> tuple[Scan, str]:
     from sar import config as cfg
     from sar.files import expand_user
 
@@ -478,18 +479,22 @@ def _scan(ws, maildir, folders, since, note, after_chunk) -> tuple[Scan, str]:
         maildir = expand_user(maildir)
         if not maildir.is_dir():
             raise UsageError(f"{maildir} is not a folder")
-        for raw in maildir_headers(maildir):
+        for n, raw in enumerate(maildir_headers(maildir), 1):
             scan.add(raw, since)
+            if progress and n % 50 == 0:
+                progress(n, None, "")
         return scan, f"maildir:{maildir.resolve()}"
     from sar.mail import settings
     from sar.mail.imap import connect
 
     account = settings.imap(ws.config)
     wanted = list(folders) or [cfg.get(ws.config, "imap.folder")]
-    for raw in imap_headers(lambda: connect(account), wanted, since,
-                            note=note or (lambda s: None),
-                            after_chunk=after_chunk or (lambda: None)):
+    for n, raw in enumerate(imap_headers(lambda: connect(account), wanted, since,
+                                         note=note or (lambda s: None),
+                                         after_chunk=after_chunk or (lambda: None)), 1):
         scan.add(raw, since)
+        if progress and n % 50 == 0:
+            progress(n, None, "")
     return scan, f"imap://{account.username or ''}@{account.host}:{account.port}"
 
 

@@ -204,10 +204,10 @@ class Workspace:
 
         return edit_org(self, slug, **fields)
 
-    def import_orgs(self, folder: Path):
+    def import_orgs(self, folder: Path, progress=None):
         from sar.directory.editing import import_orgs
 
-        return import_orgs(self, folder)
+        return import_orgs(self, folder, progress)
 
     # -- the public interface, room by room ----------------------------------------------
 

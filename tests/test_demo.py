@@ -12,7 +12,8 @@ def test_demo_runs_end_to_end(sar, tmp_path):
     run = sar("demo", "--home", str(target), today="2026-03-02")
     out = run.stdout
     assert "The board on day 45 (2026-04-16)" in out
-    assert f"sar --home {target} overdue" in out
+    assert f"export SAR_HOME={target} SAR_TODAY=2026-04-16" in out
+    assert "sar overdue" in out
     # Letters as text and DOCX, re-opened.
     docx = sorted((target / "letters").glob("*.docx"))
     texts = sorted((target / "letters").glob("*.txt"))

@@ -70,7 +70,7 @@ def test_show_tells_which_rule_read_a_reply_and_why(me, box, sent):
     assert "because: \u201cBefore we can act, we need to verify your identity." in out
     assert "it replies to our message" in out
     # The clock stops until the ID is sent, and the next step says so.
-    assert "Status: awaiting-id" in out
+    assert "Status  awaiting-id" in out
     assert "sar mark" in out and "id-provided" in out
 
 

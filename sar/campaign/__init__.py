@@ -52,8 +52,9 @@ class Campaigns:
     def import_csv(self, name: str, path: Path, skip_existing: bool = False) -> dict:
         return consent.import_csv(self.ws, name, path, skip_existing)
 
-    def invite(self, name: str, *, again: bool = False, dry_run: bool = False) -> dict:
-        return consent.invite(self.ws, name, again=again, dry_run=dry_run)
+    def invite(self, name: str, *, again: bool = False, dry_run: bool = False,
+               progress=None) -> dict:
+        return consent.invite(self.ws, name, again=again, dry_run=dry_run, progress=progress)
 
     def confirm(self, name: str, codes: list[str], on: dt.datetime | None = None) -> dict:
         return consent.confirm(self.ws, name, codes, on)

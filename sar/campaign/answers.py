@@ -222,9 +222,10 @@ def as_html(a: dict) -> str:
         f"<tbody>{disclosed}</tbody></table></div>", notes])
 
 
-def review_all(campaigns, name: str, *, again: bool = False) -> dict:
+def review_all(campaigns, name: str, *, again: bool = False, progress=None) -> dict:
     """`sar campaign review NAME`: review every answered access request of the
-    campaign that has no review yet (with `again`, every one), in chunks."""
+    campaign that has no review yet (with `again`, every one), in chunks;
+    `progress(n, None, ref)` after each (the total is not counted first)."""
     from sar.errors import UsageError
 
     ws = campaigns.ws
@@ -242,6 +243,9 @@ def review_all(campaigns, name: str, *, again: bool = False) -> dict:
             return done
         last = batch[-1][0]
         for _, ref, reviewed in batch:
+            if progress:
+                progress(sum(done[k] for k in ("reviewed", "already", "nothing_to_read")),
+                         None, ref)
             if reviewed and not again:
                 done["already"] += 1
                 continue

@@ -78,7 +78,8 @@ def import_csv(ws, name: str, path: Path, skip_existing: bool = False) -> dict:
             "already": parsed.already}
 
 
-def invite(ws, name: str, *, again: bool = False, dry_run: bool = False) -> dict:
+def invite(ws, name: str, *, again: bool = False, dry_run: bool = False,
+           progress=None) -> dict:
     """Mail each participant who has not confirmed yet a code that proves they
     control their address; returning it records their consent and, for an agent
     campaign, signs their letter of authority."""
@@ -95,19 +96,22 @@ def invite(ws, name: str, *, again: bool = False, dry_run: bool = False) -> dict
     transport = ws.sending.transport()
     transport.open()
     try:
-        invited, failed = _invite_all(ws, c, rows, transport)
+        invited, failed = _invite_all(ws, c, rows, transport, progress)
     finally:
         transport.close()
     return {"campaign": c["name"], "invited": invited, "failed": failed}
 
 
-def _invite_all(ws, c: dict, rows, transport) -> tuple[int, list[str]]:
+def _invite_all(ws, c: dict, rows, transport, progress=None) -> tuple[int, list[str]]:
+    """Invite each row; `progress(done, total, pseudonym)` after each."""
     from sar.mail import compose
     from sar.mail.transports import DeliveryFailed, SetupError
 
     invited, failed = 0, []
     orgs = orgs_named(ws, c)
-    for pid, pseudonym, person, email in rows:
+    for done, (pid, pseudonym, person, email) in enumerate(rows, 1):
+        if progress:
+            progress(done - 1, len(rows), pseudonym)
         before = ws.db.execute("SELECT token_sha256, invited_at FROM participants "
                                "WHERE id = ?", [pid]).fetchone()
         code = new_code()

@@ -65,14 +65,15 @@ def through_outbox(ws, c: dict, purpose: str, rate, progress) -> dict:
     else:
         chunks, total = overdue_chunks(ws, c), None
     for chunk in chunks:
-        batch = outbox.send(chunk, SendOptions(rate=rate))
+        # The bar moves as each letter is handed over, not when a chunk ends.
+        each = None if progress is None else (
+            lambda i, _n, ref, before=done: progress(before + i, total, ref))
+        batch = outbox.send(chunk, SendOptions(rate=rate, progress=each))
         for result in batch:
             if batch.interrupted and result.detail == STOPPED:
                 continue  # not sent, not refused: left for the next run
             counts[result.status] = counts.get(result.status, 0) + 1
             done += 1
-            if progress:
-                progress(done, total, result.ref)
         if batch.interrupted:
             # Ctrl-C: stop after the letter being handed over, say so (exit 130).
             counts["interrupted"] = 1

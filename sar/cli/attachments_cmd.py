@@ -8,7 +8,7 @@ from sar.cli import output
 from sar.cli.root import app, workspace
 
 
-@app.command()
+@app.command(rich_help_panel="Mail")
 def attachments(
     ref: Annotated[str, typer.Argument(metavar="REF", help="The request's reference.")],
     save: Annotated[str | None, typer.Option("--save", metavar="DIR", help="Write every attachment into DIR (made if missing; never over a file there, never inside the sar home).")] = None,

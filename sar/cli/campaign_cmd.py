@@ -6,14 +6,15 @@ from typing import Annotated
 import typer
 
 from sar.cli import output
+from sar.cli.helptext import PanelGroup
 from sar.cli.root import app, state
 from sar.errors import UsageError
 
-campaign_app = typer.Typer(
-    help="Campaigns: requests for many participants to many organisations, their "
-         "consent and mandates, bulk follow-up, an honest report, and purge.",
+campaign_app = typer.Typer(cls=PanelGroup,
+    help="Campaigns: many participants, many organisations.\n\nTheir consent and "
+         "mandates, bulk follow-up, an honest report, and purge.",
     no_args_is_help=True, rich_markup_mode=None)
-app.add_typer(campaign_app, name="campaign")
+app.add_typer(campaign_app, name="campaign", rich_help_panel="Campaigns")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 NameArg = Annotated[str, typer.Argument(metavar="NAME", help="The campaign.")]
@@ -90,9 +91,16 @@ def invite(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Count, send nothing.")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Mail each participant a code that confirms their address (and their consent,
-    and for an agent campaign signs their letter of authority)."""
-    r = _campaigns().invite(name, again=again, dry_run=dry_run)
+    """Mail each participant a code to confirm their address and consent.
+
+    For an agent campaign the code also signs their letter of authority.
+    """
+    progress = None if json_ or dry_run else output.progress_bar("inviting")
+    try:
+        r = _campaigns().invite(name, again=again, dry_run=dry_run, progress=progress)
+    finally:
+        if progress:
+            progress.close()
     line = (f"{r['would_invite']} participants would be invited." if dry_run else
             f"{r['invited']} participants of {r['campaign']} invited.")
     if r.get("failed"):
@@ -106,7 +114,7 @@ def invite(
 @campaign_app.command()
 def confirm(
     name: NameArg,
-    codes: Annotated[list[str] | None, typer.Argument(metavar="CODE...", help="Codes participants returned.")] = None,
+    codes: Annotated[list[str] | None, typer.Argument(metavar="CODE", help="Codes participants returned.")] = None,
     codes_file: Annotated[Path | None, typer.Option("--codes", metavar="FILE", help="A file with one code per line.")] = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -135,8 +143,11 @@ def send(
     rate: Annotated[str | None, typer.Option(metavar="N/UNIT", help="At most this many messages, e.g. 30/min (as for `sar send`).")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Draft every request the campaign owes, then send them (agent mode) or write
-    each participant's letters for them to send (self mode)."""
+    """Draft and send every request the campaign owes.
+
+    In agent mode sar sends them; in self mode it writes each participant's letters
+    for them to send.
+    """
     per_second = output.parse_rate(rate)
     progress = None if json_ else output.progress_bar()
     try:
@@ -171,7 +182,8 @@ def send(
 @campaign_app.command()
 def remind(name: NameArg, json_: JsonOpt = False) -> None:
     """A reminder for every overdue request of the campaign, each on its own thread."""
-    r = _campaigns().remind(name, progress=None if json_ else output.progress_bar())
+    with output.shown_progress("reminding", off=json_) as progress:
+        r = _campaigns().remind(name, progress=progress)
     if "handed_out" in r:
         line = f"{r['handed_out']} reminders written for participants to send."
     else:
@@ -228,7 +240,8 @@ def review(
     """Read every answer of the campaign against Art. 15 (`sar review`), for the report."""
     from sar.campaign.answers import review_all
 
-    r = review_all(_campaigns(), name, again=again)
+    with output.shown_progress("reviewing", off=json_) as progress:
+        r = review_all(_campaigns(), name, again=again, progress=progress)
     _say(r, json_, f"{r['reviewed']} answers reviewed, {r['already']} already were, "
                    f"{r['nothing_to_read']} with nothing to read.")
 
@@ -240,8 +253,10 @@ def purge(
     participant: Annotated[str | None, typer.Option(metavar="EMAIL|PSEUDONYM", help="Purge one participant only (their erasure request).")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Delete participants' identities, mandates, letters and replies; keep the
-    pseudonymous figures; print a receipt."""
+    """Delete participants' personal data; keep the figures; print a receipt.
+
+    Identities, mandates, letters and replies go; the pseudonymous figures stay.
+    """
     from sar.campaign.purge import purge as run
 
     r = run(_campaigns(), name, force=force, participant=participant)

@@ -10,13 +10,16 @@ from sar.cli.root import app, workspace
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-@app.command()
+@app.command(rich_help_panel="Care")
 def doctor(
     fix: Annotated[bool, typer.Option("--fix", help="Make files private again and recompute cached statuses.")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Check the home: permissions, database integrity, the event log's hash chain,
-    evidence, cached statuses, letters of unknown fate. Exit 1 if anything is wrong."""
+    """Check the home for problems; exit 1 if anything is wrong.
+
+    Permissions, database integrity, the event log's hash chain, evidence, cached
+    statuses, letters of unknown fate.
+    """
     from sar.doctor import check
 
     report = check(workspace(), fix=fix)
@@ -37,13 +40,15 @@ def doctor(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(rich_help_panel="Care")
 def backup(
     out: Annotated[str, typer.Option("--output", "-o", metavar="FILE.tar.gz", help="Where to write the backup (outside the home).")],
     json_: JsonOpt = False,
 ) -> None:
-    """A consistent copy of the home, taken while sar runs: the database, config,
-    your own records and templates, and every evidence file."""
+    """A consistent copy of the home, taken while sar runs.
+
+    The database, config, your own records and templates, and every evidence file.
+    """
     from sar.doctor import backup as take
 
     result = take(workspace(), out)

@@ -8,7 +8,7 @@ from sar.cli import output
 from sar.cli.root import app
 
 
-@app.command()
+@app.command(rich_help_panel="Tracking")
 def deadline(
     received: Annotated[str, typer.Option(
         metavar="DATE", help="When the request arrived (YYYY-MM-DD, or a datetime with a zone); for post, "

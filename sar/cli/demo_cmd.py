@@ -8,7 +8,7 @@ from sar.cli import output
 from sar.cli.root import app, state
 
 
-@app.command()
+@app.command(rich_help_panel="Care")
 def demo(
     home: Annotated[str | None, typer.Option(
         "--home", metavar="DIR", help="Keep the demo's files here (default: a new temporary folder).")] = None,
@@ -25,30 +25,40 @@ def demo(
     if json_:
         output.emit_json(demo.as_dict())
         return
-    typer.echo(f"sar demo, in a throwaway home: {demo.home}")
+    output.say(f"sar demo, in a throwaway home: {demo.home}")
     for line in demo.story:
-        typer.echo(line)
-    typer.echo(f"\nThe board on day {RUN_DAYS} ({demo.today.isoformat()}):")
-    for r in demo.board:
-        r["when"] = output.days_text(r["days_left"], r["status"])
-    output.table(demo.board, [("ref", "ref"), ("org", "organisation"), ("kind", "kind"),
-                              ("status", "status"), ("due", "due"), ("when", "")])
-    typer.echo(f"\nWhy {demo.refs['labour']} (Labour) is overdue:")
+        indent = line[:len(line) - len(line.lstrip())]
+        output.say(line.lstrip(), indent=indent, hang=indent + "  ")
+    typer.echo("\n" + output.heading(f"The board on day {RUN_DAYS} ({demo.today.isoformat()}):"))
+    from sar.workspace import Workspace
+
+    names = output.org_names(Workspace(demo.home), demo.board)
+    rows = [{**r, "org": names.get(r["org"], r["org"]),
+             "when": output.days_text(r["days_left"], r["status"])} for r in demo.board]
+    output.table(rows, [("ref", "ref"), ("org", "organisation"), ("kind", "kind"),
+                        ("status", "status"), ("due", "due"), ("when", "")])
+    typer.echo("\n" + output.heading(f"Why {demo.refs['labour']} (Labour) is overdue:"))
     for line in demo.why_overdue:
-        typer.echo(f"  {line}")
-    look = f"SAR_TODAY={demo.today.isoformat()} sar --home {demo.home}"
-    typer.echo("\nLook around (the demo's clock is six weeks ahead of yours):")
-    typer.echo(f"  {look} show {demo.refs['conservatives']}   # the ID restart, explained")
-    typer.echo(f"  {look} show {demo.refs['experian']}   # replies read, and the rule that read each")
-    typer.echo(f"  {look} inbox --all")
-    typer.echo(f"  {look} status   # the board")
-    typer.echo(f"  {look} overdue")
-    typer.echo(f"  {look} remind --overdue --dry-run   # the reminders that would go")
-    typer.echo(f"  {look} report   # how each organisation answered")
-    typer.echo(f"  {look} letter {demo.refs['labour']}   # the letter Labour ignored")
-    typer.echo(f"Files: letters in {demo.home / 'letters'}, sent mail in "
-               f"{demo.home / 'outbox' / 'new'}, replies in {demo.home / 'inbox'}, evidence in {demo.home / 'evidence'}, "
-               f"the log in {demo.home / 'sar.db'}")
+        output.say(line, indent="  ", hang="    ")
+    typer.echo("\n" + output.heading("Look around (the demo's clock is six weeks ahead of yours):"))
+    output.say(f"export SAR_HOME={demo.home} SAR_TODAY={demo.today.isoformat()}", indent="  ")
+    for command, why in (
+            (f"show {demo.refs['conservatives']}", "the ID restart, explained"),
+            (f"show {demo.refs['experian']}", "replies read, and the rule that read each"),
+            ("inbox --all", "every reply kept"),
+            ("status", "the board"),
+            ("overdue", "what is late"),
+            ("remind --overdue --dry-run", "the reminders that would go"),
+            ("report", "how each organisation answered"),
+            (f"letter {demo.refs['labour']}", "the letter Labour ignored")):
+        output.say(f"sar {command}   # {why}", indent="  ", hang="      ")
+    typer.echo("\n" + output.heading("Files:"))
+    for what, where in (("letters", demo.home / "letters"),
+                        ("sent mail", demo.home / "outbox" / "new"),
+                        ("replies", demo.home / "inbox"),
+                        ("evidence", demo.home / "evidence"),
+                        ("the log", demo.home / "sar.db")):
+        output.say(f"{what}: {where}", indent="  ", hang="    ")
     if home is None and state.home is None:
         # A temporary folder of invented data: kept so you can look, and yours to remove.
-        typer.echo(f"The demo's folder stays until you remove it: rm -r {demo.home}")
+        output.say(f"The demo's folder stays until you remove it: rm -r {demo.home}")

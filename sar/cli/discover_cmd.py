@@ -11,7 +11,7 @@ from sar.cli.root import app, workspace
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-@app.command()
+@app.command(rich_help_panel="Directory")
 def discover(
     maildir: Annotated[Path | None, typer.Option(metavar="DIR", help="Scan a local Maildir.")] = None,
     imap: Annotated[bool, typer.Option("--imap", help="Scan the IMAP account set with `sar config`.")] = False,
@@ -53,9 +53,11 @@ def discover(
         def note(text):
             typer.echo(f"sar discover: {text}", err=True)
 
-        result = ws.discover(maildir=maildir, imap=imap, folders=folder or [],
-                             since=parse_day(since, "--since"), save=save, propose=propose,
-                             picks=pick or [], all_matched=all_matched, note=note)
+        with output.shown_progress("reading headers", off=json_) as progress:
+            result = ws.discover(maildir=maildir, imap=imap, folders=folder or [],
+                                 since=parse_day(since, "--since"), save=save,
+                                 propose=propose, picks=pick or [],
+                                 all_matched=all_matched, note=note, progress=progress)
     if json_:
         output.emit_json(result)
         return

@@ -22,7 +22,7 @@ def _line(r) -> str:
     return f"{where:<10} {r.label:<24} from {output.clean(r.sender) or '?'}{how}{needs}"
 
 
-@app.command()
+@app.command(rich_help_panel="Mail")
 def watch(
     maildir: Annotated[Path | None, typer.Option(metavar="DIR", help="Read a local Maildir (mbsync, offlineimap, getmail).")] = None,
     imap: Annotated[bool, typer.Option("--imap", help="Read the IMAP account set with `sar config`.")] = False,
@@ -63,7 +63,7 @@ def watch(
                    (f"; {waiting} waiting in `sar inbox`" if waiting else ""))
 
 
-@app.command()
+@app.command(rich_help_panel="Mail")
 def inbox(
     all_: Annotated[bool, typer.Option("--all", help="Every message received, not only those waiting.")] = False,
     json_: JsonOpt = False,
@@ -80,17 +80,20 @@ def inbox(
     if not rows:
         typer.echo("Nothing waits for you." if not all_ else "No messages received.")
         return
-    for m in rows:
-        typer.echo(f"#{m['id']:<5} {m['received_on'] or m['date'] or '':.10}  "
-                   f"{m['ref'] or '(unmatched)':<10} {m['label']:<24} "
-                   f"{output.clean(m['from']) or '(no sender)'}")
-        typer.echo(f"       {output.clean(m['subject'])}")
-        typer.echo(f"       {m['reason']}" + (f" [{m['rule']}]" if m['rule'] else ""))
+    for i, m in enumerate(rows):
+        if i:
+            typer.echo("")
+        on = f"{m['received_on'] or m['date'] or '':.10}"
+        typer.echo(output.heading(f"#{m['id']}  {on}  {m['ref'] or '(unmatched)'}  {m['label']}"))
+        output.say(f"from {output.clean(m['from']) or '(no sender)'}", indent="  ", hang="    ")
+        output.say(f"\u201c{output.clean(m['subject'])}\u201d", indent="  ", hang="   ")
+        output.say(output.clean(m["reason"]) + (f" (rule {m['rule']})" if m["rule"] else ""),
+                   indent="  ", hang="    ")
         if m["next"]:
-            typer.echo(f"       next: {m['next']}")
+            output.say(f"next: {m['next']}", indent="  ", hang="    ")
 
 
-@app.command()
+@app.command(rich_help_panel="Mail")
 def link(
     message: Annotated[str, typer.Argument(metavar="MESSAGE", help="The message's number in `sar inbox`.")],
     ref: Annotated[str, typer.Argument(metavar="REF", help="The request it belongs to.")],

@@ -6,11 +6,12 @@ from typing import Annotated
 import typer
 
 from sar.cli import output
+from sar.cli.helptext import PanelGroup
 from sar.cli.root import app, workspace
 
-orgs_app = typer.Typer(help="Find organisations and their contacts.",
+orgs_app = typer.Typer(cls=PanelGroup, help="Find organisations and their contacts.",
                        no_args_is_help=True)
-app.add_typer(orgs_app, name="orgs")
+app.add_typer(orgs_app, name="orgs", rich_help_panel="Directory")
 
 
 @orgs_app.command("list")
@@ -47,8 +48,16 @@ def orgs_list(
         return
     for o in orgs:
         o["contact"] = o["email"] or ("post" if o["address"] else "none known")
-    output.table(orgs, [("slug", "slug"), ("name", "name"), ("kind", "kind"),
-                        ("contact", "contact")])
+    # A table per kind, not a column of it: the room goes to the names and the
+    # addresses, which are never cut or broken.
+    columns = [("slug", "slug"), ("name", "name"), ("contact", "contact")]
+    kinds = sorted({o["kind"] or "other" for o in orgs})
+    for i, k in enumerate(kinds):
+        if i:
+            typer.echo("")
+        rows = [o for o in orgs if (o["kind"] or "other") == k]
+        output.table(rows, columns, keep=("slug", "contact"),
+                     title=None if kind else f"{k} ({len(rows)})")
 
 
 @orgs_app.command("show")
@@ -227,7 +236,8 @@ def orgs_import(
     the previous import. It prints how many records were loaded, which were rejected
     and why, and how many are of each quality (tested, verified, scraped) and kind.
     """
-    report = workspace().import_orgs(folder)
+    with output.shown_progress("importing", off=json_) as progress:
+        report = workspace().import_orgs(folder, progress)
     if json_:
         output.emit_json(report.as_dict())
         return

@@ -27,33 +27,96 @@ def is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
-def table(rows: list[dict], columns: list[tuple[str, str]], *, title: str | None = None) -> None:
-    """Print rows; columns are (key, heading)."""
+def width() -> int:
+    """The terminal's width ($COLUMNS first; 80 when there is no terminal)."""
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def wrap(text: str, indent: str = "", hang: str | None = None) -> str:
+    """`text` wrapped to the terminal at spaces only: never inside a word, an email
+    address, a hyphenated name or a `command` to copy. `hang` indents the lines
+    after the first."""
+    import re
+    import textwrap
+
+    # A command in backticks is kept on one line: its spaces are not break points.
+    kept = re.sub(r"`[^`]*`", lambda m: m.group(0).replace(" ", "\0"), text)
+    return textwrap.fill(kept, width=max(width(), 20), initial_indent=indent,
+                         subsequent_indent=indent if hang is None else hang,
+                         break_long_words=False, break_on_hyphens=False).replace("\0", " ")
+
+
+def say(text: str, indent: str = "", hang: str | None = None) -> None:
+    """Print one paragraph, wrapped to the terminal."""
+    typer.echo(wrap(text, indent, hang))
+
+
+def heading(text: str) -> str:
+    """A heading: bold on a terminal (typer.echo drops the style when piped)."""
+    return typer.style(text, bold=True)
+
+
+def styled_status(status: str) -> str:
+    colour = STATUS_STYLE.get(status, "")
+    return typer.style(status, bold="bold" in colour,
+                       fg=colour.split()[-1] if colour and colour != "dim" else None,
+                       dim=colour == "dim")
+
+
+def table(rows: list[dict], columns: list[tuple[str, str]], *, title: str | None = None,
+          keep: tuple[str, ...] = (), align: list[dict] | None = None) -> None:
+    """Print rows; columns are (key, heading). On a terminal a table sized to it, the
+    cells wrapped at spaces; the `keep` columns (references, addresses) never broken.
+    Piped: plain text in aligned columns, one row a line. Tables printed one after
+    another line up when each is given all their rows as `align` (and, on a
+    terminal, they fit side by side unwrapped)."""
     if not rows:
         return
+    text = [["" if r.get(k) is None else str(r.get(k)) for k, _ in columns] for r in rows]
+    every = [[h for _, h in columns]] + text + [
+        ["" if r.get(k) is None else str(r.get(k)) for k, _ in columns] for r in align or ()]
+    natural = [max(len(c[i]) for c in every) for i in range(len(columns))]
+    # The last column may wrap: the others line up when they fit beside its start.
+    fixed = align is not None and \
+        sum(natural[:-1]) + min(natural[-1], 12) + 2 * (len(columns) - 1) <= width()
     if is_terminal():
         from rich.console import Console
         from rich.table import Table
 
-        t = Table(title=title, header_style="bold", box=None, pad_edge=False)
-        for _, heading in columns:
-            t.add_column(heading)
-        for row in rows:
+        t = Table(title=title, title_justify="left", title_style="bold", header_style="bold",
+                  box=None, pad_edge=False)
+        for i, (key, heading_) in enumerate(columns):
+            kept = key in keep or key in ("ref", "status", "due")
+            longest = max(len(w) for c in text for w in c[i].split() or [""])
+            least = max(len(c[i]) for c in text) if kept else min(longest, 16)
+            t.add_column(heading_, no_wrap=kept, overflow="fold" if not kept else "ellipsis",
+                         min_width=natural[i] if fixed and i < len(columns) - 1 else least)
+        for row in text:
             cells = []
-            for key, _ in columns:
-                value = "" if row.get(key) is None else str(row.get(key))
+            for (key, _), value in zip(columns, row, strict=True):
                 style = STATUS_STYLE.get(value) if key == "status" else None
-                cells.append(f"[{style}]{value}[/]" if style else value.replace("[", r"\["))
+                value = value.replace("[", r"\[")
+                cells.append(f"[{style}]{value}[/]" if style else value)
             t.add_row(*cells)
-        Console().print(t)
+        Console(width=width()).print(t)
         return
     if title:
         typer.echo(title)
-    cells = [[heading.upper() for _, heading in columns]] + [
-        ["" if r.get(k) is None else str(r.get(k)) for k, _ in columns] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    cells = [[heading_.upper() for _, heading_ in columns]] + text
     for row in cells:
-        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, natural, strict=True)).rstrip())
+
+
+def org_names(ws, rows: list[dict]) -> dict[str, str]:
+    """slug -> the organisation's name, for the rows a person reads (a slug the
+    directory no longer knows stays a slug)."""
+    slugs = {r["org"] for r in rows}
+    if not slugs:
+        return {}
+    return {o.slug: o.name for o in ws.directory.all(include_imported=True)
+            if o.slug in slugs}
 
 
 def days_text(days_left: int | None, status: str) -> str:
@@ -76,41 +139,87 @@ def board_row(r: dict) -> dict:
     if r.get("answer"):
         gaps = r["answer_gaps"]
         return {**r, "status": r["answer"],
-                "when": f"lacks {', '.join(gaps[:3])}{', ...' if len(gaps) > 3 else ''}"}
+                "when": f"lacks {', '.join(g.replace('_', ' ') for g in gaps[:3])}{', ...' if len(gaps) > 3 else ''}"}
     return {**r, "when": days_text(r["days_left"], r["status"])}
 
 
 class _Progress:
-    """A progress bar on stderr for batches, only when stderr is a terminal."""
+    """A progress bar on stderr ("sending 120/400 SAR-XXXX"), so a log redirected
+    from stdout holds only the results; made only when stderr is a terminal."""
 
-    def __init__(self):
+    def __init__(self, what: str = "sending"):
+        self.what = what
         self.bar = None
         self.task = None
 
-    def __call__(self, done: int, total: int | None, ref: str) -> None:
+    def __call__(self, done: int, total: int | None, ref: str = "") -> None:
         """`total` None: not known in advance (a campaign's overdue requests)."""
         if total is not None and total < 2:
             return
         if self.bar is None:
-            from rich.progress import Progress
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
 
-            self.bar = Progress(transient=True, console=None)
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                MofNCompleteColumn(), TimeRemainingColumn(),
+                                TextColumn("{task.fields[ref]}"),
+                                transient=True, console=Console(stderr=True),
+                                # What the command prints stays on stdout, never
+                                # drawn into the bar's stream.
+                                redirect_stdout=False, redirect_stderr=False)
             self.bar.start()
-            self.task = self.bar.add_task("sending", total=total)
-        self.bar.update(self.task, completed=done, description=ref)
+            self.task = self.bar.add_task(self.what, total=total, ref="")
+        self.bar.update(self.task, completed=done, ref=ref)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
 
 
-def progress_bar():
-    return _Progress() if sys.stderr.isatty() else None
+class shown_progress:
+    """`with shown_progress("reviewing", off=json_) as progress:` a bar (or None),
+    closed however the job ends."""
+
+    def __init__(self, what: str = "sending", off: bool = False):
+        self.bar = None if off else progress_bar(what)
+
+    def __enter__(self):
+        return self.bar
+
+    def __exit__(self, *_):
+        if self.bar is not None:
+            self.bar.close()
 
 
-def run_batch(batch, json_: bool, empty: str):
+def progress_bar(what: str = "sending"):
+    """A bar for a long job, or None when stderr is not a terminal (silent)."""
+    return _Progress(what) if sys.stderr.isatty() else None
+
+
+def sent_line(ws, sent: str = "sent"):
+    """A result as a person reads it: "sent SAR-XXXX to Org Name <address>", not the
+    transport's receipt (a Maildir file name, a server's reply), which --json keeps."""
+    def line(r) -> str:
+        if r.status == "sent" and not r.detail.startswith(("posted", "confirmed")):
+            try:
+                org = ws.queries.org_record(ws.queries.find(r.ref))
+            except Exception:  # noqa: BLE001 - a line to print, never a reason to fail
+                org = {}
+            if org.get("email"):
+                return f"{sent} {r.ref} to {clean(org.get('name'))} <{org['email']}>"
+        return f"{r.status} {r.ref}" + (f": {clean(r.detail)}" if r.detail else "")
+    return line
+
+
+def run_batch(batch, json_: bool, empty: str, line=None):
     """Run a sending batch (`batch(progress)`) with a progress bar, print one line per
-    letter (or JSON), and exit 1 if any failed or is of unknown fate."""
+    letter (`line(result)`) or JSON, and exit 1 if any failed or is of unknown fate."""
     progress = None if json_ else progress_bar()
     try:
         results = batch(progress)
@@ -123,7 +232,8 @@ def run_batch(batch, json_: bool, empty: str):
         if not results:
             typer.echo(empty)
         for r in results:
-            typer.echo(f"{r.ref}  {r.status}" + (f"  {r.detail}" if r.detail else ""))
+            say(line(r) if line else f"{r.status} {r.ref}" +
+                (f": {clean(r.detail)}" if r.detail else ""), hang="  ")
     if getattr(results, "interrupted", False):
         interrupted(sum(r.status == "sent" for r in results))
     if any(r.status in ("failed", "unknown") for r in results):

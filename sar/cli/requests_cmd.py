@@ -24,7 +24,7 @@ def parse_day(value: str | None, what: str):
         raise UsageError(f"{what}: {e}") from None
 
 
-@app.command()
+@app.command(rich_help_panel="Requests")
 def new(
     kind: Annotated[str, typer.Argument(metavar="KIND", help="access, erasure, objection, rectification, "
                                              "restriction or portability.")],
@@ -63,19 +63,24 @@ def new(
     if json_:
         output.emit_json(list(created))
         return
+    from sar.cli.show_view import REGIMES
+
+    names = output.org_names(workspace(), list(created))
     for c in created:
-        typer.echo(f"{c['ref']}  {c['kind']} request to {c['org']} ({c['regime']}, by {c['channel']})")
-    typer.echo(f"Next: read it with `sar letter {created[0]['ref']}`.")
+        output.say(f"{c['ref']}  {c['kind']} request to {names.get(c['org'], c['org'])} "
+                   f"({REGIMES.get(c['regime'], c['regime'])}, by {c['channel']})", hang=" " * 11)
+    output.say(f"Next: read it with `sar letter {created[0]['ref']}`.")
     emails = " ".join(c["ref"] for c in created if c["channel"] == "email")
     if emails:
-        typer.echo(f"  send the emails: `sar send {emails}`")
+        output.say(f"send the emails: `sar send {emails}`", indent="  ", hang="    ")
     for c in created:
         if c["channel"] == "post":
-            typer.echo(f"  print and post {c['ref']}: `sar letter {c['ref']} -o "
-                       f"{c['ref']}.docx`, then `sar post {c['ref']} --posted DATE`")
+            output.say(f"print and post {c['ref']}: `sar letter {c['ref']} -o "
+                       f"{c['ref']}.docx`, then `sar post {c['ref']} --posted DATE`",
+                       indent="  ", hang="    ")
 
 
-@app.command()
+@app.command(rich_help_panel="Requests")
 def letter(
     ref: Annotated[str, typer.Argument(metavar="REF", help="The request's reference, e.g. SAR-7K2QX.")],
     format_: Annotated[str | None, typer.Option(
@@ -127,7 +132,7 @@ def letter(
     typer.echo(f"Wrote {out}", err=True)
 
 
-@app.command()
+@app.command(rich_help_panel="Mail")
 def send(
     refs: Annotated[list[str] | None, typer.Argument(metavar="REF", help="References to send.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Send every email draft.")] = False,
@@ -169,25 +174,26 @@ def send(
     `followed-up`).
     """
     rate_ = output.parse_rate(rate)
+    ws = workspace()
     if follow_up is None:
         if details or again or posted:
             raise UsageError("--details, --again and --posted go with --follow-up KIND")
-        output.run_batch(lambda progress: workspace().send(
+        output.run_batch(lambda progress: ws.send(
             refs or [], all_drafts=all_, retry_unknown=retry_unknown, dry_run=dry_run,
             rate=rate_, attachments=attach or [], progress=progress,
-            confirm_sent=confirm_sent), json_, "Nothing to send.")
+            confirm_sent=confirm_sent), json_, "Nothing to send.", output.sent_line(ws))
         return
     if all_ or rate_ or confirm_sent:
         raise UsageError("--follow-up goes with named requests, without --all, --rate or "
                          "--confirm-sent")
     day = parse_day(posted, "--posted")
-    output.run_batch(lambda progress: workspace().sending.follow_up(
+    output.run_batch(lambda progress: ws.sending.follow_up(
         refs or [], follow_up, offered=details, dry_run=dry_run, retry_unknown=retry_unknown,
         again=again, posted=day, attachments=attach or [], progress=progress),
-        json_, "Nothing to send.")
+        json_, "Nothing to send.", output.sent_line(ws))
 
 
-@app.command()
+@app.command(rich_help_panel="Requests")
 def post(
     ref: Annotated[str, typer.Argument(metavar="REF", help="The request's reference.")],
     posted: Annotated[str | None, typer.Option(metavar="DATE", help="The date you posted it, YYYY-MM-DD.")] = None,
@@ -213,7 +219,7 @@ def post(
         typer.echo(f"{shown['ref']}  {shown['status']}, due {shown['due']}")
 
 
-@app.command()
+@app.command(rich_help_panel="Requests")
 def mark(
     ref: Annotated[str, typer.Argument(metavar="REF", help="The request's reference.")],
     event: Annotated[str, typer.Argument(metavar="EVENT", help="acknowledged, id-requested, id-provided, "
@@ -239,38 +245,44 @@ def mark(
         typer.echo(f"Warning: {w}", err=True)
 
 
-_TRUST = {"pass": "sender verified as the organisation (DKIM/DMARC)",
-          "fail": "sender FAILED DKIM/DMARC",
-          "unaligned": "sender passed DKIM/DMARC for another domain, not the organisation's",
-          "unverified": "sender unverified"}
-
 _COLUMNS = [("ref", "ref"), ("org", "organisation"), ("kind", "kind"), ("status", "status"),
             ("due", "due"), ("when", "")]
 
 
-def _board(rows: list[dict], empty: str) -> None:
+def _board(rows: list[dict], empty: str, total: int | None = None) -> None:
+    """Rows as a table with organisations' names; `total` the count before --limit."""
     if not rows:
-        typer.echo(empty)
+        typer.echo(empty if not total else f"{total:,} requests; none listed (--limit 0)")
         return
-    output.table([output.board_row(r) for r in rows], _COLUMNS)
+    names = output.org_names(workspace(), rows)
+    output.table([{**output.board_row(r), "org": names.get(r["org"], r["org"])}
+                  for r in rows], _COLUMNS)
+    if total is not None and total > len(rows):
+        typer.echo(f"{total - len(rows):,} of {total:,} requests not listed (--limit {len(rows)})")
 
 
-@app.command("list")
+@app.command("list", rich_help_panel="Requests")
 def list_(
     status: Annotated[str | None, typer.Option(metavar="STATUS", help="Only requests with this status.")] = None,
     org: Annotated[str | None, typer.Option(metavar="SLUG", help="Only requests to this organisation.")] = None,
     kind: Annotated[str | None, typer.Option(metavar="KIND", help="Only requests of this kind.")] = None,
+    limit: Annotated[int | None, typer.Option(
+        "--limit", metavar="N", min=0, help="Only the first N (with --json too).")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """List requests, due soonest first."""
     rows = workspace().list(status=status, org=org, kind=kind)
+    total = len(rows)
+    if limit is not None:
+        rows = rows[:limit]
     if json_:
         output.emit_json(rows)
     else:
-        _board(rows, "No requests." if not (status or org or kind) else "No matching requests.")
+        _board(rows, "No requests." if not (status or org or kind) else "No matching requests.",
+               total)
 
 
-@app.command()
+@app.command(rich_help_panel="Tracking")
 def overdue(
     check: Annotated[bool, typer.Option("--check", help="Exit 1 when anything is overdue (for cron and systemd timers).")] = False,
     json_: JsonOpt = False,
@@ -289,7 +301,7 @@ def overdue(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(rich_help_panel="Requests")
 def show(
     ref: Annotated[str, typer.Argument(metavar="REF", help="The request's reference.")],
     markdown: Annotated[bool, typer.Option("--markdown", help="A case file in Markdown.")] = False,
@@ -310,55 +322,6 @@ def show(
 
         typer.echo(as_markdown(s), nl=False)
         return
-    org = s["organisation"]
-    typer.echo(f"{s['ref']}  {s['kind']} request to {org['name']} ({s['org']}) — "
-               f"{s['regime']}, by {s['channel']}")
-    due = f", due {s['due']}" if s["due"] else ""
-    when = output.days_text(s["days_left"], s["status"]) if s["due"] else ""
-    typer.echo(f"Status: {s['status']}{due}" + (f" ({when})" if when else ""))
-    if s["explanation"]:
-        typer.echo("\nDeadline")
-        for line in s["explanation"]:
-            typer.echo(f"  {line}")
-        for w in s["warnings"]:
-            typer.echo(f"  ! {w}")
-    typer.echo("\nTimeline")
-    for e in s["events"]:
-        d = e["details"]
-        if "label" in d and "message" in d:  # a reply: which message, how matched, which rule
-            bits = [f"message #{d['message']}", f"matched by {d.get('matched_by')}",
-                    f"rule {d.get('rule')}", _TRUST.get(d.get("trust"), ""),
-                    *([f"not applied: {d['not_applied']}"] if d.get("not_applied") else [])]
-            if e["kind"] != d["label"]:
-                bits.insert(0, f"reads as {d['label']}")
-        else:
-            bits = [f"{k} {v}" for k, v in d.items() if k not in ("sha256",)]
-        typer.echo(f"  {e['on']}  {e['kind']:<24} {e['source']:<7} {'; '.join(bits)}".rstrip())
-    if s["later_events"]:
-        n = s["later_events"]
-        typer.echo(f"  ({n} later event{'s' if n > 1 else ''} not shown: today is "
-                   "set to an earlier date)")
-    if s["messages"]:
-        typer.echo("\nLetters and messages")
-        for m in s["messages"]:
-            typer.echo(f"  {m['direction']:<3} {m['transport']:<8} {m['state']:<8} "
-                       f"sha256:{(m['sha256'] or '')[:16]}  {output.clean(m['subject'])}")
-            if m["direction"] == "in":
-                typer.echo(f"      #{m['id']} from {output.clean(m['from']) or '(no sender)'}: "
-                           f"{m['label']} — "
-                           f"{m['reason']} [{m['rule']}]")
-                if m["because"]:
-                    typer.echo(f"      because: \u201c{output.clean(m['because'])}\u201d")
-                typer.echo(f"      matched: {output.clean(m['match'])}; "
-                           f"{_TRUST.get(m['trust'], '')}"
-                           + (f"; waits in `sar inbox` ({m['needs']})" if m["needs"] else ""))
-    if s.get("attachments"):
-        typer.echo(f"\nAttachments (`sar attachments {s['ref']} --save DIR` writes them out)")
-        for a in s["attachments"]:
-            typer.echo(f"  #{a['message']}  {output.clean(a['name'])}  "
-                       f"{output.clean(a['content_type'] or '')}  {a['size']:,} bytes  "
-                       f"sha256:{a['sha256'][:16]}")
-    if s.get("review"):
-        typer.echo(f"\n{s['review']['text'].capitalize()} (`sar review {s['ref']}`)")
-    if s["next"]:
-        typer.echo(f"\nNext: {s['next']}")
+    from sar.cli import show_view
+
+    show_view.render(s)

@@ -10,15 +10,18 @@ from sar.cli.root import app, workspace
 _MARK = {"answered": "+", "partial": "~", "missing": "-"}
 
 
-@app.command()
+@app.command(rich_help_panel="Requests")
 def review(
     ref: Annotated[str, typer.Argument(metavar="REF", help="The request's reference.")],
     set_: Annotated[list[str] | None, typer.Option("--set", metavar="ITEM=STATUS", help="Overrule an item (answered, partial or missing), e.g. --set recipients=answered; repeatable.")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """What the answer gave: each Art. 15 item answered, partial or missing, with the
-    sentence or column that shows it, and the sources, recipients, special-category
-    data and segments it reveals. Stored; `--set` overrules an item."""
+    """Read the answer against Art. 15: what it gave and what it lacks.
+
+    Each Art. 15 item answered, partial or missing, with the sentence or column that
+    shows it, and the sources, recipients, special-category data and segments it
+    reveals. Stored; `--set` overrules an item.
+    """
     ws = workspace()
     r = ws.reviews.overrule(ref, set_) if set_ else ws.reviews.run(ref)
     if json_:

@@ -11,9 +11,9 @@ import os
 from typing import Annotated
 
 import typer
-from typer.core import TyperGroup
 
 from sar.cli import coercion
+from sar.cli.helptext import PanelGroup
 from sar.errors import SarError
 
 
@@ -24,9 +24,10 @@ class _State:
 state = _State()
 
 
-class SarGroup(TyperGroup):
-    """Turns SarError into one line on stderr and exit status 1, and reads text
-    parameters without pydantic (sar.cli.coercion)."""
+class SarGroup(PanelGroup):
+    """Turns SarError into one line on stderr and exit status 1, reads text
+    parameters without pydantic (sar.cli.coercion) and lists its commands in panels
+    (sar.cli.helptext)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,15 +5,16 @@ from typing import Annotated
 import typer
 
 from sar.cli import output
+from sar.cli.helptext import PanelGroup
 from sar.cli.root import app, workspace
 from sar.errors import SarError, UsageError
 
-config_app = typer.Typer(help="Read and change settings: mail, letters, deadline rules.",
+config_app = typer.Typer(cls=PanelGroup, help="Read and change settings: mail, letters, deadline rules.",
                          no_args_is_help=True)
-app.add_typer(config_app, name="config")
+app.add_typer(config_app, name="config", rich_help_panel="Care")
 
 
-@app.command()
+@app.command(rich_help_panel="Care")
 def init(
     name: Annotated[str | None, typer.Option(metavar="NAME", help="Your full name, as organisations know it.")] = None,
     email: Annotated[str | None, typer.Option(metavar="EMAIL", help="Your email address; replies come here.")] = None,

@@ -34,19 +34,36 @@ def _days(value: str) -> int:
     return int(m.group(1)) * (7 if m.group(2) == "w" else 1)
 
 
-def _rows(rows: list[dict]) -> list[dict]:
-    return [output.board_row(r) for r in rows]
+def _rows(rows: list[dict], names: dict[str, str] | None = None) -> list[dict]:
+    names = names or {}
+    return [{**output.board_row(r), "org": names.get(r["org"], r["org"])} for r in rows]
 
 
-@app.command()
+LimitOpt = Annotated[int | None, typer.Option(
+    "--limit", metavar="N", min=0, help="List at most N requests, the most urgent first.")]
+AllOpt = Annotated[bool, typer.Option("--all", help="List every request.")]
+
+
+@app.command(rich_help_panel="Tracking")
 def status(
     status_: Annotated[str | None, typer.Option("--status", metavar="STATUS", help="Only requests with this status.")] = None,
     org: Annotated[str | None, typer.Option(metavar="SLUG", help="Only requests to this organisation.")] = None,
     kind: Annotated[str | None, typer.Option(metavar="KIND", help="Only requests of this kind.")] = None,
     as_of: Annotated[str | None, typer.Option(metavar="DATE", help="The board as it stood (or will stand) on this day.")] = None,
+    limit: LimitOpt = None,
+    all_: AllOpt = False,
     json_: JsonOpt = False,
 ) -> None:
-    """The board: every request, grouped by whose move it is, due soonest first."""
+    """The board: requests grouped by whose move it is, the most urgent first.
+
+    Every group is counted, by status; the most urgent requests are listed (overdue
+    first, then due soonest), 20 unless --limit N or --all says otherwise. --json
+    gives every request.
+    """
+    from sar.core.board import SHOWN, summarise
+
+    if all_ and limit is not None:
+        raise UsageError("--all or --limit, not both")
     ws = _workspace(as_of)
     groups = ws.board(status=status_, org=org, kind=kind)
     if json_:
@@ -55,14 +72,35 @@ def status(
     if not groups:
         typer.echo("No requests." if not (status_ or org or kind) else "No matching requests.")
         return
-    for i, g in enumerate(groups):
+    board = summarise(groups, None if all_ else SHOWN if limit is None else limit)
+    listed = [r for g in board["groups"] for r in g["requests"]]
+    names = output.org_names(ws, listed)
+    every = _rows(listed, names)  # so that the groups' columns line up
+    for i, g in enumerate(board["groups"]):
         if i:
             typer.echo("")
-        n = len(g["requests"])
-        output.table(_rows(g["requests"]), _COLUMNS, title=f"{g['title']} ({n})")
+        _group(g, names, every)
+    left = board["total"] - board["shown"]
+    if left:
+        typer.echo("")
+        output.say(f"{left:,} of {board['total']:,} requests not listed; "
+                   "`sar status --all` lists every one, `--limit N` the N most urgent.")
 
 
-@app.command()
+def _group(g: dict, names: dict[str, str], every: list[dict]) -> None:
+    """One group of the board: its title and count, its count per status when it
+    holds more than one, its listed rows and how many it leaves out."""
+    typer.echo(output.heading(f"{g['title']} ({g['total']:,})"))
+    if len(g["counts"]) > 1:
+        output.say(" · ".join(f"{status} {n:,}" for status, n in g["counts"].items()),
+                   indent="  ")
+    output.table(_rows(g["requests"], names), _COLUMNS, align=every)
+    hidden = g["total"] - len(g["requests"])
+    if hidden:
+        typer.echo(f"  … and {hidden:,} more")
+
+
+@app.command(rich_help_panel="Tracking")
 def due(
     within: Annotated[str, typer.Option(metavar="DAYS", help="How far ahead: 14d, 2w or 14.")] = "14d",
     as_of: Annotated[str | None, typer.Option(metavar="DATE", help="Count from this day instead of today.")] = None,
@@ -70,16 +108,17 @@ def due(
 ) -> None:
     """Requests due within the next days (and those already overdue)."""
     days = _days(within)
-    rows = _workspace(as_of).due(days)
+    ws = _workspace(as_of)
+    rows = ws.due(days)
     if json_:
         output.emit_json(rows)
     elif not rows:
         typer.echo(f"Nothing is due within {days} days.")
     else:
-        output.table(_rows(rows), _COLUMNS)
+        output.table(_rows(rows, output.org_names(ws, rows)), _COLUMNS)
 
 
-@app.command()
+@app.command(rich_help_panel="Tracking")
 def calendar(
     out: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="Where to write the .ics file (- for stdout).")],
     alarm: Annotated[int, typer.Option(metavar="DAYS", help="An alarm this many days before each date (0: none).")] = 3,
@@ -123,7 +162,7 @@ def _empty() -> bytes:
     return cal.to_ical()
 
 
-@app.command()
+@app.command(rich_help_panel="Tracking")
 def export(
     format_: Annotated[str, typer.Option("--format", metavar="FORMAT", help="csv or json.")] = "json",
     what: Annotated[str, typer.Option(metavar="WHAT", help="requests (the board) or events (the whole log).")] = "requests",
@@ -152,7 +191,7 @@ def export(
     output.deliver(text, out, f"{len(rows)} {what}")
 
 
-@app.command()
+@app.command(rich_help_panel="Tracking")
 def remind(
     refs: Annotated[list[str] | None, typer.Argument(metavar="REF", help="Overdue requests to remind.")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Every overdue request sent by email.")] = False,
@@ -174,13 +213,15 @@ def remind(
     from sar.cli.requests_cmd import parse_day
 
     day = parse_day(posted, "--posted")
-    output.run_batch(lambda progress: _workspace(None).remind(
+    ws = _workspace(None)
+    output.run_batch(lambda progress: ws.remind(
         refs or [], overdue=overdue, dry_run=dry_run, retry_unknown=retry_unknown, again=again,
         posted=day, progress=progress),
-        json_, "Nothing is overdue." if overdue else "Nothing to remind.")
+        json_, "Nothing is overdue." if overdue else "Nothing to remind.",
+        output.sent_line(ws, "reminder sent for"))
 
 
-@app.command()
+@app.command(rich_help_panel="Tracking")
 def complain(
     ref: Annotated[str, typer.Argument(metavar="REF", help="The request to complain about.")],
     out: Annotated[str, typer.Option("--output", "-o", metavar="BUNDLE.zip", help="Where to write the evidence bundle.")],
@@ -215,7 +256,7 @@ def complain(
         typer.echo(f"Send it: {result['send_to']} (attach the ZIP; sar sends nothing)")
 
 
-@app.command()
+@app.command(rich_help_panel="Tracking")
 def notify(
     email: Annotated[bool, typer.Option("--email", help="Also send the digest to your own address (through the configured transport).")] = False,
     json_: JsonOpt = False,
@@ -237,7 +278,7 @@ def notify(
         n.email(ws, lines)
 
 
-@app.command()
+@app.command(rich_help_panel="Tracking")
 def report(
     format_: Annotated[str, typer.Option("--format", metavar="FORMAT", help="md, csv or json.")] = "md",
     out: Annotated[str | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (default: stdout).")] = None,

@@ -33,3 +33,35 @@ def grouped(rows: list[dict]) -> list[dict]:
                else group_of(r["status"])].append(r)
     return [{"name": name, "title": title, "requests": groups[name]}
             for name, title, _ in GROUPS if groups[name]]
+
+
+# How many requests `sar status` lists unless told (--limit N, --all): a screen's
+# worth, the most urgent; the counts above them still cover every request.
+SHOWN = 20
+
+
+def shown_status(row: dict) -> str:
+    """The status a row is counted and shown under (an incomplete answer as such)."""
+    return row.get("answer") or row["status"]
+
+
+def summarise(groups: list[dict], limit: int | None = SHOWN) -> dict:
+    """The board as a summary: every group with its count and its count per status,
+    and at most `limit` rows in all (None: every row), the most urgent first: the
+    groups come overdue first, then yours, theirs and the closed, each due soonest
+    first, so the first rows of the board in order are the most urgent."""
+    left = limit
+    out = []
+    for g in groups:
+        rows = g["requests"]
+        counts: dict[str, int] = {}
+        for r in rows:
+            status = shown_status(r)
+            counts[status] = counts.get(status, 0) + 1
+        shown = rows if left is None else rows[:left]
+        if left is not None:
+            left -= len(shown)
+        out.append({"name": g["name"], "title": g["title"], "total": len(rows),
+                    "counts": counts, "requests": shown})
+    total = sum(g["total"] for g in out)
+    return {"groups": out, "total": total, "shown": sum(len(g["requests"]) for g in out)}

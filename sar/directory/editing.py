@@ -70,11 +70,13 @@ def edit_org(ws, slug: str, **fields) -> dict:
     return add_org(ws, slug=ws.directory.get(slug).slug, **fields)
 
 
-def import_orgs(ws, folder: Path):
-    """Import an open directory (the datenanfragen format) under the user's records."""
+def import_orgs(ws, folder: Path, progress=None):
+    """Import an open directory (the datenanfragen format) under the user's records;
+    `progress(n, total, "")` as its files are read."""
     from sar.directory.importers import import_datenanfragen
 
     ws.home.ensure()
-    report = import_datenanfragen(Path(folder), ws.home.subdir(ws.home.orgs) / "imported")
+    report = import_datenanfragen(Path(folder), ws.home.subdir(ws.home.orgs) / "imported",
+                                  progress)
     ws.reload_directory()
     return report

@@ -309,36 +309,41 @@ def _rank(record: dict) -> int:
     return QUALITIES.index(quality) if quality in QUALITIES else len(QUALITIES)
 
 
-def _read_records(folder: Path, report: ImportReport) -> dict[str, dict]:
-    """Every company and authority record that validates, by slug; the rest rejected."""
+def _read_records(folder: Path, report: ImportReport, progress=None) -> dict[str, dict]:
+    """Every company and authority record that validates, by slug; the rest rejected;
+    `progress(n, total, "")` every 100 files."""
     from sar.directory import from_record
 
     records: dict[str, dict] = {}
     files: dict[str, str] = {}
-    for sub, authority in (("companies", False), ("supervisory-authorities", True)):
-        # Every file, not only *.json: one record in the 2026 snapshot lacks the suffix.
-        for path in sorted(p for p in (folder / sub).glob("*")
-                           if p.is_file() and not p.name.startswith(".")):
-            name = f"{sub}/{path.name}"
-            try:
-                raw = json.loads(path.read_text(encoding="utf-8"))
-                data = convert(raw, authority=authority)
-                org = from_record(data, path.name, "imported")
-            except (UsageError, ValueError, KeyError, TypeError, AttributeError) as e:
-                report.rejected.append((name, *_why(e)))
-                continue
-            data = {**data, "slug": org.slug, "channel": org.channel,
-                    "domains": list(org.domains)}
-            if org.slug in records:
-                # The better of the two stays: a verified record over a scraped one.
-                if _rank(data) < _rank(records[org.slug]):
-                    records[org.slug], data = data, records[org.slug]
-                    files[org.slug], name = name, files[org.slug]
-                report.rejected.append((name, f"duplicate slug {org.slug} (kept "
-                                        f"{files[org.slug]})", "its slug is another record's"))
-                continue
-            files[org.slug] = name
-            records[org.slug] = data
+    # Every file, not only *.json: one record in the 2026 snapshot lacks the suffix.
+    every = [(sub, authority, path)
+             for sub, authority in (("companies", False), ("supervisory-authorities", True))
+             for path in sorted(p for p in (folder / sub).glob("*")
+                                if p.is_file() and not p.name.startswith("."))]
+    for n, (sub, authority, path) in enumerate(every):
+        if progress and n % 100 == 0:
+            progress(n, len(every), "")
+        name = f"{sub}/{path.name}"
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            data = convert(raw, authority=authority)
+            org = from_record(data, path.name, "imported")
+        except (UsageError, ValueError, KeyError, TypeError, AttributeError) as e:
+            report.rejected.append((name, *_why(e)))
+            continue
+        data = {**data, "slug": org.slug, "channel": org.channel,
+                "domains": list(org.domains)}
+        if org.slug in records:
+            # The better of the two stays: a verified record over a scraped one.
+            if _rank(data) < _rank(records[org.slug]):
+                records[org.slug], data = data, records[org.slug]
+                files[org.slug], name = name, files[org.slug]
+            report.rejected.append((name, f"duplicate slug {org.slug} (kept "
+                                    f"{files[org.slug]})", "its slug is another record's"))
+            continue
+        files[org.slug] = name
+        records[org.slug] = data
     return records
 
 
@@ -380,7 +385,7 @@ def _read_redirects(folder: Path, report: ImportReport) -> dict[str, dict]:
     return redirects
 
 
-def import_datenanfragen(folder: Path, target_dir: Path) -> ImportReport:
+def import_datenanfragen(folder: Path, target_dir: Path, progress=None) -> ImportReport:
     """Import every record under `folder` into `target_dir`/datenanfragen.json."""
     from sar.files import write_private
 
@@ -388,7 +393,7 @@ def import_datenanfragen(folder: Path, target_dir: Path) -> ImportReport:
     if not (folder / "companies").is_dir():
         raise UsageError(f"{folder} is not a datenanfragen data folder (no companies/ in it)")
     report = ImportReport(source=str(folder))
-    records = _read_records(folder, report)
+    records = _read_records(folder, report, progress)
     redirects = _read_redirects(folder, report)
     if not records:
         # An empty or wrong folder must not wipe out the directory imported before.
