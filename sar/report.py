@@ -338,8 +338,8 @@ def headline(report: dict) -> str:
             f"{total['refused']} ({share(total['refused'], n)}) were refused and "
             f"{total['overdue_now']} ({share(total['overdue_now'], n)}) are overdue.")
     ranked = league(report)
-    if len(ranked) >= 2:
-        best, worst = ranked[0], ranked[-1]
+    best, worst = (ranked[0], ranked[-1]) if len(ranked) >= 2 else (None, None)
+    if best and best["on_time"] / best["requests"] > worst["on_time"] / worst["requests"]:
         text += (f" Best: {label(report, 'org', best['org'])}, "
                  f"{share(best['on_time'], best['requests'])} on time. Worst: "
                  f"{label(report, 'org', worst['org'])}, "

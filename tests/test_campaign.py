@@ -276,7 +276,7 @@ def test_a_campaign_from_import_to_purge(sar, tmp_path, home):
     page = home.parent / "report.html"
     sar("campaign", "report", "e26", "--format", "html", "-o", page, today="2026-05-01")
     html = page.read_text()
-    assert html.count("<svg") == 2 and "party-b" in html
+    assert html.count("<svg") == 2 and "Party B" in html  # its name, not its slug
     # The report never reads identities: no participant is in it.
     assert not any(p["email"] in html or p["name"] in html for p in everyone)
 

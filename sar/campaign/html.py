@@ -100,7 +100,7 @@ dl { max-width: 48rem; } dt { font-weight: 600; } dd { margin: 0 0 0.5rem 1.2rem
   /* The last rows go with the totals, never the totals alone on a page. */
   tbody tr:nth-last-child(-n+2) { break-after: avoid; page-break-after: avoid; }
   table.short { break-inside: avoid; page-break-inside: avoid; }
-  h2, h3, caption, summary { break-after: avoid; page-break-after: avoid; }
+  h2, h3, caption, summary, dt { break-after: avoid; page-break-after: avoid; }
   figure svg { max-width: 100%; }
   details > summary { list-style: none; font-weight: 600; }
   details > summary::-webkit-details-marker { display: none; }
@@ -328,7 +328,7 @@ def _times_table(series, month_days: int) -> str:
                     f"<td>{days(values[-1])}</td><td>{within}</td></tr>")
     # Open, so that it prints and reads without a click.
     return ("<details open><summary>The figures behind this chart</summary>"
-            '<div class="scroll"><table class="chart-data" id="times-data">'
+            '<div class="scroll"><table class="chart-data short" id="times-data">'
             "<thead><tr><th scope=\"col\">Organisation</th><th scope=\"col\">Answers</th>"
             "<th scope=\"col\">Fastest (days)</th><th scope=\"col\">Median (days)</th>"
             "<th scope=\"col\">Slowest (days)</th>"
@@ -413,7 +413,7 @@ def _outcomes_table(outcomes, rows) -> str:
             for v in values)
         body.append(f'<tr><th scope="row"><bdi>{_text(sector)}</bdi></th>{cells}</tr>')
     return ("<details open><summary>The figures behind this chart</summary>"
-            '<div class="scroll"><table class="chart-data" id="outcomes-data">'
+            '<div class="scroll"><table class="chart-data short" id="outcomes-data">'
             f'<thead><tr><th scope="col">Kind of organisation</th>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table></div></details>")
 

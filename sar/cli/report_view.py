@@ -102,7 +102,8 @@ def print_rich(data: dict, console) -> None:
 
     from sar.cli.output import clean
 
-    console.print(escape(clean(rep.headline(data))), "\n")
+    console.print(escape(clean(rep.headline(data))))
+    console.print()
     for title, key, rows_key, first in GROUPS:
         for part, columns in TABLES:
             t = Table(title=f"{title}: {part.lower()}", title_justify="left",
@@ -110,8 +111,12 @@ def print_rich(data: dict, console) -> None:
             t.add_column(first, overflow="fold", ratio=1)
             for _, heading in columns:
                 t.add_column(heading, justify="right", no_wrap=True)
-            for row in _rows(data, key, data[rows_key], columns):
-                t.add_row(escape(clean(row[0])), *row[1:])
-            console.print(t, "")
+            rows = _rows(data, key, data[rows_key], columns)
+            for i, row in enumerate(rows):
+                total = i == len(rows) - 1  # "All", set off and bold
+                t.add_row(escape(clean(row[0])), *row[1:], style="bold" if total else None,
+                          end_section=i == len(rows) - 2)
+            console.print(t)
+            console.print()
     for line in _notes(data, console.width):
         console.print(escape(line))
