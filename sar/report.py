@@ -16,9 +16,54 @@ import io
 import statistics
 
 from sar.core import lifecycle
+from sar.core.dates import add_months
 
 COLUMNS = ("requests", "bounced", "acknowledged", "id_demanded", "extended", "answered",
            "on_time", "refused", "overdue_now", "median_days", "p90_days")
+
+# How a person reads each column (Markdown, HTML, the terminal); CSV and JSON keep the
+# keys above, which scripts read.
+LABELS = {"requests": "Requests", "bounced": "Bounced", "acknowledged": "Acknowledged",
+          "id_demanded": "ID demanded", "extended": "Extended", "answered": "Answered",
+          "on_time": "Answered on time", "refused": "Refused", "overdue_now": "Overdue now",
+          "median_days": "Median days", "p90_days": "90th pct days"}
+
+# One definition of each figure, used by every format and printed with the report.
+DEFINITIONS = {
+    "requests": "requests sent (by email or post) by the day of the figures",
+    "bounced": "requests whose letter came back undelivered at least once",
+    "acknowledged": "requests the organisation acknowledged before answering",
+    "id_demanded": "requests where the organisation asked for proof of identity",
+    "extended": "requests where the organisation extended its deadline (Art. 12(3))",
+    "answered": "requests with a first answer: data given in full or in part, no data "
+                "held, or a refusal",
+    "on_time": "answered with data or a statement that none is held (not a refusal) by the "
+               "deadline as it stood then (one month, or later if extended or paused for ID)",
+    "refused": "requests the organisation refused, on time or not; a refusal is an answer "
+               "but never counts as answered on time",
+    "overdue_now": "requests past their deadline and still unanswered on the day of the "
+                   "figures",
+    "median_days": "the median of the days from sending to the first answer, to one decimal",
+    "p90_days": "nine answers in ten came within this many days, to one decimal",
+}
+
+KIND_NAMES = {"political-party": "Political parties", "data-broker": "Data brokers",
+              "credit-reference-agency": "Credit reference agencies",
+              "ad-tech": "Advertising technology", "platform": "Platforms",
+              "campaign-vendor": "Campaign software vendors",
+              "supervisory-authority": "Supervisory authorities", "other": "Other"}
+
+
+def kind_name(kind: str) -> str:
+    """"credit-reference-agency" -> "Credit reference agencies", for people."""
+    if kind == "all":
+        return "All"
+    return KIND_NAMES.get(kind) or str(kind).replace("-", " ").capitalize()
+
+
+def days(value) -> str:
+    """Days as every format shows them: one decimal, always."""
+    return "" if value is None else f"{float(value):.1f}"
 
 
 def _percentile(values: list[int], q: float) -> float | None:
@@ -79,9 +124,10 @@ def _item(ws, row: dict, events: list, sectors: dict, unknown_sends: set) -> dic
         return None
     if row["org_slug"] not in sectors:
         try:
-            sectors[row["org_slug"]] = ws.directory.get(row["org_slug"]).kind or "other"
+            org = ws.directory.get(row["org_slug"])
+            sectors[row["org_slug"]] = (org.kind or "other", org.name or row["org_slug"])
         except Exception:  # noqa: BLE001 - a record since removed: its snapshot
-            sectors[row["org_slug"]] = "other"
+            sectors[row["org_slug"]] = ("other", row["org_slug"])
     answers = [e for e in events if e.kind in lifecycle.ANSWERS]
     first = answers[0] if answers else None
     on_time = days = None
@@ -98,15 +144,18 @@ def _item(ws, row: dict, events: list, sectors: dict, unknown_sends: set) -> dic
         shown["status"] == "escalated" and shown["days_left"] is not None
         and shown["days_left"] < 0)
     refused = "refused" in kinds
+    # One definition everywhere: a refusal answers, but is never "answered on time".
+    on_time = bool(on_time) and not refused
     bounced = "bounced" in kinds
     outcome = ("refused" if refused else "answered on time" if on_time else
                "answered late" if first is not None else "overdue" if overdue else
                "bounced" if bounced and row["status"] == "bounced" else "waiting")
     return {
-        "ref": row["ref"], "org": row["org_slug"], "sector": sectors[row["org_slug"]],
+        "ref": row["ref"], "org": row["org_slug"], "sector": sectors[row["org_slug"]][0],
+        "name": sectors[row["org_slug"]][1], "sent_on": sent[0].on,
         "bounced": bounced, "acknowledged": "acknowledged" in kinds,
         "id_demanded": "id-requested" in kinds, "extended": "extended" in kinds,
-        "answered": first is not None, "on_time": bool(on_time), "refused": refused,
+        "answered": first is not None, "on_time": on_time, "refused": refused,
         "overdue_now": overdue, "days": days, "outcome": outcome,
         # Who asked: small cells are counted in people, not requests (one person's
         # access and erasure requests are still one person).
@@ -127,10 +176,20 @@ class _Tally:
         self.days: list[int] = []
         self.outcomes = dict.fromkeys(OUTCOMES, 0)
         self.people: set = set()
+        self.names: dict[str, str] = {}
+        self.sent: list = []  # the first and last day a request was sent
+        self.months: dict[int, int] = {}  # days in the statutory month: how often
 
     def add(self, item: dict) -> None:
         self.n += 1
         self.people.add(item["who"])
+        self.names[item["org"]] = item.get("name") or item["org"]
+        on = item.get("sent_on")
+        if on is not None:
+            self.sent = ([min(self.sent[0], on), max(self.sent[1], on)] if self.sent
+                         else [on, on])
+            month = (add_months(on, 1)[0] - on).days
+            self.months[month] = self.months.get(month, 0) + 1
         for f in _FLAGS:
             self.flags[f] += bool(item[f])
         if item["days"] is not None:
@@ -175,7 +234,8 @@ def _rows_of(tallies: dict[str, _Tally], key: str, suppress_below: int) -> list[
     blank = suppressed(tallies, suppress_below)
     for name, t in tallies.items():
         row = {key: name, "requests": t.n, **t.flags,
-               "median_days": statistics.median(t.days) if t.days else None,
+               "median_days": (round(float(statistics.median(t.days)), 1) if t.days
+                               else None),
                "p90_days": _percentile(t.days, 90)}
         if name in blank:
             # Too few to publish without pointing at someone: blank every figure.
@@ -190,32 +250,124 @@ def build(ws, suppress_below: int = 0, campaign_id: int | None = None) -> dict:
     shown = {k: {n: t for n, t in g.items()
                  if n != "all" and t.n and n not in suppressed(g, suppress_below)}
              for k, g in groups.items()}
+    everyone = groups["org"]["all"]
+    small = len(everyone.people) < suppress_below
     return {"as_of": ws.today.isoformat(), "suppress_below": suppress_below,
             "by_organisation": _rows_of(groups["org"], "org", suppress_below),
             "by_sector": _rows_of(groups["sector"], "sector", suppress_below),
             # For charts: only groups large enough to publish.
             "days_by_org": {n: sorted(t.days) for n, t in shown["org"].items() if t.days},
             "outcomes": list(OUTCOMES),
-            "outcomes_by_sector": {n: t.outcomes for n, t in shown["sector"].items()}}
+            "outcomes_by_sector": {n: t.outcomes for n, t in shown["sector"].items()},
+            # For people: names, not slugs; and what the method section says.
+            "names": dict(sorted(everyone.names.items())),
+            "kind_names": {k: kind_name(k) for k in groups["sector"]},
+            "method": {
+                "first_sent": everyone.sent[0].isoformat() if everyone.sent else None,
+                "last_sent": everyone.sent[1].isoformat() if everyone.sent else None,
+                # UK GDPR Art. 12(3); ICO: a calendar month, the corresponding date next
+                # month, so 28 to 31 days by the day sent: the most common length.
+                "month_days": (max(everyone.months, key=lambda d: (everyone.months[d], -d))
+                               if everyone.months else 31),
+                "participants": None if small else len(everyone.people),
+                "organisations": len(groups["org"]) - 1,
+                "organisations_answered": sum(1 for n, t in groups["org"].items()
+                                              if n != "all" and t.flags["answered"]),
+                "answers": None if small else everyone.flags["answered"],
+                "organisations_hidden": sum(1 for n in suppressed(groups["org"],
+                                                                  suppress_below)
+                                            if n != "all"),
+                "definitions": DEFINITIONS}}
+
+
+def label(report: dict, key: str, value) -> str:
+    """A row's name as a person reads it: the organisation's name, the kind's name."""
+    if value == "all":
+        return "All"
+    if key == "org":
+        return (report.get("names") or {}).get(value) or str(value)
+    return (report.get("kind_names") or {}).get(value) or kind_name(str(value))
+
+
+def cell(key: str, value) -> str:
+    """A figure as every format for people shows it: counts whole, days to one decimal,
+    a blank (suppressed or none) empty."""
+    if value is None:
+        return ""
+    return days(value) if key.endswith("_days") else str(value)
+
+
+def share(part, whole) -> str:
+    return f"{int(part * 100 / whole + 0.5)}%" if part is not None and whole else ""
+
+
+def league(report: dict) -> list[dict]:
+    """The organisations whose figures can be published, best first: the larger share
+    answered on time, then the smaller share overdue, then the faster median."""
+    rows = [r for r in report["by_organisation"]
+            if r["org"] != "all" and not r.get("suppressed") and r["requests"]]
+    rows.sort(key=lambda r: (-r["on_time"] / r["requests"], r["overdue_now"] / r["requests"],
+                             r["median_days"] if r["median_days"] is not None else 1e9,
+                             label(report, "org", r["org"])))
+    return [{"rank": i, **r} for i, r in enumerate(rows, 1)]
+
+
+def hidden_note(report: dict) -> str | None:
+    """What suppression hid, said plainly (None when nothing was)."""
+    m = report.get("method") or {}
+    k, hidden = report.get("suppress_below") or 0, m.get("organisations_hidden") or 0
+    if not k or not hidden:
+        return None
+    answered = m.get("organisations_answered") or 0
+    return (f"{answered} organisation{'s' if answered != 1 else ''} answered; figures "
+            f"counting fewer than {k} people are hidden ({hidden} of "
+            f"{m.get('organisations', 0)} organisations), with as many others as it takes "
+            "that no hidden figure can be worked out from the totals.")
+
+
+def headline(report: dict) -> str:
+    """The finding in one or two sentences, from the same figures as the tables."""
+    total = report["by_organisation"][-1]
+    m = report.get("method") or {}
+    if total.get("suppressed") or not total["requests"]:
+        return hidden_note(report) or "No request has been sent yet."
+    n = total["requests"]
+    orgs = m.get("organisations", 0)
+    text = (f"Of {n} requests sent to {orgs} organisation{'s' if orgs != 1 else ''}, "
+            f"{total['on_time']} ({share(total['on_time'], n)}) were answered on time; "
+            f"{total['refused']} ({share(total['refused'], n)}) were refused and "
+            f"{total['overdue_now']} ({share(total['overdue_now'], n)}) are overdue.")
+    ranked = league(report)
+    best, worst = (ranked[0], ranked[-1]) if len(ranked) >= 2 else (None, None)
+    if best and best["on_time"] / best["requests"] > worst["on_time"] / worst["requests"]:
+        text += (f" Best: {label(report, 'org', best['org'])}, "
+                 f"{share(best['on_time'], best['requests'])} on time. Worst: "
+                 f"{label(report, 'org', worst['org'])}, "
+                 f"{share(worst['on_time'], worst['requests'])} on time.")
+    return text
 
 
 def as_markdown(report: dict, title: str | None = None) -> str:
+    from sar.export import markdown_cell
+
     heading = f"{title}: how organisations answered" if title else "How organisations answered"
-    lines = [f"# {heading} (as of {report['as_of']})", ""]
+    lines = [f"# {heading} (as of {report['as_of']})", "", headline(report), ""]
     for title, key, rows_ in (("By organisation", "org", report["by_organisation"]),
                               ("By kind of organisation", "sector", report["by_sector"])):
+        first = "Organisation" if key == "org" else "Kind of organisation"
         lines += [f"## {title}", "",
-                  "| " + " | ".join([key, *COLUMNS]) + " |",
-                  "| " + " | ".join(["---"] * (len(COLUMNS) + 1)) + " |"]
+                  "| " + " | ".join([first, *(LABELS[c] for c in COLUMNS)]) + " |",
+                  "| --- | " + " | ".join(["---:"] * len(COLUMNS)) + " |"]
         for r in rows_:
-            cells = ["" if r.get(c) is None else str(r[c]) for c in COLUMNS]
-            lines.append("| " + " | ".join([str(r[key]), *cells]) + " |")
+            cells = [cell(c, r.get(c)) for c in COLUMNS]
+            lines.append("| " + " | ".join([markdown_cell(label(report, key, r[key])),
+                                            *cells]) + " |")
         lines.append("")
-    if report["suppress_below"]:
-        lines.append(f"Rows counting fewer than {report['suppress_below']} people are left "
-                     "blank.")
-    lines.append("Days are from receipt to the first answer (fulfilled, partial, no data, "
-                 "refused); on time means by the deadline as it stood then.")
+    note = hidden_note(report)
+    if note:
+        lines += [note, ""]
+    lines += ["## Definitions", ""]
+    lines += [f"- **{LABELS[c]}**: {DEFINITIONS[c]}." for c in COLUMNS]
     return "\n".join(lines) + "\n"
 
 

@@ -132,17 +132,18 @@ def test_the_report_tables_what_each_organisation_answered_and_disclosed(sar, tm
     parsed.feed(page.read_text())
     items = parsed.tables["answers-items"]
     header = items[0]
-    x = next(r for r in items if r[0] == "party-x")
-    assert x[header.index("sources")] == "12 (100%)" and x[header.index("transfers")] == "0 (0%)"
-    z = next(r for r in items if r[0] == "party-z")
+    # People read names, not slugs, and headings, not keys.
+    x = next(r for r in items if r[0] == "Party-X")
+    assert x[header.index("Sources")] == "12 (100%)" and x[header.index("Transfers")] == "0 (0%)"
+    z = next(r for r in items if r[0] == "Party-Z")
     assert set(z[1:]) == {"\u2014"}
     rows = {tuple(r) for r in parsed.tables["answers-disclosed"][1:]}
-    assert ("party-x", "source", "Experian", "12 (100%)") in rows and len(rows) == 4
+    assert ("Party-X", "source", "Experian", "12 (100%)") in rows and len(rows) == 4
 
     md = sar("campaign", "report", "ans", "--format", "md", today="2026-03-21").stdout
     assert "## What the answers disclosed" in md
-    assert "| party-x | recipient | Example Print Ltd | 12 (100%) |" in md
-    assert "party-x: 1 further name disclosed to fewer than 5 people, not shown." in md
+    assert "| Party-X | recipient | Example Print Ltd | 12 (100%) |" in md
+    assert "Party-X: 1 further name disclosed to fewer than 5 people, not shown." in md
 
     got = sar("campaign", "report", "ans", "--format", "csv", today="2026-03-21").stdout
     table = list(csv.DictReader(io.StringIO(got)))

@@ -119,33 +119,42 @@ def _share(count, total) -> str:
     return f"{count} ({int(count * 100 / total + 0.5)}%)" if total else str(count)
 
 
-def as_markdown(a: dict) -> str:
+def heading(item: str) -> str:
+    """An Art. 15 item as a column heading: "automated_decisions" -> "Automated decisions"."""
+    return item.replace("_", " ").capitalize()
+
+
+def _org(names: dict | None, org: str) -> str:
+    return "All" if org == "all" else (names or {}).get(org) or org
+
+
+def as_markdown(a: dict, names: dict | None = None) -> str:
     from sar.export import markdown_cell
 
     items = a["items"]
     lines = ["## What the answers gave (Art. 15)", "",
              "Reviewed answers, and how many of them answered each item in full.", "",
-             "| org | answers | reviewed | " + " | ".join(items) + " |",
-             "| " + " | ".join(["---"] * (len(items) + 3)) + " |"]
+             "| Organisation | Answers | Reviewed | " + " | ".join(map(heading, items)) + " |",
+             "| --- | " + " | ".join(["---:"] * (len(items) + 2)) + " |"]
     for r in a["by_organisation"]:
         cells = [_share(r["answered"][i], r["reviewed"]) for i in items]
-        lines.append("| " + " | ".join([markdown_cell(r["org"]),
+        lines.append("| " + " | ".join([markdown_cell(_org(names, r["org"])),
                                         "" if r["answers"] is None else str(r["answers"]),
                                         "" if r["reviewed"] is None else str(r["reviewed"]),
                                         *cells]) + " |")
     lines += ["", "## What the answers disclosed", "",
-              "| org | disclosed | name | participants |", "| --- | --- | --- | --- |"]
+              "| Organisation | Disclosed | Name | Participants |", "| --- | --- | --- | ---: |"]
     for d in a["disclosed"]:
-        lines.append(f"| {markdown_cell(d['org'])} | {d['what']} | {markdown_cell(d['name'])} "
+        lines.append(f"| {markdown_cell(_org(names, d['org']))} | {d['what']} | {markdown_cell(d['name'])} "
                      f"| {_share(d['people'], d['reviewed'])} |")
-    lines += ["", *_notes(a), ""]
+    lines += ["", *_notes(a, names), ""]
     return "\n".join(lines)
 
 
-def _notes(a: dict) -> list[str]:
+def _notes(a: dict, names: dict | None = None) -> list[str]:
     out = []
     for org, n in a["withheld"].items():
-        out.append(f"{org}: {n} further name{'s' if n != 1 else ''} disclosed to fewer than "
+        out.append(f"{_org(names, org)}: {n} further name{'s' if n != 1 else ''} disclosed to fewer than "
                    f"{a['suppress_below']} people, not shown.")
     if not a["by_organisation"][:-1]:
         out.append("No answer has been reviewed yet (`sar campaign review NAME`).")
@@ -186,7 +195,7 @@ def as_csv(base_rows: list[list], base_header: list[str], a: dict) -> str:
     return out.getvalue()
 
 
-def as_html(a: dict) -> str:
+def as_html(a: dict, names: dict | None = None) -> str:
     """The two tables as HTML, every untrusted string cleaned and escaped."""
     from sar.campaign.html import MISSING, clean
 
@@ -194,23 +203,25 @@ def as_html(a: dict) -> str:
         return html.escape(clean(v, 120), quote=True)
 
     items = a["items"]
-    head = "".join(f'<th scope="col">{text(i)}</th>' for i in ("answers", "reviewed", *items))
+    head = "".join(f'<th scope="col">{text(heading(i))}</th>'
+                   for i in ("answers", "reviewed", *items))
     body = []
     for r in a["by_organisation"]:
-        label = "All" if r["org"] == "all" else f"<bdi>{text(r['org'])}</bdi>"
+        label = "All" if r["org"] == "all" else f"<bdi>{text(_org(names, r['org']))}</bdi>"
         cells = [MISSING if r[k] is None else str(r[k]) for k in ("answers", "reviewed")]
         cells += [_share(r["answered"][i], r["reviewed"]) or MISSING for i in items]
         attrs = ' class="suppressed"' if r.get("suppressed") else ""
         body.append(f'<tr{attrs}><th scope="row">{label}</th>'
                     + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     disclosed = "".join(
-        f'<tr><th scope="row"><bdi>{text(d["org"])}</bdi></th><td>{text(d["what"])}</td>'
+        f'<tr><th scope="row"><bdi>{text(_org(names, d["org"]))}</bdi></th>'
+        f'<td>{text(d["what"])}</td>'
         f'<td><bdi>{text(d["name"])}</bdi></td><td>{_share(d["people"], d["reviewed"])}</td>'
         "</tr>" for d in a["disclosed"])
-    notes = "".join(f'<p class="note">{text(n)}</p>' for n in _notes(a))
+    notes = "".join(f'<p class="note">{text(n)}</p>' for n in _notes(a, names))
     return "\n".join([
         "<h2>What the answers gave (Art. 15)</h2>",
-        '<div class="scroll"><table id="answers-items"><caption>Reviewed answers, and how '
+        '<div class="scroll"><table id="answers-items" class="short"><caption>Reviewed answers, and how '
         "many answered each item in full</caption>",
         f'<thead><tr><th scope="col">Organisation</th>{head}</tr></thead>',
         "<tbody>", *body, "</tbody></table></div>",

@@ -10,12 +10,20 @@ charts, before anything is written. The answers' disclosure table
 from __future__ import annotations
 
 from sar.campaign import answers
-from sar.report import COLUMNS
+from sar.report import COLUMNS, LABELS
 
-LABELS = {"requests": "Requests", "bounced": "Bounced", "acknowledged": "Acknowledged",
-          "id_demanded": "ID demanded", "extended": "Extended", "answered": "Answered",
-          "on_time": "Answered on time", "refused": "Refused", "overdue_now": "Overdue now",
-          "median_days": "Median days", "p90_days": "90th pct days"}
+# What each kind of request asked for, in the method section's words.
+ASKED = {"access": "a copy of their personal data and the Art. 15 information (subject "
+                   "access, UK GDPR Art. 15)",
+         "erasure": "erasure of their personal data (Art. 17)",
+         "objection": "that processing for direct marketing stop (Art. 21)"}
+
+
+def _asked(c: dict) -> str:
+    kinds = [ASKED.get(k, f"a {k} request") for k in c.get("kinds") or []]
+    who = ("the campaign wrote for each participant, with their letter of authority"
+           if c.get("mode") == "agent" else "each participant wrote for themselves")
+    return f"{who}, asking for " + "; and ".join(kinds) if kinds else who
 
 
 def campaign_report(campaigns, name: str, suppress_below: int = 5) -> dict:
@@ -26,6 +34,7 @@ def campaign_report(campaigns, name: str, suppress_below: int = 5) -> dict:
     data["title"] = c["sender_name"] or c["name"]
     data["campaign"] = c["name"]
     data["columns"] = [[k, LABELS[k]] for k in COLUMNS]
+    data["asked"] = _asked(c)
     data["answers"] = answers.build(campaigns.ws, c["id"], suppress_below)
     return data
 
@@ -36,7 +45,7 @@ def render(data: dict, format_: str) -> str:
     if format_ == "html":
         from sar.campaign.html import as_html
 
-        return as_html(data, extra=answers.as_html(data["answers"]))
+        return as_html(data, extra=answers.as_html(data["answers"], data.get("names")))
     if format_ == "json":
         import json
 
@@ -44,4 +53,4 @@ def render(data: dict, format_: str) -> str:
     if format_ == "csv":
         return answers.as_csv(report.csv_rows(data), report.CSV_HEADER, data["answers"])
     return report.as_markdown(data, title=data["title"]) + "\n" + answers.as_markdown(
-        data["answers"])
+        data["answers"], data.get("names"))

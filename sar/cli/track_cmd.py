@@ -280,7 +280,7 @@ def notify(
 
 @app.command(rich_help_panel="Tracking")
 def report(
-    format_: Annotated[str, typer.Option("--format", metavar="FORMAT", help="md, csv or json.")] = "md",
+    format_: Annotated[str | None, typer.Option("--format", metavar="FORMAT", help="table (on screen), md (with -o), csv or json.")] = None,
     out: Annotated[str | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (default: stdout).")] = None,
     suppress_below: Annotated[int, typer.Option(metavar="N", help="Blank the rows counting fewer than N requests (for figures you publish).")] = 0,
     json_: Annotated[bool, typer.Option("--json", help="The same as --format json (every listing takes --json).")] = False,
@@ -289,24 +289,36 @@ def report(
 
     Per organisation and per kind of organisation: sent, bounced, acknowledged, ID
     demanded, extended, answered, on time, refused, overdue now, and the median and
-    90th-percentile days to the first answer.
+    90th-percentile days to the first answer. On screen, tables that fit the terminal;
+    --format md gives Markdown with the definitions.
     """
 
     from sar import report as rep
 
-    format_ = "json" if json_ else format_
-    if format_ not in ("md", "csv", "json"):
-        raise UsageError("--format must be md, csv or json")
+    format_ = "json" if json_ else format_ or ("md" if out is not None else "table")
+    if format_ not in ("table", "md", "csv", "json"):
+        raise UsageError("--format must be table, md, csv or json")
     if not 0 <= suppress_below <= 1000:
         raise UsageError("--suppress-below must be between 0 and 1000")
     if out is not None:
         output.check_output_path(out)  # before the work
     data = rep.build(_workspace(None), suppress_below)
+    if format_ == "table" and out is None:
+        from sar.cli.report_view import show
+
+        show(data, output.is_terminal())
+        return
     if format_ == "json":
         import json
 
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    else:
-        text = rep.as_markdown(data) if format_ == "md" else rep.as_csv(data)
+    elif format_ == "csv":
+        text = rep.as_csv(data)
+    elif format_ == "md":
+        text = rep.as_markdown(data)
+    else:  # a table into a file: plain text, 80 columns
+        from sar.cli.report_view import text_lines
+
+        text = "\n".join(text_lines(data, 80)) + "\n"
     output.deliver(text, out, f"{data['by_organisation'][-1]['requests'] or 0} requests",
-                   terminal_safe=format_ == "md")
+                   terminal_safe=format_ in ("md", "table"))
