@@ -59,4 +59,5 @@ def test_demo_in_a_temporary_folder_says_it_stays_and_how_to_remove_it(sar, tmp_
     out = sar("demo", today="2026-03-02").stdout
     made = [p for p in tmp_path.iterdir() if p.name.startswith("sar-demo-")]
     assert len(made) == 1
-    assert f"The demo's folder stays until you remove it: rm -r {made[0]}" in out
+    assert "The demo's folder stays until you remove it:" in out
+    assert f"\n  rm -r {made[0]}\n" in out

@@ -61,4 +61,6 @@ def demo(
         output.say(f"{what}: {where}", indent="  ", hang="    ")
     if home is None and state.home is None:
         # A temporary folder of invented data: kept so you can look, and yours to remove.
-        output.say(f"The demo's folder stays until you remove it: rm -r {demo.home}")
+        # The command on a line of its own, never wrapped, so it can be copied whole.
+        output.say("The demo's folder stays until you remove it:")
+        typer.echo(f"  rm -r {demo.home}")
