@@ -128,7 +128,7 @@ def smtp(n: int) -> list[tuple[str, float, str, float]]:
             # The same letters composed again (template and MIME, no disk, no network):
             # the part of `sar send` a bare smtplib loop does not do at all.
             noon = dt.datetime.combine(ws.today, dt.time(12), tzinfo=dt.UTC)
-            composing = _timed(lambda: [ws._compose(r, ws._letter(r, ws.today), noon)
+            composing = _timed(lambda: [ws.letters.compose(r, ws.letters.build(r, ws.today), noon)
                                         for r in rows])
         conn = smtplib.SMTP("127.0.0.1", port)
 

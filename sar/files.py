@@ -11,7 +11,7 @@ from pathlib import Path
 from sar.errors import UsageError
 
 
-def write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes, sync: bool = True) -> None:
     """Write a 0600 file atomically: a crash leaves the old file or the new one.
 
     The temporary file has an unpredictable name and is created exclusively
@@ -31,11 +31,68 @@ def write_private(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_private_many(files: list[tuple[Path, bytes]]) -> None:
+    """Write several 0600 files (as write_private) and make them all durable with one
+    wait for the disk where the system allows it (Linux syncfs), else one fsync each.
+    Each file's bytes are on disk before its name is, so a crash never leaves a file
+    that exists with the wrong content."""
+    if not files:
+        return
+    sync = _filesystem_sync()
+    if sync is None or len(files) == 1:
+        for path, data in files:
+            write_private(path, data)
+        return
+    import tempfile
+
+    staged = []
+    try:
+        for path, data in files:
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            staged.append((Path(name), path))
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+        sync(files[0][0].parent)    # the bytes
+        for tmp, path in staged:
+            os.replace(tmp, path)
+        staged = []
+        sync(files[0][0].parent)    # the names
+    finally:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+
+
+def _filesystem_sync():
+    """syncfs(2) on Linux (one call flushes the file system holding a folder), or None."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        syncfs = libc.syncfs
+    except (OSError, AttributeError):
+        return None
+
+    def sync(folder: Path) -> None:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            if syncfs(fd) != 0:
+                err = ctypes.get_errno()
+                raise OSError(err, os.strerror(err), str(folder))
+        finally:
+            os.close(fd)
+    return sync
 
 
 def expand_user(path) -> Path:
