@@ -110,6 +110,8 @@ def parse(key: str, value: str):
             number = int(value)
         except ValueError:
             raise UsageError(f"{key} must be a whole number") from None
+        if key == "send.batch" and not 0 < number <= 64:  # the crash window stays small
+            raise UsageError(f"{key} must be between 1 and 64")
         if not 0 < number < 65536:
             raise UsageError(f"{key} must be between 1 and 65535")
         return number

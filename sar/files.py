@@ -39,35 +39,21 @@ def write_private(path: Path, data: bytes, sync: bool = True) -> None:
         raise
 
 
-def write_private_many(files: list[tuple[Path, bytes]]) -> None:
-    """Write several 0600 files (as write_private) and make them all durable with one
-    wait for the disk where the system allows it (Linux syncfs), else one fsync each.
-    Each file's bytes are on disk before its name is, so a crash never leaves a file
-    that exists with the wrong content."""
-    if not files:
+def sync_files(paths: list[Path]) -> None:
+    """Make files already written durable: one syncfs on Linux (the file system holding
+    them), else an fsync each."""
+    if not paths:
         return
     sync = _filesystem_sync()
-    if sync is None or len(files) == 1:
-        for path, data in files:
-            write_private(path, data)
+    if sync is not None:
+        sync(paths[0].parent)
         return
-    import tempfile
-
-    staged = []
-    try:
-        for path, data in files:
-            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            staged.append((Path(name), path))
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-        sync(files[0][0].parent)    # the bytes
-        for tmp, path in staged:
-            os.replace(tmp, path)
-        staged = []
-        sync(files[0][0].parent)    # the names
-    finally:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _filesystem_sync():

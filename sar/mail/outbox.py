@@ -5,7 +5,7 @@ A message moves sending → sent | failed | unknown.
 - A batch first connects (and logs in), so a wrong password changes nothing.
 - Letters go in chunks of k (`send.batch`, default 8; 1 when paced by --rate or
   copied to a Sent folder). A chunk is composed just before it goes, dated that
-  moment; its raw bytes go to the evidence store with one sync for the chunk; its
+  moment; its raw bytes go to the evidence store with one fsync for the chunk; its
   `sending` rows are committed in one transaction, before any of them is handed
   over; then each is handed to the transport. `sent` (with the server's reply) and
   the request's `sent` event are committed for the whole chunk in the transaction
@@ -151,6 +151,7 @@ class Outbox:
         if options.dry_run:
             # Reads only, so it needs no lock: it works while a paced batch runs.
             return [self._dry_run(ref, options) for ref in refs]
+        self.batch_size(options)  # a bad send.batch: refused before anything happens
         with send_lock(self.ws.home.root):
             self.recover()
             results: dict[str, SendResult] = {}
@@ -160,6 +161,7 @@ class Outbox:
                 try:
                     self._deliver_all(pending, options, results)
                 finally:
+                    self.ws.evidence.settle()  # the batch's evidence files, one sync
                     self.transport.close()
                     if self.sent_copy is not None:
                         self.sent_copy.close()
@@ -169,6 +171,7 @@ class Outbox:
 
     def recover(self) -> None:
         """Settle what a process that died mid-batch left behind."""
+        self.ws.evidence.settle(after_crash=True)
         for m in list(self.db.query("SELECT * FROM messages WHERE state = 'sending'")):
             found = self._find(m)
             if found is None:
@@ -310,9 +313,10 @@ class Outbox:
         letter is dated and recorded the moment it goes."""
         from sar import config as cfg
 
-        if options.rate or self.sent_copy is not None:
-            return 1
-        return max(1, min(int(cfg.get(self.ws.config, "send.batch")), MAX_BATCH))
+        k = cfg.get(self.ws.config, "send.batch")
+        if not 1 <= k <= MAX_BATCH:
+            raise SarError(f"send.batch must be between 1 and {MAX_BATCH} (it is {k})")
+        return 1 if options.rate or self.sent_copy is not None else k
 
     def _deliver_all(self, refs: list[str], options: SendOptions, results: dict) -> None:
         """The pipeline: k letters composed ahead, their evidence written with one sync,
@@ -364,7 +368,7 @@ class Outbox:
                 queued.append(self._prepare(ref, options, at))
             except SarError as e:  # this letter cannot be composed: the rest can
                 results[ref] = SendResult(ref, "failed", str(e))
-        # Durable before the rows that point at them.
+        # Durable (one fsync, sar.store.evidence) before the rows that point at them.
         self.ws.evidence.put_many([q.raw for q in queued])
         going = []
         with self.ws.transaction():
