@@ -382,7 +382,7 @@ def main() -> None:
         runs.append(rows)
     print(f"{'scenario':<58} {'sar':>9}   {'baseline':<44} {'base':>9} {'speed':>6} "
           f"{'spread':>11}")
-    for same in zip(*runs):
+    for same in zip(*runs, strict=True):
         speeds = [base / t for _, t, _, base in same if base and t]
         label, t, base_label, base = max(same, key=lambda r: r[3] / r[1] if r[3] and r[1]
                                          else 0)

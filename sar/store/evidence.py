@@ -65,7 +65,7 @@ class EvidenceStore:
                 write_private(self.path(digest), data)
             return digests
         pending = self.root / ".pending"
-        pending.mkdir(mode=0o700, exist_ok=True)
+        pending.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_private(pending / f"{time.time_ns()}-{os.getpid()}.batch", b"".join(
             f"{digest} {len(data)}\n".encode() + data for digest, data in files.items()))
         for digest, data in files.items():
