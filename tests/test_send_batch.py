@@ -18,7 +18,7 @@ def test_a_batch_in_chunks_sends_each_letter_once(me, home):
     me("config", "set", "send.batch", "4")
     me("send", "--all")
     box = mailbox.Maildir(home / "outbox", create=False)
-    subjects = [message_from_bytes(box.get_bytes(k))["Subject"] for k in box]
+    subjects = [message_from_bytes(box.get_bytes(k))["Subject"] for k in box.iterkeys()]
     assert sorted(ref for s in subjects for ref in refs if ref in s) == sorted(refs)
     conn = sqlite3.connect(home / "sar.db")
     states = conn.execute("SELECT state, count(*) FROM messages GROUP BY state").fetchall()
@@ -29,7 +29,7 @@ def test_a_batch_in_chunks_sends_each_letter_once(me, home):
     assert sent_events == 11
     for d in digests:  # the evidence each row names is there, byte for byte
         assert (home / "evidence" / d[:2] / d[2:]).read_bytes() in [
-            box.get_bytes(k) for k in box]
+            box.get_bytes(k) for k in box.iterkeys()]
 
 
 def test_a_send_batch_out_of_range_is_refused(me, home):
