@@ -19,7 +19,9 @@ def _wrap(text: str, initial_indent: str = "", subsequent_indent: str = "") -> l
     letters are rendered by the thousand in a campaign."""
     # Split at ordinary spaces only: a non-breaking space (French "Référence :",
     # German "2. April") must keep its two sides on one line.
-    rest = _SPACES.sub(" ", text).strip(" ")
+    if "  " in text or "\t" in text or "\n" in text or "\r" in text:
+        text = _SPACES.sub(" ", text)  # most paragraphs have none: no regex for them
+    rest = text.strip(" ")
     if not rest:
         return []
     lines: list[str] = []
