@@ -36,6 +36,8 @@ SETTINGS = {s.key: s for s in [
     Setting("smtp.ca_file", "a CA certificate file, for a server with a private CA"),
     Setting("smtp.retry_wait", "seconds before retrying a 4xx reply; then 5x, 25x", 2.0,
             kind=float),
+    Setting("send.batch", "letters handed over per durable write (1-64): a crash leaves at "
+            "most this many of unknown fate", 8, kind=int),
     Setting("imap.host", "IMAP server name"),
     Setting("imap.port", "IMAP port", None, kind=int),
     Setting("imap.security", "IMAP transport security", "tls", ("none", "starttls", "tls")),
@@ -110,6 +112,8 @@ def parse(key: str, value: str):
             number = int(value)
         except ValueError:
             raise UsageError(f"{key} must be a whole number") from None
+        if key == "send.batch" and not 0 < number <= 64:  # the crash window stays small
+            raise UsageError(f"{key} must be between 1 and 64")
         if not 0 < number < 65536:
             raise UsageError(f"{key} must be between 1 and 65535")
         return number

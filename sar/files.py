@@ -11,7 +11,7 @@ from pathlib import Path
 from sar.errors import UsageError
 
 
-def write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes, sync: bool = True) -> None:
     """Write a 0600 file atomically: a crash leaves the old file or the new one.
 
     The temporary file has an unpredictable name and is created exclusively
@@ -31,11 +31,54 @@ def write_private(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def sync_files(paths: list[Path]) -> None:
+    """Make files already written durable: one syncfs on Linux (the file system holding
+    them), else an fsync each."""
+    if not paths:
+        return
+    sync = _filesystem_sync()
+    if sync is not None:
+        sync(paths[0].parent)
+        return
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _filesystem_sync():
+    """syncfs(2) on Linux (one call flushes the file system holding a folder), or None."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        syncfs = libc.syncfs
+    except (OSError, AttributeError):
+        return None
+
+    def sync(folder: Path) -> None:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            if syncfs(fd) != 0:
+                err = ctypes.get_errno()
+                raise OSError(err, os.strerror(err), str(folder))
+        finally:
+            os.close(fd)
+    return sync
 
 
 def expand_user(path) -> Path:

@@ -339,8 +339,8 @@ class Letters:
 
     def compose(self, row: dict, letter, when: dt.datetime, extra: list[Path] = (),
                 current: bool = False, in_reply_to: str | None = None):
-        """The complete email for a request (sar.mail.compose): the message and its
-        bytes."""
+        """The complete email for a request (sar.mail.compose): the message (a
+        compose.Composed) and its bytes."""
         from sar import config as cfg
         from sar.letters.text import email_body
         from sar.mail import compose
@@ -369,11 +369,14 @@ class Letters:
 
             attachments.append((f"{row['ref']}.docx", compose.DOCX, as_docx(letter)))
         attachments += compose.read_attachments(extra)
-        message_id = compose.new_message_id(row["ref"], message_domain)
-        msg = compose.compose(subject=letter.subject, body=email_body(letter),
-                              sender_name=sender_name, sender_email=sender,
-                              to_name=org["name"], to_email=org["email"],
-                              message_id=message_id, when=when, reply_to=reply_to,
-                              in_reply_to=in_reply_to, attachments=attachments,
-                              reply_to_name=me["name"])
-        return msg, compose.as_bytes(msg)
+        parts = {"subject": letter.subject, "body": email_body(letter),
+                 "sender_name": sender_name, "sender_email": sender,
+                 "to_name": org["name"], "to_email": org["email"],
+                 "message_id": compose.new_message_id(row["ref"], message_domain),
+                 "when": when, "reply_to": reply_to, "in_reply_to": in_reply_to,
+                 "reply_to_name": me["name"]}
+        if not attachments:  # the common case, without the email package's objects
+            msg = compose.compose_fast(**parts)
+        else:
+            msg = compose.composed(compose.compose(**parts, attachments=attachments))
+        return msg, msg.raw

@@ -6,16 +6,27 @@ Message-ID and store it before sending, so the In-Reply-To of a reply points
 back at the request. No Auto-Submitted header: ticket systems suspend mail that
 carries one. Header values are set through the email package's header registry,
 which refuses line breaks, so no user-supplied text can add a header.
+
+Most letters carry no attachment: for them `compose_fast` writes the same message
+without the email package's header objects, which cost more than everything else
+in composing a letter. Headers that are the same for a whole batch (From, To,
+Reply-To) are folded by the email package once and kept; a Subject, Date or
+Message-ID that is plain ASCII and fits on a line is written as it is, anything
+else (non-ASCII, an encoded-word look-alike, a line break) goes through the email
+package as before. The body is quoted-printable, lines at most 76 characters
+(binascii, the C encoder the email package's own output matches).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from dataclasses import dataclass
 from email import policy as email_policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from functools import lru_cache
 
 from sar.errors import UsageError
 
@@ -113,3 +124,83 @@ def as_bytes(msg: EmailMessage) -> bytes:
     from email import policy
 
     return msg.as_bytes(policy=policy.SMTP.clone(max_line_length=998))
+
+
+# The policy messages are written with (as_bytes): CRLF, folding only past 998.
+_WIRE = email_policy.SMTP.clone(max_line_length=998)
+
+
+@dataclass
+class Composed:
+    """A message composed by `compose_fast` or `composed`: its bytes, its headers as
+    the email package reads them back (msg["Subject"] is a str), and the envelope."""
+
+    raw: bytes
+    headers: dict
+    sender: str             # the envelope sender (From's address)
+    recipients: list[str]   # the envelope recipients (To's addresses)
+
+    def __getitem__(self, name: str) -> str:
+        return self.headers[name]
+
+
+def composed(msg: EmailMessage) -> Composed:
+    """The email package's message as a Composed (the slow path, with attachments)."""
+    return Composed(as_bytes(msg), {k: str(v) for k, v in msg.items()},
+                    msg["From"].addresses[0].addr_spec,
+                    [a.addr_spec for a in msg["To"].addresses])
+
+
+@lru_cache(maxsize=512)
+def _address_header(name: str, display: str, email: str) -> tuple[str, str, str]:
+    """(the folded line, the value as read back, the address): the same for every
+    letter of a batch, so worked out once."""
+    header = _WIRE.header_factory(name, _address(display, email))
+    return header.fold(policy=_WIRE), str(header), header.addresses[0].addr_spec
+
+
+def _line(name: str, value: str, headers: dict) -> str:
+    """`Name: value` CRLF, through the email package unless plainly safe as it is;
+    `headers` gets the value as the email package reads it back."""
+    if (value.isascii() and value.isprintable() and "=?" not in value
+            and value == value.strip() and len(name) + len(value) <= 990):
+        headers[name] = value
+        return f"{name}: {value}\r\n"
+    header = _WIRE.header_store_parse(name, value)[1]  # refuses a line break
+    headers[name] = str(header)
+    return header.fold(policy=_WIRE)
+
+
+_TEXT_HEAD = ('Content-Type: text/plain; charset="utf-8"\r\n'
+              "Content-Transfer-Encoding: quoted-printable\r\nMIME-Version: 1.0\r\n\r\n")
+
+
+def compose_fast(*, subject: str, body: str, sender_name: str, sender_email: str,
+                 to_name: str, to_email: str, message_id: str, when: dt.datetime,
+                 reply_to: str | None = None, in_reply_to: str | None = None,
+                 reply_to_name: str | None = None) -> Composed:
+    """The message `compose` + `as_bytes` make, without attachments, made faster."""
+    import binascii
+
+    from_line, from_value, sender = _address_header("From", sender_name, sender_email)
+    to_line, to_value, recipient = _address_header("To", to_name, to_email)
+    subject = " ".join(subject.split())
+    date = format_datetime(when)
+    lines = [from_line, to_line]
+    headers = {"From": from_value, "To": to_value}
+    if reply_to:
+        line, headers["Reply-To"], _ = _address_header("Reply-To", reply_to_name or sender_name,
+                                                       reply_to)
+        lines.append(line)
+    lines += [_line("Subject", subject, headers), _line("Date", date, headers),
+              _line("Message-ID", message_id, headers)]
+    if in_reply_to:
+        lines += [_line("In-Reply-To", in_reply_to, headers),
+                  _line("References", in_reply_to, headers)]
+    headers |= {"Content-Type": 'text/plain; charset="utf-8"',
+                "Content-Transfer-Encoding": "quoted-printable", "MIME-Version": "1.0"}
+    # As the email package does: lines split as bytes.splitlines, each ended by \n.
+    text = b"\n".join(body.encode("utf-8").splitlines()) + b"\n"
+    encoded = binascii.b2a_qp(text, istext=True).replace(b"\n", b"\r\n")
+    raw = ("".join(lines) + _TEXT_HEAD).encode("ascii") + encoded
+    return Composed(raw, headers, sender, [recipient])

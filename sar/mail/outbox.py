@@ -3,14 +3,18 @@
 A message moves sending → sent | failed | unknown.
 
 - A batch first connects (and logs in), so a wrong password changes nothing.
-- Letters are composed one at a time, just before they go, so each carries the
-  moment it was really sent. For each: the raw bytes go to the evidence store; a
-  `sending` row is committed; the transport is called; `sent` (with the server's
-  reply) and the request's `sent` event are committed. When the next letter follows
-  at once, that commit shares a transaction with the next `sending`, which halves
-  the waits for the disk; before a pause (a rate limit, a copy to the Sent folder,
-  the end) it is committed straight away, so an accepted letter is never left
-  unrecorded while nothing happens.
+- Letters go in chunks of k (`send.batch`, default 8; 1 when paced by --rate or
+  copied to a Sent folder). A chunk is composed just before it goes, dated that
+  moment; its raw bytes go to the evidence store with one fsync for the chunk; its
+  `sending` rows are committed in one transaction, before any of them is handed
+  over; then each is handed to the transport. `sent` (with the server's reply) and
+  the request's `sent` event are committed for the whole chunk in the transaction
+  that commits the next chunk's `sending` rows, so the disk is waited on once per k
+  letters; before a pause (a rate limit, a copy to the Sent folder, the end) they
+  are committed straight away, so an accepted letter is never left unrecorded while
+  nothing happens. A crash therefore leaves at most k letters to settle. The
+  `sending` rows of letters that Ctrl-C or a lost server stopped before they were
+  handed over are taken back: they never went, so they must not become unknown.
 - Only one sar sends from a home at a time (a lock file), so a `sending` row found
   at the start of a batch was left by a process that died: the transport is asked
   whether the message got through; if it cannot say, the message is `unknown`, shown
@@ -135,6 +139,7 @@ class Outbox:
         self.sent_copy = sent_copy  # sar.mail.imap.SentCopy, or None
         self.purpose = purpose      # letter (the request) | reminder | another follow-up
         self.flag = {"stop": False, "interrupted": False}
+        self.copy_failed: str | None = None  # once a Sent-folder copy failed, say so
 
     @property
     def interrupted(self) -> bool:
@@ -147,6 +152,7 @@ class Outbox:
         if options.dry_run:
             # Reads only, so it needs no lock: it works while a paced batch runs.
             return [self._dry_run(ref, options) for ref in refs]
+        self.batch_size(options)  # a bad send.batch: refused before anything happens
         with send_lock(self.ws.home.root):
             self.recover()
             results: dict[str, SendResult] = {}
@@ -156,6 +162,7 @@ class Outbox:
                 try:
                     self._deliver_all(pending, options, results)
                 finally:
+                    self.ws.evidence.settle()  # the batch's evidence files, one sync
                     self.transport.close()
                     if self.sent_copy is not None:
                         self.sent_copy.close()
@@ -165,6 +172,7 @@ class Outbox:
 
     def recover(self) -> None:
         """Settle what a process that died mid-batch left behind."""
+        self.ws.evidence.settle(after_crash=True)
         for m in list(self.db.query("SELECT * FROM messages WHERE state = 'sending'")):
             found = self._find(m)
             if found is None:
@@ -286,94 +294,153 @@ class Outbox:
         msg, raw = ws.letters.compose(row, letter, _noon(ws.today), extra=options.attachments,
                                current=self.purpose != "letter", in_reply_to=thread)
         # What would really be used: the directory record as it is now.
-        to = ws.queries.current_email(row) or msg["To"].addresses[0].addr_spec
+        to = ws.queries.current_email(row) or msg.recipients[0]
         return SendResult(ref, "would-send", f"to {to}, {len(raw):,} bytes", msg["Message-ID"])
 
-    def _prepare(self, ref: str, options: SendOptions) -> _Queued:
-        """Compose one letter now, and work out its `sent` event before it goes."""
+    def _prepare(self, ref: str, options: SendOptions, at: dt.datetime | None) -> _Queued:
+        """Compose one letter, and work out its `sent` event before it goes; its
+        evidence is written with its batch's (`_hand_over`)."""
+        import hashlib
+
         ws = self.ws
         row = ws.queries.find(ref)
         if self.purpose == "letter":
             row = ws.drafting.refresh_snapshots(row)
-        at = ws.sending.send_time()
         letter, thread = ws.letters.outgoing(row, self.purpose, options.offered)
         msg, raw = ws.letters.compose(row, letter, at or _noon(ws.today), extra=options.attachments,
                                current=self.purpose != "letter", in_reply_to=thread)
-        digest = ws.evidence.put(raw)  # durable before the row that points at it
+        digest = hashlib.sha256(raw).hexdigest()
         sent = ws.log.prepare(row, Event(
             followups.event_kind(self.purpose), ws.today, "system",
             {**_about(self.purpose), "message_id": msg["Message-ID"],
              "transport": self.transport.name,
              "sha256": digest}, at=at))
-        return _Queued(ref, row["id"], 0, msg["Message-ID"], msg["From"].addresses[0].addr_spec,
-                       [a.addr_spec for a in msg["To"].addresses], raw, sent,
-                       {"subject": str(msg["Subject"]), "from_addr": str(msg["From"]),
-                        "to_addrs": json.dumps([str(msg["To"])], ensure_ascii=False),
-                        "date": str(msg["Date"]), "sha256": digest, "size": len(raw)})
+        return _Queued(ref, row["id"], 0, msg["Message-ID"], msg.sender, msg.recipients, raw,
+                       sent, {"subject": msg["Subject"], "from_addr": msg["From"],
+                              "to_addrs": json.dumps([msg["To"]], ensure_ascii=False),
+                              "date": msg["Date"], "sha256": digest, "size": len(raw)})
+
+    def batch_size(self, options: SendOptions) -> int:
+        """k, the letters handed over per durable write (send.batch): a crash leaves at
+        most k to settle. One at a time when paced or copied to a Sent folder, so each
+        letter is dated and recorded the moment it goes."""
+        from sar import config as cfg
+
+        k = cfg.get(self.ws.config, "send.batch")
+        if not 1 <= k <= MAX_BATCH:
+            raise SarError(f"send.batch must be between 1 and {MAX_BATCH} (it is {k})")
+        return 1 if options.rate or self.sent_copy is not None else k
 
     def _deliver_all(self, refs: list[str], options: SendOptions, results: dict) -> None:
-        unrecorded: tuple[_Queued, str] | None = None  # accepted, 'sent' not yet committed
+        """The pipeline: k letters composed ahead, their evidence written with one sync,
+        their `sending` rows committed in one transaction (with the `sent` records of
+        the k before), then handed over one by one."""
+        k = self.batch_size(options)
+        unrecorded: list[tuple[_Queued, str]] = []  # accepted, 'sent' not yet committed
         last = 0.0
-        copy_failed = None
+        done = 0
         with stop_on_interrupt() as flag:
             self.flag = flag
             try:
-                for i, ref in enumerate(refs):
-                    if options.rate and i:
-                        if unrecorded:  # never leave an accepted letter waiting
-                            self._record_sent(*unrecorded)
-                            unrecorded = None
+                for start in range(0, len(refs), k):
+                    chunk = refs[start:start + k]
+                    if options.rate and start:
+                        self._record_all(unrecorded)  # never leave an accepted letter waiting
                         _sleep_until(last + 1.0 / options.rate, flag)
                     if flag["stop"]:
                         break
-                    try:
-                        q = self._prepare(ref, options)
-                    except SarError as e:  # this letter cannot be composed: the rest can
-                        results[ref] = SendResult(ref, "failed", str(e))
-                        continue
-                    with self.ws.transaction():
-                        if unrecorded:
-                            self._record_sent(*unrecorded)
-                        go = self._why_not(ref, options, results) is None  # moved on meanwhile?
-                        if go:
-                            q.message_pk = store.insert(self.db, "messages", {
-                                "request_id": q.request_id, "direction": "out",
-                                "state": "sending", "transport": self.transport.name,
-                                "purpose": self.purpose,
-                                "message_id": q.message_id, **q.fields,
-                                "created_at": now(), "updated_at": now()})
-                    unrecorded = None  # committed with the transaction above
-                    if not go:
-                        continue
-                    last = time.monotonic()
-                    try:
-                        receipt = self.transport.deliver(q.raw, q.sender, q.recipients)
-                    except DeliveryUnknown as e:
-                        self._set(q.message_pk, "unknown", str(e))
-                        results[ref] = SendResult(ref, "unknown", str(e), q.message_id)
-                    except (DeliveryFailed, SetupError) as e:
-                        self._set(q.message_pk, "failed", str(e))
-                        results[ref] = SendResult(ref, "failed", str(e), q.message_id)
-                        if isinstance(e, SetupError):
-                            flag["stop"] = True  # the server went away: stop the batch
-                    else:
-                        results[ref] = SendResult(ref, "sent", receipt, q.message_id)
-                        unrecorded = (q, receipt)
-                        if self.sent_copy is not None:
-                            self._record_sent(*unrecorded)
-                            unrecorded = None
-                            problem = copy_failed or self.sent_copy.save(q.raw)
-                            if problem:
-                                results[ref].detail += f" ({problem})"
-                                copy_failed = copy_failed or "no copy in the Sent folder"
-                    if options.progress:
-                        options.progress(i + 1, len(refs), ref)
+                    queued = self._hand_over(chunk, options, results, unrecorded)
+                    for i, q in enumerate(queued):
+                        if flag["stop"]:
+                            self._not_sent(queued[i:], results)
+                            break
+                        last = time.monotonic()
+                        accepted = self._deliver(q, results, flag)
+                        if accepted:
+                            unrecorded.append((q, accepted))
+                            if self.sent_copy is not None:
+                                self._record_all(unrecorded)
+                                self._copy(q, results)
+                    for ref in chunk if options.progress else ():
+                        done += 1
+                        options.progress(done, len(refs), ref)
             finally:
-                if unrecorded:
-                    self._record_sent(*unrecorded)
+                self._record_all(unrecorded)
         for ref in refs:
             if ref not in results:
                 results[ref] = SendResult(ref, "skipped", STOPPED)
+
+    def _hand_over(self, chunk: list[str], options: SendOptions, results: dict,
+                   unrecorded: list) -> list[_Queued]:
+        """Compose a chunk, make its evidence durable (one sync), and commit its
+        `sending` rows together with the `sent` records still waiting."""
+        at = self.ws.sending.send_time()
+        queued = []
+        for ref in chunk:
+            try:
+                queued.append(self._prepare(ref, options, at))
+            except SarError as e:  # this letter cannot be composed: the rest can
+                results[ref] = SendResult(ref, "failed", str(e))
+        # Durable (one fsync, sar.store.evidence) before the rows that point at them.
+        self.ws.evidence.put_many([q.raw for q in queued])
+        going = []
+        with self.ws.transaction():
+            self._record_all(unrecorded)
+            for q in queued:
+                if self._why_not(q.ref, options, results) is not None:  # moved on meanwhile
+                    continue
+                q.message_pk = store.insert(self.db, "messages", {
+                    "request_id": q.request_id, "direction": "out", "state": "sending",
+                    "transport": self.transport.name, "purpose": self.purpose,
+                    "message_id": q.message_id, **q.fields,
+                    "created_at": now(), "updated_at": now()})
+                going.append(q)
+        return going
+
+    def _deliver(self, q: _Queued, results: dict, flag: dict) -> str | None:
+        """Hand one letter over; the server's receipt if it took it."""
+        try:
+            receipt = self.transport.deliver(q.raw, q.sender, q.recipients)
+        except DeliveryUnknown as e:
+            self._set(q.message_pk, "unknown", str(e))
+            results[q.ref] = SendResult(q.ref, "unknown", str(e), q.message_id)
+        except (DeliveryFailed, SetupError) as e:
+            self._set(q.message_pk, "failed", str(e))
+            results[q.ref] = SendResult(q.ref, "failed", str(e), q.message_id)
+            if isinstance(e, SetupError):
+                flag["stop"] = True  # the server went away: stop the batch
+        else:
+            results[q.ref] = SendResult(q.ref, "sent", receipt, q.message_id)
+            return receipt
+        return None
+
+    def _not_sent(self, queued: list[_Queued], results: dict) -> None:
+        """Letters of a chunk that Ctrl-C or a lost server stopped before they went:
+        never handed over, so their `sending` rows are taken back (as if the batch
+        had stopped before them), not left to become unknown."""
+        with self.ws.transaction():
+            for q in queued:
+                self.db.execute("DELETE FROM messages WHERE id = ? AND state = 'sending'",
+                                [q.message_pk])
+                results[q.ref] = SendResult(q.ref, "skipped", STOPPED)
+
+    def _copy(self, q: _Queued, results: dict) -> None:
+        if self.copy_failed:
+            results[q.ref].detail += f" ({self.copy_failed})"
+            return
+        problem = self.sent_copy.save(q.raw)
+        if problem:
+            results[q.ref].detail += f" ({problem})"
+            self.copy_failed = "no copy in the Sent folder"
+
+    def _record_all(self, unrecorded: list) -> None:
+        """Commit the `sent` records waiting, in one transaction, and forget them."""
+        if not unrecorded:
+            return
+        with self.ws.transaction():
+            for q, receipt in unrecorded:
+                self._record_sent(q, receipt)
+        unrecorded.clear()
 
     def _record_sent(self, q: _Queued, receipt: str) -> None:
         with self.ws.transaction():
@@ -413,6 +480,8 @@ class Outbox:
 
 # Why a letter of an interrupted batch was not tried (Batch.interrupted).
 STOPPED = "stopped before it was sent"
+# The largest send.batch: the crash window stays small.
+MAX_BATCH = 64
 # What the user calls the message of each purpose, in a refusal.
 _NAME = {"reminder": "reminder", "id-reply": "reply to the ID request",
          "extension-challenge": "extension challenge", "incomplete": "incomplete-answer letter"}
