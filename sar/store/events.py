@@ -167,3 +167,46 @@ class EventLog:
         prev = self.ws.db.execute("SELECT hash FROM events WHERE request_id = ? ORDER BY seq "
                                   "DESC LIMIT 1", [request_id]).fetchone()
         return prev[0] if prev else GENESIS
+
+
+def report_facts(db, today: dt.date, where: str, params: dict, after: int, limit: int):
+    """What `sar report` needs of each request, aggregated by SQLite over its events
+    dated by `today`: (id, ref, org_slug, participant_id, regime, calendar, status,
+    due, shown status, the first sent or posted as "SEQ(10 digits)DAY", bounced,
+    acknowledged, id-requested, extended, refused, the first answer as
+    "SEQ(10 digits)DAY"); the last six are None for a request with no event by
+    then. Requests `where` holds, id > `after`, `limit` of them, by id."""
+    # NOT INDEXED: walk the rowid from `after`, one pass in all, rather than sort
+    # every campaign request again for each chunk.
+    requests = db.execute(
+        "SELECT id, ref, org_slug, participant_id, regime, calendar, status, due, "
+        f"{request_table.SHOWN} FROM requests NOT INDEXED WHERE ({where}) AND id > :after "
+        "ORDER BY id LIMIT :limit",
+        {**params, "today": today.isoformat(), "after": after, "limit": limit}).fetchall()
+    if not requests:
+        return []
+    answers = ", ".join(f"'{k}'" for k in lifecycle.ANSWERS)
+    # The events of the id range, in the UNIQUE (request_id, seq) index's order: no
+    # sort, no temporary table.
+    facts = {r[0]: r[1:] for r in db.execute(
+        "SELECT request_id, MIN(CASE WHEN kind IN ('sent', 'posted') THEN "
+        "printf('%010d', seq) || occurred_on END), MAX(kind = 'bounced'), "
+        "MAX(kind = 'acknowledged'), MAX(kind = 'id-requested'), MAX(kind = 'extended'), "
+        f"MAX(kind = 'refused'), MIN(CASE WHEN kind IN ({answers}) THEN "
+        "printf('%010d', seq) || occurred_on END) FROM events WHERE request_id > ? AND "
+        "request_id <= ? AND occurred_on <= ? GROUP BY request_id",
+        [after, requests[-1][0], today.isoformat()])}
+    none = (None,) * 7
+    return [(*r, *facts.get(r[0], none)) for r in requests]
+
+
+def histories(db, request_ids: list[int]) -> dict[int, list[tuple]]:
+    """The events of these requests as stored rows (seq, kind, occurred_on,
+    occurred_at, source, details), by request, in order."""
+    out: dict[int, list[tuple]] = {i: [] for i in request_ids}
+    for rid, *rest in db.execute(
+            "SELECT request_id, seq, kind, occurred_on, occurred_at, source, details FROM "
+            "events WHERE request_id IN (SELECT value FROM json_each(?)) ORDER BY "
+            "request_id, seq", [json.dumps(request_ids)]):
+        out[rid].append(tuple(rest))
+    return out
