@@ -15,13 +15,16 @@ from sar.store import db as store
 from sar.store.db import now
 
 
-def rows(ws, c: dict, sql: str, params: list):
-    """Campaign requests in chunks, so 200,000 of them never sit in memory."""
+def rows(ws, c: dict, sql: str, params: dict | None = None):
+    """Campaign requests in chunks, so 200,000 of them never sit in memory. `sql`
+    may name :today (the workspace's) and its own `params` by name."""
     last = 0
     while True:
         chunk = list(ws.db.query(
-            f"SELECT * FROM requests WHERE campaign_id = ? AND id > ? AND ({sql}) "
-            f"ORDER BY id LIMIT {CHUNK}", [c["id"], last, *params]))
+            f"SELECT * FROM requests WHERE campaign_id = :campaign AND id > :last AND "
+            f"({sql}) ORDER BY id LIMIT {CHUNK}",
+            {**(params or {}), "campaign": c["id"], "last": last,
+             "today": ws.today.isoformat()}))
         if not chunk:
             return
         last = chunk[-1]["id"]
@@ -29,9 +32,18 @@ def rows(ws, c: dict, sql: str, params: list):
 
 
 def overdue_chunks(ws, c: dict):
-    unknown = ws.queries.send_unknown()
-    for chunk in rows(ws, c, "status NOT IN ('draft', 'bounced', 'withdrawn')", []):
-        yield [r for r in chunk if ws.queries.summary(r, unknown)["status"] == "overdue"]
+    """The campaign's overdue requests, chosen by SQLite from the cached columns; a
+    request whose cache is newer than a what-if today is re-derived."""
+    from sar.store import requests as request_table
+
+    overdue = request_table.shown_condition("overdue")
+    unknown = None
+    for chunk in rows(ws, c, f"({overdue}) OR last_event_on > :today"):
+        if any(r["last_event_on"] and r["last_event_on"] > ws.today.isoformat()
+               for r in chunk):
+            unknown = ws.queries.send_unknown() if unknown is None else unknown
+            chunk = [r for r in chunk if ws.queries.summary(r, unknown)["status"] == "overdue"]
+        yield chunk
 
 
 def _drafts(ws, c: dict) -> int:
@@ -61,7 +73,7 @@ def through_outbox(ws, c: dict, purpose: str, rate, progress) -> dict:
     counts: dict[str, int] = {}
     done = 0
     if purpose == "letter":
-        chunks, total = rows(ws, c, "status = 'draft'", []), _drafts(ws, c)
+        chunks, total = rows(ws, c, "status = 'draft'"), _drafts(ws, c)
     else:
         chunks, total = overdue_chunks(ws, c), None
     for chunk in chunks:
@@ -87,7 +99,7 @@ def hand_out(ws, c: dict, purpose: str, progress) -> dict:
     --confirm-sent`)."""
     written = skipped = done = 0
     if purpose == "letter":
-        chunks, total = rows(ws, c, "status = 'draft'", []), _drafts(ws, c)
+        chunks, total = rows(ws, c, "status = 'draft'"), _drafts(ws, c)
     else:
         chunks, total = overdue_chunks(ws, c), None
     for chunk in chunks:
