@@ -67,7 +67,7 @@ def _rederived(ws, where: str, params: dict, sectors: dict):
     """Items for requests whose cache holds events after a what-if today."""
     unknown_sends = ws.queries.send_unknown()
     for row in ws.db.query(f"SELECT * FROM requests WHERE {where} AND last_event_on > "
-                           ":today ORDER BY id", {**params, "today": ws.today.isoformat()}):
+                           ":today", {**params, "today": ws.today.isoformat()}):
         item = _item(ws, row, ws.events(row["id"]), sectors, unknown_sends)
         if item is not None:
             yield item

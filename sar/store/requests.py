@@ -146,7 +146,9 @@ def later(db, today: dt.date, org: str | None = None, kind: str | None = None,
     the past): the caller re-derives them. None when today is today."""
     where, params = current(org, kind, campaign_id)
     where = where.replace("coalesce(last_event_on, '') <= :today", "last_event_on > :today")
-    return list(db.query(f"SELECT * FROM requests WHERE {where} ORDER BY id",
+    # No ORDER BY: it would have SQLite walk the whole table by id instead of the
+    # few rows the last_event_on index names (the caller sorts them).
+    return list(db.query(f"SELECT * FROM requests WHERE {where}",
                          {**params, "today": today.isoformat()}))
 
 
