@@ -27,9 +27,12 @@ def events(ws) -> list[dict]:
     assessed: dict = {}
     orgs: dict = {}
     for page in request_table.running_pages(ws.db, ws.today):
-        histories = event_table.histories(ws.db, [r["id"] for r in page])
+        # Every event by today: "before" a sequence number no request reaches.
+        day = ws.today.isoformat()
+        histories = event_table.histories_before(ws.db, ws.today,
+                                                 [(r["id"], 2**62, day) for r in page])
         for row in page:
-            a = _assessed(ws, row, histories[row["id"]], assessed)
+            a = _assessed(ws, row, histories.get(row["id"]), assessed)
             dl = a.deadline
             if dl is None or a.base_status not in lifecycle.RUNNING:
                 continue
@@ -41,21 +44,15 @@ def events(ws) -> list[dict]:
     return out
 
 
-def _assessed(ws, row: dict, history: list[tuple], assessed: dict):
-    """ws.assess(row) from the stored event rows, once per distinct history."""
-    import json
+def _assessed(ws, row: dict, history: str | None, assessed: dict):
+    """ws.assess(row) from its events by today (store.events.histories_before), once
+    per distinct history."""
+    from sar.store.events import parse_history
 
-    from sar.core.lifecycle import Event
-
-    today = ws.today.isoformat()
-    seen = tuple(h[1:] for h in history if h[2] <= today)
-    key = (row["regime"], row["calendar"], seen)
+    key = (row["regime"], row["calendar"], history)
     if key not in assessed:
-        evs = [Event(kind, dt.date.fromisoformat(on), source, json.loads(details), i,
-                     dt.datetime.fromisoformat(at) if at else None)
-               for i, (kind, on, at, source, details) in enumerate(seen, 1)]
-        assessed[key] = lifecycle.assess(evs, row["regime"], row["calendar"], ws.today,
-                                         ws.options())
+        assessed[key] = lifecycle.assess(parse_history(history), row["regime"],
+                                         row["calendar"], ws.today, ws.options())
     return assessed[key]
 
 

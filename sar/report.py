@@ -56,10 +56,11 @@ def rows(ws, campaign_id: int | None = None, chunk: int = 5000):
         if not batch:
             break
         last = batch[-1][0]
-        answered = event_table.histories(ws.db, [r[0] for r in batch if r[9] and r[15]])
+        before = event_table.histories_before(ws.db, ws.today, [
+            (r[0], int(r[15][:10]), r[15][10:]) for r in batch if r[9] and r[15]])
         for r in batch:
             if r[9]:
-                yield _counted(ws, r, answered.get(r[0]), sectors, dues)
+                yield _counted(ws, r, before.get(r[0]), sectors, dues)
     yield from _rederived(ws, where, params, sectors)
 
 
@@ -82,7 +83,7 @@ def _sector(ws, slug: str, sectors: dict) -> str:
     return sectors[slug]
 
 
-def _counted(ws, r: tuple, history: list | None, sectors: dict, dues: dict) -> dict:
+def _counted(ws, r: tuple, history: str | None, sectors: dict, dues: dict) -> dict:
     """An item from report_facts' row (as `_item` makes one from the events)."""
     import datetime as dt
 
@@ -90,8 +91,8 @@ def _counted(ws, r: tuple, history: list | None, sectors: dict, dues: dict) -> d
      bounced, acknowledged, id_requested, extended, refused, first) = r
     on_time = days = None
     if first is not None:
-        first_seq, first_on = int(first[:10]), first[10:]
-        until = _due_before(ws, regime, calendar, history, first_seq, first_on, dues)
+        first_on = first[10:]
+        until = _due_before(ws, regime, calendar, history, dues)
         on_time = until is not None and first_on <= until
         days = (dt.date.fromisoformat(first_on) - dt.date.fromisoformat(sent[10:])).days
     # Escalated and still owed is still late: the cache keeps its due date for that.
@@ -108,22 +109,15 @@ def _counted(ws, r: tuple, history: list | None, sectors: dict, dues: dict) -> d
             "who": participant or ref}
 
 
-def _due_before(ws, regime, calendar, history, seq, on, dues) -> str | None:
-    """The due date (ISO) as it stood before the answer (seq, on): from the events
-    before it, worked out once for each distinct history."""
-    import datetime as dt
-    import json
-
-    from sar.core.lifecycle import Event
-
-    today = ws.today.isoformat()
-    before = tuple(h[1:] for h in history if h[2] <= today and (h[2], h[0]) < (on, seq))
-    key = (regime, calendar, before)
+def _due_before(ws, regime, calendar, history: str | None, dues: dict) -> str | None:
+    """The due date (ISO) as it stood before the first answer, from the events
+    before it (store.events.histories_before), worked out once per distinct history."""
+    key = (regime, calendar, history)
     if key not in dues:
-        events = [Event(kind, dt.date.fromisoformat(day), source, json.loads(details), i,
-                        dt.datetime.fromisoformat(at) if at else None)
-                  for i, (kind, day, at, source, details) in enumerate(before, 1)]
-        a = lifecycle.assess(events, regime, calendar, ws.today, ws.options())
+        from sar.store.events import parse_history
+
+        a = lifecycle.assess(parse_history(history), regime, calendar, ws.today,
+                             ws.options())
         dues[key] = a.deadline.due.isoformat() if a.deadline and a.deadline.due else None
     return dues[key]
 

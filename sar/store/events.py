@@ -200,13 +200,31 @@ def report_facts(db, today: dt.date, where: str, params: dict, after: int, limit
     return [(*r, *facts.get(r[0], none)) for r in requests]
 
 
-def histories(db, request_ids: list[int]) -> dict[int, list[tuple]]:
-    """The events of these requests as stored rows (seq, kind, occurred_on,
-    occurred_at, source, details), by request, in order."""
-    out: dict[int, list[tuple]] = {i: [] for i in request_ids}
-    for rid, *rest in db.execute(
-            "SELECT request_id, seq, kind, occurred_on, occurred_at, source, details FROM "
-            "events WHERE request_id IN (SELECT value FROM json_each(?)) ORDER BY "
-            "request_id, seq", [json.dumps(request_ids)]):
-        out[rid].append(tuple(rest))
+_FIELD, _ROW = "\x1f", "\x1e"  # ASCII unit and record separators: never in our fields
+
+
+def histories_before(db, today: dt.date, answers: list[tuple[int, int, str]]) -> dict[int, str]:
+    """For each (request id, seq, day) the events before that one and by `today`, as
+    one string each (kind, day, time, source, details; in order), so that alike
+    histories are alike strings and a caller can work each out once
+    (`parse_history`). Joined by SQLite, in the (request_id, seq) index's order."""
+    if not answers:
+        return {}
+    return dict(db.execute(
+        "SELECT request_id, group_concat(line, ?) FROM (SELECT e.request_id, e.kind || ? || "
+        "e.occurred_on || ? || coalesce(e.occurred_at, '') || ? || e.source || ? || e.details "
+        "AS line FROM json_each(?) j JOIN events e ON e.request_id = j.value ->> 0 AND "
+        "(e.occurred_on < j.value ->> 2 OR (e.occurred_on = j.value ->> 2 AND e.seq < "
+        "j.value ->> 1)) AND e.occurred_on <= ? ORDER BY e.request_id, e.seq) "
+        "GROUP BY request_id",
+        [_ROW, _FIELD, _FIELD, _FIELD, _FIELD, json.dumps(answers), today.isoformat()]))
+
+
+def parse_history(text: str | None) -> list[Event]:
+    """The events of a `histories_before` string, numbered from 1."""
+    out = []
+    for i, line in enumerate(text.split(_ROW) if text else [], 1):
+        kind, on, at, source, details = line.split(_FIELD)
+        out.append(Event(kind, dt.date.fromisoformat(on), source, json.loads(details), i,
+                         dt.datetime.fromisoformat(at) if at else None))
     return out
