@@ -96,8 +96,9 @@ def build(ws, alarm_days: int = 3) -> bytes:
     head = cal.to_ical()
     end = b"END:VCALENDAR\r\n"
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    body = "".join(_vevent(e, stamp, alarm_days) for e in events(ws))
-    return head[:-len(end)] + body.encode("utf-8") + end
+    # Encoded event by event and joined once: no second copy of the whole text.
+    return b"".join([head[:-len(end)], *(_vevent(e, stamp, alarm_days).encode("utf-8")
+                                         for e in events(ws)), end])
 
 
 def _vevent(e: dict, stamp: str, alarm_days: int) -> str:
