@@ -103,29 +103,41 @@ def hand_out(ws, c: dict, purpose: str, progress) -> dict:
     else:
         chunks, total = overdue_chunks(ws, c), None
     for chunk in chunks:
-        for row in chunk:
-            done += 1
-            if ws.db.execute("SELECT 1 FROM messages WHERE request_id = ? AND purpose = ? "
-                             "AND state = 'handed-out'", [row["id"], purpose]).fetchone():
-                skipped += 1
-                continue
-            if purpose == "letter":
-                row = ws.drafting.refresh_snapshots(row)
-            try:
-                letter, thread = ws.letters.outgoing(row, purpose)
-            except SarError:
+        # The files of a chunk are written one by one and recorded in one transaction
+        # (also when a letter fails half-way): a crash before it leaves files that the
+        # next run writes again, which is harmless.
+        pending: list[dict] = []
+        try:
+            for row in chunk:
+                done += 1
+                if ws.db.execute("SELECT 1 FROM messages WHERE request_id = ? AND purpose "
+                                 "= ? AND state = 'handed-out'",
+                                 [row["id"], purpose]).fetchone():
+                    skipped += 1
+                    continue
                 if purpose == "letter":
-                    raise
-                skipped += 1  # a reminder not due: answered meanwhile, clock stopped
-                continue
-            _write_hand_out(ws, c, row, purpose, letter, thread)
-            written += 1
-            if progress:
-                progress(done, total, row["ref"])
+                    row = ws.drafting.refresh_snapshots(row)
+                try:
+                    letter, thread = ws.letters.outgoing(row, purpose)
+                except SarError:
+                    if purpose == "letter":
+                        raise
+                    skipped += 1  # a reminder not due: answered meanwhile, clock stopped
+                    continue
+                pending.append(_write_hand_out(ws, c, row, purpose, letter, thread))
+                written += 1
+                if progress:
+                    progress(done, total, row["ref"])
+        finally:
+            if pending:
+                with ws.transaction():
+                    for message in pending:
+                        store.insert(ws.db, "messages", message)
     return {"handed_out": written, "already_handed_out": skipped}
 
 
-def _write_hand_out(ws, c: dict, row: dict, purpose: str, letter, thread) -> None:
+def _write_hand_out(ws, c: dict, row: dict, purpose: str, letter, thread) -> dict:
+    """Write the letter's file (and its evidence); the messages row to record."""
     from sar.files import write_private
 
     when = ws.sending.send_time() or dt.datetime.combine(ws.today, dt.time(12),
@@ -138,16 +150,14 @@ def _write_hand_out(ws, c: dict, row: dict, purpose: str, letter, thread) -> Non
     target = folder / f"{row['ref']}{suffix}.eml"
     digest = ws.evidence.put(raw)
     write_private(target, raw)
-    with ws.transaction():
-        store.insert(ws.db, "messages", {
-            "request_id": row["id"], "direction": "out", "state": "handed-out",
+    return {"request_id": row["id"], "direction": "out", "state": "handed-out",
             "transport": "hand-out", "purpose": purpose,
             "message_id": msg["Message-ID"], "subject": str(msg["Subject"]),
             "from_addr": str(msg["From"]),
             "to_addrs": json.dumps([str(msg["To"])], ensure_ascii=False),
             "date": str(msg["Date"]), "sha256": digest, "size": len(raw),
             "detail": f"handed out: {target.relative_to(ws.home.root)}",
-            "created_at": now(), "updated_at": now()})
+            "created_at": now(), "updated_at": now()}
 
 
 def remind(ws, name: str, *, progress=None) -> dict:
