@@ -361,6 +361,11 @@ def discover(n: int) -> list[tuple[str, float, str, float]]:
 
 SCENARIOS = {"startup": startup, "letters": letters, "smtp": smtp, "imap": imap,
              "status": status, "discover": discover}
+# Reads at 100n requests (CPU of each command in its own process): benchmarks/scale.py.
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from scale import SCENARIOS as _SCALE  # noqa: E402
+
+SCENARIOS |= _SCALE
 
 
 def main() -> None:

@@ -7,6 +7,8 @@ board as it stood: later events are not seen and later requests did not exist.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+import itertools
 import json
 
 from sar.core import board, followups, lifecycle, refs
@@ -82,25 +84,114 @@ class Queries:
         return out
 
     def list(self, status: str | None = None, org: str | None = None,
-             kind: str | None = None) -> list[dict]:
-        """Requests as of today, due soonest first."""
+             kind: str | None = None, limit: int | None = None) -> list[dict]:
+        """Requests as of today, due soonest first (the first `limit` of them)."""
+        return list(itertools.islice(self.rows(status, org, kind), limit))
+
+    def rows(self, status: str | None = None, org: str | None = None,
+             kind: str | None = None, *, campaign_id: int | None = None,
+             condition: str | None = None, params: dict | None = None):
+        """The requests `list` shows, as a generator reading pages of 500 rows (keyset
+        on due date and id), so a LIMIT reads only what it shows and no listing holds
+        every row. The shown status is worked out by SQLite (store.requests.SHOWN);
+        only rows whose cache is newer than a what-if today are re-derived here."""
+        where, args = self._where(status, org, kind, campaign_id)
+        if where is None:
+            return
+        if condition:
+            where = f"{where} AND ({condition})"
+        args |= params or {}
         ws = self.ws
-        if status == ANSWERED_INCOMPLETE:
-            return [r for r in self.list("fulfilled", org, kind) if r.get("answer")]
-        if status is not None and status not in lifecycle.SHOWN_STATUSES:
+        rederived = self._rederived(status, org, kind, campaign_id)
+        pages = request_table.board_pages(ws.db, ws.today, where, args)
+        if not rederived:
+            yield from (self._shown(r) for page in pages for r in page)
+            return
+        current = (((r[6] is None, r[6] or "", r[0]), self._shown(r))
+                   for page in pages for r in page)
+        for _, row in heapq.merge(current, rederived, key=lambda pair: pair[0]):
+            yield row
+
+    def _where(self, status, org, kind, campaign_id) -> tuple[str | None, dict]:
+        ws = self.ws
+        if status is not None and status not in (*lifecycle.SHOWN_STATUSES,
+                                                 ANSWERED_INCOMPLETE):
             raise UsageError(unknown("status", status, (*lifecycle.SHOWN_STATUSES,
                                                         ANSWERED_INCOMPLETE)))
         if kind is not None and kind not in lifecycle.KINDS:
             raise UsageError(unknown("kind", kind, lifecycle.KINDS))
         if not ws.home.db_path.exists():
-            return []  # nothing drafted yet; do not create a home just to look
+            return None, {}  # nothing drafted yet; do not create a home just to look
         slug = ws.directory.get(org).slug if org else None
-        send_unknown = self.send_unknown()
-        rows = [self.summary(r, send_unknown)
-                for r in request_table.listing(ws.db, ws.today, status, slug, kind)]
-        # Sorted again on the due date shown: a what-if today can move some.
-        rows.sort(key=lambda r: (r["due"] is None, r["due"] or ""))
-        return [r for r in rows if status is None or r["status"] == status]
+        where, args = request_table.current(slug, kind, campaign_id)
+        if status:
+            where += f" AND ({request_table.shown_condition(status)})"
+        return where, args
+
+    def _rederived(self, status, org, kind, campaign_id) -> list[dict]:
+        """A what-if day in the past: the rows whose cache is too new, re-derived."""
+        ws = self.ws
+        slug = ws.directory.get(org).slug if org else None
+        later = request_table.later(ws.db, ws.today, slug, kind, campaign_id)
+        if not later:
+            return []
+        unknown_ = self.send_unknown()
+        out = [((r["id"],), self.summary(r, unknown_)) for r in later]
+        if status == ANSWERED_INCOMPLETE:
+            out = [p for p in out if p[1].get("answer")]
+        elif status:
+            out = [p for p in out if p[1]["status"] == status]
+        # Sorted on the due date shown: a what-if today can move it.
+        return sorted(((p[1]["due"] is None, p[1]["due"] or "", *p[0]), p[1]) for p in out)
+
+    def _shown(self, r) -> dict:
+        """One board row from store.requests.BOARD_COLUMNS (as `summary` shapes it)."""
+        _, ref, slug, kind, regime, channel, due, created, gaps, status = r
+        out = {"ref": ref, "org": slug, "kind": kind, "regime": regime,
+               "channel": channel, "status": status, "due": due,
+               "days_left": (_date(due) - self.ws.today).days if due else None,
+               "created_on": created}
+        if status == "fulfilled" and gaps and gaps != "[]":
+            out.update({"answer": ANSWERED_INCOMPLETE, "answer_gaps": json.loads(gaps)})
+        return out
+
+    def counts(self, org: str | None = None, kind: str | None = None, *,
+               campaign_id: int | None = None) -> dict:
+        """How many requests the board shows in each status and each group, counted by
+        SQLite: {"total", "statuses": {status: n}, "groups": {group: n}}, groups in the
+        board's order (sar.core.board.GROUPS), empty ones left out. A fulfilled request
+        whose review found gaps counts as `answered-incomplete` in the `yours` group."""
+        ws = self.ws
+        where, args = self._where(None, org, kind, campaign_id)
+        statuses: dict[str, int] = {}
+        if where is not None:
+            for status, gaps, n in request_table.shown_counts(ws.db, ws.today, where, args):
+                key = ANSWERED_INCOMPLETE if gaps else status
+                statuses[key] = statuses.get(key, 0) + n
+            for _, r in self._rederived(None, org, kind, campaign_id):
+                key = r.get("answer") or r["status"]
+                statuses[key] = statuses.get(key, 0) + 1
+        groups: dict[str, int] = {}
+        for status, n in statuses.items():
+            group = "yours" if status == ANSWERED_INCOMPLETE else board.group_of(status)
+            groups[group] = groups.get(group, 0) + n
+        return {"total": sum(statuses.values()),
+                "statuses": dict(sorted(statuses.items())),
+                "groups": {name: groups[name] for name, _, _ in board.GROUPS if name in groups}}
+
+    def urgent(self, limit: int = 20, org: str | None = None,
+               kind: str | None = None) -> list[dict]:
+        """The `limit` most urgent requests for the board's summary: overdue first
+        (longest overdue first), then every other one still open — due soonest, then
+        those with no due date (drafts). Answered and closed ones are left out, but an
+        answer the review found incomplete is the user's move and stays."""
+        overdue = self.list("overdue", org, kind, limit)
+        if len(overdue) >= limit:
+            return overdue
+        rest = (r for r in self.rows(None, org, kind, condition=request_table.STILL_OPEN)
+                if r["status"] != "overdue"
+                and (r.get("answer") or board.group_of(r["status"]) != "done"))
+        return overdue + list(itertools.islice(rest, limit - len(overdue)))
 
     def overdue(self) -> list[dict]:
         return self.list(status="overdue")
@@ -114,7 +205,8 @@ class Queries:
         """Requests whose deadline falls within `within_days` of today, or has passed,
         still unanswered."""
         last = (self.ws.today + dt.timedelta(days=within_days)).isoformat()
-        return [r for r in self.list() if r["due"] and r["due"] <= last
+        return [r for r in self.rows(condition=request_table.DUE_BY, params={"last": last})
+                if r["due"] and r["due"] <= last
                 and r["status"] in (*lifecycle.RUNNING, "overdue")]
 
     def show(self, ref: str) -> dict:

@@ -77,44 +77,99 @@ def _percentile(values: list[int], q: float) -> float | None:
 OUTCOMES = ("answered on time", "answered late", "refused", "overdue", "waiting", "bounced")
 
 
-def _events_by_request(ws, ids: list[int]) -> dict[int, list]:
-    import datetime as dt
-    import json
-
-    from sar.core.lifecycle import Event
-
-    out: dict[int, list] = {i: [] for i in ids}
-    for rid, seq, kind, on, at, source, details in ws.db.execute(
-            "SELECT request_id, seq, kind, occurred_on, occurred_at, source, details FROM "
-            "events WHERE request_id IN (SELECT value FROM json_each(?)) ORDER BY "
-            "request_id, seq", [json.dumps(ids)]):
-        out[rid].append(Event(kind, dt.date.fromisoformat(on), source, json.loads(details),
-                              seq, dt.datetime.fromisoformat(at) if at else None))
-    return out
-
-
-def rows(ws, campaign_id: int | None = None, chunk: int = 2000):
+def rows(ws, campaign_id: int | None = None, chunk: int = 5000):
     """One item per request sent: its organisation and what happened to it. A
     generator over the log in chunks, so a campaign of 200,000 requests is never
-    held in memory. Without `campaign_id`, the user's own requests only."""
+    held in memory. Without `campaign_id`, the user's own requests only.
+
+    SQLite aggregates each request's events (sar.store.events.report_facts); only an
+    answered request's history is read here, to find its deadline as it stood before
+    the answer, and histories that are alike (a campaign's are) are worked out once.
+    A request whose cache is newer than a what-if today is re-derived in full."""
+    from sar.store import events as event_table
+
     if not ws.home.db_path.exists():
         return
-    sectors: dict[str, str] = {}
-    unknown_sends = ws.queries.send_unknown()
-    where, params = (("campaign_id IS NULL", []) if campaign_id is None
-                     else ("campaign_id = ?", [campaign_id]))
+    sectors: dict[str, tuple[str, str]] = {}
+    where, params = (("campaign_id IS NULL", {}) if campaign_id is None
+                     else ("campaign_id = :campaign", {"campaign": campaign_id}))
+    dues: dict = {}
     last = 0
     while True:
-        batch = list(ws.db.query(f"SELECT * FROM requests WHERE {where} AND id > ? ORDER BY "
-                                 f"id LIMIT {chunk}", [*params, last]))
+        batch = event_table.report_facts(ws.db, ws.today, where + " AND coalesce("
+                                         "last_event_on, '') <= :today", params, last, chunk)
         if not batch:
-            return
-        last = batch[-1]["id"]
-        by_request = _events_by_request(ws, [r["id"] for r in batch])
-        for row in batch:
-            item = _item(ws, row, by_request[row["id"]], sectors, unknown_sends)
-            if item is not None:
-                yield item
+            break
+        last = batch[-1][0]
+        before = event_table.histories_before(ws.db, ws.today, [
+            (r[0], int(r[15][:10]), r[15][10:]) for r in batch if r[9] and r[15]])
+        for r in batch:
+            if r[9]:
+                yield _counted(ws, r, before.get(r[0]), sectors, dues)
+    yield from _rederived(ws, where, params, sectors)
+
+
+def _rederived(ws, where: str, params: dict, sectors: dict):
+    """Items for requests whose cache holds events after a what-if today."""
+    unknown_sends = ws.queries.send_unknown()
+    for row in ws.db.query(f"SELECT * FROM requests WHERE {where} AND last_event_on > "
+                           ":today", {**params, "today": ws.today.isoformat()}):
+        item = _item(ws, row, ws.events(row["id"]), sectors, unknown_sends)
+        if item is not None:
+            yield item
+
+
+def _sector(ws, slug: str, sectors: dict) -> tuple[str, str]:
+    """The organisation's kind and full name, looked up once per organisation."""
+    if slug not in sectors:
+        try:
+            org = ws.directory.get(slug)
+            sectors[slug] = (org.kind or "other", org.name or slug)
+        except Exception:  # noqa: BLE001 - a record since removed: its snapshot
+            sectors[slug] = ("other", slug)
+    return sectors[slug]
+
+
+def _counted(ws, r: tuple, history: str | None, sectors: dict, dues: dict) -> dict:
+    """An item from report_facts' row (as `_item` makes one from the events)."""
+    import datetime as dt
+
+    (rid, ref, slug, participant, regime, calendar, status, due, shown, sent,
+     bounced, acknowledged, id_requested, extended, refused, first) = r
+    on_time = days = None
+    if first is not None:
+        first_on = first[10:]
+        until = _due_before(ws, regime, calendar, history, dues)
+        # One definition everywhere: a refusal answers, but is never "answered on time".
+        on_time = until is not None and first_on <= until and not refused
+        days = (dt.date.fromisoformat(first_on) - dt.date.fromisoformat(sent[10:])).days
+    # Escalated and still owed is still late: the cache keeps its due date for that.
+    overdue = shown == "overdue" or (shown == "escalated" and due is not None
+                                     and due < ws.today.isoformat())
+    outcome = ("refused" if refused else "answered on time" if on_time else
+               "answered late" if first is not None else "overdue" if overdue else
+               "bounced" if bounced and status == "bounced" else "waiting")
+    kind, name = _sector(ws, slug, sectors)
+    return {"ref": ref, "org": slug, "sector": kind, "name": name,
+            "sent_on": dt.date.fromisoformat(sent[10:]),
+            "bounced": bool(bounced), "acknowledged": bool(acknowledged),
+            "id_demanded": bool(id_requested), "extended": bool(extended),
+            "answered": first is not None, "on_time": bool(on_time), "refused": bool(refused),
+            "overdue_now": overdue, "days": days, "outcome": outcome,
+            "who": participant or ref}
+
+
+def _due_before(ws, regime, calendar, history: str | None, dues: dict) -> str | None:
+    """The due date (ISO) as it stood before the first answer, from the events
+    before it (store.events.histories_before), worked out once per distinct history."""
+    key = (regime, calendar, history)
+    if key not in dues:
+        from sar.store.events import parse_history
+
+        a = lifecycle.assess(parse_history(history), regime, calendar, ws.today,
+                             ws.options())
+        dues[key] = a.deadline.due.isoformat() if a.deadline and a.deadline.due else None
+    return dues[key]
 
 
 def _item(ws, row: dict, events: list, sectors: dict, unknown_sends: set) -> dict | None:
@@ -122,12 +177,6 @@ def _item(ws, row: dict, events: list, sectors: dict, unknown_sends: set) -> dic
     sent = [e for e in events if e.kind in ("sent", "posted")]
     if not sent:
         return None
-    if row["org_slug"] not in sectors:
-        try:
-            org = ws.directory.get(row["org_slug"])
-            sectors[row["org_slug"]] = (org.kind or "other", org.name or row["org_slug"])
-        except Exception:  # noqa: BLE001 - a record since removed: its snapshot
-            sectors[row["org_slug"]] = ("other", row["org_slug"])
     answers = [e for e in events if e.kind in lifecycle.ANSWERS]
     first = answers[0] if answers else None
     on_time = days = None
@@ -151,8 +200,9 @@ def _item(ws, row: dict, events: list, sectors: dict, unknown_sends: set) -> dic
                "answered late" if first is not None else "overdue" if overdue else
                "bounced" if bounced and row["status"] == "bounced" else "waiting")
     return {
-        "ref": row["ref"], "org": row["org_slug"], "sector": sectors[row["org_slug"]][0],
-        "name": sectors[row["org_slug"]][1], "sent_on": sent[0].on,
+        "ref": row["ref"], "org": row["org_slug"],
+        "sector": _sector(ws, row["org_slug"], sectors)[0],
+        "name": _sector(ws, row["org_slug"], sectors)[1], "sent_on": sent[0].on,
         "bounced": bounced, "acknowledged": "acknowledged" in kinds,
         "id_demanded": "id-requested" in kinds, "extended": "extended" in kinds,
         "answered": first is not None, "on_time": on_time, "refused": refused,
@@ -196,18 +246,36 @@ class _Tally:
             self.days.append(item["days"])
         self.outcomes[item["outcome"]] += 1
 
+    def merge(self, other: _Tally) -> None:
+        self.n += other.n
+        self.people |= other.people
+        for f in _FLAGS:
+            self.flags[f] += other.flags[f]
+        self.days += other.days
+        for o in OUTCOMES:
+            self.outcomes[o] += other.outcomes[o]
+
 
 def summarise(items, key: str, suppress_below: int = 0) -> list[dict]:
     return _rows_of(_tally(items, (key,))[key], key, suppress_below)
 
 
 def _tally(items, keys: tuple[str, ...]) -> dict[str, dict[str, _Tally]]:
+    # One count per combination of the keys' values (an organisation and its sector),
+    # merged into each key's groups afterwards: one add per request, not one per group.
+    cells: dict[tuple, _Tally] = {}
+    for item in items:
+        cell = tuple(item[k] for k in keys)
+        tally = cells.get(cell)
+        if tally is None:
+            tally = cells[cell] = _Tally()
+        tally.add(item)
     groups: dict[str, dict[str, _Tally]] = {k: {} for k in keys}
     everyone = _Tally()
-    for item in items:
-        everyone.add(item)
-        for k in keys:
-            groups[k].setdefault(item[k], _Tally()).add(item)
+    for cell, tally in cells.items():
+        everyone.merge(tally)
+        for k, name in zip(keys, cell, strict=True):
+            groups[k].setdefault(name, _Tally()).merge(tally)
     for k in keys:
         groups[k]["all"] = everyone
     return groups

@@ -236,8 +236,15 @@ class Workspace:
         return self.queries.summary(row, send_unknown)
 
     def list(self, status: str | None = None, org: str | None = None,
-             kind: str | None = None) -> list[dict]:
-        return self.queries.list(status=status, org=org, kind=kind)
+             kind: str | None = None, limit: int | None = None) -> list[dict]:
+        return self.queries.list(status=status, org=org, kind=kind, limit=limit)
+
+    def counts(self, org: str | None = None, kind: str | None = None) -> dict:
+        return self.queries.counts(org, kind)
+
+    def urgent(self, limit: int = 20, org: str | None = None,
+               kind: str | None = None) -> list[dict]:
+        return self.queries.urgent(limit, org, kind)
 
     def overdue(self) -> list[dict]:
         return self.queries.overdue()

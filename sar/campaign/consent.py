@@ -102,44 +102,73 @@ def invite(ws, name: str, *, again: bool = False, dry_run: bool = False,
     return {"campaign": c["name"], "invited": invited, "failed": failed}
 
 
+BATCH = 200  # invitations whose codes are committed together before any of them goes
+
+
 def _invite_all(ws, c: dict, rows, transport, progress=None) -> tuple[int, list[str]]:
-    """Invite each row; `progress(done, total, pseudonym)` after each."""
+    """Invite the rows a batch at a time; `progress(done, total, pseudonym)` before each."""
+    invited, failed = 0, []
+    orgs = orgs_named(ws, c)
+    for start in range(0, len(rows), BATCH):
+        tick = None if progress is None else (
+            lambda i, who, start=start: progress(start + i, len(rows), who))
+        done, lost, stop = _invite_batch(ws, c, rows[start:start + BATCH], orgs, transport,
+                                         tick)
+        invited += done
+        failed += lost
+        if stop:
+            break
+    return invited, failed
+
+
+def _invite_batch(ws, c: dict, batch, orgs, transport,
+                  tick=None) -> tuple[int, list[str], bool]:
+    """One batch: the codes stored (hashed) in one transaction before any mail goes,
+    so a code that reached someone always works; then each invitation handed over;
+    then, in one more transaction, the participants whose mail certainly did not go
+    put back as they were, to be invited next time. (invited, failed, stop?)"""
     from sar.mail import compose
     from sar.mail.transports import DeliveryFailed, SetupError
 
-    invited, failed = 0, []
-    orgs = orgs_named(ws, c)
-    for done, (pid, pseudonym, person, email) in enumerate(rows, 1):
-        if progress:
-            progress(done - 1, len(rows), pseudonym)
-        before = ws.db.execute("SELECT token_sha256, invited_at FROM participants "
-                               "WHERE id = ?", [pid]).fetchone()
-        code = new_code()
+    ids = [pid for pid, *_ in batch]
+    before = {pid: (token, at) for pid, token, at in ws.db.execute(
+        "SELECT id, token_sha256, invited_at FROM participants WHERE id IN "
+        "(SELECT value FROM json_each(?))", [json.dumps(ids)])}
+    codes = {pid: new_code() for pid in ids}
+    with ws.transaction():
+        ws.db.conn.executemany(
+            "UPDATE participants SET token_sha256 = ?, invited_at = ? WHERE id = ?",
+            [(code_hash(c["id"], codes[pid]), now(), pid) for pid in ids])
+    invited, failed, undo, stop = 0, [], [], False
+    for i, (pid, pseudonym, person, email) in enumerate(batch):
+        if tick:
+            tick(i, pseudonym)
+        if stop:  # the transport cannot send at all: the rest did not go either
+            undo.append(pid)
+            continue
+        code = codes[pid]
         msg = compose.compose(
             subject=f"Please confirm your part in {c['sender_name']} [{code}]",
             body=invitation(c, person, code, orgs), sender_name=c["sender_name"],
             sender_email=c["sender_email"], to_name=person, to_email=email,
             message_id=compose.new_message_id(pseudonym, c["sender_email"]),
             when=dt.datetime.now(dt.UTC).replace(microsecond=0))
-        # The code is stored only hashed, and before the mail goes: a code that
-        # reached someone always works.
-        with ws.transaction():
-            ws.db.execute("UPDATE participants SET token_sha256 = ?, invited_at = ? "
-                          "WHERE id = ?", [code_hash(c["id"], code), now(), pid])
         try:
             transport.deliver(compose.as_bytes(msg), c["sender_email"], [email])
         except (DeliveryFailed, SetupError) as e:
-            # It certainly did not go: as it was, to be invited next time. The server's
-            # words name the address, so they are not repeated.
-            with ws.transaction():
-                ws.db.execute("UPDATE participants SET token_sha256 = ?, "
-                              "invited_at = ? WHERE id = ?", [*before, pid])
-            failed.append(pseudonym)
-            if isinstance(e, SetupError):
-                break
+            # It certainly did not go. The server's words name the address, so they
+            # are not repeated.
+            undo.append(pid)
+            stop = isinstance(e, SetupError)
             continue
         invited += 1
-    return invited, failed
+    if undo:
+        with ws.transaction():
+            ws.db.conn.executemany(
+                "UPDATE participants SET token_sha256 = ?, invited_at = ? WHERE id = ?",
+                [(*before[pid], pid) for pid in undo])
+        failed = [pseudonym for pid, pseudonym, *_ in batch if pid in set(undo)]
+    return invited, failed, stop
 
 
 def confirm(ws, name: str, codes: list[str], on: dt.datetime | None = None) -> dict:
@@ -149,9 +178,13 @@ def confirm(ws, name: str, codes: list[str], on: dt.datetime | None = None) -> d
     if not codes:
         raise UsageError("give the codes participants returned")
     wanted = {code_hash(c["id"], code): code for code in codes}
-    found = {r[1]: r[0] for r in ws.db.execute(
-        f"SELECT id, token_sha256 FROM participants WHERE campaign_id = ? AND "
-        f"token_sha256 IN ({', '.join('?' for _ in wanted)})", [c["id"], *wanted])}
+    found = {}
+    hashes = list(wanted)
+    for i in range(0, len(hashes), 5000):
+        found |= {r[1]: r[0] for r in ws.db.execute(
+            "SELECT id, token_sha256 FROM participants WHERE campaign_id = ? AND "
+            "token_sha256 IN (SELECT value FROM json_each(?))",
+            [c["id"], json.dumps(hashes[i:i + 5000])])}
     unknown_codes = [code for h, code in wanted.items() if h not in found]
     if unknown_codes and not found:
         raise UsageError(f"{len(unknown_codes)} of {len(wanted)} codes match no invited "
@@ -159,38 +192,46 @@ def confirm(ws, name: str, codes: list[str], on: dt.datetime | None = None) -> d
                          "nothing was recorded")
     # The codes that match are recorded; one typo must not hold back 35 good codes,
     # and a typo never confirms anyone else (a code matches one person or no one).
-    wanted = {h: code for h, code in wanted.items() if h in found}
+    pids = [found[h] for h in wanted if h in found]
     when = (on or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
+    orgs = orgs_named(ws, c)
     confirmed = 0
+    for i in range(0, len(pids), BATCH):
+        confirmed += _confirm_batch(ws, c, pids[i:i + BATCH], when, orgs)
+    return {"campaign": c["name"], "confirmed": confirmed,
+            "already": len(pids) - confirmed, "unknown": unknown_codes}
+
+
+def _confirm_batch(ws, c: dict, pids: list[int], when: str, orgs: list[str]) -> int:
+    """Confirm these participants in one transaction: consent (if the invitation's
+    code is their agreement) and, for an agent campaign, the signed mandate."""
+    rows = ws.db.execute(
+        "SELECT id, confirmed_at, consented_at FROM participants WHERE id IN "
+        "(SELECT value FROM json_each(?))", [json.dumps(pids)]).fetchall()
+    todo = [(pid, consented) for pid, confirmed, consented in rows if not confirmed]
     with ws.transaction():
-        for digest in wanted:
-            pid = found[digest]
-            row = ws.db.execute("SELECT confirmed_at, consented_at FROM participants "
-                                "WHERE id = ?", [pid]).fetchone()
-            if row[0]:
-                continue
+        for pid, consented in todo:
             values = {"confirmed_at": when}
-            if not row[1]:
+            if not consented:
                 # The invitation showed the consent text: returning the code is the
                 # participant's agreement to it.
                 values |= {"consented_at": when, "consent_version": c["consent_version"],
                            "consent_source": "confirmation"}
             if c["mode"] == "agent":
-                values["mandate_sha256"] = sign_mandate(ws, c, pid, when)
+                values["mandate_sha256"] = sign_mandate(ws, c, pid, when, orgs)
             sets = ", ".join(f"{k} = ?" for k in values)
             ws.db.execute(f"UPDATE participants SET {sets} WHERE id = ?",
                           [*values.values(), pid])
-            confirmed += 1
-    return {"campaign": c["name"], "confirmed": confirmed,
-            "already": len(wanted) - confirmed, "unknown": unknown_codes}
+    return len(todo)
 
 
-def sign_mandate(ws, c: dict, pid: int, when: str) -> str:
+def sign_mandate(ws, c: dict, pid: int, when: str, orgs: list[str] | None = None) -> str:
     """The participant's letter of authority, kept as evidence: its digest."""
     from sar.campaign.mandate import mandate_text
 
     person = participant_identity(ws, {"participant_id": pid, "ref": ""})
-    data = mandate_text(c, person, pseudonym_of(ws, pid), orgs_named(ws, c), when)
+    data = mandate_text(c, person, pseudonym_of(ws, pid),
+                        orgs_named(ws, c) if orgs is None else orgs, when)
     return ws.evidence.put(data)
 
 

@@ -15,13 +15,16 @@ from sar.store import db as store
 from sar.store.db import now
 
 
-def rows(ws, c: dict, sql: str, params: list):
-    """Campaign requests in chunks, so 200,000 of them never sit in memory."""
+def rows(ws, c: dict, sql: str, params: dict | None = None):
+    """Campaign requests in chunks, so 200,000 of them never sit in memory. `sql`
+    may name :today (the workspace's) and its own `params` by name."""
     last = 0
     while True:
         chunk = list(ws.db.query(
-            f"SELECT * FROM requests WHERE campaign_id = ? AND id > ? AND ({sql}) "
-            f"ORDER BY id LIMIT {CHUNK}", [c["id"], last, *params]))
+            f"SELECT * FROM requests WHERE campaign_id = :campaign AND id > :last AND "
+            f"({sql}) ORDER BY id LIMIT {CHUNK}",
+            {**(params or {}), "campaign": c["id"], "last": last,
+             "today": ws.today.isoformat()}))
         if not chunk:
             return
         last = chunk[-1]["id"]
@@ -29,9 +32,18 @@ def rows(ws, c: dict, sql: str, params: list):
 
 
 def overdue_chunks(ws, c: dict):
-    unknown = ws.queries.send_unknown()
-    for chunk in rows(ws, c, "status NOT IN ('draft', 'bounced', 'withdrawn')", []):
-        yield [r for r in chunk if ws.queries.summary(r, unknown)["status"] == "overdue"]
+    """The campaign's overdue requests, chosen by SQLite from the cached columns; a
+    request whose cache is newer than a what-if today is re-derived."""
+    from sar.store import requests as request_table
+
+    overdue = request_table.shown_condition("overdue")
+    unknown = None
+    for chunk in rows(ws, c, f"({overdue}) OR last_event_on > :today"):
+        if any(r["last_event_on"] and r["last_event_on"] > ws.today.isoformat()
+               for r in chunk):
+            unknown = ws.queries.send_unknown() if unknown is None else unknown
+            chunk = [r for r in chunk if ws.queries.summary(r, unknown)["status"] == "overdue"]
+        yield chunk
 
 
 def _drafts(ws, c: dict) -> int:
@@ -61,7 +73,7 @@ def through_outbox(ws, c: dict, purpose: str, rate, progress) -> dict:
     counts: dict[str, int] = {}
     done = 0
     if purpose == "letter":
-        chunks, total = rows(ws, c, "status = 'draft'", []), _drafts(ws, c)
+        chunks, total = rows(ws, c, "status = 'draft'"), _drafts(ws, c)
     else:
         chunks, total = overdue_chunks(ws, c), None
     for chunk in chunks:
@@ -88,33 +100,45 @@ def hand_out(ws, c: dict, purpose: str, progress) -> dict:
     --confirm-sent`)."""
     written = skipped = done = 0
     if purpose == "letter":
-        chunks, total = rows(ws, c, "status = 'draft'", []), _drafts(ws, c)
+        chunks, total = rows(ws, c, "status = 'draft'"), _drafts(ws, c)
     else:
         chunks, total = overdue_chunks(ws, c), None
     for chunk in chunks:
-        for row in chunk:
-            done += 1
-            if ws.db.execute("SELECT 1 FROM messages WHERE request_id = ? AND purpose = ? "
-                             "AND state = 'handed-out'", [row["id"], purpose]).fetchone():
-                skipped += 1
-                continue
-            if purpose == "letter":
-                row = ws.drafting.refresh_snapshots(row)
-            try:
-                letter, thread = ws.letters.outgoing(row, purpose)
-            except SarError:
+        # The files of a chunk are written one by one and recorded in one transaction
+        # (also when a letter fails half-way): a crash before it leaves files that the
+        # next run writes again, which is harmless.
+        pending: list[dict] = []
+        try:
+            for row in chunk:
+                done += 1
+                if ws.db.execute("SELECT 1 FROM messages WHERE request_id = ? AND purpose "
+                                 "= ? AND state = 'handed-out'",
+                                 [row["id"], purpose]).fetchone():
+                    skipped += 1
+                    continue
                 if purpose == "letter":
-                    raise
-                skipped += 1  # a reminder not due: answered meanwhile, clock stopped
-                continue
-            _write_hand_out(ws, c, row, purpose, letter, thread)
-            written += 1
-            if progress:
-                progress(done, total, row["ref"])
+                    row = ws.drafting.refresh_snapshots(row)
+                try:
+                    letter, thread = ws.letters.outgoing(row, purpose)
+                except SarError:
+                    if purpose == "letter":
+                        raise
+                    skipped += 1  # a reminder not due: answered meanwhile, clock stopped
+                    continue
+                pending.append(_write_hand_out(ws, c, row, purpose, letter, thread))
+                written += 1
+                if progress:
+                    progress(done, total, row["ref"])
+        finally:
+            if pending:
+                with ws.transaction():
+                    for message in pending:
+                        store.insert(ws.db, "messages", message)
     return {"handed_out": written, "already_handed_out": skipped}
 
 
-def _write_hand_out(ws, c: dict, row: dict, purpose: str, letter, thread) -> None:
+def _write_hand_out(ws, c: dict, row: dict, purpose: str, letter, thread) -> dict:
+    """Write the letter's file (and its evidence); the messages row to record."""
     from sar.files import write_private
 
     when = ws.sending.send_time() or dt.datetime.combine(ws.today, dt.time(12),
@@ -127,16 +151,14 @@ def _write_hand_out(ws, c: dict, row: dict, purpose: str, letter, thread) -> Non
     target = folder / f"{row['ref']}{suffix}.eml"
     digest = ws.evidence.put(raw)
     write_private(target, raw)
-    with ws.transaction():
-        store.insert(ws.db, "messages", {
-            "request_id": row["id"], "direction": "out", "state": "handed-out",
+    return {"request_id": row["id"], "direction": "out", "state": "handed-out",
             "transport": "hand-out", "purpose": purpose,
             "message_id": msg["Message-ID"], "subject": str(msg["Subject"]),
             "from_addr": str(msg["From"]),
             "to_addrs": json.dumps([str(msg["To"])], ensure_ascii=False),
             "date": str(msg["Date"]), "sha256": digest, "size": len(raw),
             "detail": f"handed out: {target.relative_to(ws.home.root)}",
-            "created_at": now(), "updated_at": now()})
+            "created_at": now(), "updated_at": now()}
 
 
 def remind(ws, name: str, *, progress=None) -> dict:

@@ -167,3 +167,64 @@ class EventLog:
         prev = self.ws.db.execute("SELECT hash FROM events WHERE request_id = ? ORDER BY seq "
                                   "DESC LIMIT 1", [request_id]).fetchone()
         return prev[0] if prev else GENESIS
+
+
+def report_facts(db, today: dt.date, where: str, params: dict, after: int, limit: int):
+    """What `sar report` needs of each request, aggregated by SQLite over its events
+    dated by `today`: (id, ref, org_slug, participant_id, regime, calendar, status,
+    due, shown status, the first sent or posted as "SEQ(10 digits)DAY", bounced,
+    acknowledged, id-requested, extended, refused, the first answer as
+    "SEQ(10 digits)DAY"); the last six are None for a request with no event by
+    then. Requests `where` holds, id > `after`, `limit` of them, by id."""
+    # NOT INDEXED: walk the rowid from `after`, one pass in all, rather than sort
+    # every campaign request again for each chunk.
+    requests = db.execute(
+        "SELECT id, ref, org_slug, participant_id, regime, calendar, status, due, "
+        f"{request_table.SHOWN} FROM requests NOT INDEXED WHERE ({where}) AND id > :after "
+        "ORDER BY id LIMIT :limit",
+        {**params, "today": today.isoformat(), "after": after, "limit": limit}).fetchall()
+    if not requests:
+        return []
+    answers = ", ".join(f"'{k}'" for k in lifecycle.ANSWERS)
+    # The events of the id range, in the UNIQUE (request_id, seq) index's order: no
+    # sort, no temporary table.
+    facts = {r[0]: r[1:] for r in db.execute(
+        "SELECT request_id, MIN(CASE WHEN kind IN ('sent', 'posted') THEN "
+        "printf('%010d', seq) || occurred_on END), MAX(kind = 'bounced'), "
+        "MAX(kind = 'acknowledged'), MAX(kind = 'id-requested'), MAX(kind = 'extended'), "
+        f"MAX(kind = 'refused'), MIN(CASE WHEN kind IN ({answers}) THEN "
+        "printf('%010d', seq) || occurred_on END) FROM events WHERE request_id > ? AND "
+        "request_id <= ? AND occurred_on <= ? GROUP BY request_id",
+        [after, requests[-1][0], today.isoformat()])}
+    none = (None,) * 7
+    return [(*r, *facts.get(r[0], none)) for r in requests]
+
+
+_FIELD, _ROW = "\x1f", "\x1e"  # ASCII unit and record separators: never in our fields
+
+
+def histories_before(db, today: dt.date, answers: list[tuple[int, int, str]]) -> dict[int, str]:
+    """For each (request id, seq, day) the events before that one and by `today`, as
+    one string each (kind, day, time, source, details; in order), so that alike
+    histories are alike strings and a caller can work each out once
+    (`parse_history`). Joined by SQLite, in the (request_id, seq) index's order."""
+    if not answers:
+        return {}
+    return dict(db.execute(
+        "SELECT request_id, group_concat(line, ?) FROM (SELECT e.request_id, e.kind || ? || "
+        "e.occurred_on || ? || coalesce(e.occurred_at, '') || ? || e.source || ? || e.details "
+        "AS line FROM json_each(?) j JOIN events e ON e.request_id = j.value ->> 0 AND "
+        "(e.occurred_on < j.value ->> 2 OR (e.occurred_on = j.value ->> 2 AND e.seq < "
+        "j.value ->> 1)) AND e.occurred_on <= ? ORDER BY e.request_id, e.seq) "
+        "GROUP BY request_id",
+        [_ROW, _FIELD, _FIELD, _FIELD, _FIELD, json.dumps(answers), today.isoformat()]))
+
+
+def parse_history(text: str | None) -> list[Event]:
+    """The events of a `histories_before` string, numbered from 1."""
+    out = []
+    for i, line in enumerate(text.split(_ROW) if text else [], 1):
+        kind, on, at, source, details = line.split(_FIELD)
+        out.append(Event(kind, dt.date.fromisoformat(on), source, json.loads(details), i,
+                         dt.datetime.fromisoformat(at) if at else None))
+    return out

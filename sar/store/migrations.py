@@ -575,6 +575,21 @@ def m015_follow_up_purposes(db):
     _rebuild(db, "messages", sql.replace(old, f"CHECK (purpose IN ({values}))"))
 
 
+@migrations()
+def m017_board_indexes(db):
+    # The board at any size (issue 20): `list`, `due` and the board's most urgent rows
+    # walk requests in due-date order with a LIMIT, on an index in exactly that order
+    # (due, then rowid); the board's counts per status are taken from a covering index,
+    # never from the table's rows. Events are read by request (campaign report) on
+    # the UNIQUE (request_id, seq) index m001 made.
+    db.execute("CREATE INDEX requests_board_due ON requests(due)")
+    # Which requests have a letter in doubt (store.requests.IN_DOUBT), asked on
+    # every board read: only those few messages are indexed.
+    db.execute("CREATE INDEX messages_in_doubt ON messages(request_id) "
+               "WHERE state IN ('sending', 'unknown')")
+    db.execute("CREATE INDEX requests_board_counts ON requests(status, due, created_on, "
+               "last_event_on, answer_gaps, campaign_id, org_slug, kind)")
+
 # The names of the migrations this sar knows, in order (db.py refuses a database
 # that has others: a newer sar made it).
 KNOWN = migrations.names

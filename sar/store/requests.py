@@ -90,37 +90,104 @@ def send_unknown(db, request_id: int | None = None) -> set[int]:
     return {r[0] for r in db.execute(sql + " AND request_id = ?", [request_id])}
 
 
-def listing(db, today: dt.date, status: str | None = None, org: str | None = None,
-            kind: str | None = None):
-    """Rows for the board as of `today`, due soonest first. The status filter runs on
-    the cached columns (fast for any number of requests); rows whose cache holds
-    events after a what-if today come too, for the caller to re-derive."""
-    where, params = [], []
-    if org:
-        where.append("org_slug = ?")
-        params.append(org)
-    if kind:
-        where.append("kind = ?")
-        params.append(kind)
-    day = today.isoformat()
+_UNSENT = ", ".join(f"'{s}'" for s in lifecycle.UNSENT)
+_IN_DOUBT_IDS = f"SELECT request_id FROM messages WHERE {IN_DOUBT}"
+# The status the board shows, worked out by SQLite from the cached columns (as
+# sar.core.lifecycle.status_on and Queries.summary do for one row): overdue is a
+# running status past its due date (:today), a draft or bounce whose letter may
+# have gone is send-unknown.
+SHOWN = (f"CASE WHEN status IN ({_UNSENT}) AND id IN ({_IN_DOUBT_IDS}) THEN "
+         f"'{lifecycle.SEND_UNKNOWN}' WHEN status IN ({_RUNNING}) AND due IS NOT NULL AND "
+         f"due < :today THEN 'overdue' ELSE status END")
+# A fulfilled request whose review found gaps (m013's cache): answered-incomplete.
+GAPS = "(status = 'fulfilled' AND answer_gaps IS NOT NULL AND answer_gaps != '[]')"
+# Still the organisation's to answer or the user's to move (Queries.urgent).
+STILL_OPEN = f"status NOT IN ({_CLOSED}) OR {GAPS}"
+# A running request due by :last (Queries.due).
+DUE_BY = f"status IN ({_RUNNING}) AND due IS NOT NULL AND due <= :last"
+BOARD_COLUMNS = ("id, ref, org_slug, kind, regime, channel, due, created_on, answer_gaps, "
+                 f"{SHOWN} AS shown")
+
+
+def shown_condition(status: str) -> str:
+    """SQL for "the board shows this status" (no what-if re-derivation: see
+    `current`). `answered-incomplete` is the fulfilled with gaps."""
     if status == lifecycle.SEND_UNKNOWN:
-        condition, extra = ("status IN ('draft', 'bounced') AND id IN (SELECT request_id "
-                            f"FROM messages WHERE {IN_DOUBT})"), []
-    elif status == "overdue":
-        condition, extra = f"status IN ({_RUNNING}) AND due IS NOT NULL AND due < ?", [day]
-    elif status in lifecycle.RUNNING:
-        condition, extra = "status = ? AND (due IS NULL OR due >= ?)", [status, day]
-    elif status:
-        condition, extra = "status = ?", [status]
-    if status:
-        where.append(f"(({condition}) OR last_event_on > ?)")
-        params += [*extra, day]
-    # A what-if day in the past shows the board as it stood: requests drafted later
-    # did not exist yet.
-    where.append("created_on <= ?")
-    params.append(day)
-    sql = "SELECT * FROM requests WHERE " + " AND ".join(where)
-    return db.query(sql + " ORDER BY due IS NULL, due, id", params)
+        return f"status IN ({_UNSENT}) AND id IN ({_IN_DOUBT_IDS})"
+    if status in lifecycle.UNSENT:
+        return f"status = '{status}' AND id NOT IN ({_IN_DOUBT_IDS})"
+    if status == "overdue":
+        return f"status IN ({_RUNNING}) AND due IS NOT NULL AND due < :today"
+    if status in lifecycle.RUNNING:
+        return f"status = '{status}' AND (due IS NULL OR due >= :today)"
+    if status == "answered-incomplete":
+        return GAPS
+    return f"status = '{status}'"
+
+
+def current(org: str | None = None, kind: str | None = None,
+            campaign_id: int | None = None) -> tuple[str, dict]:
+    """The WHERE clause (and its parameters) of the requests that existed on :today
+    and whose cache is not newer than it, so their cached columns are the truth as of
+    then. The others (`later`) are re-derived in Python: a what-if day only."""
+    # (coalesce, not OR: an OR would have SQLite leave the covering index for two.)
+    where = ["created_on <= :today", "coalesce(last_event_on, '') <= :today"]
+    params: dict = {}
+    for column, value in (("org_slug", org), ("kind", kind), ("campaign_id", campaign_id)):
+        if value is not None:
+            where.append(f"{column} = :{column}")
+            params[column] = value
+    return " AND ".join(where), params
+
+
+def later(db, today: dt.date, org: str | None = None, kind: str | None = None,
+          campaign_id: int | None = None) -> list[dict]:
+    """Rows drafted by `today` whose cache holds events after it (a what-if day in
+    the past): the caller re-derives them. None when today is today."""
+    where, params = current(org, kind, campaign_id)
+    where = where.replace("coalesce(last_event_on, '') <= :today", "last_event_on > :today")
+    # No ORDER BY: it would have SQLite walk the whole table by id instead of the
+    # few rows the last_event_on index names (the caller sorts them).
+    return list(db.query(f"SELECT * FROM requests WHERE {where}",
+                         {**params, "today": today.isoformat()}))
+
+
+def board_pages(db, today: dt.date, condition: str = "1", params: dict | None = None,
+                page: int = 500):
+    """Rows (BOARD_COLUMNS) of `current` requests meeting `condition`, due soonest
+    first then those with no due date, each by id: pages of `page` read with a keyset
+    on (due, id), so no more than a page is ever in memory and a LIMIT stops early.
+    The order is walked on the requests_board_due index (m017)."""
+    params = {**(params or {}), "today": today.isoformat(), "page": page}
+    base = f"SELECT {BOARD_COLUMNS} FROM requests WHERE ({condition})"
+    after: tuple = ("", 0)
+    while True:  # those with a due date, soonest first
+        rows = db.execute(base + " AND due IS NOT NULL AND (due, id) > (:d, :i) "
+                          "ORDER BY due, id LIMIT :page",
+                          {**params, "d": after[0], "i": after[1]}).fetchall()
+        if rows:
+            yield rows
+            after = (rows[-1][6], rows[-1][0])
+        if len(rows) < page:
+            break
+    last = 0
+    while True:  # then those without one (drafts, mostly), oldest first
+        rows = db.execute(base + " AND due IS NULL AND id > :i ORDER BY id LIMIT :page",
+                          {**params, "i": last}).fetchall()
+        if rows:
+            yield rows
+            last = rows[-1][0]
+        if len(rows) < page:
+            return
+
+
+def shown_counts(db, today: dt.date, condition: str = "1",
+                 params: dict | None = None) -> list[tuple[str, bool, int]]:
+    """(shown status, answered incomplete?, how many) over `current` requests, counted
+    by SQLite on a covering index (m017)."""
+    return db.execute(f"SELECT {SHOWN}, {GAPS}, COUNT(*) FROM requests WHERE ({condition}) "
+                      "GROUP BY 1, 2", {**(params or {}), "today": today.isoformat()}
+                      ).fetchall()
 
 
 def snapshot(db, table: str, data: dict) -> int:
@@ -149,3 +216,22 @@ def organisation(db, organisation_id: int) -> dict:
 
 def requester(db, requester_id: int) -> dict:
     return next(db.query("SELECT * FROM requesters WHERE id = ?", [requester_id]))
+
+
+def running_pages(db, today: dt.date, page: int = 2000):
+    """Requests whose statutory clock may be running on `today` (the cached status
+    says so, or the cache is newer than a what-if today and must be re-derived), as
+    pages of rows (the columns the calendar reads) by id: one pass over the table."""
+    columns = ("id", "ref", "kind", "channel", "regime", "calendar", "status",
+               "organisation_id", "org_slug")
+    last = 0
+    while True:
+        rows = [dict(zip(columns, r, strict=True)) for r in db.execute(
+            f"SELECT {', '.join(columns)} FROM requests NOT INDEXED WHERE id > :last AND "
+            f"created_on <= :today AND (status IN ({_RUNNING}) OR last_event_on > :today) "
+            "ORDER BY id LIMIT :page",
+            {"last": last, "today": today.isoformat(), "page": page})]
+        if not rows:
+            return
+        yield rows
+        last = rows[-1]["id"]
