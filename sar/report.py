@@ -254,6 +254,12 @@ class _Tally:
         self.days += other.days
         for o in OUTCOMES:
             self.outcomes[o] += other.outcomes[o]
+        self.names |= other.names
+        if other.sent:
+            self.sent = ([min(self.sent[0], other.sent[0]), max(self.sent[1], other.sent[1])]
+                         if self.sent else list(other.sent))
+        for month, n in other.months.items():
+            self.months[month] = self.months.get(month, 0) + n
 
 
 def summarise(items, key: str, suppress_below: int = 0) -> list[dict]:

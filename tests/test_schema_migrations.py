@@ -259,7 +259,7 @@ def test_m015_lets_the_outbox_keep_follow_ups_apart_and_keeps_every_message(tmp_
     before = _rows(conn)["messages"]
     conn.close()
     db = connect(path)
-    assert _applied(db.conn)[-1] == "m015_follow_up_purposes"
+    assert "m015_follow_up_purposes" in _applied(db.conn)
     assert _rows(db.conn)["messages"] == before
     for value in ("id-reply", "extension-challenge", "incomplete"):
         db.conn.execute("UPDATE messages SET purpose = ? WHERE id = 1", [value])
