@@ -22,7 +22,7 @@ import io
 import json
 import zipfile
 
-from sar.core import followups, lifecycle
+from sar.core import followups, lifecycle, s164a
 from sar.core.dates import add_months
 from sar.core.lifecycle import Event
 from sar.errors import UsageError
@@ -49,6 +49,8 @@ _WORDS = {
     "reply-received": "a reply came",
     "reminded": "I sent a reminder",
     "escalated": "I complained to the regulator",
+    "complained": "I complained to them (section 164A of the Data Protection Act 2018)",
+    "complaint-acknowledged": "they acknowledged my complaint",
     "withdrawn": "I withdrew the request",
 }
 
@@ -130,8 +132,25 @@ def _timeline(events) -> list[dict]:
     return out
 
 
+def _check_ready(ws, row, events, a, without_reminder: bool, early: str | None):
+    """Refuse a complaint that cannot go yet; the --early reason, checked."""
+    from sar import validate
+
+    why = followups.complaint_refusal(row["ref"], a, events, ws.today,
+                                      ws.letters.reminder_days(), row["calendar"],
+                                      without_reminder)
+    if early is not None:
+        early = validate.text(early, "--early", max_len=2000)  # refuses an empty one
+    # DPA 2018 s.164A: the organisation's own complaint step comes first.
+    why = why or s164a.ico_refusal(row["ref"], row["regime"], events, row["calendar"],
+                                   ws.today, early)
+    if why:
+        raise UsageError(why)
+    return early
+
+
 def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | None = None,
-             without_reminder: bool = False) -> dict:
+             without_reminder: bool = False, early: str | None = None) -> dict:
     from pathlib import Path
 
     from sar import validate
@@ -145,11 +164,7 @@ def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | Non
     row = ws.queries.find(ref)
     events = [e for e in ws.log.of(row["id"]) if e.on <= ws.today]
     a = ws.log.assess(row, events, as_of_today=False)
-    why = followups.complaint_refusal(row["ref"], a, events, ws.today,
-                                      ws.letters.reminder_days(), row["calendar"],
-                                      without_reminder)
-    if why:
-        raise UsageError(why)
+    early = _check_ready(ws, row, events, a, without_reminder, early)
     org = authority_for(ws, row, authority)
     if harm:
         harm = validate.text(harm, "--harm", max_len=4000)
@@ -173,6 +188,11 @@ def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | Non
         "failures": _failures(ws, row, events, a) + _review_failures(review),
         "timeline": timeline,
         "harm": harm or "",
+        "s164a": s164a.as_context(s164a.complaint(events, row["regime"], row["calendar"]),
+                                  ws.today, early)
+        if s164a.applies(row["regime"], ws.today) else {"made": None, "early": ""},
+        "art12a": row["regime"] == "uk-gdpr" and a.deadline is not None
+        and a.deadline.receipt >= s164a.ART_12A_IN_FORCE,
     }
     letter = ws.letters.follow_up(row, "complaint", None, extra)
 
@@ -192,7 +212,8 @@ def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | Non
     with ws.transaction():
         # Checked before anything is written: if the log will not take it, no file.
         prepared = ws.log.prepare(row, Event("escalated", ws.today, "user", {
-            "authority": org.slug, "bundle_sha256": digest, "files": len(files)}))
+            "authority": org.slug, "bundle_sha256": digest, "files": len(files),
+            **({"early": early} if early else {})}))
         write_private(out, bundle)
         ws.log.write(prepared)
     return {"ref": row["ref"], "authority": org.slug, "authority_name": org.name,

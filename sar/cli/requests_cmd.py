@@ -329,5 +329,7 @@ def show(
                        f"sha256:{a['sha256'][:16]}")
     if s.get("review"):
         typer.echo(f"\n{s['review']['text'].capitalize()} (`sar review {s['ref']}`)")
+    if s.get("s164a"):
+        typer.echo(f"\n{s['s164a']['text'][0].upper()}{s['s164a']['text'][1:]}")
     if s["next"]:
         typer.echo(f"\nNext: {s['next']}")
