@@ -194,3 +194,52 @@ def test_before_19_june_2026_there_is_no_s164a_step(me, ignored, tmp_path):
     me("complain", ignored, "-o", tmp_path / "c.zip", today="2026-03-12")
     text = _complaint_text(tmp_path / "c.zip")
     assert "164A" not in text and "The deadline under Article 12A UK GDPR" in text
+
+
+# -- GDPR Art. 77(1): the competent authority, in its language ---------------------------
+
+def _eu_refused(me, slug, country, calendar):
+    """An EU request to an organisation in `country`, by a requester living under
+    `calendar` (DE-BY, FR), refused on 10 March 2026."""
+    me("init", "--calendar", calendar, "--no-input")
+    me("orgs", "add", "--slug", slug, "--name", f"Beispiel {country}", "--email",
+       f"dpo@{slug}.example", "--kind", "data-broker", "--country", country,
+       "--calendar", country, "--regime", "eu-gdpr")
+    ref = me("new", "access", "--to", slug, "--json").json()[0]["ref"]
+    me("send", ref)
+    me("mark", ref, "refused", "--on", "2026-03-10", today="2026-03-10")
+    return ref
+
+
+def test_a_german_request_complains_in_german_to_the_requesters_land(me, tmp_path):
+    ref = _eu_refused(me, "beispiel-de", "DE", "DE-BY")
+    result = me("complain", ref, "-o", tmp_path / "c.zip", "--json", today="2026-03-12").json()
+    assert result["authority"] == "debaylda"
+    text = _complaint_text(tmp_path / "c.zip")
+    assert "Bayerisches Landesamt für Datenschutzaufsicht" in text and "91504 Ansbach" in text
+    assert "hiermit beschwere ich mich nach Art. 77 DSGVO" in text
+    assert "Sehr geehrte Damen und Herren" in text and "Ablehnung" in text
+    assert "Beschwerdestelle Bayerisches Landesamt" in text  # the addressee line
+    assert "I complain under Article 77" not in text
+
+
+def test_a_french_request_complains_in_french_to_the_cnil(me, tmp_path):
+    ref = _eu_refused(me, "exemple-fr", "FR", "FR")
+    result = me("complain", ref, "-o", tmp_path / "c.zip", "--json", today="2026-03-12").json()
+    assert result["authority"] == "frcnil"
+    text = _complaint_text(tmp_path / "c.zip")
+    assert "j'introduis une réclamation au titre de l'article 77 du RGPD" in text
+    assert "75334 PARIS CEDEX 07" in text and "refus" in text
+
+
+def test_an_authority_not_competent_under_art_77_is_refused_in_one_line(me, tmp_path):
+    ref = _eu_refused(me, "beispiel-de", "DE", "DE-BY")
+    bundle = tmp_path / "c.zip"
+    before = me.state()
+    run = me("complain", ref, "-o", bundle, "--to", "frcnil", today="2026-03-12", ok=False)
+    assert run.exit_code == 1 and len(run.stderr.strip().splitlines()) == 1
+    assert "frcnil (FR) is not competent under Art. 77(1) GDPR" in run.stderr
+    assert me.state() == before and not bundle.exists()
+    # The user may insist (where they work, say): then it goes, in French.
+    me("complain", ref, "-o", bundle, "--to", "frcnil", "--any-authority", today="2026-03-12")
+    assert "réclamation" in _complaint_text(bundle)

@@ -249,9 +249,11 @@ def build(context: dict, *, lang: str, regime: str, kind: str,
     labels = LABELS.get(lang, LABELS["en"])
     # A record's own addressee ('HQ Data Protection Team') is English: used in
     # English letters only.
-    recipient = [(org.get("attention") if lang == "en" else None) or labels["attention"],
-                 org["name"]]
-    if req.get("channel") == "post" or not org.get("email"):
+    # A complaint names its addressee in the letter's language (`addressee`) and its
+    # authority's postal address (`full_address`), whatever the request's channel.
+    recipient = [org.get("addressee") or (org.get("attention") if lang == "en" else None)
+                 or labels["attention"], org["name"]]
+    if req.get("channel") == "post" or not org.get("email") or org.get("full_address"):
         # Many postal addresses start with the organisation's name: print it once.
         recipient += [line for line in org.get("address") or []
                       if line.casefold() not in (r.casefold() for r in recipient)]
