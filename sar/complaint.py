@@ -22,11 +22,13 @@ import io
 import json
 import zipfile
 
-from sar.core import followups, lifecycle
+from sar.core import authorities, followups, lifecycle, s164a
 from sar.core.dates import add_months
 from sar.core.lifecycle import Event
-from sar.errors import UsageError
+from sar.errors import ProfileMissingError, UsageError
 
+# The complaint's addressee line, in the language it is written in.
+ADDRESSEE = {"en": "Complaints", "de": "Beschwerdestelle", "fr": "Service des plaintes"}
 ICO_WINDOW_MONTHS = 3   # ICO: complain within three months of the last contact [S29]
 # The regulator of a law with one: UK GDPR, the ICO (DPA 2018 s.165); CCPA, the
 # California Privacy Protection Agency (Cal. Civ. Code 1798.199.45), with the Attorney
@@ -54,26 +56,21 @@ _WORDS = {
     "reply-received": "a reply came",
     "reminded": "I sent a reminder",
     "escalated": "I complained to the regulator",
+    "complained": "I complained to them (section 164A of the Data Protection Act 2018)",
+    "complaint-acknowledged": "they acknowledged my complaint",
     "withdrawn": "I withdrew the request",
 }
 
 
-def authority_for(ws, row: dict, slug: str | None):
-    """The supervisory authority: named, or the obvious one for the request's law."""
+def authority_for(ws, row: dict, slug: str | None, any_authority: bool = False):
+    """The supervisory authority: named, or the one for the requester's country (the
+    organisation's when that gives none); an EU one is checked against Art. 77(1)."""
     from sar.errors import NotFoundError
 
+    residence, land = _residence(ws) if row["regime"] == "eu-gdpr" else (None, None)
+    where = (ws.queries.org_record(row).get("country") or "").upper() or None
     if slug is None:
-        if row["regime"] in REGULATOR:
-            slug = REGULATOR[row["regime"]]
-        else:
-            country = ws.profile().calendar.split("-")[0] if ws.profile().calendar else None
-            found = [o for o in ws.directory.all() if o.kind == "supervisory-authority"
-                     and o.country == country] if country else []
-            if len(found) != 1:
-                raise UsageError(
-                    "name the supervisory authority with --to SLUG (`sar orgs list --kind "
-                    "supervisory-authority`): for this request it is not obvious which one")
-            return found[0]
+        slug = REGULATOR.get(row["regime"]) or _chosen(ws, residence, land, where)
     try:
         org = ws.directory.get(slug)
     except NotFoundError as e:
@@ -86,7 +83,45 @@ def authority_for(ws, row: dict, slug: str | None):
         # UK GDPR complaints go to the ICO; EU GDPR ones to an EU authority (Art. 77).
         raise UsageError(f"{org.slug} oversees {org.regime}, and {row['ref']} was made under "
                          f"{row['regime']}: name an authority for that law")
+    if row["regime"] == "eu-gdpr" and not any_authority and not authorities.is_competent(
+            org.country, residence, where):
+        # Art. 77(1) GDPR: residence, place of work or place of the infringement.
+        raise UsageError(
+            f"{org.slug} ({org.country}) is not competent under Art. 77(1) GDPR: you live "
+            f"in {residence or '?'} and {row['org_slug']} is in {where or '?'}; name an "
+            "authority of one of those countries with --to, or --any-authority (e.g. "
+            "where you work)")
     return org
+
+
+def _residence(ws) -> tuple[str | None, str | None]:
+    """The requester's country and region, from the profile's calendar (DE-BY)."""
+    try:
+        calendar = ws.profile().calendar or ""
+    except ProfileMissingError:  # a campaign's participants: no profile, so no country known
+        return None, None
+    country, _, region = calendar.upper().partition("-")
+    return country or None, region or None
+
+
+def _chosen(ws, residence, land, where) -> str:
+    """The authority of the requester's country (their Land's, in Germany), else the
+    organisation's (Art. 77(1); Art. 56 lead authority)."""
+    if residence == "DE" and land in authorities.GERMAN_LAND:
+        return authorities.GERMAN_LAND[land]
+    every = [o for o in ws.directory.all() if o.kind == "supervisory-authority"]
+    for country in (residence, where):
+        found = [o for o in every if country and o.country == country]
+        if len(found) == 1:
+            return found[0].slug
+    raise UsageError("name the supervisory authority with --to SLUG (`sar orgs list --kind "
+                     "supervisory-authority`): for this request it is not obvious which one")
+
+
+def complaint_lang(org, regime: str) -> str:
+    """The authority's own language where sar has a complaint in it (de, fr), else
+    English (the ICO, and every authority without a template)."""
+    return org.lang if regime == "eu-gdpr" and org.lang in ("de", "fr") else "en"
 
 
 def _failures(ws, row, events, assessment) -> list[str]:
@@ -135,8 +170,26 @@ def _timeline(events) -> list[dict]:
     return out
 
 
+def _check_ready(ws, row, events, a, without_reminder: bool, early: str | None):
+    """Refuse a complaint that cannot go yet; the --early reason, checked."""
+    from sar import validate
+
+    why = followups.complaint_refusal(row["ref"], a, events, ws.today,
+                                      ws.letters.reminder_days(), row["calendar"],
+                                      without_reminder)
+    if early is not None:
+        early = validate.text(early, "--early", max_len=2000)  # refuses an empty one
+    # DPA 2018 s.164A: the organisation's own complaint step comes first.
+    why = why or s164a.ico_refusal(row["ref"], row["regime"], events, row["calendar"],
+                                   ws.today, early)
+    if why:
+        raise UsageError(why)
+    return early
+
+
 def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | None = None,
-             without_reminder: bool = False) -> dict:
+             without_reminder: bool = False, early: str | None = None,
+             any_authority: bool = False) -> dict:
     from pathlib import Path
 
     from sar import validate
@@ -150,12 +203,8 @@ def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | Non
     row = ws.queries.find(ref)
     events = [e for e in ws.log.of(row["id"]) if e.on <= ws.today]
     a = ws.log.assess(row, events, as_of_today=False)
-    why = followups.complaint_refusal(row["ref"], a, events, ws.today,
-                                      ws.letters.reminder_days(), row["calendar"],
-                                      without_reminder)
-    if why:
-        raise UsageError(why)
-    org = authority_for(ws, row, authority)
+    early = _check_ready(ws, row, events, a, without_reminder, early)
+    org = authority_for(ws, row, authority, any_authority)
     if harm:
         harm = validate.text(harm, "--harm", max_len=4000)
 
@@ -168,18 +217,27 @@ def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | Non
                      f"with the organisation ({last}); say in --harm why it comes later")
 
     timeline = _timeline(events)
+    lang = complaint_lang(org, row["regime"])
     review = ws.reviews.get(row["ref"])
     respondent = ws.queries.org_record(row)
     authority_record = org.as_dict()
     extra = {
         "respondent": {**respondent, "address": respondent.get("address_lines") or []},
         "org": {**authority_record, "address": authority_record.get("address_lines") or [],
-                "attention": "Complaints"},
+                "attention": "Complaints", "addressee": ADDRESSEE[lang],
+                # Art. 77: a letter to the authority, addressed in full (EU).
+                "full_address": lang != "en" and bool(authority_record.get("address_lines"))},
         "failures": _failures(ws, row, events, a) + _review_failures(review),
         "timeline": timeline,
         "harm": harm or "",
+        "s164a": s164a.as_context(s164a.complaint(events, row["regime"], row["calendar"]),
+                                  ws.today, early)
+        if s164a.applies(row["regime"], ws.today) else {"made": None, "early": ""},
+        "art12a": row["regime"] == "uk-gdpr" and a.deadline is not None
+        and a.deadline.receipt >= s164a.ART_12A_IN_FORCE,
     }
-    letter = ws.letters.follow_up(row, "complaint", None, extra)
+    letter = ws.letters.follow_up(row, "complaint", None, extra,
+                                  lang=lang)
 
     files = _bundle_files(ws, row, org, letter, timeline, review)
     buffer = io.BytesIO()
@@ -197,7 +255,8 @@ def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | Non
     with ws.transaction():
         # Checked before anything is written: if the log will not take it, no file.
         prepared = ws.log.prepare(row, Event("escalated", ws.today, "user", {
-            "authority": org.slug, "bundle_sha256": digest, "files": len(files)}))
+            "authority": org.slug, "bundle_sha256": digest, "files": len(files),
+            **({"early": early} if early else {})}))
         write_private(out, bundle)
         ws.log.write(prepared)
     return {"ref": row["ref"], "authority": org.slug, "authority_name": org.name,

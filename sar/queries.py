@@ -244,7 +244,29 @@ class Queries:
                 followed_up=tuple(k for k in followups.ANSWERS_TO
                                   if followups.earlier_follow_up(k, events))),
         })
+        out.update(self._s164a(row, events, status))
         return out
+
+    def _s164a(self, row: dict, events, status: str) -> dict:
+        """The complaint to the organisation (DPA 2018 s.164A): where it stands, and the
+        next step while its 30 days to acknowledge it run."""
+        from sar.core import s164a
+
+        c = s164a.complaint(events, row["regime"], row["calendar"])
+        if c is None:
+            return {"s164a": None}
+        today = self.ws.today
+        shown = {"s164a": {"made": c.made.isoformat(), "received": c.received.isoformat(),
+                           "via": c.via, "ack_due": c.ack_due.isoformat(),
+                           "acknowledged": c.acknowledged and c.acknowledged.isoformat(),
+                           "answered": c.answered and c.answered.isoformat(),
+                           "text": s164a.status_words(c, today)}}
+        if status in followups.COMPLAINABLE and not (
+                c.passed(today) or c.acknowledged or c.answered):
+            shown["next"] = (f"wait for their acknowledgement of your s.164A complaint (due "
+                             f"by {c.ack_due}); complain to the ICO from the day after "
+                             f"(`sar complain {row['ref']}`), or sooner with --early REASON")
+        return shown
 
     def _messages(self, request_id: int) -> list[dict]:
         ws = self.ws

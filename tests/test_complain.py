@@ -115,6 +115,131 @@ def test_a_refusal_can_go_to_the_regulator_without_a_reminder(me, ignored, tmp_p
 
 def test_a_late_complaint_is_made_but_the_ico_window_is_pointed_out(me, ignored, tmp_path):
     me("mark", ignored, "refused", "--on", "2026-03-10", today="2026-03-10")
-    run = me("complain", ignored, "-o", tmp_path / "c.zip", today="2026-07-20")
+    run = me("complain", ignored, "-o", tmp_path / "c.zip", "--early",
+             "they said in their refusal that they will not reconsider.", today="2026-07-20")
     assert "within three months of your last contact" in run.stderr
     assert (tmp_path / "c.zip").exists()
+
+
+def _complaint_text(bundle) -> str:
+    with zipfile.ZipFile(bundle) as z:
+        name = next(n for n in z.namelist() if n.endswith("/complaint.txt"))
+        return " ".join(z.read(name).decode().split())
+
+
+@pytest.fixture
+def ignored_after_duaa(me):
+    """An access request to acme sent 1 June 2026 (due 1 July), never answered."""
+    ref = me("new", "access", "--to", "acme", "--json", today="2026-06-01").json()[0]["ref"]
+    me("send", ref, today="2026-06-01")
+    return ref
+
+
+def test_the_ico_complaint_waits_for_the_s164a_window_of_the_reminder(
+        me, ignored_after_duaa, tmp_path):
+    ref, bundle = ignored_after_duaa, tmp_path / "c.zip"
+    me("remind", ref, today="2026-07-06")   # also a s.164A complaint, received that day
+    shown = me("show", ref, today="2026-07-23").stdout
+    assert "DPA 2018 s.164A" in shown and "acknowledge it by 2026-08-04" in shown
+    assert "complain to the ICO from the day after" in " ".join(shown.split())
+    before = me.state()
+    # Past the reminder's 14-day final date (20 July), still inside the 30 days.
+    line = me.fails("complain", ref, "-o", bundle, today="2026-07-23")
+    assert "has until 2026-08-04 to be acknowledged" in line and "--early" in line
+    assert me.state() == before and not bundle.exists()
+    assert "--early is empty" in me.fails("complain", ref, "-o", bundle, "--early", " ",
+                                       today="2026-07-23")
+    me("complain", ref, "-o", bundle, today="2026-08-05")
+    text = _complaint_text(bundle)
+    assert "On 6 July 2026 I complained to Acme Data Ltd under section 164A of the Data " \
+           "Protection Act 2018, in my reminder" in text
+    assert "ended on 4 August 2026. That period has passed without an acknowledgement" in text
+    # The DUAA moved the time limits into Art. 12A.
+    assert "The deadline under Article 12A UK GDPR" in text
+
+
+def test_an_early_ico_complaint_gives_its_reason(me, ignored_after_duaa, tmp_path):
+    ref, bundle = ignored_after_duaa, tmp_path / "c.zip"
+    me("remind", ref, today="2026-07-06")
+    me("complain", ref, "-o", bundle, "--early", "they wrote that they will not answer.",
+       today="2026-07-23")
+    text = _complaint_text(bundle)
+    assert "I do not wait for the end of that period because they wrote that they will " \
+           "not answer." in text
+    escalated = [e for e in me("show", ref, "--json", today="2026-07-23").json()["events"]
+                 if e["kind"] == "escalated"][0]
+    assert escalated["details"]["early"] == "they wrote that they will not answer."
+
+
+def test_a_complaint_made_another_way_is_marked_and_its_acknowledgement_frees_the_ico(
+        me, ignored_after_duaa, tmp_path):
+    ref, bundle = ignored_after_duaa, tmp_path / "c.zip"
+    me("mark", ref, "refused", "--on", "2026-06-10", today="2026-06-10")
+    # Refused, nothing complained of: the s.164A step is asked for first.
+    line = me.fails("complain", ref, "-o", bundle, today="2026-06-25")
+    assert "complain to the organisation first" in line and "complained --on DATE" in line
+    assert "no complaint to them" in me.fails("mark", ref, "complaint-acknowledged",
+                                              today="2026-06-25")
+    me("mark", ref, "complained", "--on", "2026-06-25", today="2026-06-25")
+    assert "until 2026-07-24" in me.fails("complain", ref, "-o", bundle, today="2026-07-01")
+    me("mark", ref, "complaint-acknowledged", "--on", "2026-07-02", today="2026-07-02")
+    me("complain", ref, "-o", bundle, today="2026-07-03")
+    text = _complaint_text(bundle)
+    assert "On 25 June 2026 I complained to Acme Data Ltd under section 164A" in text
+    assert "They acknowledged it on 2 July 2026" in text
+
+
+def test_before_19_june_2026_there_is_no_s164a_step(me, ignored, tmp_path):
+    me("mark", ignored, "refused", "--on", "2026-03-10", today="2026-03-10")
+    me("complain", ignored, "-o", tmp_path / "c.zip", today="2026-03-12")
+    text = _complaint_text(tmp_path / "c.zip")
+    assert "164A" not in text and "The deadline under Article 12A UK GDPR" in text
+
+
+# -- GDPR Art. 77(1): the competent authority, in its language ---------------------------
+
+def _eu_refused(me, slug, country, calendar):
+    """An EU request to an organisation in `country`, by a requester living under
+    `calendar` (DE-BY, FR), refused on 10 March 2026."""
+    me("init", "--calendar", calendar, "--no-input")
+    me("orgs", "add", "--slug", slug, "--name", f"Beispiel {country}", "--email",
+       f"dpo@{slug}.example", "--kind", "data-broker", "--country", country,
+       "--calendar", country, "--regime", "eu-gdpr")
+    ref = me("new", "access", "--to", slug, "--json").json()[0]["ref"]
+    me("send", ref)
+    me("mark", ref, "refused", "--on", "2026-03-10", today="2026-03-10")
+    return ref
+
+
+def test_a_german_request_complains_in_german_to_the_requesters_land(me, tmp_path):
+    ref = _eu_refused(me, "beispiel-de", "DE", "DE-BY")
+    result = me("complain", ref, "-o", tmp_path / "c.zip", "--json", today="2026-03-12").json()
+    assert result["authority"] == "debaylda"
+    text = _complaint_text(tmp_path / "c.zip")
+    assert "Bayerisches Landesamt für Datenschutzaufsicht" in text and "91504 Ansbach" in text
+    assert "hiermit beschwere ich mich nach Art. 77 DSGVO" in text
+    assert "Sehr geehrte Damen und Herren" in text and "Ablehnung" in text
+    assert "Beschwerdestelle Bayerisches Landesamt" in text  # the addressee line
+    assert "I complain under Article 77" not in text
+
+
+def test_a_french_request_complains_in_french_to_the_cnil(me, tmp_path):
+    ref = _eu_refused(me, "exemple-fr", "FR", "FR")
+    result = me("complain", ref, "-o", tmp_path / "c.zip", "--json", today="2026-03-12").json()
+    assert result["authority"] == "frcnil"
+    text = _complaint_text(tmp_path / "c.zip")
+    assert "j'introduis une réclamation au titre de l'article 77 du RGPD" in text
+    assert "75334 PARIS CEDEX 07" in text and "refus" in text
+
+
+def test_an_authority_not_competent_under_art_77_is_refused_in_one_line(me, tmp_path):
+    ref = _eu_refused(me, "beispiel-de", "DE", "DE-BY")
+    bundle = tmp_path / "c.zip"
+    before = me.state()
+    run = me("complain", ref, "-o", bundle, "--to", "frcnil", today="2026-03-12", ok=False)
+    assert run.exit_code == 1 and len(run.stderr.strip().splitlines()) == 1
+    assert "frcnil (FR) is not competent under Art. 77(1) GDPR" in run.stderr
+    assert me.state() == before and not bundle.exists()
+    # The user may insist (where they work, say): then it goes, in French.
+    me("complain", ref, "-o", bundle, "--to", "frcnil", "--any-authority", today="2026-03-12")
+    assert "réclamation" in _complaint_text(bundle)

@@ -119,3 +119,29 @@ def test_preview_shows_what_the_organisation_will_read(me):
     posted = me("new", "access", "--to", "snp", "--json").json()[0]["ref"]
     assert "Gordon Lamb House" in me("letter", posted, "--preview").stdout
     assert "no --format" in me.fails("letter", ref, "--preview", "--format", "eml")
+
+
+def test_the_s164a_window_is_30_days_beginning_with_receipt():
+    import datetime as dt
+
+    from sar.core import s164a
+    from sar.core.lifecycle import Event
+
+    d = dt.date
+    # "the period of 30 days beginning when the complaint is received": receipt + 29.
+    assert s164a.ack_due(d(2026, 7, 6)) == d(2026, 8, 4)
+    events = [Event("sent", d(2026, 6, 1)), Event("reminded", d(2026, 7, 6))]
+    c = s164a.complaint(events, "uk-gdpr", "GB-ENG")
+    assert (c.made, c.received, c.ack_due, c.via) == (d(2026, 7, 6), d(2026, 7, 6),
+                                                      d(2026, 8, 4), "reminder")
+    assert not c.passed(d(2026, 8, 4)) and c.passed(d(2026, 8, 5))
+    # A posted reminder (Fri 3 Jul) is deemed received on the 2nd working day (Tue 7 Jul).
+    posted = [Event("sent", d(2026, 6, 1)),
+              Event("reminded", d(2026, 7, 3), details={"channel": "post"})]
+    assert s164a.complaint(posted, "uk-gdpr", "GB-ENG").ack_due == d(2026, 8, 5)
+    # Not under EU GDPR, and not for a reminder before s.164A was in force.
+    assert s164a.complaint(events, "eu-gdpr", "DE") is None
+    assert s164a.complaint([Event("reminded", d(2026, 6, 18))], "uk-gdpr", "GB-ENG") is None
+    assert s164a.ico_refusal("R", "uk-gdpr", events, "GB-ENG", d(2026, 8, 4), None)
+    assert s164a.ico_refusal("R", "uk-gdpr", events, "GB-ENG", d(2026, 8, 4), "why") is None
+    assert s164a.ico_refusal("R", "uk-gdpr", events, "GB-ENG", d(2026, 8, 5), None) is None

@@ -71,7 +71,8 @@ def test_no_password_is_written_anywhere(me, home, tmp_path, monkeypatch):
         printed.extend([failed.stdout, failed.stderr])
         assert failed.exit_code == 1 and "refused the login" in failed.stderr
         monkeypatch.setenv("SAR_SMTP_PASSWORD", SMTP_PASSWORD)
-        later = (dt.date.today() + dt.timedelta(days=20)).isoformat()
+        # Past the reminder's final date and its 30 days as a s.164A complaint.
+        later = (dt.date.today() + dt.timedelta(days=31)).isoformat()
         bundle = tmp_path / "complaint.zip"
         run("complain", ref, "-o", bundle, today=later)
         run("export", "--what", "events", "-o", tmp_path / "events.json")

@@ -41,6 +41,11 @@ def render(s: dict) -> None:
         _section("The answer")
         output.say(f"{s['review']['text'].replace('_', ' ').capitalize()} "
                    f"(`sar review {s['ref']}`)", indent="  ", hang="    ")
+    if s.get("s164a"):
+        # DPA 2018 s.164A: the complaint to the organisation, and its 30-day window.
+        _section("Complaint to the organisation")
+        output.say(s["s164a"]["text"][0].upper() + s["s164a"]["text"][1:], indent="  ",
+                   hang="    ")
     if s["next"]:
         _section("Next step")
         output.say(output.clean(s["next"]), indent="  ", hang="    ")

@@ -228,20 +228,26 @@ def complain(
     to: Annotated[str | None, typer.Option("--to", metavar="AUTHORITY", help="The supervisory authority's slug (default: ico for UK GDPR).")] = None,
     harm: Annotated[str | None, typer.Option(metavar="TEXT", help="How this affects you, in your words (goes in the letter).")] = None,
     without_reminder: Annotated[bool, typer.Option("--without-reminder", help="Complain about an overdue request that you have not reminded.")] = False,
+    early: Annotated[str | None, typer.Option(metavar="REASON", help="UK: complain before the organisation's 30 days to acknowledge your s.164A complaint are over (or without one), and say why; the letter gives the reason.")] = None,
+    any_authority: Annotated[bool, typer.Option("--any-authority", help="EU: complain to the authority named with --to though it is not of your country or the organisation's (Art. 77(1) GDPR), e.g. where you work.")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Complain to the regulator, with an evidence bundle.
 
     Checks the prerequisites (overdue, refused or answered in part; reminded
-    first), drafts the complaint with a dated timeline and the specific failures,
+    first; in the UK from 19 June 2026, a complaint to the organisation under DPA
+    2018 s.164A whose 30 days to acknowledge it are over), drafts the complaint with a dated timeline and the specific failures,
     and writes a ZIP: the complaint, every letter and reply as the original bytes,
-    the timeline, and SHA-256 hashes of every file. Records `escalated`. sar sends
+    the timeline, and SHA-256 hashes of every file. An EU complaint goes to the
+    authority of your country (your Land's in Germany) or the organisation's, in
+    its language (German, French; else English). Records `escalated`. sar sends
     nothing: the ICO wants complaints through its web form, with the ZIP attached.
     """
     from sar.complaint import complain as make
 
     result = make(_workspace(None), ref, out=out, authority=to, harm=harm,
-                  without_reminder=without_reminder)
+                  without_reminder=without_reminder, early=early,
+                  any_authority=any_authority)
     if json_:
         output.emit_json(result)
         return

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sar.core import calendars
+from sar.core import calendars, s164a
 from sar.core.lifecycle import CLOSED, Assessment, Event
 
 FOLLOW_UPS = ("reminder", "id-reply", "extension-challenge", "incomplete")
@@ -18,8 +18,8 @@ ANSWERED = ("fulfilled", "partially-fulfilled")
 # A follow-up that answers something the organisation did: it must have been recorded.
 NEEDS = {"id-reply": "id-requested", "extension-challenge": "extended"}
 # DPA 2018 s.164A (in force from 19 June 2026): a complaint to the controller itself,
-# which it must acknowledge within 30 days, comes before the regulator's.
-S164A_IN_FORCE = dt.date(2026, 6, 19)
+# which it must acknowledge within 30 days, comes before the regulator's (s164a).
+S164A_IN_FORCE = s164a.S164A_IN_FORCE
 # Seven to fourteen days is the practice for a last chance (legal.md §4.3).
 REMINDER_DAYS = (1, 60)
 # A second reminder within a week is refused unless the user insists (--again).
@@ -100,7 +100,7 @@ def final_date(today: dt.date, days: int, calendar: str) -> dt.date:
 
 
 def s164a_applies(regime: str, today: dt.date) -> bool:
-    return regime == "uk-gdpr" and today >= S164A_IN_FORCE
+    return s164a.applies(regime, today)
 
 
 # Statuses a complaint to the regulator can be about (legal.md §4.4).

@@ -22,6 +22,9 @@ MARKABLE = (
     "acknowledged", "id-requested", "id-provided", "clarification-requested",
     "clarification-provided", "fee-requested", "fee-paid", "extended", *ANSWERS,
     "bounced", "withdrawn", "note",
+    # DPA 2018 s.164A: a complaint to the organisation itself, and its acknowledgement
+    # (sar.core.s164a). Neither changes the request's status.
+    "complained", "complaint-acknowledged",
 )
 # Events only the system records (by `new`, `send`, `post`, `watch`, `remind`, `complain`;
 # `followed-up`: a follow-up letter other than the reminder, `sar send REF --follow-up`).
@@ -76,6 +79,10 @@ _ALLOWED: dict[str, tuple[str, ...]] = {
     "escalated": (*_REPLIES, "reminded", "followed-up", "escalated", "withdrawn"),
     "withdrawn": (),
 }
+
+# A complaint to the organisation (s.164A) may be made wherever a reminder may go.
+_COMPLAINT = ("complained", "complaint-acknowledged")
+_ALLOWED = {k: (*v, *_COMPLAINT) if "reminded" in v else v for k, v in _ALLOWED.items()}
 
 _WHY_NOT = {
     "draft": "it is a draft: it has not been sent or posted yet",
@@ -181,6 +188,10 @@ class _Fold:
             _refuse(e, f"an extension is already recorded (notified {self.extension_notified})")
         elif e.kind == "delivered" and self.delivered:
             _refuse(e, f"the delivery is already recorded ({self.delivered})")
+        elif e.kind == "complaint-acknowledged" and not any(
+                x.kind in ("complained", "reminded") and x.on <= e.on for x in self.evs):
+            _refuse(e, "complaint-acknowledged: no complaint to them is recorded before "
+                       f"{e.on} (`sar mark REF complained` or `sar remind REF`)")
 
     def apply(self, e: Event, check: bool) -> None:
         if e.kind in ("sent", "posted"):

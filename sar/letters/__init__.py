@@ -249,14 +249,17 @@ def build(context: dict, *, lang: str, regime: str, kind: str,
     labels = LABELS.get(lang, LABELS["en"])
     # A record's own addressee ('HQ Data Protection Team') is English: used in
     # English letters only.
-    attention = (org.get("attention") if lang == "en" else None) or labels["attention"]
+    # A complaint names its addressee in the letter's language (`addressee`) and its
+    # authority's postal address (`full_address`), whatever the request's channel.
+    attention = (org.get("addressee") or (org.get("attention") if lang == "en" else None)
+                 or labels["attention"])
     if regime == "ccpa" and attention == LABELS["en"]["attention"]:
         # The CCPA knows no data protection officer: requests go to the business's
         # designated methods (Cal. Civ. Code 1798.130(a)(1)); the letter greets the
         # privacy team, so it is addressed to it too.
         attention = "Privacy Team"
     recipient = [attention, org["name"]]
-    if req.get("channel") == "post" or not org.get("email"):
+    if req.get("channel") == "post" or not org.get("email") or org.get("full_address"):
         # Many postal addresses start with the organisation's name: print it once.
         recipient += [line for line in org.get("address") or []
                       if line.casefold() not in (r.casefold() for r in recipient)]

@@ -226,7 +226,8 @@ class Letters:
                              f"(it is {days})")
         return days
 
-    def follow_up(self, row: dict, kind: str, offered: str | None, extra: dict | None = None):
+    def follow_up(self, row: dict, kind: str, offered: str | None, extra: dict | None = None,
+                  lang: str | None = None):
         """A follow-up letter (reminder, reply to an ID request, challenge to an
         extension; a complaint to the regulator, with `extra` context) with the facts
         of the request so far."""
@@ -250,9 +251,10 @@ class Letters:
             # in a complaint to the regulator it would only mislead (issue 21, item 5).
             context.pop("agent", None)
         context.update(extra or {})
-        # The complaint goes to a regulator in English (the ICO; most EU authorities
-        # take English); letters to organisations keep the request's language.
-        lang = "en" if kind == "complaint" else row["lang"]
+        # The complaint goes to a regulator in the language sar.complaint chose for it
+        # (the authority's own, or English); letters to organisations keep the
+        # request's language.
+        lang = lang or ("en" if kind == "complaint" else row["lang"])
         return letters.build(context, lang=lang, regime=row["regime"], kind=kind,
                              user_templates=self.templates_for(row))
 
