@@ -63,6 +63,11 @@ def check(text, msg, body, ref, due, lang):
     long = [line for line in text.splitlines() if len(line) > WIDTH and " " in line.strip()]
     assert not long, long  # wrapped, closing line included; only one long word may overflow
     for rendered in (text, body, msg.get_body(("plain",)).get_content()):
+        # A heading never runs into what follows ("GroundsI contest", "request+ Please"):
+        # a template comment that strips the newline after a heading did both.
+        assert not re.search(r"\w\+ \w", rendered), re.search(r".{30}\w\+ \w.{10}", rendered)
+        assert not re.search(r"\b[a-zäöüéè]{3,}[A-ZÄÖÜÉ][a-z]", rendered), \
+            re.search(r".{20}\b[a-zäöüéè]{3,}[A-ZÄÖÜÉ][a-z].{20}", rendered)
         assert ref in rendered
         assert "{{" not in rendered and "{%" not in rendered and "@@" not in rendered
         assert not re.search(r"\bNone\b", rendered)

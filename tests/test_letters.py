@@ -82,7 +82,10 @@ def test_uk_and_eu_letters_name_their_own_law_and_regulator(me):
     # Art. 15(1)(a) is the purposes; the lawful basis is asked for, not claimed as (a).
     for flat in (uk_flat, eu_flat):
         assert "(a) the purposes for which you process my data; (b)" in flat
-        assert "I also ask for the lawful basis" in flat
+        # ...and apart from Art. 15, so a refusal of it cannot hold up the answer.
+        assert ("Separately from my Article 15 request, and without affecting its deadline, "
+                "I would be grateful to know the lawful basis") in flat
+        assert "(Article 5(2))" not in flat
 
 
 def with_user_template(me, home, subject: str, body: str) -> str:

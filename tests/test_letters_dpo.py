@@ -490,3 +490,55 @@ def test_what_reads_as_a_californian_address(address, californian):
     from sar.core import ccpa
 
     assert ccpa.in_california(address) is californian
+
+
+# -- the final DPO-style read (this session): what a refusing DPO would still use --
+
+DPO_READ = {
+    # Art. 17(1)(d) as a condition, with the question that tests it, not a finding.
+    "ground_d": {"en": "(d) to the extent that you obtained my data from third parties",
+                 "de": "(d) soweit Sie meine Daten ohne die nach Art. 14",
+                 "fr": "(d) dans la mesure où vous avez obtenu mes données"},
+    # Art. 12(6): the controller judges identification; the letter only believes.
+    "believe": {"en": "I believe these details are enough to identify me.",
+                "de": "Ich gehe davon aus, dass diese Angaben ausreichen",
+                "fr": "J'estime que ces informations suffisent à m'identifier."},
+    # Art. 4(1), 15(4): household data only as they are linked to the requester.
+    "household": {"en": "including data linked to me through my household or postcode",
+                  "de": "über meinen Haushalt oder mein Postleitzahlgebiet mit mir verknüpften",
+                  "fr": "y compris celles qui me sont rattachées par mon foyer ou mon code"},
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_erasure_ground_d_is_a_condition_and_identity_a_belief(me, lang):
+    ref, _ = draft(me, "erasure", "experian", "--scope", "all", lang=lang)
+    text = letter(me, ref)
+    assert DPO_READ["ground_d"][lang] in text
+    assert DPO_READ["believe"][lang] in text
+    assert "have been processed unlawfully" not in text
+    assert "This is enough to identify me" not in text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_broker_access_asks_for_household_data_only_as_linked_to_me(me, lang):
+    ref, _ = draft(me, "access", "experian", lang=lang)
+    text = letter(me, ref)
+    assert DPO_READ["household"][lang] in text
+    # The supplier's contract is not an Art. 15 item: not demanded in the list.
+    assert "the contract under which you did" not in text
+
+
+def test_users_words_end_as_a_sentence_and_restriction_labels_them(me):
+    ref, _ = draft(me, "restriction", "acme", "--ground", "accuracy", "--details",
+                   "my address is out of date")
+    assert "Which data, and why: my address is out of date." in letter(me, ref)
+    ref, _ = draft(me, "objection", "acme", "--details", "I am a carer and I object to profiling")
+    text = letter(me, ref)
+    assert "I object to profiling. You must stop" in text
+
+
+def test_party_access_asks_which_democratic_engagement_basis(me):
+    ref, _ = draft(me, "access", "labour")
+    text = letter(me, ref)
+    assert "Article 6(1)(ea) and Annex 1 UK GDPR" in text and "s.8(e)" in text

@@ -129,6 +129,7 @@ def search_environment(search_path: tuple[str, ...]):
     # inside imported macros, which do not see the template's variables.
     env.filters["longdate"] = lambda v: longdate(v, _RENDERING.get())
     env.filters["daydate"] = lambda v: daydate(v, _RENDERING.get())
+    env.filters["sentence"] = sentence
     env.globals["range"] = bounded_range
     env.globals.pop("lipsum", None)  # filler text has no place in a letter
     return env
@@ -237,6 +238,13 @@ def _template_line(tb, fallback: str) -> str:
             found = f"{shown} line {tb.tb_lineno}"
         tb = tb.tb_next
     return found
+
+
+def sentence(text) -> str:
+    """The user's own words (--details) as a sentence in the letter: a full stop added
+    when they end without one, so the next sentence does not run on."""
+    text = str(text).strip()
+    return text if not text or text[-1] in ".!?…»\"“”)" else text + "."
 
 
 def build(context: dict, *, lang: str, regime: str, kind: str,
