@@ -28,7 +28,10 @@ continues here.
 - bullet
 
 After.
-+ restarts""")
++ goes on
+
+## Another heading
++ still goes on""")
     assert [(b.kind, b.marker, b.text) for b in blocks] == [
         ("paragraph", "", "Intro line one continues here."),
         ("heading", "", "Heading"),
@@ -37,7 +40,10 @@ After.
         ("item", "(a)", "labelled"),
         ("item", "•", "bullet"),
         ("paragraph", "", "After."),
-        ("item", "1.", "restarts"),
+        # One count through the letter: "point 3" names one item, whatever the section.
+        ("item", "3.", "goes on"),
+        ("heading", "", "Another heading"),
+        ("item", "4.", "still goes on"),
     ]
 
 

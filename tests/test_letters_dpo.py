@@ -542,3 +542,17 @@ def test_party_access_asks_which_democratic_engagement_basis(me):
     ref, _ = draft(me, "access", "labour")
     text = letter(me, ref)
     assert "Article 6(1)(ea) and Annex 1 UK GDPR" in text and "s.8(e)" in text
+
+
+def test_docx_numbering_runs_on_through_the_whole_letter(me):
+    """Issue 19: numbered points never restart per section, so "point 2" is one point."""
+    import re
+
+    from docx import Document
+
+    ref, _ = draft(me, "access", "labour")
+    raw = me("letter", ref, "--format", "docx").stdout_bytes
+    numbers = [int(m.group(1)) for p in Document(io.BytesIO(raw)).paragraphs
+               if (m := re.match(r"(\d+)\.\s", p.text))]
+    assert len(numbers) > 5
+    assert numbers == list(range(1, len(numbers) + 1))

@@ -7,7 +7,7 @@ read the parsed blocks, so a letter says the same thing in every format.
     A paragraph, which may be wrapped
     over several lines in the template.
 
-    + a numbered item (numbered 1, 2, 3 ... within its list)
+    + a numbered item (numbered 1, 2, 3 ... through the whole letter)
     (a) an item with its own label, kept as written
     - a bulleted item
       indented lines continue the item above
@@ -31,6 +31,8 @@ class Block:
 def parse(source: str) -> list[Block]:
     blocks: list[Block] = []
     current: dict | None = None
+    # One count through the whole letter, never restarted per section: "point 2" in a
+    # reply or a complaint can then mean only one thing.
     number = 0
 
     def flush():
@@ -51,7 +53,6 @@ def parse(source: str) -> list[Block]:
             continue
         if stripped.startswith("## "):
             flush()
-            number = 0
             blocks.append(Block("heading", stripped[3:].strip()))
         elif stripped.startswith("+ "):
             flush()
@@ -68,7 +69,6 @@ def parse(source: str) -> list[Block]:
             current["lines"].append(stripped)
         else:
             flush()
-            number = 0  # a paragraph ends a numbered list
             current = {"kind": "paragraph", "lines": [stripped], "marker": ""}
     flush()
     return blocks
