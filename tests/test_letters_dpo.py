@@ -556,3 +556,12 @@ def test_docx_numbering_runs_on_through_the_whole_letter(me):
                if (m := re.match(r"(\d+)\.\s", p.text))]
     assert len(numbers) > 5
     assert numbers == list(range(1, len(numbers) + 1))
+
+
+def test_an_emailed_letter_carries_the_postal_address_too(me):
+    """Issue 19: the DOCX of an emailed request can be printed and posted as it stands."""
+    me("orgs", "add", "--slug", "posted-too", "--name", "Posted Too Ltd",
+       "--email", "dpo@posted-too.example", "--address", "9 Example Road, Exampleton, EX1 1AA")
+    ref, _ = draft(me, "access", "posted-too")
+    text = docx_text(me, ref)
+    assert "9 Example Road" in text and "dpo@posted-too.example" in text

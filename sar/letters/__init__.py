@@ -240,6 +240,11 @@ def _template_line(tb, fallback: str) -> str:
     return found
 
 
+def _same_name(line: str) -> str:
+    """A recipient line as compared for repeats: "Equifax Limited" is "Equifax Ltd"."""
+    return " ".join(line.casefold().replace("limited", "ltd").replace(".", "").split())
+
+
 def sentence(text) -> str:
     """The user's own words (--details) as a sentence in the letter: a full stop added
     when they end without one, so the next sentence does not run on."""
@@ -267,11 +272,12 @@ def build(context: dict, *, lang: str, regime: str, kind: str,
         # privacy team, so it is addressed to it too.
         attention = "Privacy Team"
     recipient = [attention, org["name"]]
-    if req.get("channel") == "post" or not org.get("email") or org.get("full_address"):
-        # Many postal addresses start with the organisation's name: print it once.
-        recipient += [line for line in org.get("address") or []
-                      if line.casefold() not in (r.casefold() for r in recipient)]
-    else:
+    # The postal address whenever it is known, so any letter (an emailed one too) can
+    # be printed and posted as it stands; many addresses start with the organisation's
+    # name: print it once.
+    recipient += [line for line in org.get("address") or []
+                  if _same_name(line) not in (_same_name(r) for r in recipient)]
+    if not (req.get("channel") == "post" or not org.get("email") or org.get("full_address")):
         recipient.append(org["email"])
     signature = [me["name"]]
     return Letter(
