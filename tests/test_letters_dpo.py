@@ -565,3 +565,27 @@ def test_an_emailed_letter_carries_the_postal_address_too(me):
     ref, _ = draft(me, "access", "posted-too")
     text = docx_text(me, ref)
     assert "9 Example Road" in text and "dpo@posted-too.example" in text
+
+
+@pytest.mark.parametrize("lang,line", [("en", "2 March 2026"),
+                                       ("de", "Exampleton, 2. März 2026"),
+                                       ("fr", "Exampleton, le 2 mars 2026")])
+def test_the_date_line_follows_the_letters_convention(me, lang, line):
+    """Issue 19: DIN 5008 place and date in German, "le" in French, the date alone in
+    British letters."""
+    ref, _ = draft(me, "access", "acme", lang=lang)
+    lines = [x.strip() for x in me("letter", ref).stdout.replace("\u00a0", " ").splitlines()]
+    assert line in lines
+    from docx import Document
+
+    raw = me("letter", ref, "--format", "docx").stdout_bytes
+    assert line in [p.text.replace("\u00a0", " ") for p in Document(io.BytesIO(raw)).paragraphs]
+
+
+def test_the_town_is_read_from_the_address():
+    from sar.letters import town
+
+    assert town(["1 High Street", "Leeds", "LS1 1AA"]) == "Leeds"
+    assert town(["Hauptstraße 5", "10115 Berlin"]) == "Berlin"
+    assert town(["12 rue Blanche", "F-75009 Paris"]) == "Paris"
+    assert town(["Flat 2", "12 Road 4"]) == ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import re
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -64,6 +65,26 @@ LABELS = {
 def longdate(value, lang: str = "en") -> str:
     """31 January 2026, in the letter's language."""
     return dates.long(_as_date(value), lang)
+
+
+def dateline(letter: Letter) -> str:
+    """The date line in the letter's own convention: British "2 December 2026";
+    German (DIN 5008) "Leeds, 2. Dezember 2026"; French "Leeds, le 2 décembre 2026"."""
+    day = longdate(letter.date, letter.lang)
+    if not letter.place or letter.lang not in ("de", "fr"):
+        return day
+    return f"{letter.place}, le {day}" if letter.lang == "fr" else f"{letter.place}, {day}"
+
+
+def town(address: list[str]) -> str:
+    """The sender's town from their address lines: "10115 Berlin" gives Berlin; else
+    the last line without a digit ("Leeds" above "LS1 1AA"); "" when none is clear."""
+    for line in reversed(address):
+        if m := re.fullmatch(r"(?:[A-Z]{1,2}-)?\d{4,5}\s+(\D+)", line.strip()):
+            return m.group(1).strip()
+        if line.strip() and not re.search(r"\d", line):
+            return line.strip()
+    return ""
 
 
 def daydate(value, lang: str = "en") -> str:
@@ -174,6 +195,7 @@ class Letter:
     lang: str = "en"
     due: dt.date | None = None
     meta: dict = field(default_factory=dict)
+    place: str = ""  # the sender's town, for the German and French date line
 
 
 def render(context: dict, *, lang: str, regime: str, kind: str,
@@ -242,7 +264,10 @@ def _template_line(tb, fallback: str) -> str:
 
 def _same_name(line: str) -> str:
     """A recipient line as compared for repeats: "Equifax Limited" is "Equifax Ltd"."""
-    return " ".join(line.casefold().replace("limited", "ltd").replace(".", "").split())
+    words = line.casefold().replace("limited", "ltd").replace(".", "").split()
+    while words and words[-1] in ("ltd", "plc", "inc", "gmbh", "sa", "sas", "llc"):
+        words.pop()
+    return " ".join(words)
 
 
 def sentence(text) -> str:
@@ -285,5 +310,5 @@ def build(context: dict, *, lang: str, regime: str, kind: str,
         recipient=recipient, subject=" ".join(sections["subject"].split()),
         salutation=sections["salutation"], body=parse(sections["body"]),
         closing=sections["closing"], signature=signature, lang=lang,
-        due=_as_date(req["due"]) if req.get("due") else None,
+        due=_as_date(req["due"]) if req.get("due") else None, place=town(me["address"]),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 
-from sar.letters import LABELS, Letter, longdate
+from sar.letters import LABELS, Letter, dateline
 
 
 def as_docx(letter: Letter) -> bytes:
@@ -54,7 +54,7 @@ def as_docx(letter: Letter) -> bytes:
         return p
 
     lines(letter.sender, WD_ALIGN_PARAGRAPH.RIGHT)
-    lines([longdate(letter.date, letter.lang)], WD_ALIGN_PARAGRAPH.RIGHT)
+    lines([dateline(letter)], WD_ALIGN_PARAGRAPH.RIGHT)
     lines(letter.recipient)
     ref = doc.add_paragraph()
     ref.add_run(f"{LABELS.get(letter.lang, LABELS['en'])['reference']} ").bold = True

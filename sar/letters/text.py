@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sar.letters import LABELS, Letter, longdate
+from sar.letters import LABELS, Letter, dateline
 
 WIDTH = 72
 
@@ -66,7 +66,7 @@ def email_body(letter: Letter) -> str:
 
 def as_text(letter: Letter) -> str:
     """The whole letter, as it would be printed."""
-    lines = [*letter.sender, "", longdate(letter.date, letter.lang), "", *letter.recipient, "",
+    lines = [*letter.sender, "", dateline(letter), "", *letter.recipient, "",
              f"{LABELS.get(letter.lang, LABELS['en'])['reference']} {letter.ref}", "", *_wrap(letter.subject), "",
              letter.salutation, "", *body_lines(letter), "", *_wrap(letter.closing), "", "",
              *letter.signature]
