@@ -263,6 +263,9 @@ def test_a_fulfilled_answer_the_review_finds_incomplete_is_flagged_on_the_board_
     assert ref in [r["ref"] for r in yours["requests"]]
     text = sar("--home", home, "status", today=day).stdout
     assert "answered-incomplete" in text and "lacks" in text
+    # `show` does not call it done: its next step asks for the rest.
+    shown = sar("--home", home, "show", ref, "--json", today=day).json()
+    assert f"sar send {ref} --follow-up incomplete" in shown["next"]
     told = sar("--home", home, "notify", "--json", today=day).json()
     assert any(ref in line and "--follow-up incomplete" in line for line in told)
     assert not any(ref in line for line in sar("--home", home, "notify", "--json",

@@ -350,6 +350,10 @@ NEXT_STEP = {
                "complain to the regulator",
     "partially-fulfilled": "check what is missing and ask for it",
     "fulfilled": "nothing: the request is answered",
+    # A fulfilled answer whose review found gaps: Art. 15(1)-(3) are all owed.
+    "answered-incomplete": "the answer leaves out part of Article 15 (`sar review {ref}`): "
+                           "ask for the rest with `sar send {ref} --follow-up incomplete` "
+                           "(read it first with `sar letter {ref} --follow-up incomplete`)",
     "no-data-held": "nothing, unless you have reason to doubt the answer",
     "refused": "check the reasons given; you may complain to the regulator",
     "bounced": "find a working address (`sar orgs edit`), then `sar send {ref}` again",
@@ -378,6 +382,8 @@ AFTER_REMINDER = ("a reminder has gone: if the final date it set passes without 
 AFTER_FOLLOW_UP = {
     ("extended", "extension-challenge"):
         "your challenge to the extension went: wait for the answer by the extended date",
+    ("answered-incomplete", "incomplete"):
+        "your letter asking for the missing items went: wait for the rest of the answer",
     ("awaiting-id", "id-reply"):
         "your reply to the ID request went: once they have what they asked for, "
         "`sar mark {ref} id-provided` (the month runs again from then)",
