@@ -169,7 +169,9 @@ def test_show_markdown_is_a_case_file(story):
     me, refs = story
     md = me("show", refs[("acme", "access")], "--markdown").stdout
     assert md.startswith(f"# {refs[('acme', 'access')]}: access request to Acme Data Ltd")
-    assert "| 2026-03-02 | acknowledged | user |" in md
+    assert "- Requester: Robin Testperson" in md.splitlines()[2]
+    assert "| 2026-03-02 | acknowledged | you |" in md
+    assert "| Date | Event | Recorded by | Details |" in md
     assert "## Deadline" in md and "due Thu 2 Apr 2026" in md
 
 
