@@ -258,3 +258,15 @@ def test_report_counts_what_happened(me):
     assert "md, csv or json" in me.fails("report", "--format", "pdf")
     csv_text = me("report", "--format", "csv", today="2026-05-01").stdout
     assert csv_text.splitlines()[0].startswith("group,name,requests")
+
+
+def test_a_missed_ccpa_acknowledgement_is_marked_overdue(me, tmp_path):
+    ref = me("new", "access", "--to", "acme", "--regime", "ccpa", "--california-resident",
+             "--json").json()[0]["ref"]
+    me("send", ref)
+    uid = f"{ref.lower()}-acknowledgement@sar.invalid"
+    early = _calendar_events(me, tmp_path / "d.ics", today="2026-03-10")[uid]
+    assert str(early["summary"]) == f"Acme Data Ltd — acknowledgement due ({ref})"
+    assert "§ 7021" in str(early["description"]).split("\n")[1]
+    late = _calendar_events(me, tmp_path / "d.ics", today="2026-03-31")[uid]
+    assert str(late["summary"]) == f"OVERDUE: Acme Data Ltd — acknowledgement due ({ref})"
