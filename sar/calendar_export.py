@@ -39,7 +39,7 @@ def events(ws) -> list[dict]:
             key = (row["organisation_id"], row["org_slug"], row["status"] in lifecycle.UNSENT)
             if key not in orgs:
                 orgs[key] = ws.queries.org_record(row)["name"]
-            out += _dates(row, a, orgs[key])
+            out += _dates(row, a, orgs[key], ws.today)
     out.sort(key=lambda e: (e["day"], e["uid"]))
     return out
 
@@ -56,29 +56,42 @@ def _assessed(ws, row: dict, history: str | None, assessed: dict):
     return assessed[key]
 
 
-def _dates(row: dict, a, org_name: str) -> list[dict]:
-    dl = a.deadline
-    what = f"{row['kind']} request to {org_name}"
-    why = "; ".join(dl.explanation)
+def _dates(row: dict, a, org_name: str, today: dt.date) -> list[dict]:
+    """The request's dates as events. The summary leads with the organisation's name
+    so that a month view, which shows a dozen characters, says who; the reference
+    comes last. A date already past on the day the file is written starts OVERDUE."""
+    dl, ref = a.deadline, row["ref"]
     out = []
     if dl.due:
-        out.append({"uid": f"{row['ref'].lower()}-due", "day": dl.due,
-                    "summary": f"{row['ref']}: {what} due",
-                    "description": f"The statutory deadline. {why}\n\nNext: "
-                                   + lifecycle.next_step(a.status, row["channel"],
-                                                         row["ref"])})
+        late = "OVERDUE: " if a.status == "overdue" else ""
+        out.append({"uid": f"{ref.lower()}-due", "day": dl.due,
+                    "summary": f"{late}{org_name} — {row['kind']} request due ({ref})",
+                    "description": "\n".join([
+                        f"Due: {org_name}'s answer to your {row['kind']} request, "
+                        f"by {dl.due:%Y-%m-%d}.",
+                        "Rule: " + "; ".join(dl.explanation),
+                        "Next: " + lifecycle.next_step(a.status, row["channel"], ref)])})
     if dl.ext_notice_due and not dl.extended and a.base_status in ("sent", "acknowledged") \
             and dl.ext_notice_due != dl.due:
-        out.append({"uid": f"{row['ref'].lower()}-extension-notice",
-                    "day": dl.ext_notice_due,
-                    "summary": f"{row['ref']}: last day for {org_name} to extend",
-                    "description": "An extension announced after this day is not valid "
-                                   "(UK GDPR / GDPR Art. 12(3))."})
+        out.append({"uid": f"{ref.lower()}-extension-notice", "day": dl.ext_notice_due,
+                    "summary": f"{org_name} — last day to extend ({ref})",
+                    "description": "\n".join([
+                        f"Due: the last day for {org_name} to tell you it is extending "
+                        f"the deadline, {dl.ext_notice_due:%Y-%m-%d}.",
+                        "Rule: an extension announced after this day is not valid "
+                        "(UK GDPR / GDPR Art. 12(3)).",
+                        "Next: nothing, unless they write; then `sar mark " + ref
+                        + " extended`."])})
     if dl.ack_due and a.base_status == "sent":
-        out.append({"uid": f"{row['ref'].lower()}-acknowledgement", "day": dl.ack_due,
-                    "summary": f"{row['ref']}: {org_name} must acknowledge",
-                    "description": "CCPA: the request must be acknowledged within 10 "
-                                   "business days (Cal. Code Regs. tit. 11 § 7021)."})
+        late = "OVERDUE: " if today > dl.ack_due else ""
+        out.append({"uid": f"{ref.lower()}-acknowledgement", "day": dl.ack_due,
+                    "summary": f"{late}{org_name} — acknowledgement due ({ref})",
+                    "description": "\n".join([
+                        f"Due: {org_name}'s acknowledgement of your request, "
+                        f"by {dl.ack_due:%Y-%m-%d}.",
+                        "Rule: CCPA: the request must be acknowledged within 10 business "
+                        "days (Cal. Code Regs. tit. 11 § 7021).",
+                        "Next: " + lifecycle.next_step(a.status, row["channel"], ref)])})
     return out
 
 
@@ -105,13 +118,24 @@ def _vevent(e: dict, stamp: str, alarm_days: int) -> str:
     summary = _fold("SUMMARY:" + _text(e["summary"]))
     # The fixed lines are short ASCII: only the text ones can need folding.
     alarm = (f"BEGIN:VALARM\r\nACTION:DISPLAY\r\n{_fold('DESCRIPTION:' + _text(e['summary']))}"
-             f"\r\nTRIGGER:-P{alarm_days}D\r\nEND:VALARM\r\n") if alarm_days else ""
+             f"\r\nTRIGGER:{trigger(alarm_days)}\r\nEND:VALARM\r\n") if alarm_days else ""
     return (f"BEGIN:VEVENT\r\n{summary}\r\n"
             f"DTSTART;VALUE=DATE:{e['day']:%Y%m%d}\r\n"
             f"DTEND;VALUE=DATE:{e['day'] + dt.timedelta(days=1):%Y%m%d}\r\n"
             f"DTSTAMP:{stamp}\r\n{_fold('UID:' + _text(e['uid'] + '@sar.invalid'))}\r\n"
             f"{_fold('DESCRIPTION:' + _text(e['description']))}\r\n"
             f"TRANSP:TRANSPARENT\r\n{alarm}END:VEVENT\r\n")
+
+
+def trigger(alarm_days: int) -> str:
+    """The alarm's TRIGGER: 09:00 `alarm_days` before the day. The events are all-day
+    dates with no time zone, which a calendar places at the user's own local midnight;
+    a trigger relative to that start (RFC 5545 §3.8.6.3) is therefore in local time too,
+    so -P2DT15H (two days and fifteen hours before midnight) rings at 09:00 three days
+    before wherever the requester is. -P3D would ring at midnight; an absolute
+    DATE-TIME trigger must be in UTC and would ring at 09:00 in one zone only."""
+    days = alarm_days - 1
+    return f"-P{days}DT15H" if days else "-PT15H"
 
 
 def _text(value: str) -> str:

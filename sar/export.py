@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 REQUEST_FIELDS = ("ref", "org", "kind", "regime", "channel", "status", "due", "days_left",
                   "created_on")
@@ -54,31 +55,120 @@ def markdown_cell(text) -> str:
             .replace(">", "&gt;"))
 
 
-def markdown(shown: dict) -> str:
-    """A request's case file: what, when, the deadline and why, every event and
-    message with its evidence hash, and what to do next."""
+# The case file's words for who recorded an event, for an event's kind where the
+# hyphenated name reads badly, and for the direction of a message.
+_SOURCE = {"system": "sar", "user": "you", "inbox": "sar, from a reply"}
+_KIND = {"id-requested": "ID requested", "id-provided": "ID provided",
+         "partially-fulfilled": "partially fulfilled", "no-data-held": "no data held"}
+_DIRECTION = {"out": "sent", "in": "received"}
+_TRANSPORT = {"maildir": "into the Maildir outbox", "smtp": "by SMTP"}
+# Event details that are bookkeeping (in --json): the message's own row says the rest.
+_INTERNAL = {"sha256", "message_id", "matched_by", "rule", "trust", "message", "label",
+             "org", "channel", "transport", "evidence", "not_applied"}
+SHORT_HASH = 12   # hex digits of a SHA-256 shown in the case file; --json has them whole
+
+
+def markdown_text(text) -> str:
+    """Text for the case file, escaped for Markdown with backslashes (CommonMark §2.4),
+    so a subject's `<b>` or `*urgent*` reads as written when rendered. markdown_cell's
+    HTML entities are for the reports, whose Markdown also becomes HTML; in a case file
+    read as text they showed as `&lt;`."""
+    out = re.sub(r"([\\`*_{}\[\]<>|~&!#])", r"\\\1", str(text or ""))
+    out = re.sub(r"\s*[\r\n]+\s*", " ", out)
+    out = re.sub(r"^(\d+)([.)])", r"\1\\\2", out)  # no list marker at the start
+    return re.sub(r"^([+-])", r"\\\1", out)
+
+
+def when(value: str | None, day: str | None = None) -> str:
+    """A stored date as YYYY-MM-DD, with HH:MM UTC where it has a time: ISO dates and
+    times (events, replies) or RFC 5322 (letters sent). With `day` (the event's day in
+    the log), the time is shown only when it falls on that day in UTC."""
+    import datetime as dt
+    from email.utils import parsedate_to_datetime
+
+    if not value:
+        return day or ""
+    try:
+        moment = (dt.datetime.fromisoformat(value) if value[:4].isdigit()
+                  else parsedate_to_datetime(value))
+    except (TypeError, ValueError):
+        return day or ""
+    if len(value) == 10:
+        return value
+    moment = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+    moment = moment.astimezone(dt.UTC)
+    if day and moment.date().isoformat() != day:
+        return day
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def _short(sha256: str | None) -> str:
+    return f"`{sha256[:SHORT_HASH]}`" if sha256 else ""
+
+
+def _event_details(e: dict) -> str:
+    """What an event adds to its kind, in words."""
+    d = e["details"]
+    bits = []
+    if "label" in d and "message" in d:
+        bits.append("a reply" + (f", read as {d['label']}" if d["label"] != e["kind"] else ""))
+        if d.get("not_applied"):
+            bits.append(f"not applied: {d['not_applied']}")
+        if d.get("trust") in ("fail", "unaligned"):
+            bits.append("WARNING: the sender failed DKIM/DMARC or signed for another domain")
+    elif e["kind"] == "sent" and d.get("transport"):
+        bits.append(_TRANSPORT.get(d["transport"], f"by {d['transport']}"))
+    elif e["kind"] == "drafted" and d.get("channel"):
+        bits.append(f"to go by {d['channel']}")
+    bits += [f"\u201c{v}\u201d" if k == "note" else f"{k.replace('_', ' ')}: {v}"
+             for k, v in d.items() if k not in _INTERNAL]
+    if e.get("at") and when(e["at"], e["on"]) == e["on"]:
+        bits.append(f"arrived {when(e['at'])}")
+    return "; ".join(bits)
+
+
+def _message_rows(messages: list[dict]) -> list[str]:
+    lines = ["## Letters and replies", "",
+             f"| Direction | Date | Subject | Read as | SHA-256 (first {SHORT_HASH}) |",
+             "| --- | --- | --- | --- | --- |"]
+    for m in messages:
+        read = (f"{m.get('label')} (rule {m.get('rule')})" if m.get("rule")
+                else m.get("label") or "") if m["direction"] == "in" else ""
+        lines.append(f"| {_DIRECTION.get(m['direction'], m['direction'])} | {when(m['date'])} "
+                     f"| {markdown_text(m['subject'])} | {markdown_text(read)} "
+                     f"| {_short(m['sha256'])} |")
+    return lines + [""]
+
+
+def markdown(shown: dict, requester: str | None = None) -> str:
+    """A request's case file: who asked whom for what, the deadline and why, every event
+    and message (with the start of its evidence hash), and what to do next. Dates are
+    YYYY-MM-DD, with HH:MM UTC where a time is known."""
+    from sar.core.deadlines import REGIMES
+
     org = shown["organisation"]
-    lines = [f"# {shown['ref']}: {shown['kind']} request to {markdown_cell(org['name'])}", "",
-             f"- Organisation: {markdown_cell(org['name'])} ({shown['org']})",
-             f"- Law: {shown['regime']}; sent by {shown['channel']}; calendar "
-             f"{shown['calendar']}",
-             f"- Status: **{shown['status']}**" + (f", due {shown['due']}" if shown["due"]
+    regime = REGIMES[shown["regime"]].title if shown["regime"] in REGIMES else shown["regime"]
+    lines = [f"# {shown['ref']}: {shown['kind']} request to {markdown_text(org['name'])}", ""]
+    if requester:
+        lines.append(f"- Requester: {markdown_text(requester)}")
+    lines += [f"- Organisation: {markdown_text(org['name'])}",
+              f"- Law: {regime}; sent by {shown['channel']}; holiday calendar "
+              f"{shown['calendar']}",
+              f"- Status: **{shown['status']}**" + (f", due {shown['due']}" if shown["due"]
                                                    else ""), ""]
     if shown["explanation"]:
-        lines += ["## Deadline", ""] + [f"- {markdown_cell(x)}" for x in shown["explanation"]]
-        lines += [f"- Warning: {markdown_cell(w)}" for w in shown["warnings"]] + [""]
-    lines += ["## Timeline", "", "| date | event | by | details |", "| --- | --- | --- | --- |"]
+        lines += ["## Deadline", ""] + [f"- {markdown_text(x)}" for x in shown["explanation"]]
+        lines += [f"- Warning: {markdown_text(w)}" for w in shown["warnings"]] + [""]
+    lines += ["## Timeline", "", "| Date | Event | Recorded by | Details |",
+              "| --- | --- | --- | --- |"]
     for e in shown["events"]:
-        details = "; ".join(f"{k} {v}" for k, v in e["details"].items())
-        lines.append(f"| {e['on']} | {e['kind']} | {e['source']} | {markdown_cell(details)} |")
+        lines.append(f"| {when(e.get('at'), e['on'])} "
+                     f"| {_KIND.get(e['kind'], e['kind'].replace('-', ' '))} "
+                     f"| {_SOURCE.get(e['source'], e['source'])} "
+                     f"| {markdown_text(_event_details(e))} |")
     lines.append("")
     if shown["messages"]:
-        lines += ["## Letters and replies", "", "| in/out | date | subject | read as | sha256 |",
-                  "| --- | --- | --- | --- | --- |"]
-        for m in shown["messages"]:
-            label = f"{m.get('label')} ({m.get('rule')})" if m["direction"] == "in" else ""
-            lines.append(f"| {m['direction']} | {markdown_cell(m['date'])} | {markdown_cell(m['subject'])} | "
-                         f"{markdown_cell(label)} | `{m['sha256'] or ''}` |")
-        lines.append("")
-    lines += ["## Next", "", markdown_cell(shown["next"]), ""]
+        lines += _message_rows(shown["messages"])
+    # Our own words, whose `sar ...` commands are meant as code spans.
+    lines += ["## Next", "", re.sub(r"\s*\n\s*", " ", shown["next"] or ""), ""]
     return "\n".join(lines)

@@ -508,3 +508,45 @@ def test_a_message_sar_cannot_read_is_kept_and_shown(me, box, sent, home):
 
     digest = hashlib.sha256(raw).hexdigest()
     assert (home / "evidence" / digest[:2] / digest[2:]).read_bytes() == raw
+
+
+def _table(md: str, heading: str) -> list[dict]:
+    """The rows of the Markdown table under `heading`, as dicts by column name."""
+    import re
+
+    block = md.split(f"## {heading}\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    cells = [[c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]] for line in block]
+    return [dict(zip(cells[0], row, strict=True)) for row in cells[2:]]
+
+
+def test_the_case_file_reads_as_a_person_writes_it(me, box, sent):
+    import re
+
+    ref, mid = sent
+    box.deliver(mail("We have received your request and will respond within one month.",
+                     subject="Re: <Your request> *urgent* [SAR] a|b", in_reply_to=mid))
+    watch(me, box)
+    md = me("show", ref, "--markdown", today="2026-03-10").stdout
+    full = me("show", ref, "--json", today="2026-03-10").json()
+    head = md.split("\n## ", 1)[0]
+    assert "- Requester: Robin Testperson" in head and "Law: UK GDPR" in head
+    # Backslash escapes, not HTML entities: rendered, the subject reads as written.
+    assert "&lt;" not in md and "&gt;" not in md and "&amp;" not in md
+    letters = _table(md, "Letters and replies")
+    assert [r["Direction"] for r in letters] == ["sent", "received"]
+    assert letters[1]["Subject"] == r"Re: \<Your request\> \*urgent\* \[SAR\] a\|b"
+    # Hashes cut to their first 12 hex digits; --json keeps them whole.
+    hashes = [m["sha256"] for m in full["messages"]]
+    assert all(len(h) == 64 for h in hashes)
+    assert [r["SHA-256 (first 12)"] for r in letters] == [f"`{h[:12]}`" for h in hashes]
+    assert not re.search(r"[0-9a-f]{13,}", md)
+    # One date format in every date column: the day, and the UTC time when known.
+    timeline = _table(md, "Timeline")
+    dates = [r["Date"] for r in timeline + letters]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d( \d\d:\d\d UTC)?", d) for d in dates), dates
+    assert letters[1]["Date"] == "2026-03-03 09:30 UTC"
+    assert timeline[-1]["Date"] == "2026-03-03 09:30 UTC"
+    # Readable labels, not field names or internal keys.
+    assert [r["Recorded by"] for r in timeline] == ["sar", "sar", "sar, from a reply"]
+    for internal in ("message_id", "matched_by", "sha256 ", "trust", "kind", "source"):
+        assert internal not in md, internal

@@ -156,7 +156,7 @@ def test_the_calendar_is_byte_for_byte_what_icalendar_writes(me, tmp_path):
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", e["summary"])
-        alarm.add("trigger", dt.timedelta(days=-3))
+        alarm.add("trigger", -dt.timedelta(days=2, hours=15))
         ev.add_component(alarm)
         cal.add_component(ev)
     assert "Société".encode() in ours and b"\r\n " in ours

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 
@@ -66,7 +68,9 @@ def test_calendar_round_trips_through_icalendar_with_stable_ids(story, tmp_path)
     assert set(events) == {f"{ack}-due@sar.invalid"}   # the ID wait stops the other clock
     event = events[f"{ack}-due@sar.invalid"]
     assert event.decoded("dtstart").isoformat() == "2026-04-02"
-    assert [str(a["trigger"].dt) for a in event.walk("VALARM")] == ["-3 days, 0:00:00"]
+    # 09:00 three days before the all-day date, not its midnight.
+    assert [a.decoded("trigger") for a in event.walk("VALARM")] == [
+        -dt.timedelta(days=2, hours=15)]
     assert "Art. 12(3)" in str(event["description"])
     # Regenerated after the ID arrives: the same UID for the old event, one more for
     # the request whose clock now runs again.
@@ -76,6 +80,50 @@ def test_calendar_round_trips_through_icalendar_with_stable_ids(story, tmp_path)
     assert f"{ack}-due@sar.invalid" in again and len(again) == 2
     assert all(not list(e.walk("VALARM")) for e in again.values())
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def _calendar_events(me, path, *extra, **kw) -> dict:
+    from icalendar import Calendar
+
+    me("calendar", "-o", path, *extra, **kw)
+    return {str(e["uid"]): e for e in Calendar.from_ical(path.read_bytes()).walk("VEVENT")}
+
+
+def test_calendar_summary_names_the_organisation_first_and_describes_in_lines(story, tmp_path):
+    me, refs = story
+    ref = refs[("acme", "access")]
+    name = me("orgs", "show", "acme", "--json").json()["name"]
+    event = _calendar_events(me, tmp_path / "d.ics")[f"{ref.lower()}-due@sar.invalid"]
+    # Month views show the start of the summary: who, then what, the reference last.
+    assert str(event["summary"]) == f"{name} — access request due ({ref})"
+    lines = str(event["description"]).split("\n")
+    assert [line.split(":")[0] for line in lines] == ["Due", "Rule", "Next"]
+    assert "2026-04-02" in lines[0] and "Art. 12(3)" in lines[1]
+    assert b"\\n" in (tmp_path / "d.ics").read_bytes()  # newlines escaped (RFC 5545)
+    alarm = list(event.walk("VALARM"))[0]
+    assert str(alarm["description"]) == str(event["summary"])
+
+
+def test_calendar_alarm_rings_at_nine_on_the_day_asked(story, tmp_path):
+    me, refs = story
+    uid = f"{refs[('acme', 'access')].lower()}-due@sar.invalid"
+    for days, rings in [(1, dt.datetime(2026, 4, 1, 9)), (3, dt.datetime(2026, 3, 30, 9)),
+                        (7, dt.datetime(2026, 3, 26, 9))]:
+        event = _calendar_events(me, tmp_path / "d.ics", "--alarm", str(days))[uid]
+        trigger = list(event.walk("VALARM"))[0].decoded("trigger")
+        # A floating all-day date starts at local midnight: 09:00 local, days before.
+        assert dt.datetime.combine(event.decoded("dtstart"), dt.time()) + trigger == rings
+
+
+def test_a_regenerated_calendar_marks_an_overdue_request(story, tmp_path):
+    me, refs = story
+    ref = refs[("acme", "access")]
+    before = _calendar_events(me, tmp_path / "d.ics", today="2026-04-02")
+    assert not str(before[f"{ref.lower()}-due@sar.invalid"]["summary"]).startswith("OVERDUE")
+    after = _calendar_events(me, tmp_path / "d.ics", today="2026-04-03")
+    summary = str(after[f"{ref.lower()}-due@sar.invalid"]["summary"])
+    assert summary.startswith("OVERDUE: ") and summary.endswith(f"access request due ({ref})")
+    assert "sar remind" in str(after[f"{ref.lower()}-due@sar.invalid"]["description"])
 
 
 def test_calendar_bad_input_is_one_line_and_writes_nothing(story, tmp_path):
@@ -121,7 +169,9 @@ def test_show_markdown_is_a_case_file(story):
     me, refs = story
     md = me("show", refs[("acme", "access")], "--markdown").stdout
     assert md.startswith(f"# {refs[('acme', 'access')]}: access request to Acme Data Ltd")
-    assert "| 2026-03-02 | acknowledged | user |" in md
+    assert "- Requester: Robin Testperson" in md.splitlines()[2]
+    assert "| 2026-03-02 | acknowledged | you |" in md
+    assert "| Date | Event | Recorded by | Details |" in md
     assert "## Deadline" in md and "due Thu 2 Apr 2026" in md
 
 
@@ -208,3 +258,15 @@ def test_report_counts_what_happened(me):
     assert "md, csv or json" in me.fails("report", "--format", "pdf")
     csv_text = me("report", "--format", "csv", today="2026-05-01").stdout
     assert csv_text.splitlines()[0].startswith("group,name,requests")
+
+
+def test_a_missed_ccpa_acknowledgement_is_marked_overdue(me, tmp_path):
+    ref = me("new", "access", "--to", "acme", "--regime", "ccpa", "--california-resident",
+             "--json").json()[0]["ref"]
+    me("send", ref)
+    uid = f"{ref.lower()}-acknowledgement@sar.invalid"
+    early = _calendar_events(me, tmp_path / "d.ics", today="2026-03-10")[uid]
+    assert str(early["summary"]) == f"Acme Data Ltd — acknowledgement due ({ref})"
+    assert "§ 7021" in str(early["description"]).split("\n")[1]
+    late = _calendar_events(me, tmp_path / "d.ics", today="2026-03-31")[uid]
+    assert str(late["summary"]) == f"OVERDUE: Acme Data Ltd — acknowledgement due ({ref})"

@@ -313,14 +313,16 @@ def show(
     """
     if json_ and markdown:
         raise UsageError("--json or --markdown, not both")
-    s = workspace().show(ref)
+    ws = workspace()
+    s = ws.show(ref)
     if json_:
         output.emit_json(s)
         return
     if markdown:
         from sar.export import markdown as as_markdown
 
-        typer.echo(as_markdown(s), nl=False)
+        name = (ws.config.get("profile") or {}).get("name")  # the case file names who asked
+        typer.echo(as_markdown(s, name), nl=False)
         return
     from sar.cli import show_view
 

@@ -121,7 +121,7 @@ def due(
 @app.command(rich_help_panel="Tracking")
 def calendar(
     out: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="Where to write the .ics file (- for stdout).")],
-    alarm: Annotated[int, typer.Option(metavar="DAYS", help="An alarm this many days before each date (0: none).")] = 3,
+    alarm: Annotated[int, typer.Option(metavar="DAYS", help="An alarm at 09:00 local time this many days before each date (0: none).")] = 3,
 ) -> None:
     """Every open deadline as an .ics calendar file.
 
