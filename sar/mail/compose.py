@@ -175,6 +175,20 @@ _TEXT_HEAD = ('Content-Type: text/plain; charset="utf-8"\r\n'
               "Content-Transfer-Encoding: quoted-printable\r\nMIME-Version: 1.0\r\n\r\n")
 
 
+def _fit(line: bytes, limit: int = 76) -> bytes:
+    """A quoted-printable line within RFC 2045 §6.7's 76 characters. binascii's
+    encoder lets a line that ends in encoded whitespace ("=09") run to 77; such a
+    line gets one more soft break, never inside an "=XX" escape."""
+    out = []
+    while len(line) > limit:
+        cut = limit - 1  # room for the soft break's "="
+        if b"=" in line[cut - 2:cut]:  # an escape would be split: cut before it
+            cut = line.rindex(b"=", cut - 2, cut)
+        out.append(line[:cut] + b"=")
+        line = line[cut:]
+    return b"\r\n".join([*out, line])
+
+
 def compose_fast(*, subject: str, body: str, sender_name: str, sender_email: str,
                  to_name: str, to_email: str, message_id: str, when: dt.datetime,
                  reply_to: str | None = None, in_reply_to: str | None = None,
@@ -201,6 +215,7 @@ def compose_fast(*, subject: str, body: str, sender_name: str, sender_email: str
                 "Content-Transfer-Encoding": "quoted-printable", "MIME-Version": "1.0"}
     # As the email package does: lines split as bytes.splitlines, each ended by \n.
     text = b"\n".join(body.encode("utf-8").splitlines()) + b"\n"
-    encoded = binascii.b2a_qp(text, istext=True).replace(b"\n", b"\r\n")
+    encoded = b"\r\n".join(_fit(line) for line in
+                            binascii.b2a_qp(text, istext=True).split(b"\n"))
     raw = ("".join(lines) + _TEXT_HEAD).encode("ascii") + encoded
     return Composed(raw, headers, sender, [recipient])
