@@ -3,59 +3,120 @@
 python-docx is imported here and only here, when a DOCX is asked for. Numbers
 and labels are written as text with a hanging indent rather than as Word
 auto-numbering, which restarts unreliably between Word and LibreOffice.
+
+The typeface is Arial, named for every script (ascii, hAnsi, eastAsia, cs) so no
+theme font or east-asian/complex-script default lets a reader's word processor
+pick another: Word has Arial everywhere, and LibreOffice and fontconfig replace it
+with the metric-compatible Liberation Sans, so lines and page breaks fall in the
+same places. A sans face, as UK public bodies write (GOV.UK style): plain, and
+legible at 11 pt on paper and screen.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from sar.letters import LABELS, Letter, longdate
 
+FONT = "Arial"
+LANGUAGE = {"en": "en-GB", "de": "de-DE", "fr": "fr-FR"}
+
 
 def as_docx(letter: Letter) -> bytes:
     from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt
 
     doc = Document()
+    _page(doc)
+    _styles(doc, LANGUAGE.get(letter.lang, letter.lang))
+    _properties(doc, letter)
+    _head(doc, letter)
+    _body(doc, letter)
+    _close(doc, letter)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+def _page(doc) -> None:
+    from docx.shared import Cm
+
     section = doc.sections[0]
     section.page_height, section.page_width = Cm(29.7), Cm(21.0)  # A4
     for side in ("left_margin", "right_margin"):
         setattr(section, side, Cm(2.5))
     section.top_margin = section.bottom_margin = Cm(2.0)
 
+
+def _fonts(rpr) -> None:
+    """Name FONT for every script in a run-properties element, dropping the theme
+    fonts (which win over named ones) python-docx's template sets."""
+    from docx.oxml.ns import qn
+
+    fonts = rpr.get_or_add_rFonts()
+    for attr in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
+        fonts.attrib.pop(qn(f"w:{attr}"), None)
+    for attr in ("ascii", "hAnsi", "eastAsia", "cs"):
+        fonts.set(qn(f"w:{attr}"), FONT)
+
+
+def _styles(doc, language: str) -> None:
+    from docx.oxml.ns import qn
+    from docx.shared import Pt, RGBColor
+
+    defaults = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault"))
+    rpr = defaults.find(qn("w:rPr"))
+    _fonts(rpr)
+    lang = rpr.find(qn("w:lang"))
+    if lang is not None:
+        lang.set(qn("w:val"), language)
     normal = doc.styles["Normal"]
-    normal.font.name = "Calibri"
+    normal.font.name = FONT
+    _fonts(normal.element.get_or_add_rPr())
     normal.font.size = Pt(11)
     normal.paragraph_format.space_after = Pt(6)
+    for name in ("Heading 2",):
+        style = doc.styles[name]
+        _fonts(style.element.get_or_add_rPr())
+        style.font.color.rgb = RGBColor(0, 0, 0)
+        style.font.italic = False
+    doc.styles["Heading 2"].font.size = Pt(12)
 
+
+def _properties(doc, letter: Letter) -> None:
     props = doc.core_properties
     props.title = letter.subject
     props.subject = letter.ref
     props.author = letter.signature[0] if letter.signature else ""
-    props.language = {"en": "en-GB", "de": "de-DE", "fr": "fr-FR"}.get(letter.lang, letter.lang)
+    props.language = LANGUAGE.get(letter.lang, letter.lang)
     props.comments = "Written with sar"
     # The document is dated as the letter is, not as python-docx's template was.
-    import datetime as dt
-
     props.created = props.modified = dt.datetime.combine(letter.date, dt.time(12, 0))
     props.last_modified_by = props.author
     props.revision = 1
 
-    def lines(texts, align=None, after=Pt(12)):
-        p = doc.add_paragraph()
-        for i, t in enumerate(texts):
-            run = p.add_run(t)
-            if i < len(texts) - 1:
-                run.add_break()
-        if align is not None:
-            p.alignment = align
-        p.paragraph_format.space_after = after
-        return p
 
-    lines(letter.sender, WD_ALIGN_PARAGRAPH.RIGHT)
-    lines([longdate(letter.date, letter.lang)], WD_ALIGN_PARAGRAPH.RIGHT)
-    lines(letter.recipient)
+def _lines(doc, texts, align=None, after=None):
+    from docx.shared import Pt
+
+    p = doc.add_paragraph()
+    for i, t in enumerate(texts):
+        run = p.add_run(t)
+        if i < len(texts) - 1:
+            run.add_break()
+    if align is not None:
+        p.alignment = align
+    p.paragraph_format.space_after = Pt(12) if after is None else after
+    return p
+
+
+def _head(doc, letter: Letter) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    _lines(doc, letter.sender, WD_ALIGN_PARAGRAPH.RIGHT)
+    _lines(doc, [longdate(letter.date, letter.lang)], WD_ALIGN_PARAGRAPH.RIGHT)
+    _lines(doc, letter.recipient)
     ref = doc.add_paragraph()
     ref.add_run(f"{LABELS.get(letter.lang, LABELS['en'])['reference']} ").bold = True
     ref.add_run(letter.ref)
@@ -63,6 +124,10 @@ def as_docx(letter: Letter) -> bytes:
     subject.add_run(letter.subject).bold = True
     subject.paragraph_format.space_before = Pt(6)
     doc.add_paragraph(letter.salutation)
+
+
+def _body(doc, letter: Letter) -> None:
+    from docx.shared import Cm, Pt
 
     for block in letter.body:
         if block.kind == "heading":
@@ -79,12 +144,12 @@ def as_docx(letter: Letter) -> bytes:
             p.paragraph_format.tab_stops.add_tab_stop(indent)
             p.add_run(f"{block.marker}\t{block.text}")
 
+
+def _close(doc, letter: Letter) -> None:
+    from docx.shared import Pt
+
     doc.add_paragraph(letter.closing).paragraph_format.space_before = Pt(12)
     signature_space = doc.add_paragraph()
     signature_space.paragraph_format.space_before = Pt(36)
     signature_space.add_run("_" * 30)
-    lines(letter.signature, after=Pt(0))
-
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+    _lines(doc, letter.signature, after=Pt(0))
