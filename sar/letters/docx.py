@@ -21,6 +21,8 @@ from sar.letters import LABELS, Letter, longdate
 
 FONT = "Arial"
 LANGUAGE = {"en": "en-GB", "de": "de-DE", "fr": "fr-FR"}
+# The footer on every page: the reference, then page X of Y.
+PAGE_OF = {"en": ("page", "of"), "de": ("Seite", "von"), "fr": ("page", "sur")}
 
 
 def as_docx(letter: Letter) -> bytes:
@@ -30,6 +32,7 @@ def as_docx(letter: Letter) -> bytes:
     _page(doc)
     _styles(doc, LANGUAGE.get(letter.lang, letter.lang))
     _properties(doc, letter)
+    _footer(doc, letter)
     _head(doc, letter)
     _body(doc, letter)
     _close(doc, letter)
@@ -46,6 +49,7 @@ def _page(doc) -> None:
     for side in ("left_margin", "right_margin"):
         setattr(section, side, Cm(2.5))
     section.top_margin = section.bottom_margin = Cm(2.0)
+    section.footer_distance = Cm(1.0)
 
 
 def _fonts(rpr) -> None:
@@ -75,12 +79,13 @@ def _styles(doc, language: str) -> None:
     _fonts(normal.element.get_or_add_rPr())
     normal.font.size = Pt(11)
     normal.paragraph_format.space_after = Pt(6)
-    for name in ("Heading 2",):
+    for name in ("Heading 2", "Footer"):
         style = doc.styles[name]
         _fonts(style.element.get_or_add_rPr())
         style.font.color.rgb = RGBColor(0, 0, 0)
         style.font.italic = False
     doc.styles["Heading 2"].font.size = Pt(12)
+    doc.styles["Footer"].font.size = Pt(9)
 
 
 def _properties(doc, letter: Letter) -> None:
@@ -94,6 +99,40 @@ def _properties(doc, letter: Letter) -> None:
     props.created = props.modified = dt.datetime.combine(letter.date, dt.time(12, 0))
     props.last_modified_by = props.author
     props.revision = 1
+
+
+def _field(paragraph, code: str, shown: str) -> None:
+    """A Word field (PAGE, NUMPAGES) as begin / instruction / separate / result / end
+    runs, which Word and LibreOffice both update when they lay the pages out."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    def fld_char(kind):
+        element = OxmlElement("w:fldChar")
+        element.set(qn("w:fldCharType"), kind)
+        paragraph.add_run()._r.append(element)
+
+    fld_char("begin")
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = f" {code} "
+    paragraph.add_run()._r.append(instr)
+    fld_char("separate")
+    paragraph.add_run(shown)
+    fld_char("end")
+
+
+def _footer(doc, letter: Letter) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    page, of = PAGE_OF.get(letter.lang, PAGE_OF["en"])
+    p = doc.sections[0].footer.paragraphs[0]
+    p.style = doc.styles["Footer"]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.add_run(f"{letter.ref} \u2014 {page} ")
+    _field(p, "PAGE", "1")
+    p.add_run(f" {of} ")
+    _field(p, "NUMPAGES", "1")
 
 
 def _lines(doc, texts, align=None, after=None):
