@@ -185,10 +185,17 @@ def _body(doc, letter: Letter) -> None:
 
 
 def _close(doc, letter: Letter) -> None:
+    """The closing line, the space to sign and the name, kept on one page: each
+    paragraph keeps with the next and is not split, so the signature never stands
+    alone at the top of a page."""
     from docx.shared import Pt
 
-    doc.add_paragraph(letter.closing).paragraph_format.space_before = Pt(12)
+    closing = doc.add_paragraph(letter.closing)
+    closing.paragraph_format.space_before = Pt(12)
     signature_space = doc.add_paragraph()
     signature_space.paragraph_format.space_before = Pt(36)
     signature_space.add_run("_" * 30)
-    _lines(doc, letter.signature, after=Pt(0))
+    name = _lines(doc, letter.signature, after=Pt(0))
+    for p in (closing, signature_space, name):
+        p.paragraph_format.keep_with_next = True
+        p.paragraph_format.keep_together = True
