@@ -75,5 +75,38 @@ def test_closing_block_keeps_with_the_signature(me, lang):
     for p in block:
         assert p.paragraph_format.keep_with_next is True
         assert p.paragraph_format.keep_together is True
-    # The body before it is not glued on: only the closing block keeps with the next.
-    assert paragraphs[closing - 1].paragraph_format.keep_with_next is not True
+    # The letter's last paragraph comes over with it; the body before is not glued on.
+    assert paragraphs[closing - 1].paragraph_format.keep_with_next is True
+    assert paragraphs[closing - 2].paragraph_format.keep_with_next is not True
+
+
+def test_libreoffice_lays_it_out_in_liberation_sans_with_numbered_footers(me, tmp_path):
+    """Rendered for real: the PDF LibreOffice makes has the footer's fields filled in on
+    every page, uses the metric-compatible Liberation Sans (never DejaVu, its stand-in
+    for an unnamed or missing font), and ends with the closing and the signature on one
+    page after some of the letter's text."""
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) not installed")
+    from pypdf import PdfReader
+
+    ref, _ = docx(me, org="fictional-party")
+    path = tmp_path / "letter.docx"
+    path.write_bytes(me("letter", ref, "--format", "docx").stdout_bytes)
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+                   check=True, capture_output=True, timeout=180)
+    pages = PdfReader(tmp_path / "letter.pdf").pages
+    assert len(pages) >= 2
+    texts = [" ".join(page.extract_text().split()) for page in pages]
+    for n, text in enumerate(texts, 1):
+        assert f"{ref} \u2014 page {n} of {len(pages)}" in text
+    fonts = {str(font["/BaseFont"]) for page in pages
+             for font in page["/Resources"]["/Font"].values()}
+    assert fonts and all("LiberationSans" in f for f in fonts), fonts
+    last = texts[-1]
+    assert "Yours faithfully" in last and "Robin Testperson" in last
+    assert not last.startswith("Yours faithfully")  # not alone on its page

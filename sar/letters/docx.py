@@ -186,10 +186,12 @@ def _body(doc, letter: Letter) -> None:
 
 def _close(doc, letter: Letter) -> None:
     """The closing line, the space to sign and the name, kept on one page: each
-    paragraph keeps with the next and is not split, so the signature never stands
-    alone at the top of a page."""
+    paragraph keeps with the next and is not split, and the letter's last paragraph
+    keeps with the closing, so the signature never stands alone at the top of a page."""
     from docx.shared import Pt
 
+    if doc.paragraphs:
+        doc.paragraphs[-1].paragraph_format.keep_with_next = True
     closing = doc.add_paragraph(letter.closing)
     closing.paragraph_format.space_before = Pt(12)
     signature_space = doc.add_paragraph()
