@@ -3,59 +3,159 @@
 python-docx is imported here and only here, when a DOCX is asked for. Numbers
 and labels are written as text with a hanging indent rather than as Word
 auto-numbering, which restarts unreliably between Word and LibreOffice.
+
+The typeface is Arial, named for every script (ascii, hAnsi, eastAsia, cs) so no
+theme font or east-asian/complex-script default lets a reader's word processor
+pick another: Word has Arial everywhere, and LibreOffice and fontconfig replace it
+with the metric-compatible Liberation Sans, so lines and page breaks fall in the
+same places. A sans face, as UK public bodies write (GOV.UK style): plain, and
+legible at 11 pt on paper and screen.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from sar.letters import LABELS, Letter, dateline
 
+FONT = "Arial"
+LANGUAGE = {"en": "en-GB", "de": "de-DE", "fr": "fr-FR"}
+# The footer on every page: the reference, then page X of Y.
+PAGE_OF = {"en": ("page", "of"), "de": ("Seite", "von"), "fr": ("page", "sur")}
+
 
 def as_docx(letter: Letter) -> bytes:
     from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt
 
     doc = Document()
+    _page(doc)
+    _styles(doc, LANGUAGE.get(letter.lang, letter.lang))
+    _properties(doc, letter)
+    _footer(doc, letter)
+    _head(doc, letter)
+    _body(doc, letter)
+    _close(doc, letter)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+def _page(doc) -> None:
+    from docx.shared import Cm
+
     section = doc.sections[0]
     section.page_height, section.page_width = Cm(29.7), Cm(21.0)  # A4
     for side in ("left_margin", "right_margin"):
         setattr(section, side, Cm(2.5))
     section.top_margin = section.bottom_margin = Cm(2.0)
+    section.footer_distance = Cm(1.0)
 
+
+def _fonts(rpr) -> None:
+    """Name FONT for every script in a run-properties element, dropping the theme
+    fonts (which win over named ones) python-docx's template sets."""
+    from docx.oxml.ns import qn
+
+    fonts = rpr.get_or_add_rFonts()
+    for attr in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
+        fonts.attrib.pop(qn(f"w:{attr}"), None)
+    for attr in ("ascii", "hAnsi", "eastAsia", "cs"):
+        fonts.set(qn(f"w:{attr}"), FONT)
+
+
+def _styles(doc, language: str) -> None:
+    from docx.oxml.ns import qn
+    from docx.shared import Pt, RGBColor
+
+    defaults = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault"))
+    rpr = defaults.find(qn("w:rPr"))
+    _fonts(rpr)
+    lang = rpr.find(qn("w:lang"))
+    if lang is not None:
+        lang.set(qn("w:val"), language)
     normal = doc.styles["Normal"]
-    normal.font.name = "Calibri"
+    normal.font.name = FONT
+    _fonts(normal.element.get_or_add_rPr())
     normal.font.size = Pt(11)
     normal.paragraph_format.space_after = Pt(6)
+    for name in ("Heading 2", "Footer"):
+        style = doc.styles[name]
+        _fonts(style.element.get_or_add_rPr())
+        style.font.color.rgb = RGBColor(0, 0, 0)
+        style.font.italic = False
+    doc.styles["Heading 2"].font.size = Pt(12)
+    doc.styles["Footer"].font.size = Pt(9)
 
+
+def _properties(doc, letter: Letter) -> None:
     props = doc.core_properties
     props.title = letter.subject
     props.subject = letter.ref
     props.author = letter.signature[0] if letter.signature else ""
-    props.language = {"en": "en-GB", "de": "de-DE", "fr": "fr-FR"}.get(letter.lang, letter.lang)
+    props.language = LANGUAGE.get(letter.lang, letter.lang)
     props.comments = "Written with sar"
     # The document is dated as the letter is, not as python-docx's template was.
-    import datetime as dt
-
     props.created = props.modified = dt.datetime.combine(letter.date, dt.time(12, 0))
     props.last_modified_by = props.author
     props.revision = 1
 
-    def lines(texts, align=None, after=Pt(12)):
-        p = doc.add_paragraph()
-        for i, t in enumerate(texts):
-            run = p.add_run(t)
-            if i < len(texts) - 1:
-                run.add_break()
-        if align is not None:
-            p.alignment = align
-        p.paragraph_format.space_after = after
-        return p
 
-    lines(letter.sender, WD_ALIGN_PARAGRAPH.RIGHT)
-    lines([dateline(letter)], WD_ALIGN_PARAGRAPH.RIGHT)
-    lines(letter.recipient)
+def _field(paragraph, code: str, shown: str) -> None:
+    """A Word field (PAGE, NUMPAGES) as begin / instruction / separate / result / end
+    runs, which Word and LibreOffice both update when they lay the pages out."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    def fld_char(kind):
+        element = OxmlElement("w:fldChar")
+        element.set(qn("w:fldCharType"), kind)
+        paragraph.add_run()._r.append(element)
+
+    fld_char("begin")
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = f" {code} "
+    paragraph.add_run()._r.append(instr)
+    fld_char("separate")
+    paragraph.add_run(shown)
+    fld_char("end")
+
+
+def _footer(doc, letter: Letter) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    page, of = PAGE_OF.get(letter.lang, PAGE_OF["en"])
+    p = doc.sections[0].footer.paragraphs[0]
+    p.style = doc.styles["Footer"]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.add_run(f"{letter.ref} \u2014 {page} ")
+    _field(p, "PAGE", "1")
+    p.add_run(f" {of} ")
+    _field(p, "NUMPAGES", "1")
+
+
+def _lines(doc, texts, align=None, after=None):
+    from docx.shared import Pt
+
+    p = doc.add_paragraph()
+    for i, t in enumerate(texts):
+        run = p.add_run(t)
+        if i < len(texts) - 1:
+            run.add_break()
+    if align is not None:
+        p.alignment = align
+    p.paragraph_format.space_after = Pt(12) if after is None else after
+    return p
+
+
+def _head(doc, letter: Letter) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    _lines(doc, letter.sender, WD_ALIGN_PARAGRAPH.RIGHT)
+    _lines(doc, [dateline(letter)], WD_ALIGN_PARAGRAPH.RIGHT)
+    _lines(doc, letter.recipient)
     ref = doc.add_paragraph()
     ref.add_run(f"{LABELS.get(letter.lang, LABELS['en'])['reference']} ").bold = True
     ref.add_run(letter.ref)
@@ -63,6 +163,10 @@ def as_docx(letter: Letter) -> bytes:
     subject.add_run(letter.subject).bold = True
     subject.paragraph_format.space_before = Pt(6)
     doc.add_paragraph(letter.salutation)
+
+
+def _body(doc, letter: Letter) -> None:
+    from docx.shared import Cm, Pt
 
     for block in letter.body:
         if block.kind == "heading":
@@ -79,12 +183,21 @@ def as_docx(letter: Letter) -> bytes:
             p.paragraph_format.tab_stops.add_tab_stop(indent)
             p.add_run(f"{block.marker}\t{block.text}")
 
-    doc.add_paragraph(letter.closing).paragraph_format.space_before = Pt(12)
+
+def _close(doc, letter: Letter) -> None:
+    """The closing line, the space to sign and the name, kept on one page: each
+    paragraph keeps with the next and is not split, and the letter's last paragraph
+    keeps with the closing, so the signature never stands alone at the top of a page."""
+    from docx.shared import Pt
+
+    if doc.paragraphs:
+        doc.paragraphs[-1].paragraph_format.keep_with_next = True
+    closing = doc.add_paragraph(letter.closing)
+    closing.paragraph_format.space_before = Pt(12)
     signature_space = doc.add_paragraph()
     signature_space.paragraph_format.space_before = Pt(36)
     signature_space.add_run("_" * 30)
-    lines(letter.signature, after=Pt(0))
-
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+    name = _lines(doc, letter.signature, after=Pt(0))
+    for p in (closing, signature_space, name):
+        p.paragraph_format.keep_with_next = True
+        p.paragraph_format.keep_together = True
