@@ -8,6 +8,13 @@ point leaves either everything or nothing, and the next run picks up where the
 last one stopped. A message already known (same Message-ID, or same bytes when it
 has none) is not ingested again.
 
+The mail sources read a chunk of messages inside `Inbox.batch()`: one transaction
+for the chunk (each message a savepoint in it) and its evidence written as one
+journal with one sync (sar.store.evidence) just before that transaction commits,
+so a chunk costs two waits for the disk, not two a message. The mailbox's progress
+commits with the chunk's rows: a crash replays at most the chunk, and the replay
+finds nothing of it recorded.
+
 What a reply means becomes an event with source "inbox": a classified reply
 records its label (acknowledged, id-requested, ..., bounced); an automatic reply
 records only reply-received. A message that cannot be placed — unmatched, not
@@ -199,6 +206,14 @@ class Inbox:
         return self._letters[request_id]
 
     # -- ingest --------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def batch(self):
+        """Ingest several messages as one: one transaction, their evidence durable (one
+        journal, one sync) before it commits, and the journal settled after."""
+        with self.ws.transaction(), self.ws.evidence.deferred():
+            yield
+        self.ws.evidence.settle()
 
     def ingest(self, raw: bytes, *, source: str, received: dt.datetime | None = None,
                progress=None) -> Ingested:

@@ -117,3 +117,51 @@ def test_a_batch_of_evidence_survives_a_lost_file_through_its_journal(tmp_path):
     assert store.put_many(items) == digests  # the same bytes again: the same files
     store.settle()
     assert not list((tmp_path / "evidence" / ".pending").iterdir())
+
+
+def test_a_journal_is_settled_by_its_own_process_or_after_its_process_died(tmp_path):
+    """A watcher and a sender share the evidence store: neither settles the other's
+    batch while it runs; a dead process's journal is put back by whoever recovers."""
+    import os
+    import subprocess
+    import sys
+
+    from sar.store.evidence import EvidenceStore
+
+    store = EvidenceStore(tmp_path / "evidence")
+    items = [f"reply {i}\r\n".encode() * 40 for i in range(3)]
+    digests = store.put_many(items)
+    [mine] = list((tmp_path / "evidence" / ".pending").iterdir())
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    alive = str(os.getppid())
+    blob = mine.read_bytes()
+    theirs = mine.with_name(f"1-{alive}.batch")
+    gone = mine.with_name(f"2-{dead}.batch")
+    theirs.write_bytes(blob)
+    gone.write_bytes(blob)
+    mine.unlink()
+    store.path(digests[0]).unlink()  # lost by a power cut
+    store.settle()
+    assert theirs.exists() and gone.exists()  # not ours: left alone
+    store.settle(after_crash=True)
+    assert theirs.exists()  # its process still runs and will settle it
+    assert not gone.exists()
+    assert [store.get(d) for d in digests] == items
+
+
+def test_deferred_evidence_is_written_as_one_journal_and_not_at_all_on_error(tmp_path):
+    from sar.store.evidence import EvidenceStore
+
+    store = EvidenceStore(tmp_path / "evidence")
+    with pytest.raises(RuntimeError), store.deferred():
+        lost = store.put(b"a reply that never committed")
+        raise RuntimeError
+    assert not store.path(lost).exists()
+    with store.deferred():
+        digests = [store.put(f"reply {i}".encode()) for i in range(3)]
+        assert not any(store.path(d).exists() for d in digests)  # held until the end
+    assert [store.get(d) for d in digests] == [f"reply {i}".encode() for i in range(3)]
+    assert len(list((tmp_path / "evidence" / ".pending").iterdir())) == 1
+    store.settle()
+    assert not list((tmp_path / "evidence" / ".pending").iterdir())

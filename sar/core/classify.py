@@ -350,35 +350,33 @@ def sentences(text: str, keep_case: bool = False) -> list[str]:
     return out
 
 
-# One pass over a sentence finds whether any rule could fire; most sentences of
-# most mail (newsletters, signatures) say nothing a rule looks for.
-_ANY_RULE = re.compile("|".join(f"(?:{r.pattern.pattern})" for r in RULES))
-
-
 def _hits(said: list[str], kind: str | None) -> dict[str, tuple[Rule, str, int]]:
-    """The first rule that fires for each rule group, with its sentence and where."""
+    """The first rule that fires for each rule group, with its sentence and where.
+    Each rule's own pattern is searched (Python's re finds a rule's literal words
+    fast; one alternation of all the rules is three times slower than all of them
+    one by one), and only a sentence some rule matches is read for the words that
+    undo a match (conditional, pending, negated)."""
     found: dict[str, tuple[Rule, str, int]] = {}
+    rules = [r for r in RULES if r.kinds is None or kind is None or kind in r.kinds]
     for i, sentence in enumerate(said):
-        if not _ANY_RULE.search(sentence):
+        fired = [(rule, m) for rule in rules if rule.label not in found
+                 and (m := rule.pattern.search(sentence))]
+        if not fired:
             continue
         conditional = bool(_CONDITIONAL.search(sentence))
         negated = bool(_NEGATED.search(sentence))
         pending = bool(_PENDING.search(sentence))
-        for rule in RULES:
+        for rule, m in fired:
             if rule.label in found:
-                continue
-            if rule.kinds is not None and kind is not None and kind not in rule.kinds:
                 continue
             if conditional and rule.label != "acknowledged":
                 continue
             if rule.label in _FULFIL and pending:
                 continue
-            m = rule.pattern.search(sentence)
-            if m and negated and rule.label in _FULFIL and _NEGATED.search(
+            if negated and rule.label in _FULFIL and _NEGATED.search(
                     sentence[max(0, m.start() - 30):m.end() + 12]):
                 continue  # "none of it has been deleted yet"
-            if m:
-                found[rule.label] = (rule, sentence, i)
+            found[rule.label] = (rule, sentence, i)
     return found
 
 

@@ -16,6 +16,7 @@ bounce.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -138,17 +139,6 @@ def _guarded(step, out: Inbound, *args) -> None:
                             f"{type(e).__name__})")
 
 
-def _header_values(msg, name: str) -> list[str]:
-    values = []
-    try:
-        raw_values = msg.get_all(name) or []
-    except Exception:  # noqa: BLE001
-        return values
-    for v in raw_values:
-        values.append(decode_words(v)[:MAX_HEADER])
-    return values
-
-
 def decode_words(value) -> str:
     """A header's text with RFC 2047 encoded words decoded; what cannot be decoded
     is kept as it came."""
@@ -171,11 +161,32 @@ _KEPT = ("message-id", "in-reply-to", "references", "subject", "from", "sender",
          "x-zendesk-ticket-id", "list-id", "list-unsubscribe")
 
 
+_KEPT_SET = frozenset(_KEPT)
+
+
+def _raw_headers(msg) -> dict[str, list]:
+    """The kept headers as they came, by lower-case name: one pass over the header
+    (get_all walks every header once a name)."""
+    raw: dict[str, list] = {}
+    try:
+        for key, value in msg.items():
+            name = key.lower()
+            if name in _KEPT_SET:
+                raw.setdefault(name, []).append(value)
+    except Exception:  # noqa: BLE001 - a header that breaks items(): one name at a time
+        raw = {}
+        for name in _KEPT:
+            with contextlib.suppress(Exception):
+                if values := msg.get_all(name):
+                    raw[name] = values
+    return raw
+
+
 def _read_headers(msg, out: Inbound) -> None:
+    raw = _raw_headers(msg)
     for name in _KEPT:
-        values = _header_values(msg, name)
-        if values:
-            out.headers[name] = values
+        if name in raw:
+            out.headers[name] = [decode_words(v)[:MAX_HEADER] for v in raw[name]]
     mid = _MSGID.findall(out.header("message-id"))
     out.message_id = mid[0] if mid else None
     out.in_reply_to = _MSGID.findall(" ".join(out.headers.get("in-reply-to", [])))
@@ -183,21 +194,25 @@ def _read_headers(msg, out: Inbound) -> None:
     out.subject = " ".join(out.header("subject").split())
     # Addresses are read from the raw header, before encoded words are decoded:
     # "=?utf-8?q?privacy=40acme.example?= <x@evil.example>" is x@evil.example.
-    name, addr = _addresses(msg, "from")[:1][0] if _addresses(msg, "from") else ("", "")
+    senders = _addresses(raw.get("from"))
+    name, addr = senders[0] if senders else ("", "")
     out.from_name, out.from_addr = decode_words(name), addr.lower()
     for h in ("from", "sender", "reply-to"):
-        out.sender_addrs += [a.lower() for _, a in _addresses(msg, h) if a]
+        out.sender_addrs += [a.lower() for _, a in (senders if h == "from" else
+                                                    _addresses(raw.get(h))) if a]
     for h in ("to", "cc", "delivered-to", "x-original-to", "envelope-to"):
-        out.recipients += [a.lower() for _, a in _addresses(msg, h) if a]
+        out.recipients += [a.lower() for _, a in _addresses(raw.get(h)) if a]
     out.date = _when(out.header("date"))
     received = out.headers.get("received", [])
     if received:
         out.received = _when(received[0].rpartition(";")[2])
 
 
-def _addresses(msg, name: str) -> list[tuple[str, str]]:
+def _addresses(header_values) -> list[tuple[str, str]]:
+    if not header_values:
+        return []
     try:
-        values = [str(v)[:MAX_HEADER] for v in (msg.get_all(name) or [])]
+        values = [str(v)[:MAX_HEADER] for v in header_values]
         return [(n, a) for n, a in getaddresses(values) if "@" in a or n][:200]
     except Exception:  # noqa: BLE001 - e.g. RecursionError on 500 nested comments
         return []

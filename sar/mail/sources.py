@@ -1,8 +1,9 @@
 """Where replies are read from: a local Maildir, or an IMAP folder.
 
-Both feed sar.inbox.Inbox.ingest one message at a time, and record how far they
-have read in the same transaction as the message, so a run stopped at any point
-goes on from there.
+Both feed sar.inbox.Inbox.ingest a chunk of messages at a time inside
+`Inbox.batch()` (one transaction, one evidence sync), and record how far they have
+read in that transaction, so a run stopped at any point goes on from the chunk it
+was in; what each message became is reported once its chunk has committed.
 
 - Maildir (what mbsync, offlineimap and getmail write; the demo and tests): every
   file in new/ and cur/ not seen before, by its unique name. The user's files are
@@ -81,38 +82,27 @@ def maildir(inbox, folder: Path, max_bytes: int) -> Iterator:
     db = inbox.db
     seen = {r[0] for r in db.execute("SELECT name FROM maildir_seen WHERE source = ?",
                                      [source])}
-    passed: list[str] = []  # read, not taken in: recorded as seen in batches
-
-    def flush():
-        if passed:
-            with inbox.ws.transaction():
-                db.conn.executemany("INSERT OR IGNORE INTO maildir_seen (source, name) "
-                                    "VALUES (?, ?)", [(source, n) for n in passed])
-            passed.clear()
-
+    todo = []
     for entry in files:
         # The unique part of a Maildir name; the flags after ':' change when read.
         name = entry.name.split(":", 1)[0].split("!", 1)[0]
-        if name in seen:
-            continue
-        raw = read_file(entry, max_bytes + 1)
-        if raw is None:
-            continue  # found next time, if it is still there
-        if len(raw) > max_bytes:
-            raw = _head(raw)
-
-        def progress(name=name):
-            db.execute("INSERT OR IGNORE INTO maildir_seen (source, name) VALUES (?, ?)",
-                       [source, name])
-
-        seen.add(name)
-        result = inbox.ingest(raw, source=source, progress=progress)
-        if result.status != "new":
-            passed.append(name)
-            if len(passed) >= CHUNK:
-                flush()
-        yield result
-    flush()
+        if name not in seen:
+            seen.add(name)
+            todo.append((name, entry))
+    inbox.ws.evidence.settle(after_crash=True)
+    for i in range(0, len(todo), CHUNK):
+        results = []
+        with inbox.batch():
+            for name, entry in todo[i:i + CHUNK]:
+                raw = read_file(entry, max_bytes + 1)
+                if raw is None:
+                    continue  # found next time, if it is still there
+                if len(raw) > max_bytes:
+                    raw = _head(raw)
+                results.append(inbox.ingest(raw, source=source))
+                db.execute("INSERT OR IGNORE INTO maildir_seen (source, name) VALUES (?, ?)",
+                           [source, name])
+        yield from results
 
 
 # -- IMAP -------------------------------------------------------------------------
@@ -181,6 +171,7 @@ class ImapSource:
                     self._save(folder, uidvalidity, 0)
         # "N:*" always includes the highest UID, even below N: filter.
         uids = sorted(u for u in c.search(["UID", f"{last + 1}:*"]) if u > last)
+        self.inbox.ws.evidence.settle(after_crash=True)
         for i in range(0, len(uids), CHUNK):
             chunk = uids[i:i + CHUNK]
             meta = c.fetch(chunk, ["RFC822.SIZE", "INTERNALDATE"])
@@ -188,6 +179,12 @@ class ImapSource:
             large = [u for u in chunk if u not in set(small)]
             bodies = c.fetch(small, ["BODY.PEEK[]"]) if small else {}
             heads = c.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}
+            yield from self._take(folder, uidvalidity, chunk, meta, bodies, heads)
+
+    def _take(self, folder, uidvalidity, chunk, meta, bodies, heads) -> list:
+        """Ingest a fetched chunk in one batch, its last UID saved with it."""
+        results = []
+        with self.inbox.batch():
             for uid in chunk:
                 if uid in bodies:
                     raw = bodies[uid].get(b"BODY[]") or b""
@@ -200,16 +197,9 @@ class ImapSource:
                 received = meta.get(uid, {}).get(b"INTERNALDATE")
                 if isinstance(received, dt.datetime) and received.tzinfo is None:
                     received = received.astimezone()
-
-                def progress(uid=uid):
-                    self._save(folder, uidvalidity, uid)
-
-                result = self.inbox.ingest(raw, source=self.source, received=received,
-                                           progress=progress)
-                yield result
-            # Past what was not taken in (ignored, known, our own): one write a chunk.
-            with self.inbox.ws.transaction():
-                self._save(folder, uidvalidity, chunk[-1])
+                results.append(self.inbox.ingest(raw, source=self.source, received=received))
+            self._save(folder, uidvalidity, chunk[-1])
+        return results
 
     def sync_all(self) -> Iterator:
         for folder in self.folders:

@@ -9,12 +9,20 @@ A batch of letters (`put_many`) waits for the disk once: its files are written
 together into one journal in `.pending/`, fsynced, and then into place without a
 wait each. `settle` makes those files durable with one sync for the whole run and
 deletes the journals; after a crash it first puts back, from its journal, any file
-a power cut left missing or short.
+a power cut left missing or short. Each process settles its own journals (named by
+its pid); recovery after a crash takes those of processes no longer running too, so
+a watcher and a sender at once never settle each other's batch halfway.
+
+Ingest uses the same journal: inside `deferred()`, `put` holds the bytes, and
+leaving it writes them as one batch, before the transaction that names them
+commits (sar.inbox.Inbox.batch).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 from pathlib import Path
 
 from sar.files import sync_files, write_private
@@ -27,12 +35,16 @@ class EvidenceStore:
     def __init__(self, root: Path, key: bytes | None = None):
         self.root = root
         self.key = key
+        self._held: dict[str, bytes] | None = None  # inside deferred(): digest -> bytes
 
     def path(self, digest: str) -> Path:
         return self.root / digest[:2] / digest[2:]
 
     def put(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
+        if self._held is not None:
+            self._held.setdefault(digest, data)
+            return digest
         target = self.path(digest)
         if target.exists():
             return digest
@@ -44,9 +56,23 @@ class EvidenceStore:
         write_private(target, data)
         return digest
 
+    @contextlib.contextmanager
+    def deferred(self):
+        """`put` inside holds the bytes; leaving without an error writes them all as
+        one `put_many` batch (one fsync). An error drops them: nothing names them."""
+        if self._held is not None:  # already deferred: the outer batch writes them
+            yield
+            return
+        self._held = {}
+        try:
+            yield
+            held = list(self._held.values())
+        finally:
+            self._held = None
+        self.put_many(held)
+
     def put_many(self, items: list[bytes]) -> list[str]:
         """`put` for a batch of letters, durable with one fsync (a journal of them)."""
-        import os
         import time
 
         digests, files = [], {}
@@ -78,6 +104,7 @@ class EvidenceStore:
         `after_crash`: first rewrite any file that is missing or differs."""
         pending = self.root / ".pending"
         journals = sorted(pending.glob("*.batch")) if pending.is_dir() else []
+        journals = [j for j in journals if _settles(j, after_crash)]
         if not journals:
             return
         written = []
@@ -113,6 +140,23 @@ class EvidenceStore:
             return hashlib.sha256(self.get(digest)).hexdigest() == digest
         except (FileNotFoundError, StoreError):
             return False
+
+
+def _settles(journal: Path, after_crash: bool) -> bool:
+    """Whether this process settles `journal`: its own, or (after a crash) one whose
+    process is no longer running."""
+    pid = journal.stem.rpartition("-")[2]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return True
+    if not after_crash:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # running, as another user
+    return False
 
 
 # An attachment larger than this is kept only inside its raw message (sar.inbox).
