@@ -61,9 +61,9 @@ _SOURCE = {"system": "sar", "user": "you", "inbox": "sar, from a reply"}
 _KIND = {"id-requested": "ID requested", "id-provided": "ID provided",
          "partially-fulfilled": "partially fulfilled", "no-data-held": "no data held"}
 _DIRECTION = {"out": "sent", "in": "received"}
-_TRANSPORT = {"maildir": "into the Maildir outbox", "smtp": "by SMTP"}
+TRANSPORT_WORDS = {"maildir": "into the Maildir outbox", "smtp": "by SMTP"}
 # Event details that are bookkeeping (in --json): the message's own row says the rest.
-_INTERNAL = {"sha256", "message_id", "matched_by", "rule", "trust", "message", "label",
+INTERNAL_DETAILS = {"sha256", "message_id", "matched_by", "rule", "trust", "message", "label",
              "org", "channel", "transport", "evidence", "not_applied"}
 SHORT_HASH = 12   # hex digits of a SHA-256 shown in the case file; --json has them whole
 
@@ -117,11 +117,11 @@ def _event_details(e: dict) -> str:
         if d.get("trust") in ("fail", "unaligned"):
             bits.append("WARNING: the sender failed DKIM/DMARC or signed for another domain")
     elif e["kind"] == "sent" and d.get("transport"):
-        bits.append(_TRANSPORT.get(d["transport"], f"by {d['transport']}"))
+        bits.append(TRANSPORT_WORDS.get(d["transport"], f"by {d['transport']}"))
     elif e["kind"] == "drafted" and d.get("channel"):
         bits.append(f"to go by {d['channel']}")
     bits += [f"\u201c{v}\u201d" if k == "note" else f"{k.replace('_', ' ')}: {v}"
-             for k, v in d.items() if k not in _INTERNAL]
+             for k, v in d.items() if k not in INTERNAL_DETAILS]
     if e.get("at") and when(e["at"], e["on"]) == e["on"]:
         bits.append(f"arrived {when(e['at'])}")
     return "; ".join(bits)

@@ -215,12 +215,10 @@ class Inbox:
             yield
         self.ws.evidence.settle()
 
-    def ingest(self, raw: bytes, *, source: str, received: dt.datetime | None = None,
-               progress=None) -> Ingested:
-        """Take one message in. `progress`, if given, is called inside the same
-        transaction to record how far the mailbox has been read; for a message not
-        taken in (known already, our own, or nothing to do with any request) it is
-        not called, and the caller records progress past it when convenient."""
+    def ingest(self, raw: bytes, *, source: str,
+               received: dt.datetime | None = None) -> Ingested:
+        """Take one message in. How far the mailbox has been read is recorded by the
+        caller in the same transaction (`batch`), for a chunk of messages at once."""
         from sar import config as cfg
 
         msg = inbound.parse(raw)
@@ -291,8 +289,6 @@ class Inbox:
                         x for x in (message["detail"], why) if x)})
             if result.needs:
                 store.update(self.db, "messages", pk, {"needs": result.needs})
-            if progress:
-                progress()
         return result
 
     def _known(self, key: str) -> bool:

@@ -239,8 +239,8 @@ class Queries:
             "attachments": self.attachments(row),
             "review": ws.reviews.summary(row),
             "next": lifecycle.next_step(
-                "answered-incomplete" if status == "fulfilled" and row.get("answer_gaps")
-                not in (None, "", "[]") else status, row["channel"], row["ref"],
+                out.get("answer", status) if status == "fulfilled" else status,
+                row["channel"], row["ref"],
                 reminded=any(e.kind == "reminded" for e in events),
                 followed_up=tuple(k for k in followups.ANSWERS_TO
                                   if followups.earlier_follow_up(k, events))),

@@ -193,6 +193,7 @@ def _item(ws, row: dict, events: list, sectors: dict, unknown_sends: set) -> dic
         shown["status"] == "escalated" and shown["days_left"] is not None
         and shown["days_left"] < 0)
     refused = "refused" in kinds
+    kind, name = _sector(ws, row["org_slug"], sectors)
     # One definition everywhere: a refusal answers, but is never "answered on time".
     on_time = bool(on_time) and not refused
     bounced = "bounced" in kinds
@@ -200,9 +201,8 @@ def _item(ws, row: dict, events: list, sectors: dict, unknown_sends: set) -> dic
                "answered late" if first is not None else "overdue" if overdue else
                "bounced" if bounced and row["status"] == "bounced" else "waiting")
     return {
-        "ref": row["ref"], "org": row["org_slug"],
-        "sector": _sector(ws, row["org_slug"], sectors)[0],
-        "name": _sector(ws, row["org_slug"], sectors)[1], "sent_on": sent[0].on,
+        "ref": row["ref"], "org": row["org_slug"], "sector": kind, "name": name,
+        "sent_on": sent[0].on,
         "bounced": bounced, "acknowledged": "acknowledged" in kinds,
         "id_demanded": "id-requested" in kinds, "extended": "extended" in kinds,
         "answered": first is not None, "on_time": on_time, "refused": refused,

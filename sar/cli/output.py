@@ -207,9 +207,11 @@ def sent_line(ws, sent: str = "sent"):
     transport's receipt (a Maildir file name, a server's reply), which --json keeps."""
     def line(r) -> str:
         if r.status == "sent" and not r.detail.startswith(("posted", "confirmed")):
+            from sar.errors import SarError
+
             try:
                 org = ws.queries.org_record(ws.queries.find(r.ref))
-            except Exception:  # noqa: BLE001 - a line to print, never a reason to fail
+            except SarError:  # a line to print, never a reason to fail
                 org = {}
             if org.get("email"):
                 return f"{sent} {r.ref} to {clean(org.get('name'))} <{org['email']}>"

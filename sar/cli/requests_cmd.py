@@ -271,15 +271,16 @@ def list_(
     json_: JsonOpt = False,
 ) -> None:
     """List requests, due soonest first."""
-    rows = workspace().list(status=status, org=org, kind=kind)
+    ws = workspace()
+    if json_:  # only the rows asked for are read
+        output.emit_json(ws.list(status=status, org=org, kind=kind, limit=limit))
+        return
+    rows = ws.list(status=status, org=org, kind=kind)
     total = len(rows)
     if limit is not None:
         rows = rows[:limit]
-    if json_:
-        output.emit_json(rows)
-    else:
-        _board(rows, "No requests." if not (status or org or kind) else "No matching requests.",
-               total)
+    _board(rows, "No requests." if not (status or org or kind) else "No matching requests.",
+           total)
 
 
 @app.command(rich_help_panel="Tracking")

@@ -9,6 +9,7 @@ whose authentication failed is still said, since that changes what a reply is wo
 import typer
 
 from sar.cli import output
+from sar.export import INTERNAL_DETAILS, TRANSPORT_WORDS
 
 REGIMES = {"uk-gdpr": "UK GDPR", "eu-gdpr": "EU GDPR", "ccpa": "CCPA"}
 
@@ -18,11 +19,6 @@ TRUST = {"pass": "sender verified (DKIM/DMARC)",
          "fail": "WARNING: the sender failed DKIM/DMARC; this may not be the organisation",
          "unaligned": "WARNING: signed for another domain, not the organisation's"}
 
-# Event details that are bookkeeping, not news: in --json only.
-_INTERNAL = {"sha256", "message_id", "matched_by", "rule", "trust", "message", "label",
-             "org", "channel", "transport", "evidence", "not_applied"}
-
-_TRANSPORT = {"maildir": "into the Maildir outbox", "smtp": "by SMTP"}
 
 
 def render(s: dict) -> None:
@@ -99,11 +95,11 @@ def _event_text(e: dict, replies: dict) -> str:
             text += f"; {TRUST[d['trust']]}"
         return text
     if e["kind"] == "sent" and d.get("transport"):
-        return f" {_TRANSPORT.get(d['transport'], 'by ' + d['transport'])}"
+        return f" {TRANSPORT_WORDS.get(d['transport'], 'by ' + d['transport'])}"
     if e["kind"] == "drafted" and d.get("channel"):
         return f" (to go by {d['channel']})"
     bits = [f"\u201c{output.clean(v)}\u201d" if k == "note" else f"{k.replace('_', ' ')} "
-            f"{output.clean(v)}" for k, v in d.items() if k not in _INTERNAL]
+            f"{output.clean(v)}" for k, v in d.items() if k not in INTERNAL_DETAILS]
     return f": {'; '.join(bits)}" if bits else ""
 
 

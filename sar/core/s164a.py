@@ -122,9 +122,10 @@ def as_context(c: ControllerComplaint | None, today: dt.date, early: str | None)
 
 
 def status_words(c: ControllerComplaint, today: dt.date) -> str:
-    """One line for `sar show`: where the s.164A complaint stands."""
+    """One line for `sar show`, under its "Complaint to the organisation" heading:
+    where the s.164A complaint stands."""
     via = "your reminder" if c.via == "reminder" else "a complaint"
-    head = f"complaint to the organisation (DPA 2018 s.164A): {via} of {c.made}, received {c.received}; "
+    head = f"{via} of {c.made} (DPA 2018 s.164A), received {c.received}; "
     if c.answered:
         return head + f"answered {c.answered}"
     if c.acknowledged:
