@@ -22,9 +22,9 @@ def test_wrap_is_textwrap_without_breaking_words(words, long_word, marker):
     # Runs of ordinary spaces count as one, as in a rendered template.
     expected = textwrap.wrap(re.sub(r"[ \t\n\r]+", " ", source).strip(" "), text.WIDTH, initial_indent=marker, subsequent_indent=pad,
                              break_long_words=False, break_on_hyphens=False)
-    assert text._wrap(source, marker, pad) == expected
+    assert list(text._wrap(source, marker, pad)) == expected
 
 
 def test_a_non_breaking_space_is_never_a_line_end():
     line = "x" * 70 + " R\u00e9f\u00e9rence\u00a0: SAR-ABCDE"
-    assert text._wrap(line) == ["x" * 70, "R\u00e9f\u00e9rence\u00a0: SAR-ABCDE"]
+    assert list(text._wrap(line)) == ["x" * 70, "R\u00e9f\u00e9rence\u00a0: SAR-ABCDE"]

@@ -105,8 +105,12 @@ class Fields(dict):
         self.label = label
 
 
-def search_environment(search_path: tuple[str, ...]):
-    from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
+def search_environment(search_path: tuple[str, ...], trusted: bool = False):
+    """The Jinja environment over `search_path`. A user's templates run in a bounded
+    sandbox; sar's own (`trusted`, nothing else on the path) in a plain environment
+    that does not check every attribute and call, and does not look at the files'
+    dates again before each letter: they do not change while sar runs."""
+    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     class NamedUndefined(StrictUndefined):
@@ -141,10 +145,10 @@ def search_environment(search_path: tuple[str, ...]):
             raise SecurityError(f"a range of more than {MAX_TEMPLATE_RANGE:,}")
         return r
 
-    env = BoundedSandbox(
+    env = (Environment if trusted else BoundedSandbox)(
         loader=ChoiceLoader([FileSystemLoader(p) for p in search_path]),
         undefined=NamedUndefined, autoescape=False, trim_blocks=True,
-        lstrip_blocks=True, keep_trailing_newline=True,
+        lstrip_blocks=True, keep_trailing_newline=True, auto_reload=not trusted,
     )
     # The filters write dates in the language of the letter being rendered, also
     # inside imported macros, which do not see the template's variables.
@@ -165,7 +169,7 @@ MAX_TEMPLATE_ITEMS = 100_000
 @lru_cache(maxsize=8)
 def environment(user_templates: str | None = None):
     paths = ([user_templates] if user_templates else []) + [str(builtin_templates())]
-    return search_environment(tuple(paths))
+    return search_environment(tuple(paths), trusted=not user_templates)
 
 
 def template_name(lang: str, regime: str, kind: str) -> str:
@@ -234,6 +238,21 @@ def render(context: dict, *, lang: str, regime: str, kind: str,
 
 
 def split_sections(text: str, name: str) -> dict[str, str]:
+    if _ODD_BREAKS.search(text):  # line ends other than \n: read line by line
+        return _split_by_lines(text, name)
+    parts = _SECTION_LINE.split(text)
+    sections = {parts[i]: parts[i + 1].strip() for i in range(1, len(parts), 2)}
+    _check_sections(sections, name)
+    return sections
+
+
+# "@@body" on a line of its own starts a section (a later one of the same name wins).
+_SECTION_LINE = re.compile(r"^@@[ \t]*(" + "|".join(SECTIONS) + r")[ \t]*$", re.M)
+# What str.splitlines ends a line at, besides \n.
+_ODD_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _split_by_lines(text: str, name: str) -> dict[str, str]:
     sections: dict[str, list[str]] = {}
     current = None
     for line in text.splitlines():
@@ -242,11 +261,16 @@ def split_sections(text: str, name: str) -> dict[str, str]:
             sections[current] = []
         elif current is not None:
             sections[current].append(line)
+    joined = {k: "\n".join(v).strip() for k, v in sections.items()}
+    _check_sections(joined, name)
+    return joined
+
+
+def _check_sections(sections: dict, name: str) -> None:
     missing = [s for s in SECTIONS if s not in sections]
     if missing:
         raise TemplateError(f"template {name} has no {', '.join(missing)} section "
                             "(does it extend _base.j2?)")
-    return {k: "\n".join(v).strip() for k, v in sections.items()}
 
 
 def _template_line(tb, fallback: str) -> str:

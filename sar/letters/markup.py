@@ -16,13 +16,14 @@ read the parsed blocks, so a letter says the same thing in every format.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _LABEL = re.compile(r"^\(([a-z]{1,2}|[ivx]{1,5}|\d{1,2})\)\s+")
 
 
-@dataclass(frozen=True)
-class Block:
+class Block(NamedTuple):
+    """One block of a letter (a tuple: a campaign builds them by the hundred thousand)."""
+
     kind: str          # heading | paragraph | item
     text: str
     marker: str = ""   # for items: '1.', '(a)', '•'
@@ -30,45 +31,44 @@ class Block:
 
 def parse(source: str) -> list[Block]:
     blocks: list[Block] = []
-    current: dict | None = None
+    kind: str | None = None  # the block being read, its lines and its marker
+    lines: list[str] = []
+    marker = ""
     # One count through the whole letter, never restarted per section: "point 2" in a
     # reply or a complaint can then mean only one thing.
     number = 0
-
-    def flush():
-        nonlocal current
-        if current is not None:
-            blocks.append(Block(current["kind"], " ".join(current["lines"]), current["marker"]))
-            current = None
-
     for raw in source.splitlines():
-        line = raw.rstrip()
-        stripped = line.strip()
+        stripped = raw.strip()
         if not stripped:
-            flush()
+            if kind is not None:
+                blocks.append(Block(kind, " ".join(lines), marker))
+                kind = None
             continue
-        indented = line.startswith("  ")
-        if indented and current is not None:
-            current["lines"].append(stripped)
+        if kind is not None and raw.startswith("  "):  # continues the block above
+            lines.append(stripped)
             continue
-        if stripped.startswith("## "):
-            flush()
-            blocks.append(Block("heading", stripped[3:].strip()))
-        elif stripped.startswith("+ "):
-            flush()
+        first = stripped[0]
+        if first == "#" and stripped.startswith("## "):
+            new = ("heading", stripped[3:].strip(), "")
+        elif first == "+" and stripped.startswith("+ "):
             number += 1
-            current = {"kind": "item", "lines": [stripped[2:].strip()], "marker": f"{number}."}
-        elif stripped.startswith("- "):
-            flush()
-            current = {"kind": "item", "lines": [stripped[2:].strip()], "marker": "•"}
-        elif m := _LABEL.match(stripped):
-            flush()
-            current = {"kind": "item", "lines": [stripped[m.end():].strip()],
-                       "marker": f"({m.group(1)})"}
-        elif current is not None and current["kind"] == "paragraph":
-            current["lines"].append(stripped)
+            new = ("item", stripped[2:].strip(), f"{number}.")
+        elif first == "-" and stripped.startswith("- "):
+            new = ("item", stripped[2:].strip(), "•")
+        elif first == "(" and (m := _LABEL.match(stripped)):
+            new = ("item", stripped[m.end():].strip(), f"({m.group(1)})")
+        elif kind == "paragraph":
+            lines.append(stripped)
+            continue
         else:
-            flush()
-            current = {"kind": "paragraph", "lines": [stripped], "marker": ""}
-    flush()
+            new = ("paragraph", stripped, "")
+        if kind is not None:
+            blocks.append(Block(kind, " ".join(lines), marker))
+            kind = None
+        if new[0] == "heading":
+            blocks.append(Block(*new))
+        else:
+            kind, lines, marker = new[0], [new[1]], new[2]
+    if kind is not None:
+        blocks.append(Block(kind, " ".join(lines), marker))
     return blocks

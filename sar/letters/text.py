@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from sar.letters import LABELS, Letter, dateline
 
@@ -12,18 +13,20 @@ WIDTH = 72
 _SPACES = re.compile(r"[ \t\n\r]+")
 
 
-def _wrap(text: str, initial_indent: str = "", subsequent_indent: str = "") -> list[str]:
+@lru_cache(maxsize=4096)
+def _wrap(text: str, initial_indent: str = "", subsequent_indent: str = "") -> tuple[str, ...]:
     """Greedy word wrap at WIDTH. Words are never split: a reference broken at its
     hyphen (SAR-KYEWF) no longer matches a reply, nor does a split address or URL.
-    Each line is cut at the last space that fits (str.rfind), not built word by word:
-    letters are rendered by the thousand in a campaign."""
+    Each line is cut at the last space that fits (str.rfind), not built word by word,
+    and a paragraph is wrapped once per process: a campaign's letters share most of
+    their paragraphs."""
     # Split at ordinary spaces only: a non-breaking space (French "Référence :",
     # German "2. April") must keep its two sides on one line.
     if "  " in text or "\t" in text or "\n" in text or "\r" in text:
         text = _SPACES.sub(" ", text)  # most paragraphs have none: no regex for them
     rest = text.strip(" ")
     if not rest:
-        return []
+        return ()
     lines: list[str] = []
     prefix = initial_indent
     while len(prefix) + len(rest) > WIDTH:
@@ -36,7 +39,7 @@ def _wrap(text: str, initial_indent: str = "", subsequent_indent: str = "") -> l
         rest = rest[cut + 1:]
         prefix = subsequent_indent
     lines.append(prefix + rest)
-    return lines
+    return tuple(lines)
 
 
 def body_lines(letter: Letter) -> list[str]:
@@ -48,7 +51,7 @@ def body_lines(letter: Letter) -> list[str]:
         if block.kind == "heading":
             out.extend(_wrap(block.text))
         elif block.kind == "paragraph":
-            out.extend(_wrap(block.text) or [""])
+            out.extend(_wrap(block.text) or ("",))
         else:
             marker = "-" if block.marker == "•" else block.marker
             pad = " " * (len(marker) + 1)
