@@ -280,6 +280,7 @@ class Directory:
         self.builtin = builtin
         self.user_groups = user_groups
         self._records: dict[str, Organisation] | None = None
+        self._index: dict[str, Organisation | None] | None = None  # _lookup()
         self._raw: dict[str, tuple[dict, str, str]] = {}
         self._redirects: dict[str, dict] = {}
         self.redirected: dict[str, str] = {}  # old slug -> the record it led to
@@ -376,26 +377,42 @@ class Directory:
                 and (country is None or (o.country or "").upper() == country.upper())
                 and (include_imported or not o.origin.startswith("imported"))]
 
+    def _lookup(self) -> dict[str, Organisation | None]:
+        """Every name `get` answers to, built once: the first match wins, in `get`'s
+        order (None: an obsolete curated slug, answered from the redirects)."""
+        if self._index is None:
+            records = self._load()
+            index: dict[str, Organisation | None] = {}
+            curated = [o for o in records.values() if not o.origin.startswith("imported")]
+            imported = [o for o in records.values() if o.origin.startswith("imported")]
+            for pool in (curated, imported):
+                for org in pool:
+                    index.setdefault(org.slug, org)
+                for org in pool:
+                    for name in (*(a.lower() for a in org.aliases), *org.domains):
+                        index.setdefault(name, org)
+                if pool is curated:
+                    for old in self._redirects:
+                        index.setdefault(old, None)
+            self._index = index
+        return self._index
+
     def get(self, slug: str) -> Organisation:
+        """A record by slug; else by alias or domain; else where an obsolete slug now
+        lives: curated records before imported ones."""
         records = self._load()
         key = slug.strip().lower()
-        curated = [o for o in records.values() if not o.origin.startswith("imported")]
-        imported = [o for o in records.values() if o.origin.startswith("imported")]
-        for pool in (curated, imported):
-            for org in pool:
-                if org.slug == key:
-                    return org
-            for org in pool:
-                if key in (a.lower() for a in org.aliases) or key in org.domains:
-                    return org
-            if pool is curated and key in self._redirects:
-                moved = self._redirects[key]
-                if moved.get("to") and moved["to"] in records:
-                    self.redirected[key] = moved["to"]
-                    return records[moved["to"]]
-                raise NotFoundError(
-                    f"{slug!r} is an obsolete record ({moved.get('reason') or 'no reason given'})"
-                    + (f"; it now lives at {moved['to']}" if moved.get("to") else ""))
+        found = self._lookup().get(key, False)
+        if isinstance(found, Organisation):
+            return found
+        if found is None:
+            moved = self._redirects[key]
+            if moved.get("to") and moved["to"] in records:
+                self.redirected[key] = moved["to"]
+                return records[moved["to"]]
+            raise NotFoundError(
+                f"{slug!r} is an obsolete record ({moved.get('reason') or 'no reason given'})"
+                + (f"; it now lives at {moved['to']}" if moved.get("to") else ""))
         broken = [p for p in self.problems if f"/{key}.toml" in p]
         if broken:
             raise UsageError(broken[0].removesuffix(": skipped"))  # its own file is broken
