@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -343,8 +344,29 @@ class Letters:
                 current: bool = False, in_reply_to: str | None = None):
         """The complete email for a request (sar.mail.compose): the message (a
         compose.Composed) and its bytes."""
+        return self.envelope(row, when, extra, current, in_reply_to).wrap(letter)
+
+    def ahead(self, row: dict, purpose: str, when: dt.datetime, offered: str | None = None,
+              extra: list[Path] = ()):
+        """An outgoing message with everything the home gives it read now: calling the
+        result renders and composes it without the database, so the send pipeline
+        composes the next letters on a thread while the last ones go."""
+        from sar import letters
+
+        if purpose in followups.FOLLOW_UPS:  # follow-ups read the log: rendered now
+            written = self.follow_up(row, purpose, offered)
+            envelope = self.envelope(row, when, extra, True, self.original_message_id(row))
+            return lambda: envelope.wrap(written)
+        context, templates = self.context(row, self.ws.today), self.templates_for(row)
+        envelope = self.envelope(row, when, extra)
+        return lambda: envelope.wrap(letters.build(
+            context, lang=row["lang"], regime=row["regime"], kind=row["kind"],
+            user_templates=templates))
+
+    def envelope(self, row: dict, when: dt.datetime, extra: list[Path] = (),
+                 current: bool = False, in_reply_to: str | None = None) -> Envelope:
+        """Who a request's email is from and to, its ids and attachments."""
         from sar import config as cfg
-        from sar.letters.text import email_body
         from sar.mail import compose
 
         ws = self.ws
@@ -366,17 +388,38 @@ class Letters:
             sender, sender_name, reply_to = env.sender, env.sender_name, env.reply_to
             message_domain = env.message_domain
             attachments += env.attachments
-        if cfg.get(ws.config, "letters.attach_docx"):
-            from sar.letters.docx import as_docx
-
-            attachments.append((f"{row['ref']}.docx", compose.DOCX, as_docx(letter)))
-        attachments += compose.read_attachments(extra)
-        parts = {"subject": letter.subject, "body": email_body(letter),
-                 "sender_name": sender_name, "sender_email": sender,
+        parts = {"sender_name": sender_name, "sender_email": sender,
                  "to_name": org["name"], "to_email": org["email"],
                  "message_id": compose.new_message_id(row["ref"], message_domain),
                  "when": when, "reply_to": reply_to, "in_reply_to": in_reply_to,
                  "reply_to_name": me["name"]}
+        return Envelope(parts, attachments, compose.read_attachments(extra),
+                        bool(cfg.get(ws.config, "letters.attach_docx")), row["ref"])
+
+
+@dataclass
+class Envelope:
+    """An email's headers and attachments, read from the home; `wrap` puts a letter in
+    it without touching the home (sar.mail.compose)."""
+
+    parts: dict
+    attachments: list  # a campaign's (the mandate), before the letter as DOCX
+    extra: list        # the user's (--attach), after it
+    attach_docx: bool
+    ref: str
+
+    def wrap(self, letter):
+        """(the message, a compose.Composed, and its bytes)."""
+        from sar.letters.text import email_body
+        from sar.mail import compose
+
+        attachments = list(self.attachments)
+        if self.attach_docx:
+            from sar.letters.docx import as_docx
+
+            attachments.append((f"{self.ref}.docx", compose.DOCX, as_docx(letter)))
+        attachments += self.extra
+        parts = {"subject": letter.subject, "body": email_body(letter), **self.parts}
         if not attachments:  # the common case, without the email package's objects
             msg = compose.compose_fast(**parts)
         else:

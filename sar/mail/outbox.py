@@ -29,6 +29,7 @@ import json
 import os
 import signal
 import time
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ from pathlib import Path
 from sar.core import followups
 from sar.core.lifecycle import Event
 from sar.errors import InvalidEventError, SarError
+from sar.mail import ahead
 from sar.mail.transports import DeliveryFailed, DeliveryUnknown, SetupError
 from sar.store import db as store
 from sar.store.db import now
@@ -297,19 +299,48 @@ class Outbox:
         to = ws.queries.current_email(row) or msg.recipients[0]
         return SendResult(ref, "would-send", f"to {to}, {len(raw):,} bytes", msg["Message-ID"])
 
-    def _prepare(self, ref: str, options: SendOptions, at: dt.datetime | None) -> _Queued:
-        """Compose one letter, and work out its `sent` event before it goes; its
-        evidence is written with its batch's (`_hand_over`)."""
+    def _ahead(self, chunk: list[str], options: SendOptions, results: dict,
+               composer) -> Future:
+        """Read what a chunk's letters need from the home (taking the current directory
+        record and profile for a letter), then give the composer their rendering,
+        composing and evidence: the chunk's messages, dated now, when it is done."""
+        ws = self.ws
+        at = ws.sending.send_time()
+        items = []
+        for ref in chunk:
+            try:
+                row = ws.queries.find(ref)
+                if self.purpose == "letter":
+                    row = ws.drafting.refresh_snapshots(row)
+                items.append((ref, row, ws.letters.ahead(
+                    row, self.purpose, at or _noon(ws.today), options.offered,
+                    options.attachments)))
+            except SarError as e:  # this letter cannot be composed: the rest can
+                results[ref] = SendResult(ref, "failed", str(e))
+        return composer.submit(self._compose, items, at)
+
+    def _compose(self, items: list, at: dt.datetime | None) -> tuple[list, dt.datetime | None]:
+        """On the composer's thread, touching no database: each letter rendered and
+        composed (or why it could not be), and the chunk's raw messages made durable in
+        the evidence store with one fsync (sar.store.evidence), before the rows that
+        will point at them are written."""
         import hashlib
 
+        done = []
+        for ref, row, make in items:
+            try:
+                msg, raw = make()
+            except SarError as e:
+                done.append((ref, row, None, str(e), ""))
+                continue
+            done.append((ref, row, msg, raw, hashlib.sha256(raw).hexdigest()))
+        self.ws.evidence.put_many([d[3] for d in done if d[2] is not None])
+        return done, at
+
+    def _queued(self, ref: str, row: dict, msg, raw: bytes, digest: str,
+                at: dt.datetime | None) -> _Queued:
+        """A composed letter with its `sent` event worked out before it goes."""
         ws = self.ws
-        row = ws.queries.find(ref)
-        if self.purpose == "letter":
-            row = ws.drafting.refresh_snapshots(row)
-        letter, thread = ws.letters.outgoing(row, self.purpose, options.offered)
-        msg, raw = ws.letters.compose(row, letter, at or _noon(ws.today), extra=options.attachments,
-                               current=self.purpose != "letter", in_reply_to=thread)
-        digest = hashlib.sha256(raw).hexdigest()
         sent = ws.log.prepare(row, Event(
             followups.event_kind(self.purpose), ws.today, "system",
             {**_about(self.purpose), "message_id": msg["Message-ID"],
@@ -332,24 +363,30 @@ class Outbox:
         return 1 if options.rate or self.sent_copy is not None else k
 
     def _deliver_all(self, refs: list[str], options: SendOptions, results: dict) -> None:
-        """The pipeline: k letters composed ahead, their evidence written with one sync,
-        their `sending` rows committed in one transaction (with the `sent` records of
-        the k before), then handed over one by one."""
+        """The pipeline: while a chunk of k letters is handed over one by one, the next
+        chunk is composed and its evidence written (sar.mail.ahead); then its `sending`
+        rows are committed in one transaction (with the `sent` records of the chunk
+        before), and it is handed over in turn."""
         k = self.batch_size(options)
+        chunks = [refs[start:start + k] for start in range(0, len(refs), k)]
         unrecorded: list[tuple[_Queued, str]] = []  # accepted, 'sent' not yet committed
         last = 0.0
         done = 0
-        with stop_on_interrupt() as flag:
+        # One at a time (paced, or copied to a Sent folder): composed as it goes.
+        with stop_on_interrupt() as flag, ahead.composing(inline=k == 1) as composer:
             self.flag = flag
             try:
-                for start in range(0, len(refs), k):
-                    chunk = refs[start:start + k]
-                    if options.rate and start:
+                coming = None
+                for index, chunk in enumerate(chunks):
+                    if options.rate and index:
                         self._record_all(unrecorded)  # never leave an accepted letter waiting
                         _sleep_until(last + 1.0 / options.rate, flag)
                     if flag["stop"]:
                         break
-                    queued = self._hand_over(chunk, options, results, unrecorded)
+                    coming = coming or self._ahead(chunk, options, results, composer)
+                    queued = self._hand_over(coming, options, results, unrecorded)
+                    coming = (self._ahead(chunks[index + 1], options, results, composer)
+                              if k > 1 and index + 1 < len(chunks) else None)
                     for i, q in enumerate(queued):
                         if flag["stop"]:
                             self._not_sent(queued[i:], results)
@@ -370,19 +407,20 @@ class Outbox:
             if ref not in results:
                 results[ref] = SendResult(ref, "skipped", STOPPED)
 
-    def _hand_over(self, chunk: list[str], options: SendOptions, results: dict,
+    def _hand_over(self, coming: Future, options: SendOptions, results: dict,
                    unrecorded: list) -> list[_Queued]:
-        """Compose a chunk, make its evidence durable (one sync), and commit its
+        """Take a composed chunk (its evidence already durable) and commit its
         `sending` rows together with the `sent` records still waiting."""
-        at = self.ws.sending.send_time()
+        composed, at = coming.result()
         queued = []
-        for ref in chunk:
+        for ref, row, msg, raw, digest in composed:
+            if msg is None:
+                results[ref] = SendResult(ref, "failed", raw)
+                continue
             try:
-                queued.append(self._prepare(ref, options, at))
-            except SarError as e:  # this letter cannot be composed: the rest can
+                queued.append(self._queued(ref, row, msg, raw, digest, at))
+            except SarError as e:
                 results[ref] = SendResult(ref, "failed", str(e))
-        # Durable (one fsync, sar.store.evidence) before the rows that point at them.
-        self.ws.evidence.put_many([q.raw for q in queued])
         going = []
         with self.ws.transaction():
             self._record_all(unrecorded)
