@@ -39,6 +39,24 @@ def write_private(path: Path, data: bytes, sync: bool = True) -> None:
         raise
 
 
+def write_new(path: Path, data: bytes) -> None:
+    """Create a 0600 file that does not exist yet, in one step, unsynced: for files a
+    journal already holds (sar.store.evidence), which recovery rewrites whole if a
+    crash leaves one short. Created exclusively, never through a symlink; a file
+    already there is left as it is."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    except BaseException:
+        path.unlink(missing_ok=True)  # never a short file under the full file's name
+        raise
+
+
 def sync_files(paths: list[Path]) -> None:
     """Make files already written durable: one syncfs on Linux (the file system holding
     them), else an fsync each."""

@@ -215,7 +215,7 @@ def compose_fast(*, subject: str, body: str, sender_name: str, sender_email: str
                 "Content-Transfer-Encoding": "quoted-printable", "MIME-Version": "1.0"}
     # As the email package does: lines split as bytes.splitlines, each ended by \n.
     text = b"\n".join(body.encode("utf-8").splitlines()) + b"\n"
-    encoded = b"\r\n".join(_fit(line) for line in
+    encoded = b"\r\n".join(line if len(line) <= 76 else _fit(line) for line in
                             binascii.b2a_qp(text, istext=True).split(b"\n"))
     raw = ("".join(lines) + _TEXT_HEAD).encode("ascii") + encoded
     return Composed(raw, headers, sender, [recipient])

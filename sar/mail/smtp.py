@@ -163,10 +163,12 @@ class SmtpTransport:
             if limit.isdigit() and int(limit) and len(raw) > int(limit):
                 raise DeliveryFailed(f"the message is {len(raw):,} bytes and the server "
                                      f"takes at most {int(limit):,}")
-            code, text = conn.mail(sender)
+            # Bare addresses (addr-spec, from the composed message's headers) in angle
+            # brackets, as smtplib's quoteaddr would make them, without parsing them again.
+            code, text = conn.docmd("mail", f"FROM:{_path(sender)}")
             self._check(code, text, "the sender")
             for rcpt in recipients:
-                code, text = conn.rcpt(rcpt)
+                code, text = conn.docmd("rcpt", f"TO:{_path(rcpt)}")
                 self._check(code, text, f"the recipient {rcpt}")
             conn.putcmd("data")
             code, text = conn.getreply()
@@ -226,13 +228,27 @@ class SmtpTransport:
             self.close()
 
 
+def _path(address: str) -> str:
+    """An address as MAIL FROM and RCPT TO carry it (RFC 5321 §4.1.2)."""
+    import smtplib
+
+    plain = address.strip()
+    if plain and not any(c in plain for c in '<>"() \t,;') and plain.isprintable():
+        return f"<{plain}>"
+    return smtplib.quoteaddr(address)  # anything unusual, as smtplib would send it
+
+
 def _dot_stuffed(raw: bytes) -> bytes:
     """The message as DATA carries it: CRLF line ends, a leading dot doubled, and the
     terminating dot line (RFC 5321 §4.5.2)."""
     import re
 
-    data = re.sub(rb"\r\n|\r|\n", b"\r\n", raw)
-    data = re.sub(rb"(?m)^\.", b"..", data)
+    data = raw
+    # sar composes CRLF lines already (counted, not searched, in the common case).
+    if data.count(b"\n") != data.count(b"\r\n") or data.count(b"\r") != data.count(b"\r\n"):
+        data = re.sub(rb"\r\n|\r|\n", b"\r\n", data)
+    if data.startswith(b".") or b"\n." in data:
+        data = re.sub(rb"(?m)^\.", b"..", data)
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
     return data + b".\r\n"

@@ -85,8 +85,8 @@ class EventLog:
 
     def of(self, request_id: int) -> list[Event]:
         out = []
-        for r in self.ws.db.query("SELECT * FROM events WHERE request_id = ? ORDER BY seq",
-                                  [request_id]):
+        for r in store.rows(self.ws.db, "SELECT * FROM events WHERE request_id = ? ORDER BY "
+                            "seq", [request_id]):
             at = dt.datetime.fromisoformat(r["occurred_at"]) if r["occurred_at"] else None
             out.append(Event(r["kind"], dt.date.fromisoformat(r["occurred_on"]), r["source"],
                              json.loads(r["details"]), r["seq"], at))

@@ -25,7 +25,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from sar.files import sync_files, write_private
+from sar.files import sync_files, write_new, write_private
 
 
 class EvidenceStore:
@@ -95,8 +95,11 @@ class EvidenceStore:
         write_private(pending / f"{time.time_ns()}-{os.getpid()}.batch", b"".join(
             f"{digest} {len(data)}\n".encode() + data for digest, data in files.items()))
         for digest, data in files.items():
-            self.path(digest).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            write_private(self.path(digest), data, sync=False)
+            target = self.path(digest)
+            if not target.parent.is_dir():
+                target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # The journal holds it: created in place, no temporary file and rename.
+            write_new(target, data)
         return digests
 
     def settle(self, after_crash: bool = False) -> None:

@@ -46,11 +46,12 @@ def update(db, request_id: int, values: dict) -> None:
 
 
 def by_ref(db, ref: str) -> dict | None:
-    return next(db.query("SELECT * FROM requests WHERE ref = ?", [ref]), None)
+    found = store.rows(db, "SELECT * FROM requests WHERE ref = ?", [ref])
+    return found[0] if found else None
 
 
 def by_id(db, request_id: int) -> dict:
-    return next(db.query("SELECT * FROM requests WHERE id = ?", [request_id]))
+    return store.rows(db, "SELECT * FROM requests WHERE id = ?", [request_id])[0]
 
 
 def all_refs(db) -> list[str]:
