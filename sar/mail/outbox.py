@@ -4,8 +4,9 @@ A message moves sending → sent | failed | unknown.
 
 - A batch first connects (and logs in), so a wrong password changes nothing.
 - Letters go in chunks of k (`send.batch`, default 8; 1 when paced by --rate or
-  copied to a Sent folder). A chunk is composed just before it goes, dated that
-  moment; its raw bytes go to the evidence store with one fsync for the chunk; its
+  copied to a Sent folder). A chunk is composed, dated that moment, while the chunk
+  before it is handed over (sar.mail.ahead: a second thread that touches no database);
+  its raw bytes go to the evidence store with one fsync for the chunk; its
   `sending` rows are committed in one transaction, before any of them is handed
   over; then each is handed to the transport. `sent` (with the server's reply) and
   the request's `sent` event are committed for the whole chunk in the transaction
