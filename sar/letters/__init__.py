@@ -238,21 +238,6 @@ def render(context: dict, *, lang: str, regime: str, kind: str,
 
 
 def split_sections(text: str, name: str) -> dict[str, str]:
-    if _ODD_BREAKS.search(text):  # line ends other than \n: read line by line
-        return _split_by_lines(text, name)
-    parts = _SECTION_LINE.split(text)
-    sections = {parts[i]: parts[i + 1].strip() for i in range(1, len(parts), 2)}
-    _check_sections(sections, name)
-    return sections
-
-
-# "@@body" on a line of its own starts a section (a later one of the same name wins).
-_SECTION_LINE = re.compile(r"^@@[ \t]*(" + "|".join(SECTIONS) + r")[ \t]*$", re.M)
-# What str.splitlines ends a line at, besides \n.
-_ODD_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
-
-
-def _split_by_lines(text: str, name: str) -> dict[str, str]:
     sections: dict[str, list[str]] = {}
     current = None
     for line in text.splitlines():
@@ -261,16 +246,11 @@ def _split_by_lines(text: str, name: str) -> dict[str, str]:
             sections[current] = []
         elif current is not None:
             sections[current].append(line)
-    joined = {k: "\n".join(v).strip() for k, v in sections.items()}
-    _check_sections(joined, name)
-    return joined
-
-
-def _check_sections(sections: dict, name: str) -> None:
     missing = [s for s in SECTIONS if s not in sections]
     if missing:
         raise TemplateError(f"template {name} has no {', '.join(missing)} section "
                             "(does it extend _base.j2?)")
+    return {k: "\n".join(v).strip() for k, v in sections.items()}
 
 
 def _template_line(tb, fallback: str) -> str:
