@@ -512,3 +512,35 @@ def test_real_email_is_not_sent_on_a_what_if_date(me, smtp):
     assert me.state() == before and server.handler.received == []
     assert me("send", ref, "--dry-run", "--json", today="2027-01-05").json()[0][
         "status"] == "would-send"
+
+
+def test_a_chunk_composed_ahead_that_never_goes_leaves_no_evidence(me, home):
+    """The next chunk is composed (and its evidence written) while one goes: when the
+    server vanishes, the chunks that never went leave no file holding the letters,
+    and nothing is left `sending` or in doubt that was never handed over."""
+    import sqlite3
+
+    from sar.workspace import Workspace
+
+    server = SmtpServer().start()  # stopped by the test itself
+    use(me, server)
+    me("config", "set", "send.batch", "4")
+    for _ in range(12):
+        me("new", "access", "--to", "acme", "--again")
+    ws = Workspace(home)
+
+    def stop_after_first_chunk(done, total, ref):
+        if done == 4:
+            server.stop()
+
+    results = ws.send(all_drafts=True, progress=stop_after_first_chunk)
+    states = [r.status for r in results]
+    assert states[:4] == ["sent"] * 4 and "sent" not in states[4:]
+    conn = sqlite3.connect(home / "sar.db")
+    named = {d for (d,) in conn.execute("SELECT sha256 FROM messages")}
+    rows = conn.execute("SELECT state, count(*) FROM messages GROUP BY state").fetchall()
+    conn.close()
+    stored = {p.parent.name + p.name for p in (home / "evidence").glob("??/*")}
+    assert stored == named  # no letter's file outlives the batch unnamed
+    assert dict(rows).get("sending", 0) == 0
+    assert len(server.handler.received) == 4

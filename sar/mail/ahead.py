@@ -14,6 +14,7 @@ the server wait on the composer).
 from __future__ import annotations
 
 import sys
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -46,13 +47,35 @@ class Composer:
 @contextmanager
 def composing(inline: bool = False):
     """A Composer for one batch, with the interpreter's switch interval shortened while
-    a second thread runs, and restored after."""
+    any batch's second thread runs (counted, so batches of two homes in one process
+    restore it once both are done), and restored after."""
     composer = Composer(inline)
-    previous = sys.getswitchinterval()
     if not inline:
-        sys.setswitchinterval(min(previous, SWITCH))
+        _shorten()
     try:
         yield composer
     finally:
-        composer.close()
-        sys.setswitchinterval(previous)
+        try:
+            composer.close()
+        finally:
+            if not inline:
+                _restore()
+
+
+_LOCK = threading.Lock()
+_RUNNING = {"batches": 0, "previous": 0.005}
+
+
+def _shorten() -> None:
+    with _LOCK:
+        if _RUNNING["batches"] == 0:
+            _RUNNING["previous"] = sys.getswitchinterval()
+            sys.setswitchinterval(min(_RUNNING["previous"], SWITCH))
+        _RUNNING["batches"] += 1
+
+
+def _restore() -> None:
+    with _LOCK:
+        _RUNNING["batches"] -= 1
+        if _RUNNING["batches"] == 0:
+            sys.setswitchinterval(_RUNNING["previous"])

@@ -308,17 +308,39 @@ class Outbox:
         ws = self.ws
         at = ws.sending.send_time()
         items = []
-        for ref in chunk:
-            try:
-                row = ws.queries.find(ref)
-                if self.purpose == "letter":
-                    row = ws.drafting.refresh_snapshots(row)
-                items.append((ref, row, ws.letters.ahead(
-                    row, self.purpose, at or _noon(ws.today), options.offered,
-                    options.attachments)))
-            except SarError as e:  # this letter cannot be composed: the rest can
-                results[ref] = SendResult(ref, "failed", str(e))
+        try:
+            for ref in chunk:
+                try:
+                    row = ws.queries.find(ref)
+                    if self.purpose == "letter":
+                        row = ws.drafting.refresh_snapshots(row)
+                    items.append((ref, row, ws.letters.ahead(
+                        row, self.purpose, at or _noon(ws.today), options.offered,
+                        options.attachments)))
+                except SarError as e:  # this letter cannot be composed: the rest can
+                    results[ref] = SendResult(ref, "failed", str(e))
+        except Exception as e:
+            # Anything else (a locked database, a missing file) is raised where the
+            # chunk is taken, before its rows are written: the chunk already committed
+            # as `sending` still goes first, so nothing is left in doubt that never went.
+            failed: Future = Future()
+            failed.set_exception(e)
+            return failed
         return composer.submit(self._compose, items, at)
+
+    def _discard(self, coming: Future) -> None:
+        """A composed chunk that will not go (the batch stopped or broke first): its
+        letters' evidence files, which nothing names and no other message can share
+        (each carries its own Message-ID), are removed rather than left holding
+        personal data."""
+        try:
+            composed, _ = coming.result()
+        except Exception:
+            return  # it never got as far as the evidence store
+        for _, _, msg, _, digest in composed:
+            if msg is not None and not self.db.execute(
+                    "SELECT 1 FROM messages WHERE sha256 = ?", [digest]).fetchone():
+                self.ws.evidence.discard(digest)
 
     def _compose(self, items: list, at: dt.datetime | None) -> tuple[list, dt.datetime | None]:
         """On the composer's thread, touching no database: each letter rendered and
@@ -337,6 +359,22 @@ class Outbox:
             done.append((ref, row, msg, raw, hashlib.sha256(raw).hexdigest()))
         self.ws.evidence.put_many([d[3] for d in done if d[2] is not None])
         return done, at
+
+    def _gathered(self, composed: list, options: SendOptions,
+                  results: dict) -> tuple[list, dt.datetime | None]:
+        """The letters of a composed chunk read again from the home, dated now."""
+        ws = self.ws
+        at = ws.sending.send_time()
+        items = []
+        for ref, row, msg, _, _ in composed:
+            try:
+                if msg is not None:
+                    items.append((ref, row, ws.letters.ahead(
+                        row, self.purpose, at or _noon(ws.today), options.offered,
+                        options.attachments)))
+            except SarError as e:
+                results[ref] = SendResult(ref, "failed", str(e))
+        return items, at
 
     def _queued(self, ref: str, row: dict, msg, raw: bytes, digest: str,
                 at: dt.datetime | None) -> _Queued:
@@ -377,17 +415,22 @@ class Outbox:
         with stop_on_interrupt() as flag, ahead.composing(inline=k == 1) as composer:
             self.flag = flag
             try:
-                coming = None
+                coming = None  # the next chunk, composed, not yet handed over
                 for index, chunk in enumerate(chunks):
                     if options.rate and index:
                         self._record_all(unrecorded)  # never leave an accepted letter waiting
                         _sleep_until(last + 1.0 / options.rate, flag)
                     if flag["stop"]:
                         break
-                    coming = coming or self._ahead(chunk, options, results, composer)
-                    queued = self._hand_over(coming, options, results, unrecorded)
-                    coming = (self._ahead(chunks[index + 1], options, results, composer)
-                              if k > 1 and index + 1 < len(chunks) else None)
+                    current, coming = coming or self._ahead(chunk, options, results,
+                                                            composer), None
+                    try:
+                        queued = self._hand_over(current, options, results, unrecorded)
+                    except BaseException:
+                        self._discard(current)  # its rows rolled back: nothing names them
+                        raise
+                    if k > 1 and index + 1 < len(chunks) and not flag["stop"]:
+                        coming = self._ahead(chunks[index + 1], options, results, composer)
                     for i, q in enumerate(queued):
                         if flag["stop"]:
                             self._not_sent(queued[i:], results)
@@ -404,6 +447,8 @@ class Outbox:
                         options.progress(done, len(refs), ref)
             finally:
                 self._record_all(unrecorded)
+                if coming is not None:
+                    self._discard(coming)
         for ref in refs:
             if ref not in results:
                 results[ref] = SendResult(ref, "skipped", STOPPED)
@@ -413,6 +458,11 @@ class Outbox:
         """Take a composed chunk (its evidence already durable) and commit its
         `sending` rows together with the `sent` records still waiting."""
         composed, at = coming.result()
+        moment = self.ws.sending.send_time()
+        if at is not None and moment is not None and (moment - at).total_seconds() > MAX_AHEAD:
+            # Composed too long before it could go (a slow server): dated again now.
+            self._discard(coming)
+            composed, at = self._compose(*self._gathered(composed, options, results))
         queued = []
         for ref, row, msg, raw, digest in composed:
             if msg is None:
@@ -462,6 +512,10 @@ class Outbox:
                 self.db.execute("DELETE FROM messages WHERE id = ? AND state = 'sending'",
                                 [q.message_pk])
                 results[q.ref] = SendResult(q.ref, "skipped", STOPPED)
+        for q in queued:  # and their letters' files, which nothing names now
+            if not self.db.execute("SELECT 1 FROM messages WHERE sha256 = ?",
+                                   [q.fields["sha256"]]).fetchone():
+                self.ws.evidence.discard(q.fields["sha256"])
 
     def _copy(self, q: _Queued, results: dict) -> None:
         if self.copy_failed:
@@ -521,6 +575,9 @@ class Outbox:
 STOPPED = "stopped before it was sent"
 # The largest send.batch: the crash window stays small.
 MAX_BATCH = 64
+# A chunk composed ahead that waited longer than this (seconds) for a slow server is
+# composed again when its turn comes, so its Date header says when it went.
+MAX_AHEAD = 30
 # What the user calls the message of each purpose, in a refusal.
 _NAME = {"reminder": "reminder", "id-reply": "reply to the ID request",
          "extension-challenge": "extension challenge", "incomplete": "incomplete-answer letter"}

@@ -127,6 +127,11 @@ class EvidenceStore:
         for journal in journals:
             journal.unlink()
 
+    def discard(self, digest: str) -> None:
+        """Remove a file put for a message that never went (sar.mail.outbox): the
+        caller has made sure nothing names it."""
+        self.path(digest).unlink(missing_ok=True)
+
     def get(self, digest: str) -> bytes:
         data = self.path(digest).read_bytes()
         if self.key is not None:
