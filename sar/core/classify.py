@@ -25,6 +25,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from sar.core import needed
+
 LABELS = ("acknowledged", "id-requested", "clarification-requested", "extended", "fulfilled",
           "partially-fulfilled", "no-data-held", "refused", "bounced", "auto-reply",
           "unclassified")
@@ -350,6 +352,17 @@ def sentences(text: str, keep_case: bool = False) -> list[str]:
     return out
 
 
+# Each rule as it reads the sentences joined by newlines: `^` and `$` at each
+# sentence's edges, `.` never across one. A rule that matches a sentence alone
+# matches there too (its rules look behind only for words, ahead only with `.`),
+# so a rule that misses the joined text fires on no sentence; one that matches
+# it is then tried on each sentence as before (tests/test_classify_fixtures.py).
+_WHOLE = {r.name: re.compile(r.pattern.pattern, r.pattern.flags | re.MULTILINE)
+          for r in RULES}
+# And before that search, the words it cannot match without (sar.core.needed).
+_NEEDS = {r.name: needed.needed(r.pattern) for r in RULES}
+
+
 def _hits(said: list[str], kind: str | None) -> dict[str, tuple[Rule, str, int]]:
     """The first rule that fires for each rule group, with its sentence and where.
     Each rule's own pattern is searched (Python's re finds a rule's literal words
@@ -357,7 +370,13 @@ def _hits(said: list[str], kind: str | None) -> dict[str, tuple[Rule, str, int]]
     one by one), and only a sentence some rule matches is read for the words that
     undo a match (conditional, pending, negated)."""
     found: dict[str, tuple[Rule, str, int]] = {}
-    rules = [r for r in RULES if r.kinds is None or kind is None or kind in r.kinds]
+    # One search of each rule over all the sentences first, so only the few rules
+    # that can fire are tried sentence by sentence (see _WHOLE).
+    whole = "\n".join(said)
+    rules = [r for r in RULES if (r.kinds is None or kind is None or kind in r.kinds)
+             and needed.may_match(_NEEDS[r.name], whole) and _WHOLE[r.name].search(whole)]
+    if not rules:
+        return found
     for i, sentence in enumerate(said):
         fired = [(rule, m) for rule in rules if rule.label not in found
                  and (m := rule.pattern.search(sentence))]
