@@ -46,6 +46,26 @@ def may_match(needs: frozenset[str] | None, text: str) -> bool:
     return needs is None or any(s in text for s in needs)
 
 
+class Index:
+    """Many patterns' needs at once: which may match a text, with one substring
+    search per distinct needed word rather than one per pattern and word."""
+
+    def __init__(self, needs: dict[str, frozenset[str] | None]):
+        self.always = {key for key, words in needs.items() if words is None}
+        self.by_word: dict[str, set[str]] = {}
+        for key, words in needs.items():
+            for word in words or ():
+                self.by_word.setdefault(word, set()).add(key)
+
+    def candidates(self, text: str) -> set[str]:
+        """The keys whose pattern may match `text` (the rest cannot)."""
+        out = set(self.always)
+        for word, keys in self.by_word.items():
+            if word in text:
+                out |= keys
+        return out
+
+
 def _any_of(items: list) -> frozenset[str] | None:
     """The most selective requirement of a sequence of parsed items."""
     best: frozenset[str] | None = None
