@@ -89,7 +89,6 @@ LETTER_CACHE = 64
 _REPLY_OR_FORWARD = re.compile(r"\s*(re|fwd?|aw|wg|tr)\s*:", re.IGNORECASE)
 
 
-
 class Inbox:
     def __init__(self, ws):
         self.ws = ws
@@ -99,6 +98,10 @@ class Inbox:
         # Our letters' text by request, for the few requests whose replies arrive
         # together; bounded, so reading 200,000 replies does not keep 200,000 letters.
         self._letters: collections.OrderedDict[int, list[str]] = collections.OrderedDict()
+        # Inside batch() only (its transaction holds the write lock, so no one else
+        # changes a request meanwhile): open requests by (organisations, day), until
+        # this inbox records an event.
+        self._open: dict[tuple, list[int]] | None = None
 
     # -- lookups for matching ------------------------------------------------------
 
@@ -152,6 +155,9 @@ class Inbox:
             slugs |= self.domain_map().get(d, set())
         if not slugs:
             return []
+        key = (frozenset(slugs), arrived.date() if arrived is not None else None)
+        if self._open is not None and key in self._open:
+            return list(self._open[key])
         closed = (*lifecycle.UNSENT, *lifecycle.CLOSED)
         marks = ", ".join("?" for _ in slugs)
         sql = (f"SELECT id FROM requests WHERE org_slug IN ({marks}) AND status NOT IN "
@@ -161,7 +167,15 @@ class Inbox:
             sql += (" AND EXISTS (SELECT 1 FROM events e WHERE e.request_id = requests.id "
                     "AND e.kind IN ('sent', 'posted') AND e.occurred_on <= ?)")
             params.append(arrived.date().isoformat())
-        return [r[0] for r in self.db.execute(sql, params).fetchall()]
+        found = [r[0] for r in self.db.execute(sql, params).fetchall()]
+        if self._open is not None:
+            self._open[key] = found
+        return list(found)
+
+    def _changed(self) -> None:
+        """An event is about to be recorded: the open requests may differ after it."""
+        if self._open:
+            self._open.clear()
 
     def _campaign_mailboxes(self) -> set[str]:
         if self._mailboxes is None:
@@ -211,8 +225,13 @@ class Inbox:
     def batch(self):
         """Ingest several messages as one: one transaction, their evidence durable (one
         journal, one sync) before it commits, and the journal settled after."""
-        with self.ws.transaction(), self.ws.evidence.deferred():
-            yield
+        outer = self._open
+        self._open = {} if outer is None else outer
+        try:
+            with self.ws.transaction(), self.ws.evidence.deferred():
+                yield
+        finally:
+            self._open = outer
         self.ws.evidence.settle()
 
     def ingest(self, raw: bytes, *, source: str,
@@ -272,23 +291,24 @@ class Inbox:
         if carried is not None:
             message["detail"] = "; ".join(x for x in (_forward_note(msg, carried),
                                                       message["detail"]) if x)
+        if row is None:
+            result.needs = message["needs"] = "unreadable" if unreadable else "unmatched"
         with self.ws.transaction():
-            if self._known(key):  # another watcher was quicker
+            # Another watcher was quicker? (In a batch, the look above was already
+            # made under the write lock.)
+            if self._open is None and self._known(key):
                 return Ingested("duplicate", sender=msg.from_domain)
-            pk = store.insert(self.db, "messages", message)
-            result.pk = pk
+            pk = result.pk = store.insert(self.db, "messages", message)
             for a in attachments:
                 store.insert(self.db, "attachments", {"message_id": pk, **a})
-            if row is None:
-                result.needs = "unreadable" if unreadable else "unmatched"
-            else:
+            if row is not None:
                 result.event, result.needs, why = self._record(
                     row, pk, msg, decision, found, verdict, arrived)
+                later = {"needs": result.needs} if result.needs else {}
                 if why:
-                    store.update(self.db, "messages", pk, {"detail": "; ".join(
-                        x for x in (message["detail"], why) if x)})
-            if result.needs:
-                store.update(self.db, "messages", pk, {"needs": result.needs})
+                    later["detail"] = "; ".join(x for x in (message["detail"], why) if x)
+                if later:
+                    store.update(self.db, "messages", pk, later)
         return result
 
     def _known(self, key: str) -> bool:
@@ -354,6 +374,7 @@ class Inbox:
             if self.db.execute("SELECT state FROM messages WHERE id = ?",
                                [m["id"]]).fetchone()[0] != "handed-out":
                 return Ingested("own", sender=msg.from_domain)  # recorded meanwhile
+            self._changed()
             self.ws.log.append(row, Event(kind, on, "inbox", {
                 "message_id": m["message_id"], "transport": "hand-out", "sha256": m["sha256"],
                 "confirmed": "the participant's copy arrived"}))
@@ -427,6 +448,7 @@ class Inbox:
             prepared = self.ws.log.prepare(
                 row, Event("reply-received", on, "inbox", details, 0, at))
             kind, needs, note = "reply-received", None if already else "not-applied", str(e)
+        self._changed()
         self.ws.log.write(prepared)
         return kind, needs, note
 
@@ -492,6 +514,7 @@ class Inbox:
         with self.ws.transaction():
             # Checked before anything is written: a link that does not fit changes nothing.
             prepared = self.ws.log.prepare(row, Event(kind, on, "user", details))
+            self._changed()
             self.ws.log.write(prepared)
             needs = "unclassified" if decision.label == "unclassified" else None
             store.update(self.db, "messages", pk, {
@@ -506,7 +529,6 @@ class Inbox:
                                  "matched_by": "user", "match_detail": "linked by hand",
                                  "evidence_text": decision.evidence or None}),
                 "event": kind}
-
 
 
 def _forward_note(msg: inbound.Inbound, carried: inbound.Inbound) -> str:
