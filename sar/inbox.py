@@ -32,7 +32,6 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from sar.core import classify as classify_mod
 from sar.core import lifecycle, matching, refs
@@ -65,6 +64,7 @@ NEEDS = {
 # What inbound.parse says of a message it could not read at all.
 _UNREADABLE = ("unparseable", "broken MIME structure")
 MAX_ATTACHMENT = 25 * 2**20   # bytes kept per attachment; the raw message keeps all
+SETTLE_AFTER = 32 * 2**20     # bytes of evidence journal that batches settle at
 
 
 @dataclass
@@ -224,7 +224,8 @@ class Inbox:
     @contextlib.contextmanager
     def batch(self):
         """Ingest several messages as one: one transaction, their evidence durable (one
-        journal, one sync) before it commits, and the journal settled after."""
+        journal, one sync) before it commits. The journals are settled by the mail
+        source when its run ends, or here once they hold SETTLE_AFTER bytes."""
         outer = self._open
         self._open = {} if outer is None else outer
         try:
@@ -232,7 +233,8 @@ class Inbox:
                 yield
         finally:
             self._open = outer
-        self.ws.evidence.settle()
+        if self.ws.evidence.unsettled >= SETTLE_AFTER:
+            self.ws.evidence.settle()
 
     def ingest(self, raw: bytes, *, source: str,
                received: dt.datetime | None = None) -> Ingested:
@@ -271,7 +273,7 @@ class Inbox:
         attachments = self._keep_attachments(msg)
         row = None
         if isinstance(found, matching.Match):
-            row = next(self.db.query("SELECT * FROM requests WHERE id = ?", [found.request_id]))
+            row = store.one(self.db, "SELECT * FROM requests WHERE id = ?", [found.request_id])
         decision = classify_mod.classify(
             read, kind=row["kind"] if row else None,
             our_letters=self._our_letters(row["id"]) if row else [])
@@ -337,8 +339,8 @@ class Inbox:
         Message-ID, or — when their mail program gave it a new one — by its
         reference and the participant's own address as the sender."""
         if msg.message_id:
-            m = next(self.db.query("SELECT * FROM messages WHERE message_id = ? AND "
-                                   "state = 'handed-out'", [msg.message_id]), None)
+            m = store.one(self.db, "SELECT * FROM messages WHERE message_id = ? AND "
+                          "state = 'handed-out'", [msg.message_id])
             if m is not None:
                 return m
         if msg.in_reply_to or _REPLY_OR_FORWARD.match(msg.subject):
@@ -556,7 +558,7 @@ def _message_row(msg, row, found, decision, trust, trust_why, source, key, diges
         "match_detail": found.words() if row else found.reason,
         "trust": trust, "source": source, "dedupe": key,
         "received_on": arrived.isoformat() if arrived else None,
-        "created_at": now(), "updated_at": now(),
+        "created_at": (at := now()), "updated_at": at,
     }
 
 
@@ -566,34 +568,3 @@ def dedupe_key(raw: bytes, msg: inbound.Inbound | None = None) -> str:
     if msg is not None and msg.message_id:
         return "mid:" + msg.message_id
     return "sha256:" + hashlib.sha256(raw).hexdigest()
-
-
-def watch(ws, *, maildir: Path | None = None, imap: bool = False, once: bool = False,
-          folders: list[str] = (), report=None, stop=None) -> None:
-    """Read replies from a Maildir (always once) or the IMAP account (once, or staying
-    connected until `stop`). `report(kind, value)` hears of each message."""
-    from sar import config as cfg
-    from sar.files import expand_user
-    from sar.mail import settings, sources
-
-    if (maildir is None) == (not imap):
-        raise UsageError("say where to read: --maildir DIR or --imap (one of them)")
-    if maildir is not None and folders:
-        raise UsageError("--folder goes with --imap")
-    report = report or (lambda kind, value: None)
-    conf = ws.config
-    max_bytes = int(cfg.get(conf, "watch.max_message_mb") * 2**20)
-    if maildir is not None:
-        maildir = expand_user(maildir)
-        if not maildir.is_dir():
-            raise UsageError(f"{maildir} is not a folder")
-        for result in sources.maildir(Inbox(ws), maildir, max_bytes):
-            report("message", result)
-        return
-    source = sources.ImapSource(Inbox(ws), settings.imap(conf),
-                                list(folders) or [cfg.get(conf, "imap.folder")], max_bytes)
-    sources.watch(source, once=once, report=report, stop=stop,
-                  idle_renew=cfg.get(conf, "watch.idle_renew_seconds"),
-                  poll=cfg.get(conf, "watch.poll_seconds"),
-                  idle_check=min(30.0, cfg.get(conf, "watch.idle_renew_seconds")),
-                  use_idle=cfg.get(conf, "watch.use_idle"))

@@ -307,7 +307,7 @@ class Workspace:
         return self.sending.test_mail()
 
     def watch(self, **options) -> None:
-        from sar.inbox import watch
+        from sar.watch import watch
 
         watch(self, **options)
 

@@ -132,6 +132,23 @@ def test_a_reply_that_closes_a_request_is_seen_by_the_next_message_in_the_same_b
     assert (got[2]["ref"], got[2]["needs"]) == (None, "unmatched")
 
 
+def test_a_run_leaves_its_evidence_synced_and_no_journal_behind(me, box, sent, home):
+    # The chunk's evidence goes through one journal; the run settles it when it ends.
+    ref, mid = sent
+    for text in ("We have received your request.", "We need to verify your identity.",
+                 "Please tell us which data you mean."):
+        box.deliver(mail(text, in_reply_to=mid))
+    watch(me, box)
+    import sqlite3
+
+    conn = sqlite3.connect(home / "sar.db")
+    digests = [d for (d,) in conn.execute("SELECT sha256 FROM messages WHERE direction = 'in'")]
+    conn.close()
+    assert len(digests) == 3
+    assert all((home / "evidence" / d[:2] / d[2:]).is_file() for d in digests)
+    assert not list((home / "evidence" / ".pending").glob("*.batch"))
+
+
 def test_plus_address_names_the_request(me, box, sent):
     ref, _ = sent
     box.deliver(mail("We have received your request and logged it.", subject="Ticket 123",

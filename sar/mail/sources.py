@@ -103,6 +103,7 @@ def maildir(inbox, folder: Path, max_bytes: int) -> Iterator:
                 db.execute("INSERT OR IGNORE INTO maildir_seen (source, name) VALUES (?, ?)",
                            [source, name])
         yield from results
+    inbox.ws.evidence.settle()  # the run's journals: one sync for them all
 
 
 # -- IMAP -------------------------------------------------------------------------
@@ -180,6 +181,7 @@ class ImapSource:
             bodies = c.fetch(small, ["BODY.PEEK[]"]) if small else {}
             heads = c.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}
             yield from self._take(folder, uidvalidity, chunk, meta, bodies, heads)
+        self.inbox.ws.evidence.settle()  # the run's journals: one sync for them all
 
     def _take(self, folder, uidvalidity, chunk, meta, bodies, heads) -> list:
         """Ingest a fetched chunk in one batch, its last UID saved with it."""

@@ -139,3 +139,11 @@ def insert(db, table: str, row: dict) -> int:
 def update(db, table: str, pk: int, values: dict) -> None:
     sets = ", ".join(f"[{c}] = ?" for c in values)
     db.conn.execute(f"UPDATE [{table}] SET {sets} WHERE id = ?", [*values.values(), pk])
+
+
+def one(db, sql: str, params=()) -> dict | None:
+    """The first row of a query as a dict, or None: Database.query without its
+    savepoint and generator, for a look-up made once a message."""
+    cursor = db.conn.execute(sql, params)
+    row = cursor.fetchone()
+    return None if row is None else dict(zip([d[0] for d in cursor.description], row, strict=True))
