@@ -32,7 +32,6 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from sar.core import classify as classify_mod
 from sar.core import lifecycle, matching, refs
@@ -65,6 +64,7 @@ NEEDS = {
 # What inbound.parse says of a message it could not read at all.
 _UNREADABLE = ("unparseable", "broken MIME structure")
 MAX_ATTACHMENT = 25 * 2**20   # bytes kept per attachment; the raw message keeps all
+SETTLE_AFTER = 32 * 2**20     # bytes of evidence journal that batches settle at
 
 
 @dataclass
@@ -89,7 +89,6 @@ LETTER_CACHE = 64
 _REPLY_OR_FORWARD = re.compile(r"\s*(re|fwd?|aw|wg|tr)\s*:", re.IGNORECASE)
 
 
-
 class Inbox:
     def __init__(self, ws):
         self.ws = ws
@@ -99,6 +98,10 @@ class Inbox:
         # Our letters' text by request, for the few requests whose replies arrive
         # together; bounded, so reading 200,000 replies does not keep 200,000 letters.
         self._letters: collections.OrderedDict[int, list[str]] = collections.OrderedDict()
+        # Inside batch() only (its transaction holds the write lock, so no one else
+        # changes a request meanwhile): open requests by (organisations, day), until
+        # this inbox records an event.
+        self._open: dict[tuple, list[int]] | None = None
 
     # -- lookups for matching ------------------------------------------------------
 
@@ -152,6 +155,9 @@ class Inbox:
             slugs |= self.domain_map().get(d, set())
         if not slugs:
             return []
+        key = (frozenset(slugs), arrived.date() if arrived is not None else None)
+        if self._open is not None and key in self._open:
+            return list(self._open[key])
         closed = (*lifecycle.UNSENT, *lifecycle.CLOSED)
         marks = ", ".join("?" for _ in slugs)
         sql = (f"SELECT id FROM requests WHERE org_slug IN ({marks}) AND status NOT IN "
@@ -161,7 +167,15 @@ class Inbox:
             sql += (" AND EXISTS (SELECT 1 FROM events e WHERE e.request_id = requests.id "
                     "AND e.kind IN ('sent', 'posted') AND e.occurred_on <= ?)")
             params.append(arrived.date().isoformat())
-        return [r[0] for r in self.db.execute(sql, params).fetchall()]
+        found = [r[0] for r in self.db.execute(sql, params).fetchall()]
+        if self._open is not None:
+            self._open[key] = found
+        return list(found)
+
+    def _changed(self) -> None:
+        """An event is about to be recorded: the open requests may differ after it."""
+        if self._open:
+            self._open.clear()
 
     def _campaign_mailboxes(self) -> set[str]:
         if self._mailboxes is None:
@@ -210,10 +224,17 @@ class Inbox:
     @contextlib.contextmanager
     def batch(self):
         """Ingest several messages as one: one transaction, their evidence durable (one
-        journal, one sync) before it commits, and the journal settled after."""
-        with self.ws.transaction(), self.ws.evidence.deferred():
-            yield
-        self.ws.evidence.settle()
+        journal, one sync) before it commits. The journals are settled by the mail
+        source when its run ends, or here once they hold SETTLE_AFTER bytes."""
+        outer = self._open
+        self._open = {} if outer is None else outer
+        try:
+            with self.ws.transaction(), self.ws.evidence.deferred():
+                yield
+        finally:
+            self._open = outer
+        if self.ws.evidence.unsettled >= SETTLE_AFTER:
+            self.ws.evidence.settle()
 
     def ingest(self, raw: bytes, *, source: str,
                received: dt.datetime | None = None) -> Ingested:
@@ -252,7 +273,7 @@ class Inbox:
         attachments = self._keep_attachments(msg)
         row = None
         if isinstance(found, matching.Match):
-            row = next(self.db.query("SELECT * FROM requests WHERE id = ?", [found.request_id]))
+            row = store.one(self.db, "SELECT * FROM requests WHERE id = ?", [found.request_id])
         decision = classify_mod.classify(
             read, kind=row["kind"] if row else None,
             our_letters=self._our_letters(row["id"]) if row else [])
@@ -272,23 +293,24 @@ class Inbox:
         if carried is not None:
             message["detail"] = "; ".join(x for x in (_forward_note(msg, carried),
                                                       message["detail"]) if x)
+        if row is None:
+            result.needs = message["needs"] = "unreadable" if unreadable else "unmatched"
         with self.ws.transaction():
-            if self._known(key):  # another watcher was quicker
+            # Another watcher was quicker? (In a batch, the look above was already
+            # made under the write lock.)
+            if self._open is None and self._known(key):
                 return Ingested("duplicate", sender=msg.from_domain)
-            pk = store.insert(self.db, "messages", message)
-            result.pk = pk
+            pk = result.pk = store.insert(self.db, "messages", message)
             for a in attachments:
                 store.insert(self.db, "attachments", {"message_id": pk, **a})
-            if row is None:
-                result.needs = "unreadable" if unreadable else "unmatched"
-            else:
+            if row is not None:
                 result.event, result.needs, why = self._record(
                     row, pk, msg, decision, found, verdict, arrived)
+                later = {"needs": result.needs} if result.needs else {}
                 if why:
-                    store.update(self.db, "messages", pk, {"detail": "; ".join(
-                        x for x in (message["detail"], why) if x)})
-            if result.needs:
-                store.update(self.db, "messages", pk, {"needs": result.needs})
+                    later["detail"] = "; ".join(x for x in (message["detail"], why) if x)
+                if later:
+                    store.update(self.db, "messages", pk, later)
         return result
 
     def _known(self, key: str) -> bool:
@@ -317,8 +339,8 @@ class Inbox:
         Message-ID, or — when their mail program gave it a new one — by its
         reference and the participant's own address as the sender."""
         if msg.message_id:
-            m = next(self.db.query("SELECT * FROM messages WHERE message_id = ? AND "
-                                   "state = 'handed-out'", [msg.message_id]), None)
+            m = store.one(self.db, "SELECT * FROM messages WHERE message_id = ? AND "
+                          "state = 'handed-out'", [msg.message_id])
             if m is not None:
                 return m
         if msg.in_reply_to or _REPLY_OR_FORWARD.match(msg.subject):
@@ -354,6 +376,7 @@ class Inbox:
             if self.db.execute("SELECT state FROM messages WHERE id = ?",
                                [m["id"]]).fetchone()[0] != "handed-out":
                 return Ingested("own", sender=msg.from_domain)  # recorded meanwhile
+            self._changed()
             self.ws.log.append(row, Event(kind, on, "inbox", {
                 "message_id": m["message_id"], "transport": "hand-out", "sha256": m["sha256"],
                 "confirmed": "the participant's copy arrived"}))
@@ -427,6 +450,7 @@ class Inbox:
             prepared = self.ws.log.prepare(
                 row, Event("reply-received", on, "inbox", details, 0, at))
             kind, needs, note = "reply-received", None if already else "not-applied", str(e)
+        self._changed()
         self.ws.log.write(prepared)
         return kind, needs, note
 
@@ -492,6 +516,7 @@ class Inbox:
         with self.ws.transaction():
             # Checked before anything is written: a link that does not fit changes nothing.
             prepared = self.ws.log.prepare(row, Event(kind, on, "user", details))
+            self._changed()
             self.ws.log.write(prepared)
             needs = "unclassified" if decision.label == "unclassified" else None
             store.update(self.db, "messages", pk, {
@@ -506,7 +531,6 @@ class Inbox:
                                  "matched_by": "user", "match_detail": "linked by hand",
                                  "evidence_text": decision.evidence or None}),
                 "event": kind}
-
 
 
 def _forward_note(msg: inbound.Inbound, carried: inbound.Inbound) -> str:
@@ -534,7 +558,7 @@ def _message_row(msg, row, found, decision, trust, trust_why, source, key, diges
         "match_detail": found.words() if row else found.reason,
         "trust": trust, "source": source, "dedupe": key,
         "received_on": arrived.isoformat() if arrived else None,
-        "created_at": now(), "updated_at": now(),
+        "created_at": (at := now()), "updated_at": at,
     }
 
 
@@ -544,34 +568,3 @@ def dedupe_key(raw: bytes, msg: inbound.Inbound | None = None) -> str:
     if msg is not None and msg.message_id:
         return "mid:" + msg.message_id
     return "sha256:" + hashlib.sha256(raw).hexdigest()
-
-
-def watch(ws, *, maildir: Path | None = None, imap: bool = False, once: bool = False,
-          folders: list[str] = (), report=None, stop=None) -> None:
-    """Read replies from a Maildir (always once) or the IMAP account (once, or staying
-    connected until `stop`). `report(kind, value)` hears of each message."""
-    from sar import config as cfg
-    from sar.files import expand_user
-    from sar.mail import settings, sources
-
-    if (maildir is None) == (not imap):
-        raise UsageError("say where to read: --maildir DIR or --imap (one of them)")
-    if maildir is not None and folders:
-        raise UsageError("--folder goes with --imap")
-    report = report or (lambda kind, value: None)
-    conf = ws.config
-    max_bytes = int(cfg.get(conf, "watch.max_message_mb") * 2**20)
-    if maildir is not None:
-        maildir = expand_user(maildir)
-        if not maildir.is_dir():
-            raise UsageError(f"{maildir} is not a folder")
-        for result in sources.maildir(Inbox(ws), maildir, max_bytes):
-            report("message", result)
-        return
-    source = sources.ImapSource(Inbox(ws), settings.imap(conf),
-                                list(folders) or [cfg.get(conf, "imap.folder")], max_bytes)
-    sources.watch(source, once=once, report=report, stop=stop,
-                  idle_renew=cfg.get(conf, "watch.idle_renew_seconds"),
-                  poll=cfg.get(conf, "watch.poll_seconds"),
-                  idle_check=min(30.0, cfg.get(conf, "watch.idle_renew_seconds")),
-                  use_idle=cfg.get(conf, "watch.use_idle"))

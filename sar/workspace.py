@@ -78,11 +78,20 @@ class Workspace:
     def transaction(self):
         """One write transaction. BEGIN IMMEDIATE takes the write lock up front, so two
         sar processes queue (busy timeout) instead of failing halfway; nested calls
-        become savepoints."""
+        become savepoints (one name for all: SQLite takes the innermost, and the
+        statement is prepared once, not once a message in a batch)."""
         conn = self.db.conn
         if conn.in_transaction:
-            with self.db.atomic():
+            conn.execute("SAVEPOINT sar_nested")
+            try:
                 yield
+            except BaseException:
+                # A RAISE(ROLLBACK) trigger may have ended the transaction already.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK TO SAVEPOINT sar_nested")
+                    conn.execute("RELEASE SAVEPOINT sar_nested")
+                raise
+            conn.execute("RELEASE SAVEPOINT sar_nested")
             return
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -298,7 +307,7 @@ class Workspace:
         return self.sending.test_mail()
 
     def watch(self, **options) -> None:
-        from sar.inbox import watch
+        from sar.watch import watch
 
         watch(self, **options)
 

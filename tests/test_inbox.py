@@ -117,6 +117,38 @@ def test_two_open_requests_to_one_organisation_are_not_guessed_between(me, box, 
     assert "2 open requests" in waiting[0]["match"]
 
 
+def test_a_reply_that_closes_a_request_is_seen_by_the_next_message_in_the_same_batch(
+        me, box, sent):
+    # One run, one batch: the open requests looked up for the first message must not
+    # outlive the event the second records.
+    ref, mid = sent
+    box.deliver(mail("We have received your request and will respond within one month.",
+                     subject="Your privacy request"))
+    box.deliver(mail("We do not hold any personal data about you.", in_reply_to=mid))
+    box.deliver(mail("We have received your request.", subject="Your privacy request"))
+    got = watch(me, box)
+    assert [(r["ref"], r["event"]) for r in got[:2]] == [(ref, "acknowledged"),
+                                                         (ref, "no-data-held")]
+    assert (got[2]["ref"], got[2]["needs"]) == (None, "unmatched")
+
+
+def test_a_run_leaves_its_evidence_synced_and_no_journal_behind(me, box, sent, home):
+    # The chunk's evidence goes through one journal; the run settles it when it ends.
+    ref, mid = sent
+    for text in ("We have received your request.", "We need to verify your identity.",
+                 "Please tell us which data you mean."):
+        box.deliver(mail(text, in_reply_to=mid))
+    watch(me, box)
+    import sqlite3
+
+    conn = sqlite3.connect(home / "sar.db")
+    digests = [d for (d,) in conn.execute("SELECT sha256 FROM messages WHERE direction = 'in'")]
+    conn.close()
+    assert len(digests) == 3
+    assert all((home / "evidence" / d[:2] / d[2:]).is_file() for d in digests)
+    assert not list((home / "evidence" / ".pending").glob("*.batch"))
+
+
 def test_plus_address_names_the_request(me, box, sent):
     ref, _ = sent
     box.deliver(mail("We have received your request and logged it.", subject="Ticket 123",

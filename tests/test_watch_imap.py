@@ -299,3 +299,47 @@ def test_chunks_commit_with_their_uid_and_a_replay_records_nothing_twice(account
     assert db.execute("SELECT count(*) FROM messages WHERE direction = 'in'").fetchone()[0] \
         == 450
     assert db.execute("SELECT last_uid FROM sync_state").fetchone()[0] == top
+
+
+def test_a_server_killed_while_the_next_chunk_is_read_ahead_loses_nothing_taken_in(
+        account, server):
+    """While a chunk is taken in, a thread reads the next. The server dies after the
+    first chunk is reported: whatever was taken in is committed with its UID, nothing
+    else is, the failure is one clear error, and no reading thread outlives it."""
+    import sqlite3
+
+    from sar.mail.imap import ImapError
+
+    kept = []
+    for i in range(650):
+        msg = EmailMessage()
+        msg["From"] = "Acme News <news@acme.example>"
+        msg["To"] = "robin@example.org"
+        msg["Subject"] = f"Our news, number {i}"
+        msg["Message-ID"] = f"<ahead-{i}@acme.example>"
+        msg.set_content(f"News number {i}.")
+        kept.append(bytes(msg))
+    c = server.client()
+    c.multiappend("INBOX", kept)
+    c.select_folder("INBOX", readonly=True)
+    uids = sorted(c.search(["ALL"]))
+    c.logout()
+    got = []
+
+    def report(kind, value):
+        if kind == "message":
+            got.append(value)
+            if len(got) == 200:
+                server.kill()  # the first chunk is in; the next is being read
+
+    ws = Workspace(account.home, today=None)
+    with pytest.raises(ImapError):
+        ws.watch(imap=True, once=True, report=report)
+    assert not [t for t in threading.enumerate() if t.name.startswith("sar-imap")]
+    db = sqlite3.connect(account.home / "sar.db")
+    taken = db.execute("SELECT count(*) FROM messages WHERE direction = 'in'").fetchone()[0]
+    assert taken == len(got) and 200 <= taken < 650 and taken % 200 == 0
+    # The mark is the last UID taken in: the next run goes on from there.
+    assert db.execute("SELECT last_uid FROM sync_state").fetchone()[0] == uids[taken - 1]
+    for (d,) in db.execute("SELECT sha256 FROM messages WHERE direction = 'in'"):
+        assert (account.home / "evidence" / d[:2] / d[2:]).is_file()

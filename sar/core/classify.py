@@ -25,6 +25,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from sar.core import needed
+
 LABELS = ("acknowledged", "id-requested", "clarification-requested", "extended", "fulfilled",
           "partially-fulfilled", "no-data-held", "refused", "bounced", "auto-reply",
           "unclassified")
@@ -298,6 +300,14 @@ _HEADER_NEXT = re.compile(r"^\s*\*?(sent|date|gesendet|datum|envoyé|to|an|à|su
                           r"\s*:", re.IGNORECASE)
 
 
+# Where the organisation's own words end, in one pattern: any of the above.
+_ENDS = re.compile("|".join(f"(?:{p.pattern})" for p in (*_QUOTE_START, _DISCLAIMER)),
+                   re.IGNORECASE)
+_SEPARATOR = re.compile(r"^[-_=]{10,}\s*$")
+_ON = re.compile(r"^\s*on\b", re.IGNORECASE)
+_WROTE = re.compile(r"\bwrote:\s*$", re.IGNORECASE)
+
+
 def _norm(text: str) -> str:
     return " ".join(text.replace("\u2019", "'").replace("\u2018", "'").replace("\u00a0", " ")
                     .lower().split())
@@ -315,14 +325,14 @@ def own_text(text: str, our_letters: list[str] = ()) -> str:
     separators = 1 if any(line.strip().startswith("##-") for line in lines[:5]) else 0
     for i, line in enumerate(lines):
         stripped = line.strip()
-        if separators and re.match(r"^[-_=]{10,}\s*$", stripped):
+        if separators and _SEPARATOR.match(stripped):
             separators -= 1
             continue
-        if any(p.match(stripped) for p in _QUOTE_START) or _DISCLAIMER.match(stripped):
+        if _ENDS.match(stripped):
             break
         # "On Tue, 2 Apr 2026 at 10:00, Alex Morgan\n<alex@example.org> wrote:"
-        if re.match(r"^\s*on\b", stripped, re.I) and i + 1 < len(lines) and \
-                re.search(r"\bwrote:\s*$", lines[i + 1], re.I) and len(stripped) < 250:
+        if _ON.match(stripped) and i + 1 < len(lines) and \
+                _WROTE.search(lines[i + 1]) and len(stripped) < 250:
             break
         if _HEADER_BLOCK.match(stripped) and any(
                 _HEADER_NEXT.match(x) for x in lines[i + 1:i + 4]):
@@ -350,6 +360,17 @@ def sentences(text: str, keep_case: bool = False) -> list[str]:
     return out
 
 
+# Each rule as it reads the sentences joined by newlines: `^` and `$` at each
+# sentence's edges, `.` never across one. A rule that matches a sentence alone
+# matches there too (its rules look behind only for words, ahead only with `.`),
+# so a rule that misses the joined text fires on no sentence; one that matches
+# it is then tried on each sentence as before (tests/test_classify_fixtures.py).
+_WHOLE = {r.name: re.compile(r.pattern.pattern, r.pattern.flags | re.MULTILINE)
+          for r in RULES}
+# And before that search, the words it cannot match without (sar.core.needed).
+_NEEDS = needed.Index({r.name: needed.needed(r.pattern) for r in RULES})
+
+
 def _hits(said: list[str], kind: str | None) -> dict[str, tuple[Rule, str, int]]:
     """The first rule that fires for each rule group, with its sentence and where.
     Each rule's own pattern is searched (Python's re finds a rule's literal words
@@ -357,7 +378,14 @@ def _hits(said: list[str], kind: str | None) -> dict[str, tuple[Rule, str, int]]
     one by one), and only a sentence some rule matches is read for the words that
     undo a match (conditional, pending, negated)."""
     found: dict[str, tuple[Rule, str, int]] = {}
-    rules = [r for r in RULES if r.kinds is None or kind is None or kind in r.kinds]
+    # One search of each rule over all the sentences first, so only the few rules
+    # that can fire are tried sentence by sentence (see _WHOLE).
+    whole = "\n".join(said)
+    maybe = _NEEDS.candidates(whole)
+    rules = [r for r in RULES if (r.kinds is None or kind is None or kind in r.kinds)
+             and r.name in maybe and _WHOLE[r.name].search(whole)]
+    if not rules:
+        return found
     for i, sentence in enumerate(said):
         fired = [(rule, m) for rule in rules if rule.label not in found
                  and (m := rule.pattern.search(sentence))]
@@ -405,7 +433,8 @@ def classify(msg, kind: str | None = None, our_letters: list[str] = ()) -> Decis
     own = own_text(msg.text, our_letters)
     said = sentences(own)
     hits = _hits(said, kind)
-    written = sentences(own, keep_case=True)
+    # As written, for quoting: only a rule that fired is quoted.
+    written = sentences(own, keep_case=True) if hits else []
 
     def _decision(label, hit, reason, signals=()):
         return _decide(label, hit, reason, signals, written)

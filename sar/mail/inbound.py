@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from email import policy
@@ -208,14 +209,25 @@ def _read_headers(msg, out: Inbound) -> None:
         out.received = _when(received[0].rpartition(";")[2])
 
 
-def _addresses(header_values) -> list[tuple[str, str]]:
+def _addresses(header_values) -> tuple[tuple[str, str], ...]:
     if not header_values:
-        return []
+        return ()
     try:
-        values = [str(v)[:MAX_HEADER] for v in header_values]
-        return [(n, a) for n, a in getaddresses(values) if "@" in a or n][:200]
+        values = tuple(str(v)[:MAX_HEADER] for v in header_values)
+    except Exception:  # noqa: BLE001 - a header that cannot be a string: no addresses
+        return ()
+    return _addresses_in(values)
+
+
+@functools.lru_cache(maxsize=1024)
+def _addresses_in(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The (name, address) pairs of a header's values, remembered: a mailbox's
+    To and its newsletters' From come again and again, and email.utils reads an
+    address slowly."""
+    try:
+        return tuple((n, a) for n, a in getaddresses(list(values)) if "@" in a or n)[:200]
     except Exception:  # noqa: BLE001 - e.g. RecursionError on 500 nested comments
-        return []
+        return ()
 
 
 def _when(value: str) -> dt.datetime | None:
@@ -232,14 +244,16 @@ def _when(value: str) -> dt.datetime | None:
     return when
 
 
-def _is_attachment(part) -> bool:
+def _is_attachment(part, ctype: str) -> bool:
+    """`ctype`: the part's content type, as get_content_type() gave it."""
     try:
         disposition = part.get_content_disposition()
     except Exception:  # noqa: BLE001
         disposition = None
     return disposition == "attachment" or (
-        disposition != "inline" and bool(_filename(part))
-        and part.get_content_maintype() not in ("text", "multipart", "message"))
+        disposition != "inline"
+        and ctype.partition("/")[0] not in ("text", "multipart", "message")
+        and bool(_filename(part)))
 
 
 def _filename(part) -> str | None:
@@ -292,7 +306,7 @@ def _read_body(parts, out: Inbound) -> None:
                 pass
         if part.is_multipart():
             continue
-        if _is_attachment(part):
+        if _is_attachment(part, ctype):
             try:
                 data = part.get_payload(decode=True) or b""
             except Exception:  # noqa: BLE001

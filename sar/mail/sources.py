@@ -14,6 +14,8 @@ was in; what each message became is reported once its chunk has committed.
   are fetched with BODY.PEEK[] in a read-only SELECT, so the user's unread flags
   stay as they were. imapclient 4.x cannot FETCH a range string ("1:*"), so UIDs
   are searched first and fetched as lists in chunks (../shared/reference/mail.md).
+  While one chunk is taken in, a thread reads the next, so the server and sar
+  work at once; only the UID of a chunk taken in is ever saved.
 - `watch` stays connected: IDLE where the server has it (renewed well before RFC
   2177's 29 minutes), polling where it has not; after a dropped connection it
   reconnects with exponential backoff and jitter and catches up by UID before it
@@ -34,6 +36,7 @@ from sar.errors import UsageError
 from sar.store.db import now
 
 CHUNK = 200
+READ_AHEAD = 64 * 2**20   # bytes of a chunk beside which the next one is read ahead
 
 
 
@@ -103,6 +106,7 @@ def maildir(inbox, folder: Path, max_bytes: int) -> Iterator:
                 db.execute("INSERT OR IGNORE INTO maildir_seen (source, name) VALUES (?, ?)",
                            [source, name])
         yield from results
+    inbox.ws.evidence.settle()  # the run's journals: one sync for them all
 
 
 # -- IMAP -------------------------------------------------------------------------
@@ -172,14 +176,42 @@ class ImapSource:
         # "N:*" always includes the highest UID, even below N: filter.
         uids = sorted(u for u in c.search(["UID", f"{last + 1}:*"]) if u > last)
         self.inbox.ws.evidence.settle(after_crash=True)
-        for i in range(0, len(uids), CHUNK):
-            chunk = uids[i:i + CHUNK]
-            meta = c.fetch(chunk, ["RFC822.SIZE", "INTERNALDATE"])
-            small = [u for u in chunk if meta.get(u, {}).get(b"RFC822.SIZE", 0) <= self.max_bytes]
-            large = [u for u in chunk if u not in set(small)]
-            bodies = c.fetch(small, ["BODY.PEEK[]"]) if small else {}
-            heads = c.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}
-            yield from self._take(folder, uidvalidity, chunk, meta, bodies, heads)
+        fetched = self._fetched(c, [uids[i:i + CHUNK] for i in range(0, len(uids), CHUNK)])
+        try:
+            for chunk, meta, bodies, heads in fetched:
+                yield from self._take(folder, uidvalidity, chunk, meta, bodies, heads)
+        finally:
+            fetched.close()  # waits for a chunk being read ahead: the connection is ours again
+        self.inbox.ws.evidence.settle()  # the run's journals: one sync for them all
+
+    def _fetch(self, c, chunk: list[int]) -> tuple:
+        meta = c.fetch(chunk, ["RFC822.SIZE", "INTERNALDATE"])
+        small = [u for u in chunk if meta.get(u, {}).get(b"RFC822.SIZE", 0) <= self.max_bytes]
+        large = [u for u in chunk if u not in set(small)]
+        bodies = c.fetch(small, ["BODY.PEEK[]"]) if small else {}
+        heads = c.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}
+        return chunk, meta, bodies, heads
+
+    def _fetched(self, c, chunks: list[list[int]]) -> Iterator[tuple]:
+        """Each chunk fetched, the next one read ahead (by one thread, which has the
+        connection to itself until it is done) while this one is taken in, so the
+        server works while we do. After a chunk of more than READ_AHEAD bytes the
+        next is read only once it is taken in."""
+        if len(chunks) < 2:
+            yield from (self._fetch(c, chunk) for chunk in chunks)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1, thread_name_prefix="sar-imap") as pool:
+            ahead = pool.submit(self._fetch, c, chunks[0])
+            for after in [*chunks[1:], None]:
+                got, ahead = ahead.result(), None
+                size = sum(got[1].get(u, {}).get(b"RFC822.SIZE", 0) for u in got[2])
+                if after is not None and size <= READ_AHEAD:
+                    ahead = pool.submit(self._fetch, c, after)
+                yield got
+                if after is not None and ahead is None:
+                    ahead = pool.submit(self._fetch, c, after)
 
     def _take(self, folder, uidvalidity, chunk, meta, bodies, heads) -> list:
         """Ingest a fetched chunk in one batch, its last UID saved with it."""
@@ -232,9 +264,7 @@ def watch(source: ImapSource, *, once: bool, report: Callable, stop=None,
             source.connect()
             if attempt:
                 report("note", "reconnected; catching up")
-            for result in source.sync_all():
-                report("message", result)
-            _notes(source, report)
+            _read_all(source, report)
             attempt = 0  # only a connection that worked resets the backoff
             if once:
                 return
@@ -252,9 +282,7 @@ def watch(source: ImapSource, *, once: bool, report: Callable, stop=None,
                     wait(poll)
                 if stopped():
                     break
-                for result in source.sync_all():
-                    report("message", result)
-                _notes(source, report)
+                _read_all(source, report)
         except ImapError as e:
             if e.fatal or once:
                 raise
@@ -285,6 +313,15 @@ def _network_error(e: OSError) -> bool:
     return isinstance(e, (ConnectionError, TimeoutError, socket.gaierror, ssl.SSLError)) or \
         e.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ECONNRESET, errno.EPIPE,
                     errno.ETIMEDOUT, errno.ECONNREFUSED, errno.ECONNABORTED, None)
+
+
+def _read_all(source: ImapSource, report) -> None:
+    """Everything new in the folders, each message reported; closed whatever happens,
+    so no chunk is still being read ahead when the connection is closed."""
+    with contextlib.closing(source.sync_all()) as results:
+        for result in results:
+            report("message", result)
+    _notes(source, report)
 
 
 def _notes(source: ImapSource, report) -> None:

@@ -147,3 +147,11 @@ def rows(db, sql: str, params=()) -> list[dict]:
     cursor = db.conn.execute(sql, params)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+
+def one(db, sql: str, params=()) -> dict | None:
+    """The first row of a query as a dict, or None: Database.query without its
+    savepoint and generator, for a look-up made once a message."""
+    cursor = db.conn.execute(sql, params)
+    row = cursor.fetchone()
+    return None if row is None else dict(zip([d[0] for d in cursor.description], row, strict=True))

@@ -15,7 +15,9 @@ a watcher and a sender at once never settle each other's batch halfway.
 
 Ingest uses the same journal: inside `deferred()`, `put` holds the bytes, and
 leaving it writes them as one batch, before the transaction that names them
-commits (sar.inbox.Inbox.batch).
+commits (sar.inbox.Inbox.batch). It settles once a run (or once `unsettled` bytes
+of journal pile up), not once a chunk: the journal is durable already, and each
+sync(2) of the file system also waits for everyone else's writes.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ class EvidenceStore:
         self.root = root
         self.key = key
         self._held: dict[str, bytes] | None = None  # inside deferred(): digest -> bytes
+        self._folders: set[Path] = set()  # evidence/ab/ folders known to exist
+        self.unsettled = 0  # bytes of this process's journals written since it last settled
 
     def path(self, digest: str) -> Path:
         return self.root / digest[:2] / digest[2:]
@@ -66,41 +70,52 @@ class EvidenceStore:
         self._held = {}
         try:
             yield
-            held = list(self._held.values())
+            held = self._held
         finally:
             self._held = None
-        self.put_many(held)
+        self._write(held)
 
     def put_many(self, items: list[bytes]) -> list[str]:
         """`put` for a batch of letters, durable with one fsync (a journal of them)."""
+        digests = [hashlib.sha256(data).hexdigest() for data in items]
+        self._write(dict(zip(digests, items, strict=True)))
+        return digests
+
+    def _write(self, items: dict[str, bytes]) -> None:
+        """Those of `items` (digest -> bytes) not stored yet: one alone with its own
+        sync, several through a journal synced once."""
         import time
 
-        digests, files = [], {}
-        for data in items:
-            digest = hashlib.sha256(data).hexdigest()
-            digests.append(digest)
-            if digest not in files and not self.path(digest).exists():
+        files = {}
+        for digest, data in items.items():
+            target = self.path(digest)
+            if not target.exists():
                 if self.key is not None:
                     from sar.crypto import encrypt
 
                     data = encrypt(self.key, data)
-                files[digest] = data
+                files[target] = (digest, data)
         if len(files) < 2:
-            for digest, data in files.items():
-                self.path(digest).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                write_private(self.path(digest), data)
-            return digests
+            for target, (_, data) in files.items():
+                self._folder(target)
+                write_private(target, data)
+            return
         pending = self.root / ".pending"
         pending.mkdir(mode=0o700, parents=True, exist_ok=True)
-        write_private(pending / f"{time.time_ns()}-{os.getpid()}.batch", b"".join(
-            f"{digest} {len(data)}\n".encode() + data for digest, data in files.items()))
-        for digest, data in files.items():
-            target = self.path(digest)
-            if not target.parent.is_dir():
-                target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        journal = b"".join(f"{digest} {len(data)}\n".encode() + data
+                           for digest, data in files.values())
+        write_private(pending / f"{time.time_ns()}-{os.getpid()}.batch", journal)
+        self.unsettled += len(journal)
+        for target, (_, data) in files.items():
+            self._folder(target)
             # The journal holds it: created in place, no temporary file and rename.
             write_new(target, data)
-        return digests
+
+    def _folder(self, target: Path) -> None:
+        """The folder of `target`, made if need be (asked of the disk once a run)."""
+        if target.parent not in self._folders:
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._folders.add(target.parent)
 
     def settle(self, after_crash: bool = False) -> None:
         """Make the files of every journal durable (one sync) and delete the journals.
@@ -108,6 +123,7 @@ class EvidenceStore:
         pending = self.root / ".pending"
         journals = sorted(pending.glob("*.batch")) if pending.is_dir() else []
         journals = [j for j in journals if _settles(j, after_crash)]
+        self.unsettled = 0
         if not journals:
             return
         written = []
