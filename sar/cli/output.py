@@ -115,8 +115,7 @@ def org_names(ws, rows: list[dict]) -> dict[str, str]:
     slugs = {r["org"] for r in rows}
     if not slugs:
         return {}
-    return {o.slug: o.name for o in ws.directory.all(include_imported=True)
-            if o.slug in slugs}
+    return ws.directory.names(slugs)
 
 
 def days_text(days_left: int | None, status: str) -> str:
