@@ -184,10 +184,25 @@ def board_pages(db, today: dt.date, condition: str = "1", params: dict | None = 
 def shown_counts(db, today: dt.date, condition: str = "1",
                  params: dict | None = None) -> list[tuple[str, bool, int]]:
     """(shown status, answered incomplete?, how many) over `current` requests, counted
-    by SQLite on a covering index (m017)."""
-    return db.execute(f"SELECT {SHOWN}, {GAPS}, COUNT(*) FROM requests WHERE ({condition}) "
-                      "GROUP BY 1, 2", {**(params or {}), "today": today.isoformat()}
-                      ).fetchall()
+    by SQLite in one pass over a covering index (m017), in its status order: each
+    status counted with the few conditions that change what it shows (SHOWN, GAPS),
+    so no sort of every row by its shown status."""
+    rows = db.execute(
+        f"SELECT status, COUNT(*), TOTAL(due IS NOT NULL AND due < :today), TOTAL({GAPS}), "
+        f"TOTAL(id IN ({_IN_DOUBT_IDS})) FROM requests WHERE ({condition}) GROUP BY status",
+        {**(params or {}), "today": today.isoformat()}).fetchall()
+    out: dict[tuple[str, bool], int] = {}
+    for status, n, late, gaps, doubt in rows:
+        if status in lifecycle.UNSENT:
+            parts = [(lifecycle.SEND_UNKNOWN, False, int(doubt)), (status, False, n - int(doubt))]
+        elif status in lifecycle.RUNNING:
+            parts = [("overdue", False, int(late)), (status, False, n - int(late))]
+        else:  # GAPS holds for a fulfilled one only
+            parts = [(status, True, int(gaps)), (status, False, n - int(gaps))]
+        for shown, incomplete, count in parts:
+            if count:
+                out[shown, incomplete] = out.get((shown, incomplete), 0) + count
+    return [(shown, incomplete, n) for (shown, incomplete), n in out.items()]
 
 
 def snapshot(db, table: str, data: dict) -> int:
