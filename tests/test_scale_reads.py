@@ -229,3 +229,12 @@ def test_the_board_summary_reads_only_what_it_lists(mixed):
             assert not _full_scans(_plan(ws, sql)), sql
     # The counts, then a first page of each shown status: never the whole board.
     assert all("LIMIT 500" not in s for s in statements)
+
+
+def test_list_with_a_limit_counts_what_it_leaves_out_without_reading_it(mixed):
+    me, _ = mixed
+    for status in (None, "fulfilled", "overdue", "draft"):
+        flag = ["--status", status] if status else []
+        every = len(me("list", *flag, "--json", today="2026-04-20").json())
+        text = me("list", *flag, "--limit", "1", today="2026-04-20").stdout
+        assert f"{every - 1:,} of {every:,} requests not listed" in text, status
