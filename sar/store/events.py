@@ -200,6 +200,55 @@ def report_facts(db, today: dt.date, where: str, params: dict, after: int, limit
     return [(*r, *facts.get(r[0], none)) for r in requests]
 
 
+# The events `sar report` counts, each a bit of report_cells' flags.
+REPORT_FLAGS = ("bounced", "acknowledged", "id-requested", "extended", "refused")
+
+
+def report_cells(db, today: dt.date, where: str, params: dict) -> tuple[list, dict]:
+    """`sar report`'s figures of the requests `where` holds (their cache as of
+    `today`) counted by SQLite in one statement: their events dated by `today`
+    aggregated per request (as report_facts does), then the sent ones counted in
+    cells of alike requests. Returns (cells, people):
+
+    cells: (org_slug, regime, calendar, head, sent day, the first answer as
+    "SEQ(10 digits)DAY" or None, flags, how many, the lowest id). Flags: bit i set
+    when an event REPORT_FLAGS[i] came, then bit 5 when it is overdue now (late and
+    still owed), bit 6 when its letter bounced and was not sent again. `head`, for an
+    answered one, is the last hash of its events' chain: requests with the same head
+    have the same events (chain_hash), so one of them (the lowest id) stands for all
+    when the deadline before the answer is worked out.
+    people: org_slug -> who asked (participant id, else ref), distinct, comma-joined."""
+    lo, hi = db.execute(f"SELECT MIN(id), MAX(id) FROM requests WHERE {where}",
+                        {**params, "today": today.isoformat()}).fetchone()
+    if lo is None:
+        return [], {}
+    answers = ", ".join(f"'{k}'" for k in lifecycle.ANSWERS)
+    counted = ", ".join(f"'{k}'" for k in ("sent", "posted", *REPORT_FLAGS, *lifecycle.ANSWERS))
+    flags = " + ".join(f"{1 << i} * MAX(kind = '{k}')" for i, k in enumerate(REPORT_FLAGS))
+    late = ", ".join(f"'{s}'" for s in (*lifecycle.RUNNING, "escalated"))
+    rows = db.execute(
+        # The events of the id range in the UNIQUE (request_id, seq) index's order: no
+        # sort; then each request's row by its id.
+        "WITH agg AS MATERIALIZED (SELECT request_id AS id, MIN(CASE WHEN kind IN ('sent', "
+        f"'posted') THEN printf('%010d', seq) || occurred_on END) AS sent, {flags} AS flags, "
+        f"MIN(CASE WHEN kind IN ({answers}) THEN printf('%010d', seq) || occurred_on END) "
+        "AS first FROM events WHERE request_id BETWEEN :lo AND :hi AND occurred_on <= :today "
+        f"AND kind IN ({counted}) GROUP BY request_id), "
+        "facts AS MATERIALIZED (SELECT agg.id, agg.sent, agg.first, r.org_slug, r.regime, "
+        "r.calendar, coalesce(r.participant_id, r.ref) AS who, agg.flags + 32 * (r.status IN "
+        f"({late}) AND r.due IS NOT NULL AND r.due < :today) + 64 * (agg.flags & 1 AND "
+        "r.status = 'bounced') AS flags, CASE WHEN agg.first IS NOT NULL THEN (SELECT hash "
+        "FROM events x WHERE x.request_id = agg.id ORDER BY x.seq DESC LIMIT 1) END AS head "
+        f"FROM agg JOIN requests r ON r.id = agg.id WHERE ({where}) AND agg.sent IS NOT NULL) "
+        "SELECT 'cell', org_slug, regime, calendar, head, substr(sent, 11), first, flags, "
+        "COUNT(*), MIN(id) FROM facts GROUP BY 2, 3, 4, 5, 6, 7, 8 "
+        "UNION ALL SELECT 'people', org_slug, group_concat(DISTINCT who), NULL, NULL, NULL, "
+        "NULL, NULL, NULL, NULL FROM facts GROUP BY org_slug",
+        {**params, "today": today.isoformat(), "lo": lo, "hi": hi}).fetchall()
+    return ([r[1:] for r in rows if r[0] == "cell"],
+            {r[1]: r[2] for r in rows if r[0] == "people"})
+
+
 _FIELD, _ROW = "\x1f", "\x1e"  # ASCII unit and record separators: never in our fields
 
 
