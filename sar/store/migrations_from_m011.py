@@ -227,3 +227,25 @@ def m017_board_indexes(db):
                "WHERE state IN ('sending', 'unknown')")
     db.execute("CREATE INDEX requests_board_counts ON requests(status, due, created_on, "
                "last_event_on, answer_gaps, campaign_id, org_slug, kind)")
+
+
+@migrations()
+def m018_requests_log_facts(db):
+    # `sar report` at any size (issue 20): what it counts of each request's log,
+    # cached on the row with its status (store.events.log_facts writes it with every
+    # event), so the figures are counted from the requests alone: the day of the first
+    # letter sent or posted and of the first answer, by recording order, and which of
+    # bounced, acknowledged, id-requested, extended, refused have happened, as bits
+    # 1, 2, 4, 8, 16. Worked out here from the events, as of the latest.
+    db.execute("ALTER TABLE requests ADD COLUMN first_sent_on TEXT")
+    db.execute("ALTER TABLE requests ADD COLUMN first_answer_on TEXT")
+    db.execute("ALTER TABLE requests ADD COLUMN kinds_seen INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        "UPDATE requests SET first_sent_on = (SELECT occurred_on FROM events e WHERE "
+        "e.request_id = requests.id AND e.kind IN ('sent', 'posted') ORDER BY e.seq LIMIT 1), "
+        "first_answer_on = (SELECT occurred_on FROM events e WHERE e.request_id = requests.id "
+        "AND e.kind IN ('fulfilled', 'partially-fulfilled', 'no-data-held', 'refused') "
+        "ORDER BY e.seq LIMIT 1), kinds_seen = (SELECT coalesce(MAX(kind = 'bounced') + "
+        "2 * MAX(kind = 'acknowledged') + 4 * MAX(kind = 'id-requested') + "
+        "8 * MAX(kind = 'extended') + 16 * MAX(kind = 'refused'), 0) FROM events e "
+        "WHERE e.request_id = requests.id)")
