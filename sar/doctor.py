@@ -125,13 +125,13 @@ def _evidence(ws, report: Report) -> None:
 def _cache(ws, report: Report) -> None:
     stale = []
     for row in ws.db.query("SELECT * FROM requests"):
-        cache = ws.log.assess(row, as_of_today=False).cached()
-        if (cache["status"], cache["due"]) != (row["status"], row["due"]):
+        cache = ws.log.cache_of(row)
+        if any(cache[k] != row[k] for k in cache):
             stale.append(row["ref"])
     if stale:
         many = len(stale) > 1
-        report.problems.append(f"{len(stale)} request{'s' if many else ''}' cached status or "
-                               f"due date disagree{'' if many else 's'} with "
+        report.problems.append(f"{len(stale)} request{'s' if many else ''}' cached status, "
+                               f"due date or log facts disagree{'' if many else 's'} with "
                                f"{'their' if many else 'its'} events "
                                f"({', '.join(stale[:3])}{'…' if len(stale) > 3 else ''}): "
                                "`sar doctor --fix` recomputes them")

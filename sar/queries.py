@@ -27,6 +27,11 @@ def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
+def _group(shown: str) -> str:
+    """The board's group of a shown status (an incomplete answer is yours)."""
+    return "yours" if shown == ANSWERED_INCOMPLETE else board.group_of(shown)
+
+
 class Queries:
     """Read-only views of one home's requests (`ws`: sar.workspace.Workspace)."""
 
@@ -95,6 +100,12 @@ class Queries:
         on due date and id), so a LIMIT reads only what it shows and no listing holds
         every row. The shown status is worked out by SQLite (store.requests.SHOWN);
         only rows whose cache is newer than a what-if today are re-derived here."""
+        return (row for _, row in self._keyed(status, org, kind, campaign_id=campaign_id,
+                                              condition=condition, params=params))
+
+    def _keyed(self, status, org, kind, *, campaign_id=None, condition=None, params=None,
+               page: int = 500):
+        """`rows` with each row's place on the board: (no due date?, due, id)."""
         where, args = self._where(status, org, kind, campaign_id)
         if where is None:
             return
@@ -103,14 +114,13 @@ class Queries:
         args |= params or {}
         ws = self.ws
         rederived = self._rederived(status, org, kind, campaign_id)
-        pages = request_table.board_pages(ws.db, ws.today, where, args)
-        if not rederived:
-            yield from (self._shown(r) for page in pages for r in page)
-            return
+        pages = request_table.board_pages(ws.db, ws.today, where, args, page)
         current = (((r[6] is None, r[6] or "", r[0]), self._shown(r))
-                   for page in pages for r in page)
-        for _, row in heapq.merge(current, rederived, key=lambda pair: pair[0]):
-            yield row
+                   for page_ in pages for r in page_)
+        if not rederived:
+            yield from current
+            return
+        yield from heapq.merge(current, rederived, key=lambda pair: pair[0])
 
     def _where(self, status, org, kind, campaign_id) -> tuple[str | None, dict]:
         ws = self.ws
@@ -156,28 +166,67 @@ class Queries:
         return out
 
     def counts(self, org: str | None = None, kind: str | None = None, *,
-               campaign_id: int | None = None) -> dict:
+               campaign_id: int | None = None, status: str | None = None) -> dict:
         """How many requests the board shows in each status and each group, counted by
         SQLite: {"total", "statuses": {status: n}, "groups": {group: n}}, groups in the
         board's order (sar.core.board.GROUPS), empty ones left out. A fulfilled request
-        whose review found gaps counts as `answered-incomplete` in the `yours` group."""
+        whose review found gaps counts as `answered-incomplete` in the `yours` group.
+        With `status`, only the requests `list(status)` gives are counted."""
         ws = self.ws
-        where, args = self._where(None, org, kind, campaign_id)
+        where, args = self._where(status, org, kind, campaign_id)
         statuses: dict[str, int] = {}
         if where is not None:
-            for status, gaps, n in request_table.shown_counts(ws.db, ws.today, where, args):
-                key = ANSWERED_INCOMPLETE if gaps else status
+            for shown, gaps, n in request_table.shown_counts(ws.db, ws.today, where, args):
+                key = ANSWERED_INCOMPLETE if gaps else shown
                 statuses[key] = statuses.get(key, 0) + n
-            for _, r in self._rederived(None, org, kind, campaign_id):
+            for _, r in self._rederived(status, org, kind, campaign_id):
                 key = r.get("answer") or r["status"]
                 statuses[key] = statuses.get(key, 0) + 1
         groups: dict[str, int] = {}
-        for status, n in statuses.items():
-            group = "yours" if status == ANSWERED_INCOMPLETE else board.group_of(status)
-            groups[group] = groups.get(group, 0) + n
+        for shown, n in statuses.items():
+            groups[_group(shown)] = groups.get(_group(shown), 0) + n
         return {"total": sum(statuses.values()),
                 "statuses": dict(sorted(statuses.items())),
                 "groups": {name: groups[name] for name, _, _ in board.GROUPS if name in groups}}
+
+    def board_summary(self, status: str | None = None, org: str | None = None,
+                      kind: str | None = None, limit: int | None = board.SHOWN) -> dict:
+        """sar.core.board.summarise(self.board(status, org, kind), limit), worked out
+        from SQLite's counts (`counts`) and, per shown status, only the first rows the
+        summary lists (at least one, which places the status in its group's count
+        line: the order of their first rows). `limit` None lists every row, so reads
+        them all."""
+        if limit is None:
+            return board.summarise(self.board(status, org, kind), None)
+        statuses = self.counts(org, kind, status=status)["statuses"]
+        left, out = limit, []
+        for name, title, _ in board.GROUPS:
+            members = {s: n for s, n in statuses.items() if _group(s) == name}
+            if not members:
+                continue
+            firsts = {s: list(itertools.islice(self._of_shown(s, org, kind, max(1, left)),
+                                               max(1, min(left, n))))
+                      for s, n in members.items()}
+            # (A status whose rows went between the two reads goes last.)
+            order = sorted(members, key=lambda s: firsts[s][0][0] if firsts[s] else
+                           (True, "~", float("inf")))
+            shown = [row for _, row in itertools.islice(
+                heapq.merge(*firsts.values(), key=lambda pair: pair[0]), left)]
+            left -= len(shown)
+            out.append({"name": name, "title": title, "total": sum(members.values()),
+                        "counts": {s: members[s] for s in order}, "requests": shown})
+        return {"groups": out, "total": sum(g["total"] for g in out),
+                "shown": sum(len(g["requests"]) for g in out)}
+
+    def _of_shown(self, shown: str, org, kind, page: int):
+        """(place, row) of the requests the board shows under `shown` (an answer found
+        incomplete apart from the fulfilled), in board order."""
+        if shown == "fulfilled":
+            rows = self._keyed("fulfilled", org, kind, condition=f"NOT {request_table.GAPS}",
+                               page=page)
+        else:
+            rows = self._keyed(shown, org, kind, page=page)
+        return (pair for pair in rows if board.shown_status(pair[1]) == shown)
 
     def urgent(self, limit: int = 20, org: str | None = None,
                kind: str | None = None) -> list[dict]:

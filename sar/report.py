@@ -12,6 +12,7 @@ subtraction (for figures to be published; off for your own).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import statistics
 
@@ -231,20 +232,24 @@ class _Tally:
         self.months: dict[int, int] = {}  # days in the statutory month: how often
 
     def add(self, item: dict) -> None:
-        self.n += 1
         self.people.add(item["who"])
+        self.count(item, 1)
+
+    def count(self, item: dict, n: int) -> None:
+        """`n` requests alike `item`, bar who asked (kept in `people` apart)."""
+        self.n += n
         self.names[item["org"]] = item.get("name") or item["org"]
         on = item.get("sent_on")
         if on is not None:
             self.sent = ([min(self.sent[0], on), max(self.sent[1], on)] if self.sent
                          else [on, on])
             month = (add_months(on, 1)[0] - on).days
-            self.months[month] = self.months.get(month, 0) + 1
+            self.months[month] = self.months.get(month, 0) + n
         for f in _FLAGS:
-            self.flags[f] += bool(item[f])
+            self.flags[f] += bool(item[f]) * n
         if item["days"] is not None:
-            self.days.append(item["days"])
-        self.outcomes[item["outcome"]] += 1
+            self.days += [item["days"]] * n
+        self.outcomes[item["outcome"]] += n
 
     def merge(self, other: _Tally) -> None:
         self.n += other.n
@@ -276,6 +281,12 @@ def _tally(items, keys: tuple[str, ...]) -> dict[str, dict[str, _Tally]]:
         if tally is None:
             tally = cells[cell] = _Tally()
         tally.add(item)
+    return _grouped(cells, keys)
+
+
+def _grouped(cells: dict[tuple, _Tally], keys: tuple[str, ...]) -> dict[str, dict[str, _Tally]]:
+    """Each key's groups (and "all") from the counts per combination of the keys'
+    values, merged in the cells' order (the order their first requests came)."""
     groups: dict[str, dict[str, _Tally]] = {k: {} for k in keys}
     everyone = _Tally()
     for cell, tally in cells.items():
@@ -319,8 +330,75 @@ def _rows_of(tallies: dict[str, _Tally], key: str, suppress_below: int) -> list[
     return out
 
 
+def tallied(ws, campaign_id: int | None = None) -> dict[str, dict[str, _Tally]]:
+    """What `_tally(rows(ws, campaign_id), ("org", "sector"))` counts, counted by
+    SQLite from what the requests' rows cache of their logs (store.events.report_cells),
+    in cells of alike requests: each cell is counted here once with its size, and the
+    deadline before an answer is worked out once per history (alike requests share
+    one). Requests whose cache is newer than a what-if today are items, after the
+    others, as in `rows`."""
+    from sar.store import events as event_table
+
+    cells: dict[tuple, _Tally] = {}
+    if not ws.home.db_path.exists():
+        return _grouped(cells, ("org", "sector"))
+    where, params = (("campaign_id IS NULL", {}) if campaign_id is None
+                     else ("campaign_id = :campaign", {"campaign": campaign_id}))
+    current = where + " AND coalesce(last_event_on, '') <= :today"
+    params = {**params, "today": ws.today.isoformat()}
+    counted, people = event_table.report_cells(ws.db, ws.today, current, params)
+    dues = _dues(ws, counted)
+    sectors: dict[str, tuple[str, str]] = {}
+    first_id: dict[tuple, int] = {}
+    for org, sent, first, flags, regime, calendar, head, n, lowest in counted:
+        bounced, acknowledged, id_requested, extended, refused, overdue, bounced_now = (
+            bool(flags & 1 << i) for i in range(7))  # store.events.report_cells' bits
+        sent_on = dt.date.fromisoformat(sent)
+        until = dues.get((regime, calendar, head))
+        # One definition everywhere: a refusal answers, but is never "answered on time".
+        on_time = first is not None and until is not None and first <= until and not refused
+        outcome = ("refused" if refused else "answered on time" if on_time else
+                   "answered late" if first is not None else "overdue" if overdue else
+                   "bounced" if bounced_now else "waiting")
+        kind, name = _sector(ws, org, sectors)
+        cell = (org, kind)
+        first_id[cell] = min(first_id.get(cell, lowest), lowest)
+        cells.setdefault(cell, _Tally()).count(
+            {"org": org, "name": name, "sent_on": sent_on, "bounced": bounced,
+             "acknowledged": acknowledged, "id_demanded": id_requested,
+             "extended": extended, "answered": first is not None, "on_time": on_time,
+             "refused": refused, "overdue_now": overdue, "outcome": outcome,
+             "days": (dt.date.fromisoformat(first) - sent_on).days if first else None}, n)
+    for (org, _), tally in cells.items():
+        tally.people = set(people[org].split(","))
+    cells = dict(sorted(cells.items(), key=lambda c: first_id[c[0]]))
+    for item in _rederived(ws, where, params, sectors):
+        cells.setdefault((item["org"], item["sector"]), _Tally()).add(
+            {**item, "who": str(item["who"])})  # as SQLite joined them
+    return _grouped(cells, ("org", "sector"))
+
+
+def _dues(ws, counted: list) -> dict[tuple, str | None]:
+    """(regime, calendar, head) -> the due date as it stood before the first answer,
+    for each history of the answered cells: the lowest id's events read for all that
+    share it (store.events.report_cells), each history worked out once."""
+    from sar.store import events as event_table
+
+    stand: dict[tuple, tuple[int, str]] = {}
+    for _, _, first, _, regime, calendar, head, _, lowest in counted:
+        if first is not None:
+            key = (regime, calendar, head)
+            stand[key] = min(stand.get(key, (lowest, first)), (lowest, first))
+    seqs = event_table.first_answers(ws.db, [lowest for lowest, _ in stand.values()])
+    before = event_table.histories_before(ws.db, ws.today, [
+        (lowest, seqs[lowest], day) for lowest, day in stand.values()])
+    worked: dict = {}
+    return {key: _due_before(ws, key[0], key[1], before.get(lowest), worked)
+            for key, (lowest, _) in stand.items()}
+
+
 def build(ws, suppress_below: int = 0, campaign_id: int | None = None) -> dict:
-    groups = _tally(rows(ws, campaign_id), ("org", "sector"))
+    groups = tallied(ws, campaign_id)
     shown = {k: {n: t for n, t in g.items()
                  if n != "all" and t.n and n not in suppressed(g, suppress_below)}
              for k, g in groups.items()}

@@ -262,6 +262,10 @@ class Workspace:
               kind: str | None = None) -> list[dict]:
         return self.queries.board(status=status, org=org, kind=kind)
 
+    def board_summary(self, status: str | None = None, org: str | None = None,
+                      kind: str | None = None, limit: int | None = 20) -> dict:
+        return self.queries.board_summary(status, org, kind, limit)
+
     def due(self, within_days: int) -> list[dict]:
         return self.queries.due(within_days)
 

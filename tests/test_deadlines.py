@@ -166,6 +166,21 @@ def test_unknown_calendar_is_a_clear_error():
         calendars.get("ZZ")
 
 
+@pytest.mark.parametrize("country", ["GB", "DE", "US", "FR", "UK", "CH"])
+def test_calendar_codes_are_those_the_holidays_package_lists(country):
+    # calendars.get asks one country's class, not list_supported_countries (which
+    # imports all of them); the codes it accepts and names must be that list's.
+    import holidays
+
+    subdivisions = holidays.list_supported_countries()[country]
+    with pytest.raises(calendars.UnknownCalendarError) as err:
+        calendars.get(f"{country}-NOWHERE")
+    named = str(err.value).partition("known for ")[2].partition(": ")[2].rstrip(")")
+    assert named.split(", ") == [f"{country}-{s.upper()}" for s in subdivisions]
+    for s in subdivisions[:3]:
+        assert calendars.is_known(f"{country}-{s}")
+
+
 # -- properties ---------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from sar.directory import BUILTIN, KINDS, Directory, from_record
+from sar.errors import NotFoundError, UsageError
 from tests.conftest import SHARED
 
 DATENANFRAGEN = SHARED / "reference" / "datenanfragen"
@@ -348,3 +349,58 @@ def test_a_ccpa_request_from_outside_california_is_refused_unless_confirmed(me):
     me("config", "set", "letters.ccpa_residence", "refuse")
     run = me("new", "erasure", "--to", "acme", "--regime", "ccpa", "--again", "--json")
     assert "California" not in run.stderr
+
+
+def test_a_name_leads_where_the_layers_say_curated_before_imported(tmp_path):
+    """get: curated slug, curated alias or domain, obsolete slugs' redirects, then an
+    imported slug, then an imported alias or domain; each the first record in the
+    layers' order. names() answers as all() would, checking only the records asked."""
+    builtin, user = tmp_path / "builtin", tmp_path / "user"
+    (user / "imported").mkdir(parents=True)
+    builtin.mkdir()
+
+    def toml(folder, slug, **fields):
+        body = {"slug": slug, "name": f"{slug.title()} Ltd", "email": f"dpo@{slug}.example",
+                **fields}
+        (folder / f"{slug}.toml").write_text("".join(
+            f"{k} = {json.dumps(v)}\n" for k, v in body.items()), encoding="utf-8")
+
+    toml(builtin, "curio", aliases=["Shared"], domains=["curio.example"],
+         supersedes=["old-curio"])
+    toml(builtin, "second", aliases=["shared", "imp-slug"], calendar="GB-ENG")
+    toml(user, "mine", domains=["imp-alias.example"], name="Mine Ltd")
+    toml(user, "broken", email="not-an-address")
+    imported = {"imp-slug": {"slug": "imp-slug", "name": "Imported Slug GmbH",
+                             "aliases": ["curio"], "domains": ["imp.example"]},
+                "imp-alias": {"slug": "imp-alias", "name": "Imported Alias GmbH",
+                              "aliases": ["only-imported", "mine"],
+                              "domains": ["imp-alias.example"]},
+                "old-curio": {"slug": "old-curio", "name": "Old Curio GmbH"},
+                "gone": {"slug": "gone", "name": "Gone GmbH"}}
+    (user / "imported" / "datenanfragen.json").write_text(json.dumps(
+        {"records": imported, "redirects": {"moved": {"to": "imp-slug"},
+                                            "gone": {"reason": "dissolved"}}}))
+
+    def where(name):
+        return Directory(user, builtin=builtin).get(name).slug
+
+    assert where("curio") == where(" CURIO ") == "curio"   # a curated slug, before an
+    assert where("shared") == "curio"                       # imported alias; the first alias
+    assert where("imp-slug") == "second"                    # a curated alias, before an imported slug
+    assert where("imp-alias.example") == "mine"             # a user's domain, likewise
+    assert where("old-curio") == "curio"                    # superseded: redirected
+    assert where("moved") == "imp-slug"                     # the import's own redirect
+    with pytest.raises(NotFoundError, match="obsolete record .dissolved"):
+        where("gone")                                       # a redirect beats its own slug
+    assert where("imp.example") == "imp-slug"               # an imported domain
+    assert where("only-imported") == "imp-alias"            # an imported alias
+    with pytest.raises(UsageError, match="broken.toml"):
+        where("broken")                                     # its own file is broken
+    with pytest.raises(NotFoundError, match="did you mean "):
+        where("curi")
+    d = Directory(user, builtin=builtin)
+    every = {o.slug: o.name for o in d.all(include_imported=True)}
+    asked = ["mine", "imp-alias", "second", "broken", "nowhere"]
+    assert Directory(user, builtin=builtin).names(asked) == {
+        s: every[s] for s in asked if s in every}
+    assert [p.split(":")[0] for p in d.problems] == [str(user / "broken.toml")]

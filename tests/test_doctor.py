@@ -50,7 +50,7 @@ def test_a_damaged_home_names_each_problem_and_exits_1(used, home):
     assert f"{ref}: a letter may or may not have gone" in text
     assert f"the event log of {ref} was changed outside sar at event 3" in text
     # The edited date also leaves the cached status behind the log.
-    assert f"cached status or due date disagrees with its events ({ref})" in text
+    assert f"cached status, due date or log facts disagrees with its events ({ref})" in text
     assert len(problems) == 5, "\n".join(problems)
     # --fix makes the file private again; the rest needs a person.
     fixed = me("doctor", "--fix", ok=False)
@@ -65,10 +65,27 @@ def test_a_stale_cache_is_found_and_fixed(used, home):
     conn.execute("UPDATE requests SET status = 'fulfilled'")
     conn.commit()
     conn.close()
-    assert "cached status or due date disagrees" in me("doctor", ok=False).stdout
+    assert "cached status, due date or log facts disagrees" in me("doctor", ok=False).stdout
     me("doctor", "--fix", ok=False)
     assert me("doctor", "--json").json()["ok"]
     assert me("show", ref, "--json").json()["status"] == "acknowledged"
+
+
+def test_a_stale_log_fact_is_found_and_fixed(used, home):
+    # What the report counts of a log (m018) is a cache of the events like the status.
+    me, ref = used
+    conn = sqlite3.connect(home / "sar.db")
+    kept = conn.execute("SELECT first_sent_on, first_answer_on, kinds_seen FROM requests "
+                        "WHERE ref = ?", [ref]).fetchone()
+    assert kept[0] and kept[2] & 2  # sent, and acknowledged (bit 2)
+    conn.execute("UPDATE requests SET kinds_seen = 0, first_sent_on = NULL")
+    conn.commit()
+    assert "due date or log facts disagrees" in me("doctor", ok=False).stdout
+    me("doctor", "--fix", ok=False)
+    assert me("doctor", "--json").json()["ok"]
+    assert conn.execute("SELECT first_sent_on, first_answer_on, kinds_seen FROM requests "
+                        "WHERE ref = ?", [ref]).fetchone() == kept
+    conn.close()
 
 
 def test_a_backup_restores_to_a_sound_home(used, home, tmp_path):

@@ -268,6 +268,33 @@ def test_m015_lets_the_outbox_keep_follow_ups_apart_and_keeps_every_message(tmp_
     db.conn.close()
 
 
+def test_m018_caches_each_logs_facts_as_the_event_log_writes_them(tmp_path):
+    """The report's facts of each log, worked out by the migration in SQL, are what
+    store.events.log_facts gives for the same events (what each new event writes)."""
+    from sar.store.events import EventLog, log_facts
+
+    more = [_like("events", request_id=1, seq=3, kind="acknowledged",
+                  occurred_on="2026-03-05", hash="h4", prev_hash="h2"),
+            _like("events", request_id=1, seq=4, kind="refused", occurred_on="2026-03-20",
+                  hash="h5", prev_hash="h4"),
+            _like("events", request_id=1, seq=5, kind="fulfilled", occurred_on="2026-03-09",
+                  hash="h6", prev_hash="h5"),  # recorded later, dated earlier
+            _like("events", request_id=3, seq=1, kind="drafted", hash="h7"),
+            _like("events", request_id=3, seq=2, kind="posted", occurred_on="2026-03-04",
+                  details='{"method": "first-class"}', hash="h8", prev_hash="h7"),
+            _like("events", request_id=3, seq=3, kind="bounced", occurred_on="2026-03-06",
+                  hash="h9", prev_hash="h8")]
+    db = connect(_old_home(tmp_path, "v13", ROWS + more))
+    log = EventLog(SimpleNamespace(db=db))
+    cached = {r["id"]: r for r in db.query("SELECT * FROM requests")}
+    assert {i: {k: cached[i][k] for k in ("first_sent_on", "first_answer_on", "kinds_seen")}
+            for i in cached} == {i: log_facts(log.of(i)) for i in cached}
+    assert (cached[1]["first_answer_on"], cached[1]["kinds_seen"]) == ("2026-03-20", 2 | 16)
+    assert (cached[3]["first_sent_on"], cached[3]["kinds_seen"]) == ("2026-03-04", 1)
+    assert cached[2]["first_sent_on"] is None and cached[2]["kinds_seen"] == 0
+    db.conn.close()
+
+
 def test_the_checks_allow_every_value_the_code_writes():
     allowed = {column: set(values) for (_, column), values in M011_ALLOWED.items()}
     # Every status derive() can leave in the cache; 'overdue' is never cached.

@@ -71,6 +71,9 @@ def test_commands_with_text_values_do_not_load_pydantic(tmp_path):
         ["new", "access", "--to", "acme", "--to", "@uk-parties", "--lang", "en"],
         ["show", "SAR-7K2QX"], home=home)
     assert not home.exists()
+    # Nor do plain whole numbers, given (--limit) or by default (calendar --alarm).
+    assert "pydantic" not in loaded_after(["status", "--limit", "20"], ["list", "--limit", "0"],
+                                          ["calendar", "-o", "-"], home=home)
 
 
 def test_the_probe_would_notice_pydantic(tmp_path):
@@ -80,7 +83,10 @@ def test_the_probe_would_notice_pydantic(tmp_path):
 
 
 TEXT_VALUES = [None, "", "x", "SAR-7K2QX", " two words ", "ünïcödé", "-", "@uk-parties",
-               (), ("a",), ("a", "b"), ["c", "d"], "14d", "3", "yes", "false"]
+               (), ("a",), ("a", "b"), ["c", "d"], "14d", "3", "yes", "false",
+               # Numbers, as typed and as defaults: the plain ones answered by ours.
+               "0", "20", "007", "-1", " 5", "1_000", "3.0", "99999999999999999999", 0, 3,
+               -1, 61, True, 2.0]
 
 
 def every_parameter(command, ctx):

@@ -10,20 +10,26 @@ their own), and for text the adapter returns the text as it was given.
 
 So every parameter gets a coercion that answers, as Typer's does, None (or () for
 one that takes many values) for an absent value and the text itself for a text
-parameter given text, and hands anything else to Typer's own: a path, a number, a
-parser, a value that is not text. tests/test_startup.py checks the answers against
-Typer's own coercion.
+parameter given text, and hands anything else to Typer's own: a path, a parser, a
+value that is not text. A whole number (`--limit 20`, `--alarm`'s default 3) is
+answered too when it is plain digits within the parameter's bounds; anything else
+(a sign, a space, a value out of bounds and its message) is Typer's.
+tests/test_startup.py checks the answers against Typer's own coercion.
 """
 
+import re
 from typing import get_args, get_origin
+
+_DIGITS = re.compile(r"0|[1-9][0-9]{0,17}")
 
 
 class PlainCoercion:
     """Typer's coercion of one parameter, for an absent value or (`text`) a text one."""
 
-    def __init__(self, text: str | None, typers_own):
-        self.text = text                # "one": str; "many": list[str]; None: other
+    def __init__(self, text: str | None, typers_own, bounds: tuple = (None, None)):
+        self.text = text                # "one": str; "many": list[str]; "int"; None: other
         self.typers_own = typers_own    # the parameter's own get_runtime_param
+        self.bounds = bounds            # an "int" one's (min, max), None for none
 
     def get(self) -> "PlainCoercion":
         return self
@@ -37,18 +43,27 @@ class PlainCoercion:
             return list(value)
         if self.text == "one" and not multiple and type(value) is str:
             return value
+        if self.text == "int" and not multiple:
+            number = value if type(value) is int else \
+                int(value) if type(value) is str and _DIGITS.fullmatch(value) else None
+            low, high = self.bounds
+            if number is not None and (low is None or number >= low) and \
+                    (high is None or number <= high):
+                return number
         return self.typers_own().coerce(value, param=param, ctx=ctx)
 
 
 def text_kind(descriptor) -> str | None:
-    """"one" for a `str` parameter, "many" for `list[str]`, None for any other or one
-    with a parser of its own."""
-    if getattr(descriptor.parameter_info, "parser", None) is not None \
-            or descriptor.file_annotation is not None:
+    """"one" for a `str` parameter, "many" for `list[str]`, "int" for an `int` one
+    (not clamped), None for any other or one with a parser of its own."""
+    info = descriptor.parameter_info
+    if getattr(info, "parser", None) is not None or descriptor.file_annotation is not None:
         return None
     annotation = descriptor.annotation
     if annotation is str:
         return "one"
+    if annotation is int and not getattr(info, "clamp", False):
+        return "int"
     if get_origin(annotation) is list and get_args(annotation) == (str,):
         return "many"
     return None
@@ -80,4 +95,6 @@ def plain(param) -> None:
     own = getattr(param, "get_runtime_param", None)
     if descriptor is not None and callable(own) and \
             not isinstance(getattr(own, "__self__", None), PlainCoercion):
-        param.get_runtime_param = PlainCoercion(text_kind(descriptor), own).get
+        info = descriptor.parameter_info
+        bounds = (getattr(info, "min", None), getattr(info, "max", None))
+        param.get_runtime_param = PlainCoercion(text_kind(descriptor), own, bounds).get

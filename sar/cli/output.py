@@ -105,8 +105,9 @@ def table(rows: list[dict], columns: list[tuple[str, str]], *, title: str | None
     if title:
         typer.echo(title)
     cells = [[heading_.upper() for _, heading_ in columns]] + text
-    for row in cells:
-        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, natural, strict=True)).rstrip())
+    # One write, however many rows (`sar due` can list tens of thousands).
+    typer.echo("\n".join("  ".join(c.ljust(w) for c, w in zip(row, natural, strict=True))
+                         .rstrip() for row in cells))
 
 
 def org_names(ws, rows: list[dict]) -> dict[str, str]:
@@ -115,8 +116,7 @@ def org_names(ws, rows: list[dict]) -> dict[str, str]:
     slugs = {r["org"] for r in rows}
     if not slugs:
         return {}
-    return {o.slug: o.name for o in ws.directory.all(include_imported=True)
-            if o.slug in slugs}
+    return ws.directory.names(slugs)
 
 
 def days_text(days_left: int | None, status: str) -> str:

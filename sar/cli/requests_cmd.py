@@ -275,10 +275,9 @@ def list_(
     if json_:  # only the rows asked for are read
         output.emit_json(ws.list(status=status, org=org, kind=kind, limit=limit))
         return
-    rows = ws.list(status=status, org=org, kind=kind)
-    total = len(rows)
-    if limit is not None:
-        rows = rows[:limit]
+    rows = ws.list(status=status, org=org, kind=kind, limit=limit)
+    # With --limit, how many there are is counted by SQLite, not read.
+    total = len(rows) if limit is None else ws.queries.counts(org, kind, status=status)["total"]
     _board(rows, "No requests." if not (status or org or kind) else "No matching requests.",
            total)
 

@@ -60,19 +60,21 @@ def status(
     first, then due soonest), 20 unless --limit N or --all says otherwise. --json
     gives every request.
     """
-    from sar.core.board import SHOWN, summarise
+    from sar.core.board import SHOWN
 
     if all_ and limit is not None:
         raise UsageError("--all or --limit, not both")
     ws = _workspace(as_of)
-    groups = ws.board(status=status_, org=org, kind=kind)
     if json_:
+        groups = ws.board(status=status_, org=org, kind=kind)
         output.emit_json({"as_of": ws.today.isoformat(), "groups": groups})
         return
-    if not groups:
+    # Counted by SQLite; only the rows listed are read (every one with --all).
+    board = ws.board_summary(status_, org, kind, None if all_ else SHOWN if limit is None
+                             else limit)
+    if not board["groups"]:
         typer.echo("No requests." if not (status_ or org or kind) else "No matching requests.")
         return
-    board = summarise(groups, None if all_ else SHOWN if limit is None else limit)
     listed = [r for g in board["groups"] for r in g["requests"]]
     names = output.org_names(ws, listed)
     every = _rows(listed, names)  # so that the groups' columns line up

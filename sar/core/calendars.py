@@ -126,18 +126,18 @@ def get(code: str) -> Calendar:
 
     code = code.strip().upper()
     country, subdiv = split_code(code)
-    supported = holidays.list_supported_countries()
-    if country not in supported:
+    subdivisions = _subdivisions(country)
+    if subdivisions is None:
         raise UnknownCalendarError(f"unknown calendar {code!r} (try GB-ENG, GB-SCT, GB-NIR, IE, FR, DE)")
     category = None
     if subdiv and subdiv.rpartition("-")[2] in _CATEGORIES:
         subdiv, _, category = subdiv.rpartition("-")
         subdiv = subdiv or None
     # Subdivisions match whatever their case: the package spells a city 'Augsburg'.
-    by_upper = {s.upper(): s for s in supported[country]}
+    by_upper = {s.upper(): s for s in subdivisions}
     if subdiv is not None and subdiv not in by_upper:
         # Every code, not the first few: a user looking for their Land must find it.
-        known = ", ".join(f"{country}-{s.upper()}" for s in supported[country])
+        known = ", ".join(f"{country}-{s.upper()}" for s in subdivisions)
         raise UnknownCalendarError(f"unknown calendar {code!r} (known for {country}: {known})")
     if category and subdiv is None:
         raise UnknownCalendarError(f"calendar {code!r}: name the region too "
@@ -157,6 +157,19 @@ def get(code: str) -> Calendar:
         name = name.removesuffix(")") + ", Catholic municipalities)" if subdiv else name
     zone = _ZONES.get(code) or _ZONES.get(country) or "UTC"
     return Calendar(code=code, name=name, zone=zone, _holidays=days)
+
+
+def _subdivisions(country: str) -> list[str] | None:
+    """The subdivisions the holidays package knows for a country code (or alias), as
+    its list_supported_countries() gives them; None for a code it does not know.
+    Asked of that one country's class, so only its module is imported, not all 250
+    (list_supported_countries imports every one: a tenth of a second)."""
+    import holidays
+    from holidays.registry import EntityLoader
+
+    if country not in EntityLoader.get_country_codes():
+        return None
+    return list(getattr(holidays, country).subdivisions)
 
 
 def is_known(code: str) -> bool:

@@ -24,211 +24,25 @@ records, by slug or by kind and country, in `groups.toml` beside this file or in
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import json
 import os
-import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from sar import validate
-from sar.core import calendars
-from sar.core.deadlines import REGIMES
+from sar.directory.records import (  # noqa: F401 - the directory's names, as before
+    CHANNELS,
+    KINDS,
+    LANGUAGES,
+    QUALITIES,
+    Organisation,
+    from_record,
+    trusted_record,
+)
 from sar.errors import NotFoundError, UsageError, closest
 
 BUILTIN = Path(__file__).parent / "orgs"
-# An imported record's quality, best first, as the datenanfragen schema orders them:
-# tested (a request went through), verified (a person read it on the organisation's
-# site), imported (from another data set, checked by a person), scraped (by a machine).
-QUALITIES = ("tested", "verified", "imported", "scraped")
 BUILTIN_GROUPS = Path(__file__).parent / "groups.toml"
-
-KINDS = (
-    "political-party", "data-broker", "credit-reference-agency", "ad-tech", "platform",
-    "campaign-vendor", "supervisory-authority", "other",
-)
-CHANNELS = ("email", "post", "webform", "none")
-LANGUAGES = ("en", "de", "fr")
-
-_FIELDS = {
-    "slug": str, "name": str, "aliases": list, "kind": str, "country": str, "regime": str,
-    "calendar": str, "lang": str, "email": str, "alt_emails": list, "webform": str,
-    "attention": str, "address": list, "phone": str, "web": str, "domains": list,
-    "channel": str, "id_required": str, "note": str, "sources": list, "verified_on": str,
-    "supersedes": list, "reply_domains": list, "controller": str, "ico_registration": str,
-    "electoral_commission": str, "company_number": str, "checked": str,
-    # What an imported record's source says of it: its quality, and where it applies.
-    "quality": str, "relevant_countries": list,
-    # The issue's spellings of two old fields, read as the old ones.
-    "web_form": str, "postal_address": list,
-}
-_SPELLINGS = {"web_form": "webform", "postal_address": "address"}
-# ICO register of fee payers (Z1234567, ZA123456, ZB934331); Electoral Commission
-# party register (PP52, PP7931).
-_ICO = re.compile(r"^Z[A-Z0-9]{6,7}$")
-_ELECTORAL = re.compile(r"^PP\d{1,6}$")
-
-
-@dataclass(frozen=True)
-class Organisation:
-    slug: str
-    name: str
-    kind: str = "other"
-    country: str | None = None
-    regime: str | None = None
-    calendar: str | None = None
-    lang: str | None = None               # the language it takes requests in
-    email: str | None = None
-    alt_emails: tuple[str, ...] = ()
-    webform: str | None = None
-    attention: str | None = None          # whom to address, if not the DPO
-    address: tuple[str, ...] = ()
-    phone: str | None = None
-    web: str | None = None
-    domains: tuple[str, ...] = ()         # mail domains: how its replies are recognised
-    channel: str = "none"
-    id_required: str | None = None        # what identification it may reasonably ask for
-    aliases: tuple[str, ...] = ()
-    note: str = ""
-    sources: tuple[dict, ...] = field(default=(), hash=False)
-    verified_on: str | None = None        # the day someone read the live page
-    origin: str = "built-in"
-    # Processor domains it answers through (a ticket or privacy platform): they make a
-    # reply trusted, never matched alone, since many organisations share them.
-    reply_domains: tuple[str, ...] = ()
-    controller: str | None = None         # the legal entity that controls UK users' data
-    ico_registration: str | None = None
-    electoral_commission: str | None = None
-    company_number: str | None = None
-    checked: str | None = None            # the day its facts were last compared with its sources
-    quality: str | None = None            # an imported record's: tested ... scraped
-    relevant_countries: tuple[str, ...] = ()  # where its source says it applies ("all")
-
-    def as_dict(self) -> dict:
-        return {
-            "slug": self.slug, "name": self.name, "kind": self.kind, "country": self.country,
-            "regime": self.regime, "calendar": self.calendar, "lang": self.lang,
-            "email": self.email, "alt_emails": list(self.alt_emails), "webform": self.webform,
-            "attention": self.attention,
-            "address": "\n".join(self.address) if self.address else None,
-            "address_lines": list(self.address), "phone": self.phone, "web": self.web,
-            "domains": list(self.domains), "channel": self.channel,
-            "id_required": self.id_required, "aliases": list(self.aliases), "note": self.note,
-            "sources": [dict(s) for s in self.sources], "verified_on": self.verified_on,
-            "verified": bool(self.verified_on), "origin": self.origin,
-            "reply_domains": list(self.reply_domains), "controller": self.controller,
-            "ico_registration": self.ico_registration,
-            "electoral_commission": self.electoral_commission,
-            "company_number": self.company_number, "checked": self.checked,
-            "quality": self.quality, "relevant_countries": list(self.relevant_countries),
-        }
-
-
-def from_record(data: dict, where: str, origin: str = "built-in") -> Organisation:
-    """Validate one record; UsageError names the file and the field."""
-    def fail(field_name: str, why: str):
-        raise UsageError(f"{where}: field {field_name!r} {why}")
-
-    for key, value in data.items():
-        if key not in _FIELDS:
-            fail(key, "is not a directory field")
-        if not isinstance(value, _FIELDS[key]):
-            fail(key, f"must be {_FIELDS[key].__name__}")
-    data = dict(data)
-    for new, old in _SPELLINGS.items():
-        if new in data:
-            if old in data:
-                fail(new, f"and {old!r} say the same thing: give one")
-            data[old] = data.pop(new)
-    extra = _registrations(data, fail)
-    for required in ("slug", "name"):
-        if not data.get(required):
-            fail(required, "is missing")
-    try:
-        slug = validate.slug(data["slug"])
-        if data.get("email"):
-            validate.email(data["email"], "email")
-        for e in data.get("alt_emails", []):
-            validate.email(e, "alt_emails")
-        domains = tuple(validate.domain(d) for d in data.get("domains", []))
-        reply_domains = tuple(validate.org_domain(d, "reply_domains")
-                              for d in data.get("reply_domains", []))
-        address = tuple(validate.text(line, "address") for line in data.get("address", []))
-        validate.text(data["name"], "name")
-        for key in ("attention", "phone", "webform", "web", "id_required"):
-            if data.get(key):
-                validate.text(data[key], key, max_len=500)
-        aliases = tuple(validate.text(a, "aliases") for a in data.get("aliases", []))
-    except UsageError as e:
-        raise UsageError(f"{where}: {e}") from None
-    kind = data.get("kind", "other")
-    if kind not in KINDS:
-        fail("kind", f"is {kind!r}, not one of {', '.join(KINDS)}")
-    regime = data.get("regime")
-    if regime is not None and regime not in REGIMES:
-        fail("regime", f"is {regime!r}, not one of {', '.join(REGIMES)}")
-    cal = data.get("calendar")
-    if cal is not None and not calendars.is_known(cal):
-        fail("calendar", f"is {cal!r}, not a calendar the holidays package knows")
-    lang = data.get("lang")
-    if lang is not None and len(lang) != 2:
-        fail("lang", f"is {lang!r}, not a two-letter language code")
-    channel = data.get("channel") or ("email" if data.get("email") else
-                                      "post" if address else
-                                      "webform" if data.get("webform") else "none")
-    if channel not in CHANNELS:
-        fail("channel", f"is {channel!r}, not one of {', '.join(CHANNELS)}")
-    for s in data.get("sources", []):
-        if not isinstance(s, dict) or "url" not in s:
-            fail("sources", "entries need a 'url'")
-    return Organisation(
-        slug=slug, name=data["name"], kind=kind, country=data.get("country"), regime=regime,
-        calendar=cal, lang=lang, email=data.get("email"),
-        alt_emails=tuple(data.get("alt_emails", [])), webform=data.get("webform"),
-        attention=data.get("attention"), address=address,
-        phone=data.get("phone"), web=data.get("web"), domains=domains, channel=channel,
-        id_required=data.get("id_required"), aliases=aliases, note=data.get("note", ""),
-        sources=tuple(data.get("sources", [])), verified_on=data.get("verified_on"),
-        origin=origin, reply_domains=reply_domains, **extra,
-    )
-
-
-def _registrations(data: dict, fail) -> dict:
-    """The registration numbers, controller, quality, countries and checked date,
-    each in its own form."""
-    out = {}
-    for key, pattern, form in (("ico_registration", _ICO, "Z followed by 6 or 7 letters "
-                                "or digits, as the ICO register writes it"),
-                               ("electoral_commission", _ELECTORAL, "PP and digits, as "
-                                "the Electoral Commission register writes it")):
-        value = data.get(key)
-        if value is not None and not pattern.match(value):
-            fail(key, f"is {value!r}, not {form}")
-        out[key] = value
-    for key in ("controller", "company_number"):
-        if data.get(key):
-            try:
-                validate.text(data[key], key, max_len=300)
-            except UsageError as e:
-                fail(key, str(e))
-        out[key] = data.get(key)
-    quality = data.get("quality")
-    if quality is not None and quality not in QUALITIES:
-        fail("quality", f"is {quality!r}, not one of {', '.join(QUALITIES)}")
-    out["quality"] = quality
-    countries = data.get("relevant_countries", [])
-    if not all(isinstance(c, str) and re.fullmatch(r"[a-z]{2}|all", c) for c in countries):
-        fail("relevant_countries", "must be lower-case ISO country codes or 'all'")
-    out["relevant_countries"] = tuple(countries)
-    checked = data.get("checked")
-    if checked is not None:
-        try:
-            dt.date.fromisoformat(checked)
-        except ValueError:
-            fail("checked", f"is {checked!r}, not a date (YYYY-MM-DD)")
-    out["checked"] = checked
-    return out
 
 
 def _read(path: Path) -> dict:
@@ -272,7 +86,12 @@ class Group:
 
 
 class Directory:
-    """Imported records, the built-in ones over them, the user's over both."""
+    """Imported records, the built-in ones over them, the user's over both.
+
+    The layers are read once (every file parsed, nothing validated); a record is
+    validated when it is first asked for, so a command that names a few
+    organisations (the board's names, a report's kinds) checks those few, not every
+    record with its calendar. `all()`, a search and `problems` validate every one."""
 
     def __init__(self, user_dir: Path | None = None, builtin: Path = BUILTIN,
                  user_groups: Path | None = None):
@@ -280,33 +99,46 @@ class Directory:
         self.builtin = builtin
         self.user_groups = user_groups
         self._records: dict[str, Organisation] | None = None
-        self._index: dict[str, Organisation | None] | None = None  # _lookup()
-        self._raw: dict[str, tuple[dict, str, str]] = {}
+        self._raw: dict[str, tuple[dict, str, str]] | None = None
         self._redirects: dict[str, dict] = {}
+        self._trusted_slugs: set[str] = set()
+        self._builtin: dict[str, _Parsed] = {}
+        self._checked: dict[str, Organisation | None] = {}  # slug -> record, or None
+        self._unread: list[str] = []   # the user's files that could not be read
+        self._invalid: dict[str, str] = {}  # slug -> why its record was skipped
+        self._index: dict[str, dict[str, Organisation]] | None = None
+        self._curated: dict[str, list[str]] | None = None
         self.redirected: dict[str, str] = {}  # old slug -> the record it led to
-        self.problems: list[str] = []  # the user's files that could not be read
 
     @property
     def imported_dir(self) -> Path | None:
         return self.user_dir / "imported" if self.user_dir else None
 
+    @property
+    def problems(self) -> list[str]:
+        """The user's files that could not be read, and the records skipped as
+        invalid, in the order the layers list them (every record is checked)."""
+        self._load()
+        return [*self._unread, *(self._invalid[slug] for slug in self._layers()
+                                 if slug in self._invalid)]
+
     def origin(self, slug: str) -> str | None:
         """Which layer a slug's record comes from: imported, built-in, user, ..."""
-        self._load()
-        found = self._raw.get(slug)
+        found = self._layers().get(slug)
         return found[2] if found else None
 
     def raw(self, slug: str) -> dict | None:
         """The record as its files say (all layers merged), unvalidated."""
-        self._load()
-        found = self._raw.get(slug)
+        found = self._layers().get(slug)
         return copy.deepcopy(found[0]) if found else None
 
-    def _load(self) -> dict[str, Organisation]:
-        if self._records is not None:
-            return self._records
-        raw = self._raw
-        trusted: set[str] = set()
+    def _layers(self) -> dict[str, tuple[dict, str, str]]:
+        """slug -> (the record's merged data, where it was read, its origin), every
+        file read once, nothing validated."""
+        if self._raw is not None:
+            return self._raw
+        raw: dict[str, tuple[dict, str, str]] = {}
+        trusted = self._trusted_slugs
         if self.imported_dir and self.imported_dir.is_dir():
             for path in sorted(self.imported_dir.glob("*.json")):
                 try:
@@ -317,9 +149,8 @@ class Directory:
                     raw[slug] = (record, f"{path} ({slug})", "imported")
                     trusted.add(slug)  # validated when it was imported
                 self._redirects.update(data.get("redirects", {}))
-        builtin: dict[str, _Parsed] = {}
         for path in sorted(self.builtin.glob("*.toml")):
-            parsed = builtin[str(path)] = _read_builtin(path)
+            parsed = self._builtin[str(path)] = _read_builtin(path)
             data = parsed.data
             slug = data.get("slug", path.stem)
             raw[slug] = (data, str(path), "built-in")
@@ -335,7 +166,7 @@ class Directory:
                     data = _read(path)
                 except UsageError as e:
                     # One broken file of the user's must not stop every organisation.
-                    self.problems.append(f"{e}: skipped")
+                    self._unread.append(f"{e}: skipped")
                     continue
                 slug = data.get("slug", path.stem)
                 trusted.discard(slug)
@@ -345,27 +176,48 @@ class Directory:
                     raw[slug] = ({**raw[slug][0], **data}, str(path), origin)
                 else:
                     raw[slug] = (data, str(path), "user")
-        self._records = {}
-        builtin_slugs = {}
-        for where, parsed in builtin.items():
-            slug = parsed.data.get("slug", Path(where).stem)
-            if raw.get(slug, (None, None, None))[2] == "user override":
-                builtin_slugs[slug] = from_record(parsed.data, where, "built-in")
-        for slug, (d, where, origin) in raw.items():
-            if slug in trusted:
-                self._records[slug] = _trusted(d, origin)
-            elif origin == "built-in":  # as the file says, nothing laid over it
-                parsed = builtin[where]
-                if parsed.record is None:
-                    parsed.record = from_record(d, where, origin)
-                self._records[slug] = parsed.record
-            else:
-                try:
-                    self._records[slug] = from_record(d, where, origin)
-                except UsageError as e:
-                    self.problems.append(f"{e}: skipped")
-                    if origin == "user override" and slug in builtin_slugs:
-                        self._records[slug] = builtin_slugs[slug]  # the record beneath
+        self._raw = raw
+        return raw
+
+    def _record(self, slug: str) -> Organisation | None:
+        """The validated record of one slug of the layers (None: skipped as invalid,
+        with the reason kept for `problems`), worked out once."""
+        if slug in self._checked:
+            return self._checked[slug]
+        d, where, origin = self._layers()[slug]
+        record = None
+        if slug in self._trusted_slugs:
+            record = trusted_record(d, origin)
+        elif origin == "built-in":  # as the file says, nothing laid over it
+            parsed = self._builtin[where]
+            if parsed.record is None:
+                parsed.record = from_record(d, where, origin)
+            record = parsed.record
+        else:
+            try:
+                record = from_record(d, where, origin)
+            except UsageError as e:
+                self._invalid[slug] = f"{e}: skipped"
+                if origin == "user override":
+                    record = self._beneath(slug)  # the record beneath, if it is sound
+        self._checked[slug] = record
+        return record
+
+    def _beneath(self, slug: str) -> Organisation | None:
+        """The built-in record a user's broken override of `slug` lies over."""
+        for where, parsed in self._builtin.items():
+            if parsed.data.get("slug", Path(where).stem) == slug:
+                return from_record(parsed.data, where, "built-in")
+        return None
+
+    def _load(self) -> dict[str, Organisation]:
+        if self._records is None:
+            records = {}
+            for slug in self._layers():
+                record = self._record(slug)
+                if record is not None:
+                    records[slug] = record
+            self._records = records
         return self._records
 
     def all(self, kind: str | None = None, *, include_imported: bool = False,
@@ -377,42 +229,48 @@ class Directory:
                 and (country is None or (o.country or "").upper() == country.upper())
                 and (include_imported or not o.origin.startswith("imported"))]
 
-    def _lookup(self) -> dict[str, Organisation | None]:
-        """Every name `get` answers to, built once: the first match wins, in `get`'s
-        order (None: an obsolete curated slug, answered from the redirects)."""
-        if self._index is None:
-            records = self._load()
-            index: dict[str, Organisation | None] = {}
-            curated = [o for o in records.values() if not o.origin.startswith("imported")]
-            imported = [o for o in records.values() if o.origin.startswith("imported")]
-            for pool in (curated, imported):
-                for org in pool:
-                    index.setdefault(org.slug, org)
-                for org in pool:
-                    for name in (*(a.lower() for a in org.aliases), *org.domains):
-                        index.setdefault(name, org)
-                if pool is curated:
-                    for old in self._redirects:
-                        index.setdefault(old, None)
-            self._index = index
-        return self._index
+    def names(self, slugs) -> dict[str, str]:
+        """slug -> name for those of `slugs` the directory holds (as
+        {o.slug: o.name for o in all(include_imported=True)} would say), validating
+        only their records."""
+        wanted = set(slugs)
+        out = {}
+        for slug, (d, _, _) in self._layers().items():
+            # A record's slug is its layer's key as validate.slug writes it (an
+            # imported one's as imported), so no other record can give one of these.
+            shown = d.get("slug") if slug in self._trusted_slugs else \
+                slug.strip().lower() if isinstance(slug, str) else None
+            if shown in wanted:
+                record = self._record(slug)
+                if record is not None and record.slug in wanted:
+                    out[record.slug] = record.name
+        return out
 
     def get(self, slug: str) -> Organisation:
-        """A record by slug; else by alias or domain; else where an obsolete slug now
-        lives: curated records before imported ones."""
-        records = self._load()
+        """A record by slug, then alias or mail domain, among the curated and user
+        records first, then (after the obsolete slugs' redirects) the imported ones."""
         key = slug.strip().lower()
-        found = self._lookup().get(key, False)
-        if isinstance(found, Organisation):
-            return found
-        if found is None:
-            moved = self._redirects[key]
-            if moved.get("to") and moved["to"] in records:
-                self.redirected[key] = moved["to"]
-                return records[moved["to"]]
-            raise NotFoundError(
-                f"{slug!r} is an obsolete record ({moved.get('reason') or 'no reason given'})"
-                + (f"; it now lives at {moved['to']}" if moved.get("to") else ""))
+        # A curated slug comes first and needs only its own record checked: the
+        # layer's key as validate.slug writes it is the record's slug.
+        for name in self._curated_keys().get(key, ()):
+            org = self._record(name)
+            if org is not None and org.slug == key:
+                return org
+        index = self._lookup()
+        for pool in ("curated", "imported"):
+            for by in ("slug", "alias"):
+                if key in index[f"{pool} {by}"]:
+                    return index[f"{pool} {by}"][key]
+            if pool == "curated" and key in self._redirects:
+                records = self._load()
+                moved = self._redirects[key]
+                if moved.get("to") and moved["to"] in records:
+                    self.redirected[key] = moved["to"]
+                    return records[moved["to"]]
+                raise NotFoundError(
+                    f"{slug!r} is an obsolete record ({moved.get('reason') or 'no reason given'})"
+                    + (f"; it now lives at {moved['to']}" if moved.get("to") else ""))
+        records = self._load()
         broken = [p for p in self.problems if f"/{key}.toml" in p]
         if broken:
             raise UsageError(broken[0].removesuffix(": skipped"))  # its own file is broken
@@ -421,6 +279,31 @@ class Directory:
         hint = closest(key, names)
         extra = f" (did you mean {names[hint[0]]}?)" if hint else " (try `sar orgs search`)"
         raise NotFoundError(f"unknown organisation {slug!r}{extra}")
+
+    def _curated_keys(self) -> dict[str, list[str]]:
+        """The curated and user layers' keys by their lower-case form, in order."""
+        if self._curated is None:
+            self._curated = {}
+            for name, (_, _, origin) in self._layers().items():
+                if not origin.startswith("imported") and isinstance(name, str):
+                    self._curated.setdefault(name.strip().lower(), []).append(name)
+        return self._curated
+
+    def _lookup(self) -> dict[str, dict[str, Organisation]]:
+        """The records by slug and by alias or mail domain, curated and imported
+        apart, each name leading to the first record in the layers' order that has
+        it: what a scan of the records in that order would find, built once."""
+        if self._index is None:
+            index: dict[str, dict[str, Organisation]] = {
+                f"{pool} {by}": {} for pool in ("curated", "imported") for by in ("slug", "alias")}
+            for org in self._load().values():
+                pool = "imported" if org.origin.startswith("imported") else "curated"
+                index[f"{pool} slug"].setdefault(org.slug, org)
+                by_alias = index[f"{pool} alias"]
+                for name in (*(a.lower() for a in org.aliases), *org.domains):
+                    by_alias.setdefault(name, org)
+            self._index = index
+        return self._index
 
     def search(self, text: str, limit: int = 10) -> list[tuple[float, Organisation]]:
         """Records ranked by how well name, alias, slug or domain match `text`."""
@@ -508,28 +391,6 @@ def _group(name: str, spec, path: Path) -> Group:
         # An empty group must not mean "everyone".
         fail("lists no slugs and names no kind")
     return Group(name, str(spec.get("description", "")), tuple(slugs), kind, spec.get("country"))
-
-
-def _trusted(data: dict, origin: str) -> Organisation:
-    """A record validated when it was imported: built without checking it again
-    (three thousand of them would otherwise cost every command a noticeable pause)."""
-    return Organisation(
-        slug=data["slug"], name=data["name"], kind=data.get("kind", "other"),
-        country=data.get("country"), regime=data.get("regime"),
-        calendar=data.get("calendar"), lang=data.get("lang"), email=data.get("email"),
-        alt_emails=tuple(data.get("alt_emails", ())), webform=data.get("webform"),
-        attention=data.get("attention"),
-        address=tuple(data.get("address", ())), phone=data.get("phone"), web=data.get("web"),
-        domains=tuple(data.get("domains", ())), channel=data.get("channel", "none"),
-        id_required=data.get("id_required"), aliases=tuple(data.get("aliases", ())),
-        note=data.get("note", ""), sources=tuple(data.get("sources", ())),
-        verified_on=data.get("verified_on"), origin=origin,
-        reply_domains=tuple(data.get("reply_domains", ())), controller=data.get("controller"),
-        ico_registration=data.get("ico_registration"),
-        electoral_commission=data.get("electoral_commission"),
-        company_number=data.get("company_number"), checked=data.get("checked"),
-        quality=data.get("quality"),
-        relevant_countries=tuple(data.get("relevant_countries", ())))
 
 
 def write_user_record(user_dir: Path, data: dict) -> Path:

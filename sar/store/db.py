@@ -16,11 +16,37 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+# sqlite-utils imports numpy and pandas when they are installed, only to map their
+# types when a row holding them is inserted; sar never inserts them, and numpy
+# alone costs every command that opens the database about 0.1-0.2 s of start-up.
+_NOT_NEEDED = ("numpy", "pandas")
+
+
+def _sqlite_utils():
+    """sqlite_utils, imported (the first time) with numpy and pandas out of sight. They
+    stay importable for anything else: only sqlite-utils' own optional look is
+    answered "not installed"."""
+    import sys
+
+    if "sqlite_utils" in sys.modules:
+        return sys.modules["sqlite_utils"]
+    hidden = [name for name in _NOT_NEEDED if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # an import of it raises ImportError
+    try:
+        import sqlite_utils
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+    return sqlite_utils
+
+
 def connect(path: Path, key: bytes | None = None, read_only: bool = False):
     """Open (creating if need be) and migrate the database at `path`; with `key`,
     through SQLCipher (an encrypted home, sar.crypto). `read_only`: a home this user
     may not write to, opened to be read and never changed (nor migrated)."""
-    import sqlite_utils
+    sqlite_utils = _sqlite_utils()
 
     from sar.store.migrations import KNOWN, migrations
 
@@ -68,7 +94,7 @@ def connect(path: Path, key: bytes | None = None, read_only: bool = False):
 
 
 def _read_only(path: Path, key: bytes | None, known: list[str], migrations):
-    import sqlite_utils
+    sqlite_utils = _sqlite_utils()
 
     if not path.exists():
         raise StoreError(f"the sar home {path.parent} is read-only and has no database yet")

@@ -41,6 +41,25 @@ def chain_hash(prev_hash: str, record: dict) -> str:
                                 "details")}, sort_keys=True)).encode()).hexdigest()
 
 
+# The events `sar report` counts: bit i of a request's cached `kinds_seen` (m018)
+# says whether REPORT_FLAGS[i] has happened.
+REPORT_FLAGS = ("bounced", "acknowledged", "id-requested", "extended", "refused")
+LOG_FACTS = ("first_sent_on", "first_answer_on", "kinds_seen")
+
+
+def log_facts(events) -> dict:
+    """What the report counts of a request's log, cached on its row (m018): the day
+    of the first letter sent or posted and of the first answer, in recording order,
+    and which of REPORT_FLAGS have happened (bits)."""
+    by_seq = sorted(events, key=lambda e: e.seq)
+    sent = next((e.on for e in by_seq if e.kind in ("sent", "posted")), None)
+    answer = next((e.on for e in by_seq if e.kind in lifecycle.ANSWERS), None)
+    kinds = {e.kind for e in events}
+    return {"first_sent_on": sent and sent.isoformat(),
+            "first_answer_on": answer and answer.isoformat(),
+            "kinds_seen": sum(1 << i for i, k in enumerate(REPORT_FLAGS) if k in kinds)}
+
+
 def first_event_record(request_id: int, event: Event) -> dict:
     """The first event of a new request (bulk drafting), ready to insert."""
     event = Event(event.kind, event.on, event.source, event.details, 1, event.at)
@@ -129,7 +148,7 @@ class EventLog:
                 f"for {failing.on} would no longer fit ({e})") from None
         assessment = self.assess(row, [*events, event], as_of_today=False)
         record = event_record(row["id"], event, self._last_hash(row["id"]))
-        cache = {**assessment.cached(),
+        cache = {**assessment.cached(), **log_facts([*events, event]),
                  "last_event_on": max(e.on for e in [*events, event]).isoformat()}
         return PreparedEvent(row, event, record, cache, assessment)
 
@@ -150,18 +169,24 @@ class EventLog:
         return prepared.assessment
 
     def reassess(self, everything: bool = False) -> int:
-        """Recompute every open request's (or every request's) cached status and due
-        date (after a change of deadline rules), in one transaction. Returns how many
-        changed."""
+        """Recompute every open request's (or every request's) cache from its events:
+        status and due date (after a change of deadline rules) and the log's facts, in
+        one transaction. Returns how many changed."""
         ws = self.ws
         changed = 0
         with ws.transaction():
             for row in request_table.rows(ws.db, open_only=not everything):
-                cache = self.assess(row, as_of_today=False).cached()
-                if (cache["status"], cache["due"]) != (row["status"], row["due"]):
+                cache = self.cache_of(row)
+                if any(cache[k] != row[k] for k in cache):
                     request_table.update(ws.db, row["id"], cache)
                     changed += 1
         return changed
+
+    def cache_of(self, row: dict) -> dict:
+        """What a request's row caches of its events, worked out from them: status,
+        due date (Assessment.cached) and the log's facts (log_facts)."""
+        events = self.of(row["id"])
+        return {**self.assess(row, events, as_of_today=False).cached(), **log_facts(events)}
 
     def _last_hash(self, request_id: int) -> str:
         prev = self.ws.db.execute("SELECT hash FROM events WHERE request_id = ? ORDER BY seq "
@@ -198,6 +223,51 @@ def report_facts(db, today: dt.date, where: str, params: dict, after: int, limit
         [after, requests[-1][0], today.isoformat()])}
     none = (None,) * 7
     return [(*r, *facts.get(r[0], none)) for r in requests]
+
+
+def _late() -> str:
+    """SQL: overdue on :today (a running or escalated request past its cached due
+    date: late, and still owed)."""
+    late = ", ".join(f"'{s}'" for s in (*lifecycle.RUNNING, "escalated"))
+    return f"(status IN ({late}) AND due IS NOT NULL AND due < :today)"
+
+
+def report_cells(db, today: dt.date, where: str, params: dict) -> tuple[list, dict]:
+    """`sar report`'s figures of the sent requests `where` holds, counted by SQLite
+    from what their rows cache of their logs (m018), in cells of alike requests, in
+    one walk of the table by id. Returns (cells, people):
+
+    cells: (org_slug, first sent day, first answer day or None, flags, regime,
+    calendar, head, how many, the lowest id). Flags: bit i when REPORT_FLAGS[i] has
+    happened (kinds_seen), bit 5 when overdue now (late and still owed), bit 6 when
+    its letter bounced and was not sent again. `head`, for an answered request, is
+    the last hash of its chain of events: requests with the same head have the same
+    events (chain_hash), so the lowest id stands for all of them when the deadline
+    before the answer is worked out;
+    people: org_slug -> who asked (participant id, else ref), distinct, comma-joined."""
+    rows = db.execute(
+        "WITH facts AS MATERIALIZED (SELECT id, org_slug, regime, calendar, first_sent_on, "
+        f"first_answer_on, kinds_seen + 32 * {_late()} + 64 * (kinds_seen & 1 AND "
+        "status = 'bounced') AS flags, coalesce(participant_id, ref) AS who, CASE WHEN "
+        "first_answer_on IS NOT NULL THEN (SELECT hash FROM events e WHERE e.request_id = "
+        "r.id ORDER BY e.seq DESC LIMIT 1) END AS head FROM requests r NOT INDEXED WHERE "
+        f"id > 0 AND ({where}) AND first_sent_on IS NOT NULL) "
+        "SELECT 'cell', org_slug, first_sent_on, first_answer_on, flags, regime, calendar, "
+        "head, COUNT(*), MIN(id) FROM facts GROUP BY 2, 3, 4, 5, 6, 7, 8 "
+        "UNION ALL SELECT 'people', org_slug, group_concat(DISTINCT who), NULL, NULL, NULL, "
+        "NULL, NULL, NULL, NULL FROM facts GROUP BY org_slug",
+        {**params, "today": today.isoformat()}).fetchall()
+    return ([r[1:] for r in rows if r[0] == "cell"],
+            {r[1]: r[2] for r in rows if r[0] == "people"})
+
+
+def first_answers(db, request_ids: list[int]) -> dict[int, int]:
+    """request id -> the seq of its first answer (in recording order)."""
+    answers = ", ".join(f"'{k}'" for k in lifecycle.ANSWERS)
+    return dict(db.execute(
+        "SELECT request_id, MIN(seq) FROM events WHERE request_id IN (SELECT value FROM "
+        f"json_each(?)) AND kind IN ({answers}) GROUP BY request_id",
+        [json.dumps(request_ids)]).fetchall())
 
 
 _FIELD, _ROW = "\x1f", "\x1e"  # ASCII unit and record separators: never in our fields

@@ -104,8 +104,10 @@ SHOWN = (f"CASE WHEN status IN ({_UNSENT}) AND id IN ({_IN_DOUBT_IDS}) THEN "
 GAPS = "(status = 'fulfilled' AND answer_gaps IS NOT NULL AND answer_gaps != '[]')"
 # Still the organisation's to answer or the user's to move (Queries.urgent).
 STILL_OPEN = f"status NOT IN ({_CLOSED}) OR {GAPS}"
-# A running request due by :last (Queries.due).
-DUE_BY = f"status IN ({_RUNNING}) AND due IS NOT NULL AND due <= :last"
+# A running request due by :last (Queries.due). The unary + keeps SQLite from
+# answering it on the status index, which would sort every such row again for each
+# page: the rows due by then are the start of the due-date index, walked in order.
+DUE_BY = f"+status IN ({_RUNNING}) AND due IS NOT NULL AND due <= :last"
 BOARD_COLUMNS = ("id, ref, org_slug, kind, regime, channel, due, created_on, answer_gaps, "
                  f"{SHOWN} AS shown")
 
@@ -185,10 +187,25 @@ def board_pages(db, today: dt.date, condition: str = "1", params: dict | None = 
 def shown_counts(db, today: dt.date, condition: str = "1",
                  params: dict | None = None) -> list[tuple[str, bool, int]]:
     """(shown status, answered incomplete?, how many) over `current` requests, counted
-    by SQLite on a covering index (m017)."""
-    return db.execute(f"SELECT {SHOWN}, {GAPS}, COUNT(*) FROM requests WHERE ({condition}) "
-                      "GROUP BY 1, 2", {**(params or {}), "today": today.isoformat()}
-                      ).fetchall()
+    by SQLite in one pass over a covering index (m017), in its status order: each
+    status counted with the few conditions that change what it shows (SHOWN, GAPS),
+    so no sort of every row by its shown status."""
+    rows = db.execute(
+        f"SELECT status, COUNT(*), TOTAL(due IS NOT NULL AND due < :today), TOTAL({GAPS}), "
+        f"TOTAL(id IN ({_IN_DOUBT_IDS})) FROM requests WHERE ({condition}) GROUP BY status",
+        {**(params or {}), "today": today.isoformat()}).fetchall()
+    out: dict[tuple[str, bool], int] = {}
+    for status, n, late, gaps, doubt in rows:
+        if status in lifecycle.UNSENT:
+            parts = [(lifecycle.SEND_UNKNOWN, False, int(doubt)), (status, False, n - int(doubt))]
+        elif status in lifecycle.RUNNING:
+            parts = [("overdue", False, int(late)), (status, False, n - int(late))]
+        else:  # GAPS holds for a fulfilled one only
+            parts = [(status, True, int(gaps)), (status, False, n - int(gaps))]
+        for shown, incomplete, count in parts:
+            if count:
+                out[shown, incomplete] = out.get((shown, incomplete), 0) + count
+    return [(shown, incomplete, n) for (shown, incomplete), n in out.items()]
 
 
 def snapshot(db, table: str, data: dict) -> int:
@@ -219,20 +236,31 @@ def requester(db, requester_id: int) -> dict:
     return next(db.query("SELECT * FROM requesters WHERE id = ?", [requester_id]))
 
 
-def running_pages(db, today: dt.date, page: int = 2000):
-    """Requests whose statutory clock may be running on `today` (the cached status
-    says so, or the cache is newer than a what-if today and must be re-derived), as
-    pages of rows (the columns the calendar reads) by id: one pass over the table."""
+def running_groups(db, today: dt.date) -> list[tuple]:
+    """The requests whose cached status says their statutory clock runs and whose
+    cache is as of `today` (no what-if), grouped by everything the calendar writes of
+    them bar the reference: (regime, calendar, status, organisation_id, org_slug, kind,
+    channel, the head of the events' hash chain, the lowest id, the refs joined by
+    U+001F). The head stands for the whole history: an event's hash covers every
+    stored field of it and of those before (store.events.chain_hash), so requests
+    whose logs end in the same hash have the same events, and one of them (the
+    lowest id) can be read for all. One walk of the table by rowid."""
+    return db.execute(
+        "WITH running AS MATERIALIZED (SELECT id, ref, regime, calendar, status, "
+        "organisation_id, org_slug, kind, channel, (SELECT hash FROM events e WHERE "
+        "e.request_id = r.id ORDER BY seq DESC LIMIT 1) AS head FROM requests r NOT INDEXED "
+        f"WHERE id > 0 AND created_on <= :today AND status IN ({_RUNNING}) AND "
+        "coalesce(last_event_on, '') <= :today) "
+        "SELECT regime, calendar, status, organisation_id, org_slug, kind, channel, head, "
+        "MIN(id), group_concat(ref, char(31)) FROM running GROUP BY 1, 2, 3, 4, 5, 6, 7, 8",
+        {"today": today.isoformat()}).fetchall()
+
+
+def running_later(db, today: dt.date) -> list[dict]:
+    """Requests drafted by `today` whose cache holds events after it (a what-if day in
+    the past), whose clock may have been running then: the calendar re-derives each."""
     columns = ("id", "ref", "kind", "channel", "regime", "calendar", "status",
                "organisation_id", "org_slug")
-    last = 0
-    while True:
-        rows = [dict(zip(columns, r, strict=True)) for r in db.execute(
-            f"SELECT {', '.join(columns)} FROM requests NOT INDEXED WHERE id > :last AND "
-            f"created_on <= :today AND (status IN ({_RUNNING}) OR last_event_on > :today) "
-            "ORDER BY id LIMIT :page",
-            {"last": last, "today": today.isoformat(), "page": page})]
-        if not rows:
-            return
-        yield rows
-        last = rows[-1]["id"]
+    return [dict(zip(columns, r, strict=True)) for r in db.execute(
+        f"SELECT {', '.join(columns)} FROM requests WHERE created_on <= :today AND "
+        "last_event_on > :today", {"today": today.isoformat()})]
