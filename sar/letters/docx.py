@@ -127,7 +127,7 @@ def _footer(doc, letter: Letter) -> None:
 
     page, of = PAGE_OF.get(letter.lang, PAGE_OF["en"])
     p = doc.sections[0].footer.paragraphs[0]
-    p._p.get_or_add_pPr().style = doc.styles["Footer"].style_id  # see _body
+    p.style = doc.styles["Footer"]
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     p.add_run(f"{letter.ref} \u2014 {page} ")
     _field(p, "PAGE", "1")
@@ -168,13 +168,9 @@ def _head(doc, letter: Letter) -> None:
 def _body(doc, letter: Letter) -> None:
     from docx.shared import Cm, Pt
 
-    # The style's id looked up once: python-docx looks the style up by name, then
-    # scans every style for the default, on each heading.
-    heading = doc.styles["Heading 2"].style_id
     for block in letter.body:
         if block.kind == "heading":
-            h = doc.add_paragraph(block.text)
-            h._p.get_or_add_pPr().style = heading  # what add_heading(level=2) writes
+            h = doc.add_heading(block.text, level=2)
             h.paragraph_format.keep_with_next = True
         elif block.kind == "paragraph":
             doc.add_paragraph(block.text)
