@@ -27,18 +27,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import signal
 import time
 from concurrent.futures import Future
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sar.core import followups
 from sar.core.lifecycle import Event
 from sar.errors import InvalidEventError, SarError
-from sar.mail import ahead
+from sar.mail import ahead, guards
 from sar.mail.transports import DeliveryFailed, DeliveryUnknown, SetupError
 from sar.store import db as store
 from sar.store.db import now
@@ -65,50 +62,6 @@ class SendOptions:
     rate: float | None = None            # messages per second, at most
     attachments: list[Path] = field(default_factory=list)
     progress: object = None              # callable(done, total, ref) or None
-
-
-class SendLockedError(SarError):
-    """Another sar is sending from this home."""
-
-
-@contextmanager
-def send_lock(home: Path):
-    """Hold $SAR_HOME/.send.lock for a whole batch; refuse rather than wait."""
-    fd = os.open(home / ".send.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows: no advisory locks here
-            fcntl = None
-        if fcntl is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise SendLockedError("another `sar send` is running from this home; "
-                                      "try again when it has finished") from None
-        yield
-    finally:
-        os.close(fd)
-
-
-@contextmanager
-def stop_on_interrupt():
-    """Ctrl-C during a batch stops it after the current message, cleanly."""
-    flag = {"stop": False, "interrupted": False}
-
-    def handler(signum, frame):
-        flag["stop"] = flag["interrupted"] = True
-
-    try:
-        previous = signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread (a library caller): no handler
-        yield flag
-        return
-    try:
-        yield flag
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
 
 
 @dataclass
@@ -156,7 +109,7 @@ class Outbox:
             # Reads only, so it needs no lock: it works while a paced batch runs.
             return [self._dry_run(ref, options) for ref in refs]
         self.batch_size(options)  # a bad send.batch: refused before anything happens
-        with send_lock(self.ws.home.root):
+        with guards.send_lock(self.ws.home.root):
             self.recover()
             results: dict[str, SendResult] = {}
             pending = [ref for ref in refs if self._why_not(ref, options, results) is None]
@@ -197,7 +150,7 @@ class Outbox:
     def confirm_sent(self, rows: list[dict]) -> list[SendResult]:
         """The user found a letter of unknown fate in their Sent folder: record it as
         sent, on the day it was handed over, without sending anything."""
-        with send_lock(self.ws.home.root):
+        with guards.send_lock(self.ws.home.root):
             self.recover()
             results = []
             for row in rows:
@@ -412,14 +365,14 @@ class Outbox:
         last = 0.0
         done = 0
         # One at a time (paced, or copied to a Sent folder): composed as it goes.
-        with stop_on_interrupt() as flag, ahead.composing(inline=k == 1) as composer:
+        with guards.stop_on_interrupt() as flag, ahead.composing(inline=k == 1) as composer:
             self.flag = flag
             try:
                 coming = None  # the next chunk, composed, not yet handed over
                 for index, chunk in enumerate(chunks):
                     if options.rate and index:
                         self._record_all(unrecorded)  # never leave an accepted letter waiting
-                        _sleep_until(last + 1.0 / options.rate, flag)
+                        guards.sleep_until(last + 1.0 / options.rate, flag)
                     if flag["stop"]:
                         break
                     current, coming = coming or self._ahead(chunk, options, results,
@@ -587,15 +540,6 @@ def _about(purpose: str) -> dict:
     """The details that say which follow-up a `followed-up` event is."""
     return {"follow_up": purpose} if followups.event_kind(purpose) == followups.FOLLOWED_UP \
         else {}
-
-
-def _sleep_until(moment: float, flag: dict) -> None:
-    """Wait for a rate limit in short steps, so Ctrl-C is not followed by one more."""
-    while not flag["stop"]:
-        left = moment - time.monotonic()
-        if left <= 0:
-            return
-        time.sleep(min(left, 0.1))
 
 
 def _noon(day: dt.date) -> dt.datetime:
