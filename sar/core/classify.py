@@ -315,8 +315,8 @@ def _norm(text: str) -> str:
 
 def own_text(text: str, our_letters: list[str] = ()) -> str:
     """The organisation's own words: `text` without what it quotes."""
-    ours = {_norm(line) for letter in our_letters for line in letter.splitlines()
-            if len(_norm(line)) >= 25}
+    ours = {norm for letter in our_letters for line in letter.splitlines()
+            if len(norm := _norm(line)) >= 25}
     lines = text.splitlines()
     kept = []
     # A ticket system's notification (Zendesk: "##- Please type your reply above

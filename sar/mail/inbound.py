@@ -124,8 +124,14 @@ def parse(raw: bytes) -> Inbound:
             parts.append(part)
     except Exception as e:  # noqa: BLE001
         out.problems.append(f"broken MIME structure: {type(e).__name__}")
-    _guarded(_read_body, out, parts, out)
-    _guarded(_read_bounce, out, msg, parts, out)
+    # Each part with its content type, read once (a part whose type cannot be read
+    # is left out by both readers below).
+    typed = []
+    for part in parts:
+        with contextlib.suppress(Exception):
+            typed.append((part, part.get_content_type()))
+    _guarded(_read_body, out, typed, out)
+    _guarded(_read_bounce, out, msg, typed, out)
     _guarded(_read_auto, out, out)
     return out
 
@@ -288,13 +294,9 @@ def _content(part) -> str:
         return payload.decode("utf-8", "replace")
 
 
-def _read_body(parts, out: Inbound) -> None:
+def _read_body(typed, out: Inbound) -> None:
     plain, html = [], []
-    for part in parts:
-        try:
-            ctype = part.get_content_type()
-        except Exception:  # noqa: BLE001
-            continue
+    for part, ctype in typed:
         if ctype in ("message/rfc822", "message/global") and len(out.forwarded) < 5:
             try:
                 inner = part.get_payload()
@@ -364,19 +366,17 @@ def html_to_text(html: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _read_bounce(msg, parts, out: Inbound) -> None:
+def _read_bounce(msg, typed, out: Inbound) -> None:
     try:
         ctype = msg.get_content_type()
-        report_type = (msg.get_param("report-type") or "").lower() if ctype else ""
+        # Only a multipart/report's report type is ever asked for below.
+        report_type = (msg.get_param("report-type") or "").lower() \
+            if ctype == "multipart/report" else ""
     except Exception:  # noqa: BLE001
         ctype, report_type = "", ""
     has_status_part = False
     originals: list[str] = []
-    for part in parts:
-        try:
-            ptype = part.get_content_type()
-        except Exception:  # noqa: BLE001
-            continue
+    for part, ptype in typed:
         if ptype in ("message/delivery-status", "message/global-delivery-status"):
             has_status_part = True
             _read_status(part, out)
