@@ -119,7 +119,7 @@ def shown_condition(status: str) -> str:
     if status in lifecycle.UNSENT:
         return f"status = '{status}' AND id NOT IN ({_IN_DOUBT_IDS})"
     if status == "overdue":
-        return f"status IN ({_RUNNING}) AND due IS NOT NULL AND due < :today"
+        return f"+status IN ({_RUNNING}) AND due IS NOT NULL AND due < :today"  # as DUE_BY
     if status in lifecycle.RUNNING:
         return f"status = '{status}' AND (due IS NULL OR due >= :today)"
     if status == "answered-incomplete":
