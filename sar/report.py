@@ -113,8 +113,10 @@ def rows(ws, campaign_id: int | None = None, chunk: int = 5000):
 def _rederived(ws, where: str, params: dict, sectors: dict):
     """Items for requests whose cache holds events after a what-if today."""
     unknown_sends = ws.queries.send_unknown()
-    for row in ws.db.query(f"SELECT * FROM requests WHERE {where} AND last_event_on > "
-                           ":today", {**params, "today": ws.today.isoformat()}):
+    # INDEXED BY: the few rows past today, not every row of the campaign's index.
+    for row in ws.db.query(f"SELECT * FROM requests INDEXED BY requests_last_event_on WHERE "
+                           f"{where} AND last_event_on > :today",
+                           {**params, "today": ws.today.isoformat()}):
         item = _item(ws, row, ws.events(row["id"]), sectors, unknown_sends)
         if item is not None:
             yield item

@@ -78,6 +78,10 @@ def test_the_board_reads_are_answered_by_indexes(board, read):
     if read == "report":
         assert "USING INTEGER PRIMARY KEY" in plans  # requests walked by id, once
         assert "sqlite_autoindex_events_1" in plans  # events by (request_id, seq)
+        # What a what-if day re-derives is found on its own index, not by walking
+        # every request of the campaign (or of none).
+        assert "USING INDEX requests_last_event_on" in plans
+        assert "requests_campaign" not in plans
     # Which requests are in doubt is asked of the partial index, not of every message.
     assert "SCAN messages\n" not in plans + "\n"
 

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import typer
 import typer.main
 
@@ -20,7 +21,7 @@ from sar.cli import app
 # help screens; those are the standard library's and cheap, so not listed.
 # pydantic: Typer coerces parameter values through it; sar.cli.coercion spares the
 # text ones that.
-HEAVY = ["jinja2", "docx", "lxml", "sqlite_utils", "sqlite3", "holidays", "rich",
+HEAVY = ["jinja2", "docx", "lxml", "sqlite_utils", "sqlite3", "holidays", "rich", "numpy",
          "smtplib", "imaplib", "imapclient", "platformdirs", "tomli_w", "hypothesis",
          "pydantic"]
 
@@ -123,3 +124,16 @@ def test_the_plain_coercion_answers_as_typers_own():
         flags += param.type_descriptor.annotation is bool
     # Every parameter that is not a flag is text, bar a few paths and numbers.
     assert text > (len(params) - flags) * 0.8
+
+
+def test_reading_a_home_does_not_import_numpy(tmp_path):
+    # sqlite-utils imports numpy (and pandas) when installed, only to map their types
+    # on insert; sar.store.db keeps them out of its import (0.1-0.2 s of each read).
+    pytest.importorskip("numpy")
+    from sar.store.db import connect
+
+    home = tmp_path / "home"
+    home.mkdir()
+    connect(home / "sar.db").conn.close()
+    loaded = loaded_after(["status"], ["list", "--limit", "1"], home=home)
+    assert "sqlite_utils" in loaded and "numpy" not in loaded
