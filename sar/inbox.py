@@ -42,6 +42,7 @@ from sar.domains import registrable
 from sar.errors import InvalidEventError, NotFoundError, UsageError
 from sar.mail import inbound
 from sar.store import db as store
+from sar.store import requests as request_table
 from sar.store.db import now
 
 # Words of a reply about a data request, in the languages sar reads.
@@ -273,7 +274,7 @@ class Inbox:
         attachments = self._keep_attachments(msg)
         row = None
         if isinstance(found, matching.Match):
-            row = store.one(self.db, "SELECT * FROM requests WHERE id = ?", [found.request_id])
+            row = request_table.by_id(self.db, found.request_id)
         decision = classify_mod.classify(
             read, kind=row["kind"] if row else None,
             our_letters=self._our_letters(row["id"]) if row else [])

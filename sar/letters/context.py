@@ -354,8 +354,8 @@ class Letters:
         from sar import letters
 
         if purpose in followups.FOLLOW_UPS:  # follow-ups read the log: rendered now
-            written = self.follow_up(row, purpose, offered)
-            envelope = self.envelope(row, when, extra, True, self.original_message_id(row))
+            written, thread = self.outgoing(row, purpose, offered)
+            envelope = self.envelope(row, when, extra, True, thread)
             return lambda: envelope.wrap(written)
         context, templates = self.context(row, self.ws.today), self.templates_for(row)
         envelope = self.envelope(row, when, extra)

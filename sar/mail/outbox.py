@@ -291,9 +291,14 @@ class Outbox:
         except Exception:
             return  # it never got as far as the evidence store
         for _, _, msg, _, digest in composed:
-            if msg is not None and not self.db.execute(
-                    "SELECT 1 FROM messages WHERE sha256 = ?", [digest]).fetchone():
-                self.ws.evidence.discard(digest)
+            if msg is not None:
+                self._forget(digest)
+
+    def _forget(self, digest: str) -> None:
+        """Remove the evidence of a letter that never went, unless a row names it."""
+        if not self.db.execute("SELECT 1 FROM messages WHERE sha256 = ?",
+                               [digest]).fetchone():
+            self.ws.evidence.discard(digest)
 
     def _compose(self, items: list, at: dt.datetime | None) -> tuple[list, dt.datetime | None]:
         """On the composer's thread, touching no database: each letter rendered and
@@ -312,22 +317,6 @@ class Outbox:
             done.append((ref, row, msg, raw, hashlib.sha256(raw).hexdigest()))
         self.ws.evidence.put_many([d[3] for d in done if d[2] is not None])
         return done, at
-
-    def _gathered(self, composed: list, options: SendOptions,
-                  results: dict) -> tuple[list, dt.datetime | None]:
-        """The letters of a composed chunk read again from the home, dated now."""
-        ws = self.ws
-        at = ws.sending.send_time()
-        items = []
-        for ref, row, msg, _, _ in composed:
-            try:
-                if msg is not None:
-                    items.append((ref, row, ws.letters.ahead(
-                        row, self.purpose, at or _noon(ws.today), options.offered,
-                        options.attachments)))
-            except SarError as e:
-                results[ref] = SendResult(ref, "failed", str(e))
-        return items, at
 
     def _queued(self, ref: str, row: dict, msg, raw: bytes, digest: str,
                 at: dt.datetime | None) -> _Queued:
@@ -413,9 +402,10 @@ class Outbox:
         composed, at = coming.result()
         moment = self.ws.sending.send_time()
         if at is not None and moment is not None and (moment - at).total_seconds() > MAX_AHEAD:
-            # Composed too long before it could go (a slow server): dated again now.
+            # Composed too long before it could go (a slow server): read and dated again.
             self._discard(coming)
-            composed, at = self._compose(*self._gathered(composed, options, results))
+            composed, at = self._ahead([c[0] for c in composed], options, results,
+                                       ahead.Composer(inline=True)).result()
         queued = []
         for ref, row, msg, raw, digest in composed:
             if msg is None:
@@ -466,9 +456,7 @@ class Outbox:
                                 [q.message_pk])
                 results[q.ref] = SendResult(q.ref, "skipped", STOPPED)
         for q in queued:  # and their letters' files, which nothing names now
-            if not self.db.execute("SELECT 1 FROM messages WHERE sha256 = ?",
-                                   [q.fields["sha256"]]).fetchone():
-                self.ws.evidence.discard(q.fields["sha256"])
+            self._forget(q.fields["sha256"])
 
     def _copy(self, q: _Queued, results: dict) -> None:
         if self.copy_failed:

@@ -46,12 +46,14 @@ def update(db, request_id: int, values: dict) -> None:
 
 
 def by_ref(db, ref: str) -> dict | None:
-    found = store.rows(db, "SELECT * FROM requests WHERE ref = ?", [ref])
-    return found[0] if found else None
+    return store.one(db, "SELECT * FROM requests WHERE ref = ?", [ref])
 
 
 def by_id(db, request_id: int) -> dict:
-    return store.rows(db, "SELECT * FROM requests WHERE id = ?", [request_id])[0]
+    found = store.one(db, "SELECT * FROM requests WHERE id = ?", [request_id])
+    if found is None:
+        raise KeyError(f"no request #{request_id}")  # a caller's bug: ids come from rows
+    return found
 
 
 def all_refs(db) -> list[str]:
