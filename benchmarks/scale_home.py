@@ -5,7 +5,9 @@
 Every row goes through the store's own builders (`requests.new_row`, the chained
 `event_record`, `Assessment.cached`, `log_facts`), so the home is what sar itself would have
 written, but in one transaction with the cached status worked out once per
-distinct history (a campaign's requests share a handful). The requests belong to
+distinct history. Like sar's own, every sent request's log is its own (a Message-ID,
+a digest and a second of sending each), so no read can share work between
+requests by their logs being alike. The requests belong to
 one agent campaign (`bench`, 20 organisations), so `campaign report` reads them too.
 
 Of every 20 requests: 2 drafts, 4 sent and waiting (some overdue by today), 3
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 ORGS = 20
@@ -75,13 +78,20 @@ def build(home: Path, n: int, today: dt.date) -> dict:
             ref = "SAR-" + "".join(alphabet[(i // 29 ** k) % 29] for k in range(5))
             events = [Event("drafted", drafted_on, "system", {"org": slugs[i % ORGS]})]
             if pattern is not None:
-                at = dt.datetime.combine(sent_on, dt.time(10, 0), tzinfo=dt.UTC)
-                events.append(Event("sent", sent_on, "system", {}, at=at))
-                events += [Event(kind, sent_on + dt.timedelta(days=d), "inbox", {})
+                # As sar writes them: each letter its own Message-ID, digest and second
+                # of sending, each answer its own message, so that no two requests'
+                # logs are alike (their chains end in different hashes).
+                at = dt.datetime.combine(sent_on, dt.time(9, 0), tzinfo=dt.UTC) + \
+                    dt.timedelta(seconds=i % 28_800)
+                events.append(Event("sent", sent_on, "system", {
+                    "message_id": f"<{ref.lower()}.{i}@bench.example>", "transport": "smtp",
+                    "sha256": hashlib.sha256(ref.encode()).hexdigest()}, at=at))
+                events += [Event(kind, sent_on + dt.timedelta(days=d), "inbox",
+                                 {"message_id": f"<{kind}.{i}@{slugs[i % ORGS]}.example>"})
                            for kind, d in pattern if sent_on + dt.timedelta(days=d) <= today]
             events = [Event(e.kind, e.on, e.source, e.details, seq, e.at)
                       for seq, e in enumerate(events, 1)]
-            key = (tuple(e.kind for e in events), sent_on)
+            key = (tuple(e.kind for e in events), sent_on, at if pattern is not None else None)
             if key not in cache:
                 a = lifecycle.assess(events, plan["regime"], plan["calendar"], today,
                                      ws.options())
