@@ -3,7 +3,7 @@
     python benchmarks/scale_home.py HOME -n 100000
 
 Every row goes through the store's own builders (`requests.new_row`, the chained
-`event_record`, `Assessment.cached`, `log_facts`), so the home is what sar itself would have
+`event_record`, `row_cache`), so the home is what sar itself would have
 written, but in one transaction with the cached status worked out once per
 distinct history. Like sar's own, every sent request's log is its own (a Message-ID,
 a digest and a second of sending each), so no read can share work between
@@ -36,7 +36,7 @@ def build(home: Path, n: int, today: dt.date) -> dict:
     from sar.core.lifecycle import Event
     from sar.store import db as store
     from sar.store import requests as request_table
-    from sar.store.events import GENESIS, event_record, log_facts
+    from sar.store.events import GENESIS, event_record, row_cache
     from sar.workspace import Workspace
 
     ws = Workspace(home, today=today)
@@ -95,7 +95,8 @@ def build(home: Path, n: int, today: dt.date) -> dict:
             if key not in cache:
                 a = lifecycle.assess(events, plan["regime"], plan["calendar"], today,
                                      ws.options())
-                cache[key] = a.cached() | log_facts(events)
+                cache[key] = row_cache(events, a, plan["regime"], plan["calendar"], today,
+                                       ws.options())
             row = request_table.new_row(
                 ref=ref, requester_id=rids[i // ORGS % people],
                 organisation_id=org_ids[slugs[i % ORGS]], org_slug=slugs[i % ORGS],

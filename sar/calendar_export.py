@@ -10,8 +10,10 @@ of adding copies, and a deadline that moves moves in the calendar.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from operator import itemgetter
+from typing import NamedTuple
 
 from sar.core import lifecycle
 
@@ -35,55 +37,75 @@ _UPPER, _LOWER = "\x01", "\x02"
 _PLAIN_REF = re.compile(r"[A-Za-z0-9-]+")
 
 
+class Dates(NamedTuple):
+    """What the calendar writes of a request whose clock runs: its status as of today
+    and as cached, and its deadline's dates with the steps that gave them."""
+
+    status: str
+    base_status: str
+    due: dt.date | None
+    ext_notice_due: dt.date | None
+    extended: bool
+    ack_due: dt.date | None
+    explanation: tuple[str, ...]
+
+    @classmethod
+    def of(cls, a) -> Dates:
+        """From an assessment (lifecycle.assess) whose deadline is known."""
+        dl = a.deadline
+        return cls(a.status, a.base_status, dl.due, dl.ext_notice_due, dl.extended,
+                   dl.ack_due, tuple(dl.explanation))
+
+    @classmethod
+    def cached(cls, status: str, due: str | None, cache: str, today: dt.date) -> Dates:
+        """From a row's cached status, due date and deadline (m019, as
+        lifecycle.Assessment.dates wrote it): overdue as lifecycle.assess says, once
+        the due date has passed."""
+        kept = json.loads(cache)
+        day = dt.date.fromisoformat(due) if due else None
+        return cls("overdue" if day and today > day else status, status, day,
+                   _day(kept["ext_notice_due"]), kept["extended"], _day(kept["ack_due"]),
+                   tuple(kept["explanation"]))
+
+
+def _day(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
 def _groups(ws):
-    """(refs, a row for all of them, their assessment, the organisation's name) for
-    every request whose clock runs on today, grouped: requests with the same events
-    (store.requests.running_groups) share one history, read once, and one deadline,
-    worked out once; a request whose cache is newer than a what-if today is worked out
-    from its events by today on its own."""
-    from sar.store import events as event_table
+    """(refs, a row for all of them, their Dates, the organisation's name) for every
+    request whose clock runs on today, grouped: requests whose rows cache the same
+    deadline (store.requests.running_cached) share one set of dates; a request whose
+    row holds none (a home from before m019) or is newer than a what-if today is
+    worked out from its events by today, on its own."""
     from sar.store import requests as request_table
 
-    day = ws.today.isoformat()
-    groups = request_table.running_groups(ws.db, ws.today)
-    later = request_table.running_later(ws.db, ws.today)
-    # Every event by today: "before" a sequence number no request reaches.
-    histories = event_table.histories_before(
-        ws.db, ws.today, [(g[8], 2**62, day) for g in groups] + [(r["id"], 2**62, day)
-                                                                  for r in later])
-    assessed: dict = {}
     orgs: dict = {}
-    rows = [({"id": g[8], "regime": g[0], "calendar": g[1], "status": g[2],
-              "organisation_id": g[3], "org_slug": g[4], "kind": g[5], "channel": g[6]},
-             g[9].split("\x1f")) for g in groups] + [(r, [r["ref"]]) for r in later]
+    rows = [(dict(zip(request_table.RUNNING_CACHED, g[:-1], strict=True)), g[-1].split("\x1f"))
+            for g in request_table.running_cached(ws.db, ws.today)]
     for row, refs in rows:
-        a = _assessed(ws, row, histories.get(row["id"]), assessed)
+        yield refs, row, Dates.cached(row["status"], row["due"], row["deadline_cache"],
+                                      ws.today), _org_name(ws, row, orgs)
+    for row in request_table.running_uncached(ws.db, ws.today):
+        a = ws.assess(row)
         if a.deadline is None or a.base_status not in lifecycle.RUNNING:
             continue
-        key = (row["organisation_id"], row["org_slug"], row["status"] in lifecycle.UNSENT)
-        if key not in orgs:
-            orgs[key] = ws.queries.org_record(row)["name"]
-        yield refs, row, a, orgs[key]
+        yield [row["ref"]], row, Dates.of(a), _org_name(ws, row, orgs)
 
 
-def _assessed(ws, row: dict, history: str | None, assessed: dict):
-    """ws.assess(row) from its events by today (store.events.histories_before), once
-    per distinct history."""
-    from sar.store.events import parse_history
-
-    key = (row["regime"], row["calendar"], history)
-    if key not in assessed:
-        assessed[key] = lifecycle.assess(parse_history(history), row["regime"],
-                                         row["calendar"], ws.today, ws.options())
-    return assessed[key]
+def _org_name(ws, row: dict, orgs: dict) -> str:
+    key = (row["organisation_id"], row["org_slug"], row["status"] in lifecycle.UNSENT)
+    if key not in orgs:
+        orgs[key] = ws.queries.org_record(row)["name"]
+    return orgs[key]
 
 
-def _dates(row: dict, a, org_name: str, today: dt.date, ref: str) -> list[dict]:
+def _dates(row: dict, a: Dates, org_name: str, today: dt.date, ref: str) -> list[dict]:
     """The request's dates as events, with stand-ins for `ref` (as long as it). The summary leads
     with the organisation's name so that a month view, which shows a dozen characters,
     says who; the reference comes last. A date already past on the day the file is
     written starts OVERDUE."""
-    dl, kind = a.deadline, row["kind"]
+    dl, kind = a, row["kind"]
     ref, low = _UPPER * len(ref), _LOWER * len(ref)
     out = []
     if dl.due:
@@ -155,8 +177,9 @@ def build(ws, alarm_days: int = 3) -> bytes:
                      b"END:VCALENDAR\r\n"])
 
 
-def events_of(row: dict, a, org_name: str, today: dt.date, ref: str) -> list[dict]:
-    """One request's events, its reference written in."""
+def events_of(row: dict, a: Dates, org_name: str, today: dt.date, ref: str) -> list[dict]:
+    """One request's events, its reference written in (`Dates.of(assessment)` for
+    one worked out from its events)."""
     return [{**e, "uid": e["uid"].replace(_LOWER * len(ref), ref.lower()),
              "summary": e["summary"].replace(_UPPER * len(ref), ref),
              "description": e["description"].replace(_UPPER * len(ref), ref)}

@@ -123,11 +123,19 @@ def _evidence(ws, report: Report) -> None:
 
 
 def _cache(ws, report: Report) -> None:
-    stale = []
+    stale, uncached = [], 0
     for row in ws.db.query("SELECT * FROM requests"):
         cache = ws.log.cache_of(row)
-        if any(cache[k] != row[k] for k in cache):
+        wrong = [k for k in cache if cache[k] != row[k]]
+        if wrong == ["deadline_cache"] and row["deadline_cache"] is None:
+            uncached += 1  # a row from before m019: read from its events meanwhile
+        elif wrong:
             stale.append(row["ref"])
+    if uncached:
+        report.notes.append(f"{uncached} request{'s have' if uncached > 1 else ' has'} no "
+                            "deadline cached yet (written before this version of sar; the "
+                            "calendar and the report work it out from the events): "
+                            "`sar doctor --fix` caches it")
     if stale:
         many = len(stale) > 1
         report.problems.append(f"{len(stale)} request{'s' if many else ''}' cached status, "

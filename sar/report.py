@@ -335,10 +335,9 @@ def _rows_of(tallies: dict[str, _Tally], key: str, suppress_below: int) -> list[
 def tallied(ws, campaign_id: int | None = None) -> dict[str, dict[str, _Tally]]:
     """What `_tally(rows(ws, campaign_id), ("org", "sector"))` counts, counted by
     SQLite from what the requests' rows cache of their logs (store.events.report_cells),
-    in cells of alike requests: each cell is counted here once with its size, and the
-    deadline before an answer is worked out once per history (alike requests share
-    one). Requests whose cache is newer than a what-if today are items, after the
-    others, as in `rows`."""
+    in cells of alike requests: each cell is counted here once with its size, the
+    deadline before an answer read from the rows' cache (m019). Requests whose cache
+    is newer than a what-if today are items, after the others, as in `rows`."""
     from sar.store import events as event_table
 
     cells: dict[tuple, _Tally] = {}
@@ -352,11 +351,11 @@ def tallied(ws, campaign_id: int | None = None) -> dict[str, dict[str, _Tally]]:
     dues = _dues(ws, counted)
     sectors: dict[str, tuple[str, str]] = {}
     first_id: dict[tuple, int] = {}
-    for org, sent, first, flags, regime, calendar, head, n, lowest in counted:
-        bounced, acknowledged, id_requested, extended, refused, overdue, bounced_now = (
-            bool(flags & 1 << i) for i in range(7))  # store.events.report_cells' bits
+    for org, sent, first, flags, regime, calendar, cached_due, n, lowest in counted:
+        (bounced, acknowledged, id_requested, extended, refused, overdue, bounced_now,
+         uncached) = (bool(flags & 1 << i) for i in range(8))  # report_cells' bits
         sent_on = dt.date.fromisoformat(sent)
-        until = dues.get((regime, calendar, head))
+        until = dues.get(lowest) if uncached else cached_due
         # One definition everywhere: a refusal answers, but is never "answered on time".
         on_time = first is not None and until is not None and first <= until and not refused
         outcome = ("refused" if refused else "answered on time" if on_time else
@@ -380,23 +379,23 @@ def tallied(ws, campaign_id: int | None = None) -> dict[str, dict[str, _Tally]]:
     return _grouped(cells, ("org", "sector"))
 
 
-def _dues(ws, counted: list) -> dict[tuple, str | None]:
-    """(regime, calendar, head) -> the due date as it stood before the first answer,
-    for each history of the answered cells: the lowest id's events read for all that
-    share it (store.events.report_cells), each history worked out once."""
+def _dues(ws, counted: list) -> dict[int, str | None]:
+    """request id -> the due date as it stood before its first answer, for each
+    answered request whose row caches no deadline (a home from before m019, each a
+    cell of its own in store.events.report_cells), from its events, each distinct
+    history worked out once."""
     from sar.store import events as event_table
 
-    stand: dict[tuple, tuple[int, str]] = {}
-    for _, _, first, _, regime, calendar, head, _, lowest in counted:
-        if first is not None:
-            key = (regime, calendar, head)
-            stand[key] = min(stand.get(key, (lowest, first)), (lowest, first))
-    seqs = event_table.first_answers(ws.db, [lowest for lowest, _ in stand.values()])
+    # (request id, regime, calendar, first answer's day) of each such request
+    answered = [(c[8], c[4], c[5], c[2]) for c in counted if c[3] & 128]
+    if not answered:
+        return {}
+    seqs = event_table.first_answers(ws.db, [a[0] for a in answered])
     before = event_table.histories_before(ws.db, ws.today, [
-        (lowest, seqs[lowest], day) for lowest, day in stand.values()])
+        (rid, seqs[rid], day) for rid, _, _, day in answered])
     worked: dict = {}
-    return {key: _due_before(ws, key[0], key[1], before.get(lowest), worked)
-            for key, (lowest, _) in stand.items()}
+    return {rid: _due_before(ws, regime, calendar, before.get(rid), worked)
+            for rid, regime, calendar, _ in answered}
 
 
 def build(ws, suppress_below: int = 0, campaign_id: int | None = None) -> dict:

@@ -77,7 +77,10 @@ def test_the_board_reads_are_answered_by_indexes(board, read):
         assert "TEMP B-TREE FOR ORDER BY" not in plans
     if read == "report":
         assert "USING INTEGER PRIMARY KEY" in plans  # requests walked by id, once
-        assert "sqlite_autoindex_events_1" in plans  # events by (request_id, seq)
+    if read in ("report", "calendar"):  # the deadlines come from the rows' cache (m019)
+        assert not [s for s in statements if re.search(r"\bFROM events\b", s)], statements
+    if read == "calendar":
+        assert "USING INDEX requests_status_due" in plans
         # What a what-if day re-derives is found on its own index, not by walking
         # every request of the campaign (or of none).
         assert "USING INDEX requests_last_event_on" in plans
@@ -252,8 +255,9 @@ def test_list_with_a_limit_counts_what_it_leaves_out_without_reading_it(mixed):
 
 @pytest.mark.parametrize("day", ["2026-03-10", "2026-03-25", "2026-04-20"])
 def test_the_calendar_of_alike_requests_is_each_ones_own(mixed, day):
-    """The calendar works out one history per head of the events' hash chain: each
-    request still gets the dates its own events give (as of a what-if day too)."""
+    """The calendar writes the dates alike requests' rows cache (m019) once per
+    group: each request still gets the dates its own events give (as of a what-if
+    day too, when they are worked out from the events)."""
     from sar import calendar_export
     from sar.core import lifecycle
 
@@ -267,7 +271,7 @@ def test_the_calendar_of_alike_requests_is_each_ones_own(mixed, day):
             continue
         a = ws.assess(row)
         if a.deadline is not None and a.base_status in lifecycle.RUNNING:
-            own += calendar_export.events_of(row, a, ws.queries.org_record(row)["name"],
+            own += calendar_export.events_of(row, calendar_export.Dates.of(a), ws.queries.org_record(row)["name"],
                                              ws.today, ref)
     own.sort(key=lambda e: (e["day"], e["uid"]))
     assert own and calendar_export.events(ws) == own
@@ -286,7 +290,7 @@ def _own_dates(ws):
             continue
         a = ws.assess(row)
         if a.deadline is not None and a.base_status in lifecycle.RUNNING:
-            own += calendar_export.events_of(row, a, ws.queries.org_record(row)["name"],
+            own += calendar_export.events_of(row, calendar_export.Dates.of(a), ws.queries.org_record(row)["name"],
                                              ws.today, ref[0])
     return sorted(own, key=lambda e: (e["day"], e["uid"]))
 
@@ -304,10 +308,11 @@ def _scale_home():
     return module
 
 
-def test_alike_requests_share_one_history_and_each_keeps_its_own_dates(tmp_path):
-    """The scale benchmark's home (a campaign's requests, alike histories, as the
-    store's own builders write them): grouped by the head of their hash chain, read
-    once per group, and every request still has the dates its own events give."""
+def test_requests_alike_in_their_deadline_share_its_dates_and_each_keeps_its_own(tmp_path):
+    """The scale benchmark's home (a campaign's requests, each log its own, as the
+    store's own builders write them): requests sent to one organisation on one day
+    cache the same deadline (m019) and are written once per group, and every request
+    still has the dates its own events give, on a what-if day too."""
     from sar import calendar_export
     from sar.store import requests as request_table
 
@@ -316,9 +321,10 @@ def test_alike_requests_share_one_history_and_each_keeps_its_own_dates(tmp_path)
     scale_home.build(tmp_path / "home", 400, today)  # alike: 180 apart (its pattern)
     for day in (today, dt.date(2026, 10, 20)):
         ws = Workspace(tmp_path / "home", today=day)
-        groups = request_table.running_groups(ws.db, ws.today)
+        groups = request_table.running_cached(ws.db, ws.today)
         if day == today:
-            assert max(len(g[9].split("\x1f")) for g in groups) > 1
+            assert max(len(g[-1].split("\x1f")) for g in groups) > 1
+            assert not request_table.running_uncached(ws.db, ws.today)
         assert calendar_export.events(ws) == _own_dates(ws) != []
 
 
@@ -377,3 +383,39 @@ def test_a_campaigns_report_counted_in_cells_is_the_report_of_its_items(tmp_path
         assert json.dumps(ours) == json.dumps(theirs)
         assert sum(r["requests"] or 0 for r in ours["by_organisation"][:-1]) > 100
     assert report.build(ws, 0, cid)["by_organisation"][-1]["answered"] > 0
+
+
+def test_a_home_from_before_the_deadline_cache_reads_the_same_until_doctor_fills_it(mixed):
+    """m019 leaves every row's deadline uncached (working it out needs the rules and
+    their settings): the calendar and the report work those rows out from their
+    events and say the same as from the cache; `sar doctor` names them and `--fix`
+    fills them, after which neither reads an event."""
+    import sqlite3
+
+    from sar import calendar_export, doctor
+
+    me, _ = mixed
+    day = dt.date(2026, 4, 20)
+    ws = Workspace(me.home, today=day)
+    cached_calendar, cached_report = calendar_export.build(ws, 3), _report_counted(ws, None, 0)
+    cached = dict(ws.db.execute("SELECT id, deadline_cache FROM requests").fetchall())
+    assert sum(v is not None for v in cached.values()) >= 12
+    assert any('"answer_due":"2026-' in (v or "") for v in cached.values())
+    ws.db.conn.close()
+    with sqlite3.connect(me.home / "sar.db") as conn:
+        conn.execute("UPDATE requests SET deadline_cache = NULL")
+
+    ws = Workspace(me.home, today=day)
+    stamp = re.compile(rb"DTSTAMP:\d+T\d+Z")
+    assert stamp.sub(b"", calendar_export.build(ws, 3)) == stamp.sub(b"", cached_calendar)
+    assert _report_counted(ws, None, 0) == cached_report
+    found = doctor.check(ws)
+    assert not [p for p in found.problems if "cached status" in p]  # not a fault
+    kept = sum(v is not None for v in cached.values())
+    assert any(n.startswith(f"{kept} requests have no deadline cached yet")
+               for n in found.notes), found.notes
+    doctor.check(ws, fix=True)
+    assert dict(ws.db.execute("SELECT id, deadline_cache FROM requests").fetchall()) == cached
+    assert not [p for p in doctor.check(ws).problems if "cached status" in p]
+    reads = _traced(ws, lambda: (calendar_export.events(ws), _report_counted(ws, None, 0)))
+    assert not [s for s in reads if re.search(r"\bFROM events\b", s)]

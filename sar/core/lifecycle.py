@@ -291,6 +291,33 @@ class Assessment:
         due = self.due if self.owed or self.base_status != "escalated" else None
         return {"status": self.base_status, "due": due.isoformat() if due else None}
 
+    def dates(self) -> dict:
+        """What the calendar writes of a request whose clock runs, beside its due date:
+        the last day to announce an extension (Art. 12(3)), the CCPA acknowledgement
+        date, whether an extension counts, and the steps that gave the date. Cached on
+        the request's row (m019); empty when no clock runs."""
+        dl = self.deadline
+        if dl is None or self.base_status not in RUNNING:
+            return {}
+        return {"ext_notice_due": dl.ext_notice_due and dl.ext_notice_due.isoformat(),
+                "ack_due": dl.ack_due and dl.ack_due.isoformat(), "extended": dl.extended,
+                "explanation": list(dl.explanation)}
+
+
+def answer_due(events, regime: str, calendar: str, today: dt.date,
+               options: deadlines.Options | None = None) -> dt.date | None:
+    """The due date as it stood just before the first answer (in recording order),
+    from the events before it: what an answer is measured against, so that a late
+    extension recorded afterwards cannot make a late answer look on time. None when
+    there is no answer, or no clock was running when it came."""
+    answers = [e for e in events if e.kind in ANSWERS]
+    if not answers:
+        return None
+    first = min(answers, key=lambda e: e.seq)
+    before = [e for e in events if (e.on, e.seq) < (first.on, first.seq)]
+    a = assess(before, regime, calendar, today, options)
+    return a.deadline.due if a.deadline else None
+
 
 def assess(events, regime: str, calendar: str, today: dt.date,
            options: deadlines.Options | None = None) -> Assessment:

@@ -60,6 +60,23 @@ def log_facts(events) -> dict:
             "kinds_seen": sum(1 << i for i, k in enumerate(REPORT_FLAGS) if k in kinds)}
 
 
+def row_cache(events, assessment: lifecycle.Assessment, regime: str, calendar: str,
+              today: dt.date, options=None) -> dict:
+    """Everything a request's row caches of its log (DESIGN.md: derived from the
+    events, written in the same transaction as each): status and due date
+    (Assessment.cached), the report's facts (log_facts), and the deadline as the
+    calendar and the report read it (m019): the running clock's dates
+    (Assessment.dates) and, once answered, the due date before the first answer
+    (lifecycle.answer_due), as compact JSON; NULL when there is neither."""
+    kept = assessment.dates()
+    if any(e.kind in lifecycle.ANSWERS for e in events):
+        due = lifecycle.answer_due(events, regime, calendar, today, options)
+        kept["answer_due"] = due and due.isoformat()
+    return {**assessment.cached(), **log_facts(events),
+            "deadline_cache": json.dumps(kept, ensure_ascii=False, sort_keys=True,
+                                         separators=(",", ":")) if kept else None}
+
+
 def first_event_record(request_id: int, event: Event) -> dict:
     """The first event of a new request (bulk drafting), ready to insert."""
     event = Event(event.kind, event.on, event.source, event.details, 1, event.at)
@@ -148,7 +165,7 @@ class EventLog:
                 f"for {failing.on} would no longer fit ({e})") from None
         assessment = self.assess(row, [*events, event], as_of_today=False)
         record = event_record(row["id"], event, self._last_hash(row["id"]))
-        cache = {**assessment.cached(), **log_facts([*events, event]),
+        cache = {**self._cache(row, [*events, event], assessment),
                  "last_event_on": max(e.on for e in [*events, event]).isoformat()}
         return PreparedEvent(row, event, record, cache, assessment)
 
@@ -183,10 +200,14 @@ class EventLog:
         return changed
 
     def cache_of(self, row: dict) -> dict:
-        """What a request's row caches of its events, worked out from them: status,
-        due date (Assessment.cached) and the log's facts (log_facts)."""
+        """What a request's row caches of its events, worked out from them
+        (row_cache)."""
         events = self.of(row["id"])
-        return {**self.assess(row, events, as_of_today=False).cached(), **log_facts(events)}
+        return self._cache(row, events, self.assess(row, events, as_of_today=False))
+
+    def _cache(self, row: dict, events: list[Event], assessment) -> dict:
+        return row_cache(events, assessment, row["regime"], row["calendar"], self.ws.today,
+                         self.ws.options())
 
     def _last_hash(self, request_id: int) -> str:
         prev = self.ws.db.execute("SELECT hash FROM events WHERE request_id = ? ORDER BY seq "
@@ -238,22 +259,23 @@ def report_cells(db, today: dt.date, where: str, params: dict) -> tuple[list, di
     one walk of the table by id. Returns (cells, people):
 
     cells: (org_slug, first sent day, first answer day or None, flags, regime,
-    calendar, head, how many, the lowest id). Flags: bit i when REPORT_FLAGS[i] has
-    happened (kinds_seen), bit 5 when overdue now (late and still owed), bit 6 when
-    its letter bounced and was not sent again. `head`, for an answered request, is
-    the last hash of its chain of events: requests with the same head have the same
-    events (chain_hash), so the lowest id stands for all of them when the deadline
-    before the answer is worked out;
+    calendar, the due date before the first answer, how many, the lowest id). Flags:
+    bit i when REPORT_FLAGS[i] has happened (kinds_seen), bit 5 when overdue now (late
+    and still owed), bit 6 when its letter bounced and was not sent again, bit 7 when
+    it was answered but its row caches no deadline (a home from before m019): such a
+    request is a cell of its own, its due date worked out from its events by the
+    caller;
     people: org_slug -> who asked (participant id, else ref), distinct, comma-joined."""
     rows = db.execute(
         "WITH facts AS MATERIALIZED (SELECT id, org_slug, regime, calendar, first_sent_on, "
         f"first_answer_on, kinds_seen + 32 * {_late()} + 64 * (kinds_seen & 1 AND "
-        "status = 'bounced') AS flags, coalesce(participant_id, ref) AS who, CASE WHEN "
-        "first_answer_on IS NOT NULL THEN (SELECT hash FROM events e WHERE e.request_id = "
-        "r.id ORDER BY e.seq DESC LIMIT 1) END AS head FROM requests r NOT INDEXED WHERE "
+        "status = 'bounced') + 128 * (first_answer_on IS NOT NULL AND deadline_cache IS "
+        "NULL) AS flags, coalesce(participant_id, ref) AS who, deadline_cache ->> "
+        "'answer_due' AS answer_due FROM requests r NOT INDEXED WHERE "
         f"id > 0 AND ({where}) AND first_sent_on IS NOT NULL) "
         "SELECT 'cell', org_slug, first_sent_on, first_answer_on, flags, regime, calendar, "
-        "head, COUNT(*), MIN(id) FROM facts GROUP BY 2, 3, 4, 5, 6, 7, 8 "
+        "answer_due, COUNT(*), MIN(id) FROM facts GROUP BY 2, 3, 4, 5, 6, 7, 8, "
+        "CASE WHEN flags & 128 THEN id END "
         "UNION ALL SELECT 'people', org_slug, group_concat(DISTINCT who), NULL, NULL, NULL, "
         "NULL, NULL, NULL, NULL FROM facts GROUP BY org_slug",
         {**params, "today": today.isoformat()}).fetchall()

@@ -249,3 +249,16 @@ def m018_requests_log_facts(db):
         "2 * MAX(kind = 'acknowledged') + 4 * MAX(kind = 'id-requested') + "
         "8 * MAX(kind = 'extended') + 16 * MAX(kind = 'refused'), 0) FROM events e "
         "WHERE e.request_id = requests.id)")
+
+
+@migrations()
+def m019_requests_deadline_cache(db):
+    # The calendar and the report at any size (issue 20): what they read of each
+    # request's deadline, cached on its row with its status and due date
+    # (store.events.row_cache writes it with every event), as JSON: for a request
+    # whose clock runs, the calendar's dates and the rule that gave them; for an
+    # answered one, the due date as it stood before the first answer. NULL where
+    # there is nothing to keep. Left NULL here, since working it out needs the
+    # deadline rules and their settings: the calendar and the report work such a
+    # row out from its events, and `sar doctor` names it until `--fix` fills it.
+    db.execute("ALTER TABLE requests ADD COLUMN deadline_cache TEXT")

@@ -239,31 +239,31 @@ def requester(db, requester_id: int) -> dict:
     return next(db.query("SELECT * FROM requesters WHERE id = ?", [requester_id]))
 
 
-def running_groups(db, today: dt.date) -> list[tuple]:
-    """The requests whose cached status says their statutory clock runs and whose
-    cache is as of `today` (no what-if), grouped by everything the calendar writes of
-    them bar the reference: (regime, calendar, status, organisation_id, org_slug, kind,
-    channel, the head of the events' hash chain, the lowest id, the refs joined by
-    U+001F). The head stands for the whole history: an event's hash covers every
-    stored field of it and of those before (store.events.chain_hash), so requests
-    whose logs end in the same hash have the same events, and one of them (the
-    lowest id) can be read for all. One walk of the table by rowid."""
+# What the calendar writes of a request bar its reference (running_cached's columns).
+RUNNING_CACHED = ("regime", "calendar", "status", "organisation_id", "org_slug", "kind",
+                  "channel", "due", "deadline_cache")
+
+
+def running_cached(db, today: dt.date) -> list[tuple]:
+    """The requests whose cached status says their statutory clock runs, whose cache
+    is as of `today` (no what-if) and holds their deadline (m019), grouped by
+    everything the calendar writes of them bar the reference (RUNNING_CACHED), each
+    group with its refs joined by U+001F: a campaign's letters sent to one
+    organisation on one day share one set of dates. Found by the status index."""
+    columns = ", ".join(RUNNING_CACHED)
     return db.execute(
-        "WITH running AS MATERIALIZED (SELECT id, ref, regime, calendar, status, "
-        "organisation_id, org_slug, kind, channel, (SELECT hash FROM events e WHERE "
-        "e.request_id = r.id ORDER BY seq DESC LIMIT 1) AS head FROM requests r NOT INDEXED "
-        f"WHERE id > 0 AND created_on <= :today AND status IN ({_RUNNING}) AND "
-        "coalesce(last_event_on, '') <= :today) "
-        "SELECT regime, calendar, status, organisation_id, org_slug, kind, channel, head, "
-        "MIN(id), group_concat(ref, char(31)) FROM running GROUP BY 1, 2, 3, 4, 5, 6, 7, 8",
-        {"today": today.isoformat()}).fetchall()
+        f"SELECT {columns}, group_concat(ref, char(31)) FROM requests WHERE "
+        f"status IN ({_RUNNING}) AND created_on <= :today AND "
+        "coalesce(last_event_on, '') <= :today AND deadline_cache IS NOT NULL "
+        f"GROUP BY {columns}", {"today": today.isoformat()}).fetchall()
 
 
-def running_later(db, today: dt.date) -> list[dict]:
-    """Requests drafted by `today` whose cache holds events after it (a what-if day in
-    the past), whose clock may have been running then: the calendar re-derives each."""
-    columns = ("id", "ref", "kind", "channel", "regime", "calendar", "status",
-               "organisation_id", "org_slug")
-    return [dict(zip(columns, r, strict=True)) for r in db.execute(
-        f"SELECT {', '.join(columns)} FROM requests WHERE created_on <= :today AND "
-        "last_event_on > :today", {"today": today.isoformat()})]
+def running_uncached(db, today: dt.date) -> list[dict]:
+    """The requests the calendar works out from their events: drafted by `today` with
+    a cache newer than it (a what-if day in the past, when their clock may have been
+    running), or running with no deadline cached (a home from before m019)."""
+    return list(db.query(
+        "SELECT * FROM requests INDEXED BY requests_last_event_on WHERE created_on <= "
+        ":today AND last_event_on > :today UNION ALL SELECT * FROM requests WHERE "
+        f"status IN ({_RUNNING}) AND deadline_cache IS NULL AND created_on <= :today AND "
+        "coalesce(last_event_on, '') <= :today", {"today": today.isoformat()}))
