@@ -51,6 +51,27 @@ def test_headings_are_black_and_upright(me):
             assert not run.font.italic
 
 
+@pytest.mark.parametrize("org", ["acme", "fictional-party"])
+def test_every_style_the_letter_names_is_in_it_and_little_else(me, org):
+    """The template's 164 styles are trimmed to those a letter uses, the defaults and
+    what they are based on or linked to: nothing any paragraph, run or style names is
+    left out."""
+    import re
+    import zipfile
+
+    ref = me("new", "access", "--to", org, "--again", "--json").json()[0]["ref"]
+    data = me("letter", ref, "--format", "docx").stdout_bytes
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        styles = z.read("word/styles.xml").decode()
+        parts = "".join(z.read(n).decode() for n in z.namelist()
+                        if n.startswith("word/") and n.endswith(".xml") and n != "word/styles.xml")
+    defined = set(re.findall(r'<w:style [^>]*w:styleId="([^"]+)"', styles))
+    named = set(re.findall(r'<w:(?:pStyle|rStyle|tblStyle) w:val="([^"]+)"', parts))
+    named |= set(re.findall(r'<w:(?:basedOn|link|next) w:val="([^"]+)"', styles))
+    assert {"Normal", "Heading2", "Footer"} <= defined and named <= defined, named - defined
+    assert "Heading2" in named and len(defined) < 20
+
+
 @pytest.mark.parametrize("style", ["Normal", "Heading 2", "Footer"])
 def test_the_font_is_named_for_every_script_and_no_theme_font_overrides_it(me, style):
     _, doc = docx(me)

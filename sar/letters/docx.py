@@ -86,6 +86,38 @@ def _styles(doc, language: str) -> None:
         style.font.italic = False
     doc.styles["Heading 2"].font.size = Pt(12)
     doc.styles["Footer"].font.size = Pt(9)
+    _keep_styles(doc, USED_STYLES)
+
+
+# The styles a letter uses (by style id). python-docx's template brings 164, and each
+# paragraph given a style looks through all of them; the rest are left out, which
+# makes the file a quarter smaller and a letter's styles all that Word lists.
+USED_STYLES = ("Normal", "Heading2", "Footer")
+
+
+def _keep_styles(doc, used) -> None:
+    """Remove every style but `used`, the defaults (Word and LibreOffice fall back to
+    them), those the template's list numbering names, and the styles all of these
+    are based on, linked to or followed by."""
+    from docx.oxml.ns import qn
+
+    element = doc.styles.element
+    by_id = {s.get(qn("w:styleId")): s for s in element.findall(qn("w:style"))}
+    numbered = {e.get(qn("w:val")) for e in doc.part.numbering_part.element.iter(qn("w:pStyle"))}
+    keep = {sid for sid, s in by_id.items() if s.get(qn("w:default")) == "1"} | set(used) | {
+        sid for sid in numbered if sid in by_id}
+    todo = list(keep)
+    while todo:
+        style = by_id[todo.pop()]
+        for tag in ("w:basedOn", "w:link", "w:next"):
+            ref = style.find(qn(tag))
+            sid = ref.get(qn("w:val")) if ref is not None else None
+            if sid in by_id and sid not in keep:
+                keep.add(sid)
+                todo.append(sid)
+    for sid, style in by_id.items():
+        if sid not in keep:
+            element.remove(style)
 
 
 def _properties(doc, letter: Letter) -> None:
@@ -168,9 +200,11 @@ def _head(doc, letter: Letter) -> None:
 def _body(doc, letter: Letter) -> None:
     from docx.shared import Cm, Pt
 
+    # The style looked up once: add_heading would look it up by name for each.
+    heading = doc.styles["Heading 2"]
     for block in letter.body:
         if block.kind == "heading":
-            h = doc.add_heading(block.text, level=2)
+            h = doc.add_paragraph(block.text, heading)
             h.paragraph_format.keep_with_next = True
         elif block.kind == "paragraph":
             doc.add_paragraph(block.text)
