@@ -15,6 +15,7 @@ legible at 11 pt on paper and screen.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 
 from sar.letters import LABELS, Letter, dateline
@@ -28,14 +29,26 @@ PAGE_OF = {"en": ("page", "of"), "de": ("Seite", "von"), "fr": ("page", "sur")}
 def as_docx(letter: Letter) -> bytes:
     from docx import Document
 
-    doc = Document()
-    _page(doc)
-    _styles(doc, LANGUAGE.get(letter.lang, letter.lang))
+    doc = Document(io.BytesIO(_template(LANGUAGE.get(letter.lang, letter.lang))))
     _properties(doc, letter)
     _footer(doc, letter)
     _head(doc, letter)
     _body(doc, letter)
     _close(doc, letter)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+@functools.lru_cache(maxsize=8)
+def _template(language: str) -> bytes:
+    """python-docx's default document with the letters' page, fonts and styles set
+    (for `language`), made once a run: each letter opens it and adds itself."""
+    from docx import Document
+
+    doc = Document()
+    _page(doc)
+    _styles(doc, language)
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
