@@ -544,3 +544,41 @@ def test_a_chunk_composed_ahead_that_never_goes_leaves_no_evidence(me, home):
     assert stored == named  # no letter's file outlives the batch unnamed
     assert dict(rows).get("sending", 0) == 0
     assert len(server.handler.received) == 4
+
+
+def test_a_chunk_composed_too_long_before_it_can_go_is_composed_again(me, home, monkeypatch):
+    """A letter composed ahead carries the time it was dated; one that waited longer
+    than MAX_AHEAD (a slow server) is read and composed again before it goes: every
+    letter goes once, its evidence is what the server got, and the copies composed
+    earlier leave no file behind."""
+    import email
+    import hashlib
+    import sqlite3
+
+    from sar.mail import outbox
+    from sar.workspace import Workspace
+
+    server = SmtpServer().start()
+    try:
+        use(me, server)
+        me("config", "set", "send.batch", "3")
+        for _ in range(9):
+            me("new", "access", "--to", "acme", "--again")
+        monkeypatch.setattr(outbox, "MAX_AHEAD", -1)  # every chunk is stale by hand-over
+        results = Workspace(home).send(all_drafts=True)
+    finally:
+        server.stop()
+    assert [r.status for r in results] == ["sent"] * 9
+    got = {m.message_id: m for m in server.handler.received}
+    conn = sqlite3.connect(home / "sar.db")
+    rows = conn.execute("SELECT message_id, sha256 FROM messages WHERE direction = 'out'"
+                        ).fetchall()
+    conn.close()
+    assert len(got) == len(rows) == 9 and {m for m, _ in rows} == set(got)
+    stored = {p.parent.name + p.name for p in (home / "evidence").glob("??/*")}
+    assert stored == {d for _, d in rows}  # the earlier compositions left nothing
+    for message_id, digest in rows:
+        kept = (home / "evidence" / digest[:2] / digest[2:]).read_bytes()
+        assert hashlib.sha256(kept).hexdigest() == digest
+        sent = email.message_from_bytes(got[message_id].content)
+        assert sent["Date"] == email.message_from_bytes(kept)["Date"]
