@@ -253,23 +253,33 @@ class Drafting:
                 return ref
         raise SarError("could not find an unused reference")  # pragma: no cover
 
-    def refresh_snapshots(self, row: dict) -> dict:
+    def refresh_snapshots(self, row: dict, known: dict | None = None) -> dict:
         """Before a draft (or a bounced letter) goes out, take the current directory
-        record and profile, so a corrected address is used; an event says so."""
+        record and profile, so a corrected address is used; an event says so.
+        `known`: the snapshots already taken in this run (a batch's letters share a
+        handful), by organisation and for the profile, so each is taken once."""
         ws = self.ws
         if row["status"] not in lifecycle.UNSENT:
             return row
+        known = {} if known is None else known
+        slug = row["org_slug"]
+        # A campaign request names its participant by pseudonym only: the person
+        # is read from `identities` when the letter is written.
+        own = not row.get("participant_id")
+        if known.get(slug, -1) == row["organisation_id"] and (
+                not own or known.get(None) == row["requester_id"]):
+            return row  # as this run already found them
         try:
-            org = ws.directory.get(row["org_slug"])
+            org = ws.directory.get(slug)
         except NotFoundError:
             return row  # the record was removed: the snapshot is all we have
         with ws.transaction():
-            org_id = request_table.snapshot(ws.db, "organisations", org_snapshot(org))
-            # A campaign request names its participant by pseudonym only: the person
-            # is read from `identities` when the letter is written.
-            requester_id = (row["requester_id"] if row.get("participant_id") else
-                            request_table.snapshot(ws.db, "requesters",
-                                                   requester_snapshot(ws.profile())))
+            org_id = known[slug] = request_table.snapshot(ws.db, "organisations",
+                                                          org_snapshot(org))
+            requester_id = row["requester_id"]
+            if own:
+                requester_id = known[None] = request_table.snapshot(
+                    ws.db, "requesters", requester_snapshot(ws.profile()))
             if (org_id, requester_id) == (row["organisation_id"], row["requester_id"]):
                 return row
             old = json.loads(request_table.organisation(ws.db, row["organisation_id"])["record"])

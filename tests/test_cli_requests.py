@@ -336,6 +336,29 @@ def test_a_bounced_letter_goes_to_the_corrected_address(me, home):
     assert "dpo@acme.example" in me("letter", ref, "--format", "eml").stdout
 
 
+def test_a_batch_drafted_before_a_correction_goes_to_the_corrected_address(me, home):
+    """A run takes each organisation's record once (Drafting.refresh_snapshots'
+    `known`): every letter of the batch still goes to the address as it is now, each
+    with its own `redrafted` event, and one drafted afterwards needs none."""
+    refs = [only_ref(me, "access", "--to", org, "--again")
+            for org in ("acme", "fictional-party", "acme", "acme")]
+    me("orgs", "add", "--slug", "acme", "--email", "dpo@acme.example")
+    later = only_ref(me, "access", "--to", "acme", "--again")
+    me("send", "--all")
+    box = mailbox.Maildir(home / "outbox", create=False)
+    for ref in (*refs, later):
+        shown = me("show", ref, "--json").json()
+        redrafted = [e for e in shown["events"] if e["kind"] == "redrafted"]
+        if ref in (refs[0], refs[2], refs[3]):
+            assert [e["details"]["to"] for e in redrafted] == ["dpo@acme.example"], ref
+        else:
+            assert redrafted == [], ref
+        sent = me("letter", ref, "--format", "eml").stdout
+        assert ("dpo@acme.example" in sent) == (ref != refs[1]), ref
+        assert "privacy@acme.example" not in sent.split("\n\n", 1)[0], ref
+    assert len(box) == 5
+
+
 def test_a_draft_previews_with_the_directory_and_profile_as_they_are_now(me):
     ref = only_ref(me, "access", "--to", "acme")
     me("orgs", "add", "--slug", "acme", "--email", "dpo@acme.example")

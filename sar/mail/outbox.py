@@ -96,6 +96,9 @@ class Outbox:
         self.purpose = purpose      # letter (the request) | reminder | another follow-up
         self.flag = {"stop": False, "interrupted": False}
         self.copy_failed: str | None = None  # once a Sent-folder copy failed, say so
+        # The directory records' and profile's snapshots taken in this run, by slug
+        # (None: the profile): Drafting.refresh_snapshots takes each once.
+        self._snapshots: dict = {}
 
     @property
     def interrupted(self) -> bool:
@@ -104,6 +107,7 @@ class Outbox:
 
     def send(self, rows: list[dict], options: SendOptions | None = None) -> list[SendResult]:
         options = options or SendOptions()
+        self._snapshots = {}  # each run takes the records as they are now
         refs = list(dict.fromkeys(row["ref"] for row in rows))  # the same letter once
         if options.dry_run:
             # Reads only, so it needs no lock: it works while a paced batch runs.
@@ -266,7 +270,7 @@ class Outbox:
                 try:
                     row = ws.queries.find(ref)
                     if self.purpose == "letter":
-                        row = ws.drafting.refresh_snapshots(row)
+                        row = ws.drafting.refresh_snapshots(row, self._snapshots)
                     items.append((ref, row, ws.letters.ahead(
                         row, self.purpose, at or _noon(ws.today), options.offered,
                         options.attachments)))
