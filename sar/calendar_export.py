@@ -57,11 +57,13 @@ class Dates(NamedTuple):
                    dl.ack_due, tuple(dl.explanation))
 
     @classmethod
-    def cached(cls, status: str, due: str | None, cache: str, today: dt.date) -> Dates:
+    def cached(cls, status: str, due: str | None, cache: str, today: dt.date) -> Dates | None:
         """From a row's cached status, due date and deadline (m019, as
         lifecycle.Assessment.dates wrote it): overdue as lifecycle.assess says, once
-        the due date has passed."""
+        the due date has passed. None when it holds no running clock's dates."""
         kept = json.loads(cache)
+        if "explanation" not in kept:
+            return None
         day = dt.date.fromisoformat(due) if due else None
         return cls("overdue" if day and today > day else status, status, day,
                    _day(kept["ext_notice_due"]), kept["extended"], _day(kept["ack_due"]),
@@ -84,8 +86,9 @@ def _groups(ws):
     rows = [(dict(zip(request_table.RUNNING_CACHED, g[:-1], strict=True)), g[-1].split("\x1f"))
             for g in request_table.running_cached(ws.db, ws.today)]
     for row, refs in rows:
-        yield refs, row, Dates.cached(row["status"], row["due"], row["deadline_cache"],
-                                      ws.today), _org_name(ws, row, orgs)
+        dates = Dates.cached(row["status"], row["due"], row["deadline_cache"], ws.today)
+        if dates is not None:
+            yield refs, row, dates, _org_name(ws, row, orgs)
     for row in request_table.running_uncached(ws.db, ws.today):
         a = ws.assess(row)
         if a.deadline is None or a.base_status not in lifecycle.RUNNING:
