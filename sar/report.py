@@ -351,7 +351,7 @@ def tallied(ws, campaign_id: int | None = None) -> dict[str, dict[str, _Tally]]:
     dues = _dues(ws, counted)
     sectors: dict[str, tuple[str, str]] = {}
     first_id: dict[tuple, int] = {}
-    for org, sent, first, flags, regime, calendar, cached_due, n, lowest in counted:
+    for org, sent, first, flags, _regime, _calendar, cached_due, n, lowest in counted:
         (bounced, acknowledged, id_requested, extended, refused, overdue, bounced_now,
          uncached) = (bool(flags & 1 << i) for i in range(8))  # report_cells' bits
         sent_on = dt.date.fromisoformat(sent)
