@@ -125,6 +125,31 @@ def test_changing_a_deadline_rule_refreshes_cached_due_dates(me):
     assert me("show", ref, "--json").json()["due"] == "2026-04-09"
 
 
+def test_changing_a_deadline_rule_recounts_answers_already_in(me):
+    """A closed request keeps the due date its answer is judged against (the report's
+    on-time count reads it from the row): a rule changed after the answer came moves
+    that date too, so the tally agrees with counting the request from its events."""
+    import datetime as dt
+
+    from sar import report
+    from sar.workspace import Workspace
+
+    ref = me("new", "access", "--to", "acme", "--via", "post", "--json").json()[0]["ref"]
+    me("post", ref, "--posted", "2026-03-06", today="2026-03-06")  # a Friday, first class
+    me("mark", ref, "fulfilled", "--on", "2026-04-10", today="2026-04-10")
+
+    def tallied():
+        ws = Workspace(me.home, today=dt.date(2026, 5, 1))
+        counted = report.build(ws, 0)["by_organisation"][0]["on_time"]
+        one_by_one = sum(i["on_time"] for i in report.rows(ws))
+        ws.db.conn.close()
+        return counted, one_by_one
+
+    assert tallied() == (1, 1)   # due 10 April under the Practice Direction: on time
+    me("config", "set", "deadlines.post_presumption", "cpr-6.26", today="2026-05-01")
+    assert tallied() == (0, 0)   # due 9 April under CPR 6.26: a day late
+
+
 def test_a_locked_database_is_one_clear_line(me, home):
     import sqlite3
 
