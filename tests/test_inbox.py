@@ -330,6 +330,36 @@ def test_the_rest_of_the_mailbox_is_neither_kept_nor_shown(me, box, sent, home):
         "No new messages."
 
 
+def test_a_large_folder_is_read_once_even_when_a_message_moves_while_listed(me, box, sent,
+                                                                            home):
+    """The Maildir reader asks which names it has taken in a chunk at a time: over
+    several chunks, a reply met in new/ and again in cur/ (the mail program moved it
+    while sar listed the folder) is taken in once, and a second run reads nothing."""
+    import sqlite3
+
+    from sar.mail.sources import CHUNK
+
+    ref, mid = sent
+    reply = mail("We have received your request.", in_reply_to=mid)
+    (box.path / "new" / "1770000000.M0.host.example").write_bytes(reply)
+    for _ in range(CHUNK + 20):  # cur/ comes after new/, in a later chunk
+        box.deliver(mail("Our offers this week.", subject="Sale!", sender="news@shop.example"))
+    (box.path / "cur" / "1770000000.M0.host.example:2,S").write_bytes(reply)
+    got = watch(me, box)
+    assert [g["event"] for g in got] == ["acknowledged"]
+    conn = sqlite3.connect(home / "sar.db")
+    assert conn.execute("SELECT COUNT(*) FROM messages WHERE direction = 'in'").fetchone() \
+        == (1,)
+    assert conn.execute("SELECT COUNT(*) FROM maildir_seen").fetchone() == (CHUNK + 21,)
+    conn.close()
+    # Read again, every file would be news (a file's content never changes in a
+    # Maildir: this one does only to show whether it is read).
+    for path in box.path.glob("*/*"):
+        path.write_bytes(mail("We need to verify your identity.", in_reply_to=mid))
+    assert me("watch", "--maildir", box.path, today="2026-03-10").stdout.strip() == \
+        "No new messages."
+
+
 def test_inbox_before_anything_exists(sar):
     assert sar("inbox").stdout.strip() == "Nothing waits for you."
 
