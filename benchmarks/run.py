@@ -287,7 +287,7 @@ def status(n: int) -> list[tuple[str, float, str, float]]:
         for _ in range(count):  # one transaction: drafting is not what is measured here
             ws.new("access", ["acme"], again=True)
         db.conn.execute("COMMIT")
-        ws.send(all_drafts=False, refs_=[r["ref"] for r in ws.list()][: count // 10])
+        ws.send([r["ref"] for r in ws.list()][: count // 10])
         sar = Path(sys.executable).with_name("sar")
         env = {**os.environ, "SAR_HOME": str(home)}
         env.pop("SAR_TODAY", None)
