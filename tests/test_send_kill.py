@@ -44,9 +44,13 @@ def home_sending_to(home, server, drafts: int) -> tuple[list[str], dict]:
 
 
 def kill_and_finish(home, server, drafts: int, args: list[str], window: tuple[float, float],
-                    after_kill=None, config: dict | None = None) -> None:
+                    after_kill=None, config: dict | None = None,
+                    in_flight: bool = False) -> None:
     """Kill `sar send --all ARGS` eight times at random moments, finish the batch, and
-    check every request went at most once and nothing that went is recorded unsent."""
+    check every request went at most once and nothing that went is recorded unsent.
+    The moment is a random time in `window` after the process starts or, `in_flight`,
+    after the server has taken this run's first letter: on a fast machine an unpaced
+    batch would otherwise be over before most kills."""
     drafted, env = home_sending_to(home, server, drafts)
     for key, value in (config or {}).items():
         Workspace(home).set_config(key, value)
@@ -56,6 +60,11 @@ def kill_and_finish(home, server, drafts: int, args: list[str], window: tuple[fl
     for _ in range(8):
         proc = subprocess.Popen([sys.executable, "-m", "sar", "send", "--all", *args], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if in_flight:
+            before, deadline = len(server.handler.received), time.monotonic() + 30
+            while (len(server.handler.received) == before and proc.poll() is None
+                   and time.monotonic() < deadline):
+                time.sleep(0.002)
         time.sleep(rng.uniform(*window))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
@@ -120,8 +129,8 @@ def test_sigkill_in_full_flight_leaves_at_most_k_to_settle(tmp_path):
 
     try:
         home = tmp_path / "home"
-        kill_and_finish(home, server, 4 * BATCH, [], (0.5, 1.1), after_kill=count_sending,
-                        config={"send.batch": "5"})
+        kill_and_finish(home, server, 4 * BATCH, [], (0.0, 0.15), after_kill=count_sending,
+                        config={"send.batch": "5"}, in_flight=True)
     finally:
         server.stop()
     assert max(left) <= 5, left
