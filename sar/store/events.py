@@ -186,10 +186,9 @@ class EventLog:
         return prepared.assessment
 
     def reassess(self, everything: bool = False) -> int:
-        """Recompute the cache of every request the deadline rules reach (open ones, and
-        answered ones: their due date before the answer) or of every request, from its
-        events: status and due dates (after a change of deadline rules) and the log's
-        facts, in one transaction. Returns how many changed."""
+        """Recompute every open request's (or every request's) cache from its events:
+        status and due dates (every request's, after a change of deadline rules) and
+        the log's facts, in one transaction. Returns how many changed."""
         ws = self.ws
         changed = 0
         with ws.transaction():

@@ -65,11 +65,7 @@ def ref_taken(db, ref: str) -> bool:
 
 
 def rows(db, *, open_only: bool = False) -> list[dict]:
-    """Every request, or (open_only) those whose cache the deadline rules reach: the open
-    ones, and the closed ones answered after a cached due date (the report reads it)."""
-    sql = "SELECT * FROM requests" + (
-        f" WHERE status NOT IN ({_CLOSED}) OR deadline_cache ->> 'answer_due' IS NOT NULL"
-        if open_only else "")
+    sql = "SELECT * FROM requests" + (f" WHERE status NOT IN ({_CLOSED})" if open_only else "")
     return list(db.query(sql))
 
 
