@@ -241,7 +241,7 @@ def check(ws, fix: bool = False) -> Report:
     _chain(ws, report)
     _evidence(ws, report)
     if fix:
-        changed = ws.log.reassess(everything=True)
+        changed = ws.log.reassess()
         if changed:
             report.fixed.append(f"recomputed {changed} requests' cached status")
     _cache(ws, report)

@@ -198,12 +198,7 @@ class Workspace:
         self.home.save_config(config)
         self.__dict__.pop("config", None)
         if key.startswith("deadlines.") and self.home.db_path.exists():
-            # Closed requests too: an answered one keeps the due date its answer is
-            # judged by (the report's on-time count), a withdrawn one its due date.
-            self.log.reassess(everything=True)
-
-    def reassess(self, everything: bool = False) -> int:
-        return self.log.reassess(everything)
+            self.log.reassess()
 
     def add_org(self, **fields) -> dict:
         from sar.directory.editing import add_org

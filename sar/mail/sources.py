@@ -53,7 +53,7 @@ def maildir_files(folder: Path) -> list[str]:
     """The message files of a Maildir (new/ and cur/), in name order, as paths: regular
     files only, never through a link — a FIFO or a device would hang the reader, and
     a link could point anywhere. Only the paths are kept (a folder of 200,000 messages
-    is some 30 MiB of them, against 75 as directory entries). UsageError if `folder`
+    is some 24 MiB of them, against 56 as directory entries). UsageError if `folder`
     is not a Maildir."""
     folder = Path(folder)
     if not (folder / "cur").is_dir() and not (folder / "new").is_dir():
@@ -113,10 +113,13 @@ def maildir(inbox, folder: Path, max_bytes: int) -> Iterator:
     db = inbox.db
     inbox.ws.evidence.settle(after_crash=True)
     for i in range(0, len(files), CHUNK):
+        # Earlier chunks are committed: a message met in one of them is in the table.
+        todo = _unseen(db, source, files[i:i + CHUNK])
+        if not todo:
+            continue  # a folder read before costs a query per chunk, no transaction
         results = []
         with inbox.batch():
-            # Asked inside the batch: a message met in an earlier chunk is in the table.
-            for name, path in _unseen(db, source, files[i:i + CHUNK]):
+            for name, path in todo:
                 raw = read_file(path, max_bytes + 1)
                 if raw is None:
                     continue  # found next time, if it is still there

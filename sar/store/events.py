@@ -185,14 +185,14 @@ class EventLog:
             self.write(prepared)
         return prepared.assessment
 
-    def reassess(self, everything: bool = False) -> int:
-        """Recompute every open request's (or every request's) cache from its events:
-        status and due dates (every request's, after a change of deadline rules) and
-        the log's facts, in one transaction. Returns how many changed."""
+    def reassess(self) -> int:
+        """Recompute every request's cache from its events, closed ones too (an answered
+        request keeps the due date its answer is judged by): status, due dates and the
+        log's facts, in one transaction. Returns how many changed."""
         ws = self.ws
         changed = 0
         with ws.transaction():
-            for row in request_table.rows(ws.db, open_only=not everything):
+            for row in request_table.rows(ws.db):
                 cache = self.cache_of(row)
                 if any(cache[k] != row[k] for k in cache):
                     request_table.update(ws.db, row["id"], cache)

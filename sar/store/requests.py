@@ -64,9 +64,8 @@ def ref_taken(db, ref: str) -> bool:
     return db.execute("SELECT 1 FROM requests WHERE ref = ?", [ref]).fetchone() is not None
 
 
-def rows(db, *, open_only: bool = False) -> list[dict]:
-    sql = "SELECT * FROM requests" + (f" WHERE status NOT IN ({_CLOSED})" if open_only else "")
-    return list(db.query(sql))
+def rows(db) -> list[dict]:
+    return list(db.query("SELECT * FROM requests"))
 
 
 def open_to(db, org_slug: str, kind: str) -> tuple[str, str] | None:
