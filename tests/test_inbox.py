@@ -360,6 +360,35 @@ def test_a_large_folder_is_read_once_even_when_a_message_moves_while_listed(me, 
         "No new messages."
 
 
+def test_a_file_name_that_is_not_utf8_is_still_read_once(me, box, sent, home, tmp_path):
+    """A Maildir file whose name is not UTF-8 (a copy from another system) is a
+    message like any other: taken in, and not read again the next time; the files
+    after it are read too. Its folder's own path may be odd bytes as well."""
+    import os
+    import shutil
+    import sqlite3
+    from pathlib import Path
+
+    ref, mid = sent
+    odd = os.fsencode(tmp_path) + b"/Mail-\xe9t\xe9"
+    shutil.copytree(box.path, os.fsdecode(odd))
+    folder = Path(os.fsdecode(odd))
+    with open(os.fsencode(folder / "new") + b"/1770000000.M0.h\xf6st:2,", "wb") as f:
+        f.write(mail("We have received your request.", in_reply_to=mid))
+    (folder / "new" / "1770000001.M0.host.example").write_bytes(
+        mail("We need to verify your identity.", in_reply_to=mid))
+    first = me("watch", "--maildir", folder, today="2026-03-10").stdout
+    assert "acknowledged" in first and "id-requested" in first, first
+    conn = sqlite3.connect(home / "sar.db")
+    assert conn.execute("SELECT COUNT(*) FROM messages WHERE direction = 'in'").fetchone() \
+        == (2,)
+    names = sorted(r[0] for r in conn.execute("SELECT name FROM maildir_seen"))
+    conn.close()
+    assert names == ["1770000001.M0.host.example", "x:" + b"1770000000.M0.h\xf6st".hex()]
+    assert me("watch", "--maildir", folder, today="2026-03-11").stdout.strip() == \
+        "No new messages."
+
+
 def test_inbox_before_anything_exists(sar):
     assert sar("inbox").stdout.strip() == "Nothing waits for you."
 

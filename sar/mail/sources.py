@@ -85,8 +85,16 @@ def read_file(path: str, limit: int) -> bytes | None:
 
 
 def _unique(path: str) -> str:
-    """The unique part of a Maildir name; the flags after ':' change when it is read."""
-    return os.path.basename(path).split(":", 1)[0].split("!", 1)[0]
+    """The unique part of a Maildir name; the flags after ':' change when it is read.
+    A name that is not UTF-8 (a mail program's bug, or a copy from another system)
+    is still a message: it is kept as its bytes in hex behind 'x:', which no unique
+    part can start with (the unique part ends at the first ':')."""
+    unique = os.path.basename(path).split(":", 1)[0].split("!", 1)[0]
+    try:
+        unique.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, kept by Python as surrogates
+        return "x:" + os.fsencode(unique).hex()
+    return unique
 
 
 def _unseen(db, source: str, paths: list[str]) -> list[tuple[str, str]]:
@@ -109,7 +117,8 @@ def maildir(inbox, folder: Path, max_bytes: int) -> Iterator:
     """Ingest each message in a Maildir not seen before; yield what became of it."""
     folder = Path(folder).expanduser()
     files = maildir_files(folder)
-    source = f"maildir:{folder.resolve()}"
+    # A folder whose path is not UTF-8 is named with its odd bytes escaped (\\xff).
+    source = "maildir:" + os.fsencode(folder.resolve()).decode("utf-8", "backslashreplace")
     db = inbox.db
     inbox.ws.evidence.settle(after_crash=True)
     for i in range(0, len(files), CHUNK):
