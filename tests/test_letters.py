@@ -47,6 +47,20 @@ After.
     ]
 
 
+def test_a_stretch_read_before_is_numbered_where_it_stands():
+    """parse reads each stretch between blank lines once per process: the same
+    stretch met again, later in a letter or in another letter, takes the numbers of
+    its new place, and the stretch met first keeps its own."""
+    shared = "+ the source of my data\n+ every recipient"
+    first = parse(shared)
+    later = parse("+ a copy of my data\n\n \t\n" + shared + "\n\n" + shared)
+    assert [b.marker for b in first] == ["1.", "2."]
+    assert [(b.marker, b.text) for b in later] == [
+        ("1.", "a copy of my data"), ("2.", "the source of my data"), ("3.", "every recipient"),
+        ("4.", "the source of my data"), ("5.", "every recipient")]
+    assert [b.marker for b in parse(shared)] == ["1.", "2."]
+
+
 @pytest.mark.parametrize("kind,regime", MATRIX, ids=[f"{k}-{r}" for k, r in MATRIX])
 def test_every_letter_renders_in_every_format(me, kind, regime):
     from docx import Document

@@ -79,6 +79,11 @@ def dateline(letter: Letter) -> str:
 def town(address: list[str]) -> str:
     """The sender's town from their address lines: "10115 Berlin" gives Berlin; else
     the last line without a digit ("Leeds" above "LS1 1AA"); "" when none is clear."""
+    return _town(tuple(address))
+
+
+@lru_cache(maxsize=256)
+def _town(address: tuple[str, ...]) -> str:
     for line in reversed(address):
         if m := re.fullmatch(r"(?:[A-Z]{1,2}-)?\d{4,5}\s+(\D+)", line.strip()):
             return m.group(1).strip()
@@ -100,9 +105,11 @@ class Fields(dict):
     """A mapping that knows its own name, so a missing field is named in full."""
 
     def __init__(self, label: str, data: dict):
-        super().__init__({k: Fields(f"{label}.{k}", v) if isinstance(v, dict) else v
-                          for k, v in data.items()})
+        super().__init__(data)  # copied in C; only the mappings inside are wrapped
         self.label = label
+        for k, v in data.items():
+            if isinstance(v, dict):
+                self[k] = Fields(f"{label}.{k}", v)
 
 
 def search_environment(search_path: tuple[str, ...], trusted: bool = False):
@@ -237,20 +244,46 @@ def render(context: dict, *, lang: str, regime: str, kind: str,
     return split_sections(text, name)
 
 
+# What str.splitlines takes as a line end besides "\n".
+_OTHER_LINE_ENDS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
 def split_sections(text: str, name: str) -> dict[str, str]:
-    sections: dict[str, list[str]] = {}
-    current = None
-    for line in text.splitlines():
-        if line.startswith("@@") and line[2:].strip() in SECTIONS:
-            current = line[2:].strip()
-            sections[current] = []
-        elif current is not None:
-            sections[current].append(line)
+    """The sections of a rendered template ("@@body" on a line of its own starts
+    one), each stripped; a section named twice is the later one. Only the "@@" are
+    looked for and the text between them sliced out whole (a letter is some hundred
+    lines); a text with line ends other than "\\n" is read line by line."""
+    sections: dict[str, str] = {}
+    if any(c in text for c in _OTHER_LINE_ENDS):
+        lines: dict[str, list[str]] = {}
+        current = None
+        for line in text.splitlines():
+            if line.startswith("@@") and line[2:].strip() in SECTIONS:
+                current = line[2:].strip()
+                lines[current] = []
+            elif current is not None:
+                lines[current].append(line)
+        sections = {k: "\n".join(v).strip() for k, v in lines.items()}
+    else:
+        current, start = None, 0
+        at = text.find("@")  # one character: found at the speed of memchr
+        while at >= 0:
+            if text.startswith("@@", at) and (at == 0 or text[at - 1] == "\n"):
+                end = text.find("\n", at)
+                end = len(text) if end < 0 else end
+                section = text[at + 2:end].strip()
+                if section in SECTIONS:
+                    if current is not None:
+                        sections[current] = text[start:at].strip()
+                    current, start = section, end
+            at = text.find("@", at + 1)
+        if current is not None:
+            sections[current] = text[start:].strip()
     missing = [s for s in SECTIONS if s not in sections]
     if missing:
         raise TemplateError(f"template {name} has no {', '.join(missing)} section "
                             "(does it extend _base.j2?)")
-    return {k: "\n".join(v).strip() for k, v in sections.items()}
+    return sections
 
 
 def _template_line(tb, fallback: str) -> str:
@@ -266,6 +299,7 @@ def _template_line(tb, fallback: str) -> str:
     return found
 
 
+@lru_cache(maxsize=1024)
 def _same_name(line: str) -> str:
     """A recipient line as compared for repeats: "Equifax Limited" is "Equifax Ltd"."""
     words = line.casefold().replace("limited", "ltd").replace(".", "").split()

@@ -16,9 +16,12 @@ read the parsed blocks, so a letter says the same thing in every format.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 _LABEL = re.compile(r"^\(([a-z]{1,2}|[ivx]{1,5}|\d{1,2})\)\s+")
+# A line of nothing but spaces or tabs: no block runs across it.
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
 class Block(NamedTuple):
@@ -30,6 +33,35 @@ class Block(NamedTuple):
 
 
 def parse(source: str) -> list[Block]:
+    """The blocks of a letter's markup. No block runs across a blank line, so the text
+    is read a stretch between blank lines at a time, and each stretch once per
+    process: a campaign's letters share most of them (only those naming the
+    reference, a date or the requester differ). The numbering of "+" items runs on
+    through the whole letter, from one stretch to the next."""
+    blocks: list[Block] = []
+    number = 0
+    for stretch in _BLANK_LINE.split(source):
+        found, numbered = _stretch(stretch)
+        if number and numbered:
+            found = list(found)
+            for i in numbered:
+                kind, text, marker = found[i]
+                found[i] = Block(kind, text, f"{number + int(marker[:-1])}.")
+        blocks.extend(found)
+        number += len(numbered)
+    return blocks
+
+
+@lru_cache(maxsize=4096)
+def _stretch(source: str) -> tuple[tuple[Block, ...], tuple[int, ...]]:
+    """A stretch's blocks, numbered from 1, and where its numbered items are."""
+    blocks = _read(source)
+    return tuple(blocks), tuple(i for i, b in enumerate(blocks)
+                                if b.kind == "item" and b.marker.endswith("."))
+
+
+def _read(source: str) -> list[Block]:
+    """The markup read line by line."""
     blocks: list[Block] = []
     kind: str | None = None  # the block being read, its lines and its marker
     lines: list[str] = []

@@ -6,6 +6,7 @@ import re
 from functools import lru_cache
 
 from sar.letters import LABELS, Letter, dateline
+from sar.letters.markup import Block
 
 WIDTH = 72
 
@@ -42,21 +43,27 @@ def _wrap(text: str, initial_indent: str = "", subsequent_indent: str = "") -> t
     return tuple(lines)
 
 
+@lru_cache(maxsize=8192)
+def _block_lines(block: Block) -> tuple[str, ...]:
+    """One block's lines (a campaign's letters share most blocks, the very objects:
+    sar.letters.markup.parse reads each stretch once)."""
+    if block.kind == "heading":
+        return _wrap(block.text)
+    if block.kind == "paragraph":
+        return _wrap(block.text) or ("",)
+    marker = "-" if block.marker == "•" else block.marker
+    return _wrap(block.text, marker + " ", " " * (len(marker) + 1))
+
+
 def body_lines(letter: Letter) -> list[str]:
     out: list[str] = []
     previous = None
     for block in letter.body:
-        if out and not (block.kind == "item" and previous == "item"):
+        kind = block.kind
+        if out and not (kind == "item" and previous == "item"):
             out.append("")
-        if block.kind == "heading":
-            out.extend(_wrap(block.text))
-        elif block.kind == "paragraph":
-            out.extend(_wrap(block.text) or ("",))
-        else:
-            marker = "-" if block.marker == "•" else block.marker
-            pad = " " * (len(marker) + 1)
-            out.extend(_wrap(block.text, initial_indent=marker + " ", subsequent_indent=pad))
-        previous = block.kind
+        out += _block_lines(block)
+        previous = kind
     return out
 
 
