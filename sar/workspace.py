@@ -40,6 +40,9 @@ class Workspace:
         self.today = today or home_mod.today()
         # What a room reads once per workspace and keeps (a campaign's row, say).
         self.memo: dict = {}
+        # Told, as one line of text, of something about the home the user should know
+        # (the CLI writes it to stderr): a library caller may set it.
+        self.notice = None
 
     # -- what the rooms share ---------------------------------------------------------
 
@@ -52,7 +55,11 @@ class Workspace:
             # list, show, report and export work; a command that writes is refused.
             return connect(self.home.db_path, self.home.key, read_only=True)
         self.home.ensure()
-        return connect(self.home.db_path, self.home.key)
+        conn = self.__dict__["db"] = connect(self.home.db_path, self.home.key)
+        # Deadline settings edited by hand since the caches were kept: recompute them
+        # before anything reads or appends (the log works on this connection).
+        self.log.follow_settings(self.notice)
+        return conn
 
     @cached_property
     def config(self) -> dict:

@@ -150,6 +150,32 @@ def test_changing_a_deadline_rule_recounts_answers_already_in(me):
     assert tallied() == (0, 0)   # due 9 April under CPR 6.26: a day late
 
 
+def test_a_deadline_rule_edited_by_hand_recounts_at_the_next_command(me, home):
+    """config.toml edited by hand, not through `sar config set`: the next command sees
+    the deadline settings differ from those the caches were kept under, says so on
+    stderr and recomputes them, so the report does not count a late answer on time."""
+    import datetime as dt
+
+    from sar import report
+    from sar.workspace import Workspace
+
+    ref = me("new", "access", "--to", "acme", "--via", "post", "--json").json()[0]["ref"]
+    me("post", ref, "--posted", "2026-03-06", today="2026-03-06")  # a Friday, first class
+    me("mark", ref, "fulfilled", "--on", "2026-04-10", today="2026-04-10")
+    assert me("status", today="2026-05-01").stderr == ""
+    config = home / "config.toml"
+    text = config.read_text()
+    assert "[deadlines]" not in text
+    config.write_text(text + '\n[deadlines]\npost_presumption = "cpr-6.26"\n')
+    first = me("status", today="2026-05-01")
+    assert "deadline settings in config.toml changed" in first.stderr
+    assert me("status", today="2026-05-01").stderr == ""  # once, not at every command
+    ws = Workspace(home, today=dt.date(2026, 5, 1))
+    assert report.build(ws, 0)["by_organisation"][0]["on_time"] == 0  # due 9 April: late
+    assert "disagree" not in me("doctor", today="2026-05-01").stdout
+    ws.db.conn.close()
+
+
 def test_a_locked_database_is_one_clear_line(me, home):
     import sqlite3
 

@@ -7,7 +7,7 @@ import typer
 
 from sar.cli import output
 from sar.cli.helptext import PanelGroup
-from sar.cli.root import app, state
+from sar.cli.root import app, workspace
 from sar.errors import UsageError
 
 campaign_app = typer.Typer(cls=PanelGroup,
@@ -22,9 +22,8 @@ NameArg = Annotated[str, typer.Argument(metavar="NAME", help="The campaign.")]
 
 def _campaigns():
     from sar.campaign import Campaigns
-    from sar.workspace import Workspace
 
-    return Campaigns(Workspace(state.home))
+    return Campaigns(workspace())
 
 
 def _say(data: dict, json_: bool, line: str) -> None:

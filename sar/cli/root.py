@@ -121,7 +121,11 @@ def root(
     os.umask(0o077)
 
 
-def workspace():
+def workspace(today=None):
+    """The home the command works on; a note about the home (a long recompute coming)
+    goes to stderr."""
     from sar.workspace import Workspace
 
-    return Workspace(state.home)
+    ws = Workspace(state.home, today=today)
+    ws.notice = lambda text: typer.echo(text, err=True)
+    return ws

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from sar.cli import output
-from sar.cli.root import app, state
+from sar.cli.root import app, workspace
 from sar.errors import UsageError
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -16,13 +16,11 @@ _COLUMNS = [("ref", "ref"), ("org", "organisation"), ("kind", "kind"), ("status"
 
 
 def _workspace(as_of: str | None):
-    from sar.workspace import Workspace
-
     if as_of is None:
-        return Workspace(state.home)
+        return workspace()
     from sar.cli.requests_cmd import parse_day
 
-    return Workspace(state.home, today=parse_day(as_of, "--as-of"))
+    return workspace(today=parse_day(as_of, "--as-of"))
 
 
 def _days(value: str) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from sar.core import lifecycle
 from sar.core.lifecycle import Event
@@ -75,6 +75,11 @@ def row_cache(events, assessment: lifecycle.Assessment, regime: str, calendar: s
     return {**assessment.cached(), **log_facts(events),
             "deadline_cache": json.dumps(kept, ensure_ascii=False, sort_keys=True,
                                          separators=(",", ":")) if kept else None}
+
+
+def settings_key(options) -> str:
+    """Deadline settings (sar.core.deadlines.Options) as the JSON cache_basis keeps."""
+    return json.dumps(asdict(options), sort_keys=True, separators=(",", ":"))
 
 
 def first_event_record(request_id: int, event: Event) -> dict:
@@ -197,7 +202,35 @@ class EventLog:
                 if any(cache[k] != row[k] for k in cache):
                     request_table.update(ws.db, row["id"], cache)
                     changed += 1
+            request_table.set_cache_basis(ws.db, settings_key(ws.options()))
         return changed
+
+    def follow_settings(self, notice=None) -> int | None:
+        """After the deadline settings changed behind sar's back (config.toml edited by
+        hand), recompute every cache, as `sar config set` would: else the board, the
+        calendar and the report keep due dates worked out under the old rules (a late
+        answer counted as on time). `notice(text)` is told first, since a large home
+        takes a while. The first time, the settings are only recorded. Returns how
+        many requests changed, or None when the settings had not."""
+        from sar.errors import UsageError
+
+        ws = self.ws
+        try:
+            current = settings_key(ws.options())
+        except UsageError:
+            return None  # a setting that is not valid: the command that needs it says so
+        kept = request_table.cache_basis(ws.db)
+        if kept == current:
+            return None
+        if kept is None:
+            with ws.transaction():
+                if request_table.cache_basis(ws.db) is None:
+                    request_table.set_cache_basis(ws.db, current)
+            return None
+        if notice:
+            notice("The deadline settings in config.toml changed: working out every "
+                   "request's due date again.")
+        return self.reassess()
 
     def cache_of(self, row: dict) -> dict:
         """What a request's row caches of its events, worked out from them

@@ -262,3 +262,14 @@ def m019_requests_deadline_cache(db):
     # deadline rules and their settings: the calendar and the report work such a
     # row out from its events, and `sar doctor` names it until `--fix` fills it.
     db.execute("ALTER TABLE requests ADD COLUMN deadline_cache TEXT")
+
+
+@migrations()
+def m020_cache_basis(db):
+    # The deadline settings the requests' cached due dates were worked out under
+    # (store.requests.cache_basis): a setting changed by editing config.toml by hand
+    # is then noticed when the home is next opened, and every cache recomputed, as
+    # `sar config set` does. Left empty here: the first open records the settings
+    # as they are (the caches were kept with them, or doctor names those that were not).
+    db.execute("CREATE TABLE cache_basis (id INTEGER PRIMARY KEY CHECK (id = 1), "
+               "deadlines TEXT NOT NULL)")

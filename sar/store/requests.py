@@ -56,6 +56,17 @@ def by_id(db, request_id: int) -> dict:
     return found
 
 
+def cache_basis(db) -> str | None:
+    """The deadline settings (as JSON) every row's cache was last worked out under."""
+    found = db.execute("SELECT deadlines FROM cache_basis WHERE id = 1").fetchone()
+    return found[0] if found else None
+
+
+def set_cache_basis(db, deadlines: str) -> None:
+    db.execute("INSERT INTO cache_basis (id, deadlines) VALUES (1, ?) "
+               "ON CONFLICT (id) DO UPDATE SET deadlines = excluded.deadlines", [deadlines])
+
+
 def all_refs(db) -> list[str]:
     return [r[0] for r in db.execute("SELECT ref FROM requests")]
 
