@@ -165,8 +165,9 @@ def _sends(ws, report: Report) -> None:
 
 
 def _sync(ws, report: Report, today: dt.date) -> None:
-    for source, folder, updated in ws.db.execute(
-            "SELECT source, folder, updated_at FROM sync_state"):
+    from sar.store import reading
+
+    for source, folder, updated in reading.imap_positions(ws.db):
         when = dt.date.fromisoformat(updated[:10])
         if (today - when).days > STALE_DAYS:
             report.notes.append(f"{source} {folder} was last read on {when}: is `sar watch` "

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sar.errors import UsageError
-from sar.store.db import now
+from sar.store import reading
 
 CHUNK = 200
 READ_AHEAD = 64 * 2**20   # bytes of a chunk beside which the next one is read ahead
@@ -101,10 +101,7 @@ def _unseen(db, source: str, paths: list[str]) -> list[tuple[str, str]]:
     """(unique name, path) of the files in `paths` not taken in before: the table is
     asked a chunk at a time, so a large folder's names are never all held twice."""
     names = [_unique(p) for p in paths]
-    marks = ", ".join("?" * len(names))
-    seen = {r[0] for r in db.execute(
-        f"SELECT name FROM maildir_seen WHERE source = ? AND name IN ({marks})",
-        [source, *names])}
+    seen = reading.maildir_seen(db, source, names)
     todo = []
     for name, path in zip(names, paths, strict=True):
         if name not in seen:
@@ -135,8 +132,7 @@ def maildir(inbox, folder: Path, max_bytes: int) -> Iterator:
                 if len(raw) > max_bytes:
                     raw = _head(raw)
                 results.append(inbox.ingest(raw, source=source))
-                db.execute("INSERT OR IGNORE INTO maildir_seen (source, name) VALUES (?, ?)",
-                           [source, name])
+                reading.mark_maildir_seen(db, source, name)
         yield from results
     inbox.ws.evidence.settle()  # the run's journals: one sync for them all
 
@@ -169,18 +165,10 @@ class ImapSource:
             self.client = None
 
     def _state(self, folder: str):
-        return self.inbox.db.execute(
-            "SELECT uidvalidity, last_uid FROM sync_state WHERE source = ? AND folder = ?",
-            [self.source, folder]).fetchone()
+        return reading.imap_position(self.inbox.db, self.source, folder)
 
     def _save(self, folder: str, uidvalidity: int, uid: int) -> None:
-        self.inbox.db.execute(
-            "INSERT INTO sync_state (source, folder, uidvalidity, last_uid, updated_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, folder) DO UPDATE SET "
-            "uidvalidity = excluded.uidvalidity, last_uid = MAX(CASE WHEN "
-            "sync_state.uidvalidity = excluded.uidvalidity THEN sync_state.last_uid ELSE 0 "
-            "END, excluded.last_uid), updated_at = excluded.updated_at",
-            [self.source, folder, uidvalidity, uid, now()])
+        reading.save_imap_position(self.inbox.db, self.source, folder, uidvalidity, uid)
 
     def sync(self, folder: str) -> Iterator:
         """Ingest what arrived in `folder` since the last UID read."""
