@@ -100,9 +100,11 @@ class Inbox:
         # together; bounded, so reading 200,000 replies does not keep 200,000 letters.
         self._letters: collections.OrderedDict[int, list[str]] = collections.OrderedDict()
         # Inside batch() only (its transaction holds the write lock, so no one else
-        # changes a request meanwhile): open requests by (organisations, day), until
-        # this inbox records an event.
-        self._open: dict[tuple, list[int]] | None = None
+        # changes a request meanwhile): open requests by (organisations, day), with the
+        # query that found them; a request this inbox records an event on is asked
+        # about again (`_changed`), not every request of the organisation.
+        self._open: dict[tuple, tuple[set[int], str, list]] | None = None
+        self._dirty: set[int] = set()
 
     # -- lookups for matching ------------------------------------------------------
 
@@ -158,7 +160,9 @@ class Inbox:
             return []
         key = (frozenset(slugs), arrived.date() if arrived is not None else None)
         if self._open is not None and key in self._open:
-            return list(self._open[key])
+            if self._dirty:
+                self._recheck()
+            return list(self._open[key][0])
         closed = (*lifecycle.UNSENT, *lifecycle.CLOSED)
         marks = ", ".join("?" for _ in slugs)
         sql = (f"SELECT id FROM requests WHERE org_slug IN ({marks}) AND status NOT IN "
@@ -170,13 +174,25 @@ class Inbox:
             params.append(arrived.date().isoformat())
         found = [r[0] for r in self.db.execute(sql, params).fetchall()]
         if self._open is not None:
-            self._open[key] = found
-        return list(found)
+            self._open[key] = (set(found), sql, params)
+        return found
 
-    def _changed(self) -> None:
-        """An event is about to be recorded: the open requests may differ after it."""
+    def _changed(self, request_id: int) -> None:
+        """An event is about to be recorded on a request: whether it is open may differ
+        after it (the others' may not)."""
         if self._open:
-            self._open.clear()
+            self._dirty.add(request_id)
+
+    def _recheck(self) -> None:
+        """The kept open requests, with those events were recorded on asked again."""
+        dirty = sorted(self._dirty)
+        self._dirty.clear()
+        marks = ", ".join("?" for _ in dirty)
+        for found, sql, params in self._open.values():
+            still = {r[0] for r in self.db.execute(f"{sql} AND id IN ({marks})",
+                                                   [*params, *dirty])}
+            found.difference_update(dirty)
+            found.update(still)
 
     def _campaign_mailboxes(self) -> set[str]:
         if self._mailboxes is None:
@@ -234,6 +250,8 @@ class Inbox:
                 yield
         finally:
             self._open = outer
+            if outer is None:
+                self._dirty.clear()
         if self.ws.evidence.unsettled >= SETTLE_AFTER:
             self.ws.evidence.settle()
 
@@ -377,7 +395,7 @@ class Inbox:
             if self.db.execute("SELECT state FROM messages WHERE id = ?",
                                [m["id"]]).fetchone()[0] != "handed-out":
                 return Ingested("own", sender=msg.from_domain)  # recorded meanwhile
-            self._changed()
+            self._changed(row["id"])
             self.ws.log.append(row, Event(kind, on, "inbox", {
                 "message_id": m["message_id"], "transport": "hand-out", "sha256": m["sha256"],
                 "confirmed": "the participant's copy arrived"}))
@@ -451,7 +469,7 @@ class Inbox:
             prepared = self.ws.log.prepare(
                 row, Event("reply-received", on, "inbox", details, 0, at))
             kind, needs, note = "reply-received", None if already else "not-applied", str(e)
-        self._changed()
+        self._changed(row["id"])
         self.ws.log.write(prepared)
         return kind, needs, note
 
@@ -517,7 +535,7 @@ class Inbox:
         with self.ws.transaction():
             # Checked before anything is written: a link that does not fit changes nothing.
             prepared = self.ws.log.prepare(row, Event(kind, on, "user", details))
-            self._changed()
+            self._changed(row["id"])
             self.ws.log.write(prepared)
             needs = "unclassified" if decision.label == "unclassified" else None
             store.update(self.db, "messages", pk, {

@@ -132,6 +132,24 @@ def test_a_reply_that_closes_a_request_is_seen_by_the_next_message_in_the_same_b
     assert (got[2]["ref"], got[2]["needs"]) == (None, "unmatched")
 
 
+def test_a_request_closed_in_a_batch_leaves_the_other_open_one_to_match(me, box, sent):
+    # The batch keeps the organisation's open requests; an event on one of them has
+    # that one asked about again, and the other stays: the third message, from the
+    # organisation's domain alone, now has one open request to belong to.
+    ref, mid = sent
+    other = me("new", "erasure", "--to", "acme", "--details", "I withdraw consent.",
+               "--json").json()[0]["ref"]
+    me("send", other)
+    box.deliver(mail("We have received your request.", subject="Your privacy request"))
+    box.deliver(mail("We do not hold any personal data about you.", in_reply_to=mid))
+    box.deliver(mail("We have received your request and will respond within one month.",
+                     subject="Your privacy request"))
+    got = watch(me, box)
+    assert (got[0]["ref"], got[0]["needs"]) == (None, "unmatched")
+    assert (got[1]["ref"], got[1]["event"]) == (ref, "no-data-held")
+    assert (got[2]["ref"], got[2]["matched_by"]) == (other, "sender-domain")
+
+
 def test_a_run_leaves_its_evidence_synced_and_no_journal_behind(me, box, sent, home):
     # The chunk's evidence goes through one journal; the run settles it when it ends.
     ref, mid = sent
