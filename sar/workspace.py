@@ -58,7 +58,12 @@ class Workspace:
         conn = self.__dict__["db"] = connect(self.home.db_path, self.home.key)
         # Deadline settings edited by hand since the caches were kept: recompute them
         # before anything reads or appends (the log works on this connection).
-        self.log.follow_settings(self.notice)
+        try:
+            self.log.follow_settings(self.notice)
+        except BaseException:
+            del self.__dict__["db"]  # opened again, and followed, next time
+            conn.conn.close()
+            raise
         return conn
 
     @cached_property
@@ -197,6 +202,9 @@ class Workspace:
         """Change a setting; None puts it back to its default."""
         from sar import config as cfg
 
+        recount = key.startswith("deadlines.") and self.home.db_path.exists()
+        if recount:
+            self.db  # noqa: B018 - opened under the old settings: recounted once, below
         config = self.home.load_config()
         if value is None:
             cfg.unset(config, key)
@@ -204,7 +212,7 @@ class Workspace:
             cfg.put(config, key, value)
         self.home.save_config(config)
         self.__dict__.pop("config", None)
-        if key.startswith("deadlines.") and self.home.db_path.exists():
+        if recount:
             self.log.reassess()
 
     def add_org(self, **fields) -> dict:

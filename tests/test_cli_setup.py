@@ -176,6 +176,49 @@ def test_a_deadline_rule_edited_by_hand_recounts_at_the_next_command(me, home):
     ws.db.conn.close()
 
 
+def test_following_the_deadline_settings_never_makes_a_read_fail(me, home):
+    """The settings are followed only when nobody else writes: a read while another
+    sar holds the write lock goes on at once with the caches as they are, and the
+    next command recomputes; a value edited in that is not valid, or not a string,
+    leaves the reads working."""
+    import os
+    import sqlite3
+
+    ref = me("new", "access", "--to", "acme", "--via", "post", "--json").json()[0]["ref"]
+    me("post", ref, "--posted", "2026-03-06", today="2026-03-06")
+    me("mark", ref, "fulfilled", "--on", "2026-04-10", today="2026-04-10")
+    config = home / "config.toml"
+    plain = config.read_text()
+    config.write_text(plain + '\n[deadlines]\npost_presumption = "cpr-6.26"\n')
+    other = sqlite3.connect(home / "sar.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another sar, writing a chunk
+    os.environ["SAR_TEST_BUSY_TIMEOUT"] = "3"
+    try:
+        run = me("list", today="2026-05-01")
+    finally:
+        os.environ.pop("SAR_TEST_BUSY_TIMEOUT", None)
+        other.execute("ROLLBACK")
+    assert ref in run.stdout and run.stderr == ""
+    (basis,) = other.execute("SELECT deadlines FROM cache_basis").fetchone()
+    assert '"post_presumption":"pd-1985"' in basis  # not followed yet
+    assert "changed" in me("list", today="2026-05-01").stderr  # the next command does
+    (basis,) = other.execute("SELECT deadlines FROM cache_basis").fetchone()
+    assert '"post_presumption":"cpr-6.26"' in basis
+    other.close()
+    for bad in ('"bogus"', "2026-01-01"):
+        config.write_text(plain + f"\n[deadlines]\npost_presumption = {bad}\n")
+        run = me("list", today="2026-05-01")
+        assert ref in run.stdout and run.stderr == ""
+
+
+def test_config_set_recomputes_once_and_says_nothing_of_a_hand_edit(me):
+    ref = me("new", "access", "--to", "acme", "--via", "post", "--json").json()[0]["ref"]
+    me("post", ref, "--posted", "2026-03-06", today="2026-03-06")
+    run = me("config", "set", "deadlines.post_presumption", "cpr-6.26", today="2026-03-06")
+    assert run.stderr == ""
+    assert me("status", today="2026-03-06").stderr == ""
+
+
 def test_a_locked_database_is_one_clear_line(me, home):
     import sqlite3
 

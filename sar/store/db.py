@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sqlite3
@@ -153,6 +154,25 @@ def cipher_target(path: Path, key: bytes):
 # Plain-SQL writes for the hot paths: sqlite-utils' Table.insert and .update inspect
 # the schema on every call, which costs more than the write itself when a batch
 # records thousands of events. Table and column names here are always our own.
+
+@contextlib.contextmanager
+def no_waiting(db):
+    """Statements inside fail at once on a lock another connection holds, rather than
+    wait out the busy timeout (for work that can as well be done next time)."""
+    conn = getattr(db, "conn", db)
+    (before,) = conn.execute("PRAGMA busy_timeout").fetchone()
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(before)}")
+
+
+def busy(error: Exception) -> bool:
+    """Whether `error` is SQLite's "database is locked" (sqlite3 or sqlcipher3)."""
+    return type(error).__name__ == "OperationalError" and (
+        "locked" in str(error) or "busy" in str(error))
+
 
 def insert(db, table: str, row: dict) -> int:
     columns = ", ".join(f"[{c}]" for c in row)

@@ -13,7 +13,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
-from sar.core import lifecycle
+from sar.core import deadlines, lifecycle
 from sar.core.lifecycle import Event
 from sar.errors import InvalidEventError
 from sar.store import db as store
@@ -210,27 +210,40 @@ class EventLog:
         hand), recompute every cache, as `sar config set` would: else the board, the
         calendar and the report keep due dates worked out under the old rules (a late
         answer counted as on time). `notice(text)` is told first, since a large home
-        takes a while. The first time, the settings are only recorded. Returns how
-        many requests changed, or None when the settings had not."""
-        from sar.errors import UsageError
+        takes a while. The first time, the settings are only recorded. Never waits:
+        while another sar writes, this is left to the next command (a read must not
+        fail on a lock); settings that are not valid are left to the command that
+        needs them to report. Returns how many requests changed, or None."""
+        from sar.errors import SarError
 
         ws = self.ws
         try:
-            current = settings_key(ws.options())
-        except UsageError:
-            return None  # a setting that is not valid: the command that needs it says so
-        kept = request_table.cache_basis(ws.db)
-        if kept == current:
+            options = ws.options()
+        except SarError:
             return None
-        if kept is None:
-            with ws.transaction():
-                if request_table.cache_basis(ws.db) is None:
-                    request_table.set_cache_basis(ws.db, current)
+        if any(getattr(options, name) not in allowed
+               for name, allowed in deadlines.OPTION_CHOICES.items()):
             return None
-        if notice:
-            notice("The deadline settings in config.toml changed: working out every "
-                   "request's due date again.")
-        return self.reassess()
+        current = settings_key(options)
+        if request_table.cache_basis(ws.db) == current:
+            return None  # the usual case: one read, no lock
+        with store.no_waiting(ws.db):
+            try:
+                with ws.transaction():
+                    kept = request_table.cache_basis(ws.db)  # again, under the lock
+                    if kept is None:
+                        request_table.set_cache_basis(ws.db, current)
+                        return None
+                    if kept == current:
+                        return None  # another sar did it meanwhile
+                    if notice:
+                        notice("The deadline settings in config.toml changed: working "
+                               "out every request's due date again.")
+                    return self.reassess()
+            except Exception as e:
+                if store.busy(e):
+                    return None
+                raise
 
     def cache_of(self, row: dict) -> dict:
         """What a request's row caches of its events, worked out from them
