@@ -113,6 +113,16 @@ class Home:
             current.mkdir(mode=0o700, exist_ok=True)
         return path
 
+    def config_stamp(self) -> tuple[int, int] | None:
+        """When the configuration file last changed, and its size (None: there is none)."""
+        path = self.config_path.with_name("config.toml.enc") if self.encrypted else \
+            self.config_path
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
     def load_config(self) -> dict:
         if self.encrypted:
             from sar import crypto

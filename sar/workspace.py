@@ -68,7 +68,31 @@ class Workspace:
 
     @cached_property
     def config(self) -> dict:
+        self._config_stamp = self.home.config_stamp()
         return self.home.load_config()
+
+    def follow_config(self) -> None:
+        """For a command that runs for days (`sar watch`), between rounds: the
+        configuration read again if its file changed meanwhile. When the deadline
+        settings changed, every request's cache is recomputed (another sar's `config
+        set` did so, but this one may have recorded events under the old settings
+        since)."""
+        if "config" not in self.__dict__ or self.home.config_stamp() == self._config_stamp:
+            return
+        try:
+            before = self.options()
+        except UsageError:
+            before = None
+        del self.__dict__["config"]
+        try:
+            changed = self.options() != before
+        except UsageError:
+            return  # not valid now: the next command that needs it says so
+        if changed and self.home.db_path.exists() and not self.home.read_only():
+            if self.notice:
+                self.notice("The deadline settings changed: working out every request's "
+                            "due date again.")
+            self.log.reassess()
 
     @cached_property
     def directory(self):

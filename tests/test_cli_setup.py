@@ -219,6 +219,40 @@ def test_config_set_recomputes_once_and_says_nothing_of_a_hand_edit(me):
     assert me("status", today="2026-03-06").stderr == ""
 
 
+def test_a_long_running_command_follows_a_settings_change_made_meanwhile(me, home):
+    """`sar watch` keeps its workspace for days: a `config set deadlines.*` made in
+    another terminal recomputes the caches at once, but the watcher then records
+    answers under the settings it read at start. Between rounds it reads the
+    configuration again (Workspace.follow_config) and recomputes, so the report
+    agrees with the events."""
+    import datetime as dt
+
+    from sar import report
+    from sar.core.lifecycle import Event
+    from sar.workspace import Workspace
+
+    ref = me("new", "access", "--to", "acme", "--via", "post", "--json").json()[0]["ref"]
+    me("post", ref, "--posted", "2026-03-06", today="2026-03-06")  # a Friday, first class
+    watcher = Workspace(home, today=dt.date(2026, 4, 10))
+    row = watcher.find(ref)
+    assert watcher.options().post_presumption == "pd-1985"
+    me("config", "set", "deadlines.post_presumption", "cpr-6.26", today="2026-04-10")
+    watcher.log.append(row, Event("fulfilled", dt.date(2026, 4, 10), "inbox", {}))
+
+    def on_time():  # as the next `sar report` counts: from the rows, and one by one
+        ws = Workspace(home, today=dt.date(2026, 5, 1))
+        counted = (report.build(ws, 0)["by_organisation"][0]["on_time"],
+                   sum(i["on_time"] for i in report.rows(ws)))
+        ws.db.conn.close()
+        return counted
+
+    assert on_time() == (1, 0)  # the row cached under the old rule
+    watcher.follow_config()
+    assert watcher.options().post_presumption == "cpr-6.26"
+    assert on_time() == (0, 0)  # due 9 April: a day late, counted so
+    watcher.db.conn.close()
+
+
 def test_a_locked_database_is_one_clear_line(me, home):
     import sqlite3
 

@@ -304,6 +304,7 @@ def watch(source: ImapSource, *, once: bool, report: Callable, stop=None,
                     wait(poll)
                 if stopped():
                     break
+                source.inbox.ws.follow_config()  # settings changed while it waited
                 _read_all(source, report)
         except ImapError as e:
             if e.fatal or once:
