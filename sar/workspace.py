@@ -141,10 +141,16 @@ class Workspace:
     def options(self) -> deadlines.Options:
         from sar import config as cfg
 
-        return deadlines.Options(**{
+        options = deadlines.Options(**{
             name: cfg.get(self.config, f"deadlines.{name}")
             for name in ("email_receipt", "post_presumption", "pause_counting", "uk_counting")
         })
+        for name, allowed in deadlines.OPTION_CHOICES.items():
+            value = getattr(options, name)
+            if value not in allowed:  # config.toml edited by hand
+                raise UsageError(f"deadlines.{name} in config.toml must be one of "
+                                 f"{', '.join(allowed)} (it is {str(value)!r})")
+        return options
 
     def profile(self):
         """The user's profile (sar.profile.Profile), or one clear line if there is none."""
@@ -227,8 +233,14 @@ class Workspace:
         from sar import config as cfg
 
         recount = key.startswith("deadlines.") and self.home.db_path.exists()
-        if recount:
-            self.db  # noqa: B018 - opened under the old settings: recounted once, below
+        if recount and "db" not in self.__dict__:
+            # Opened under the old settings, silently (this may be the fix of a bad
+            # one): recounted once, below.
+            notice, self.notice = self.notice, None
+            try:
+                self.db  # noqa: B018
+            finally:
+                self.notice = notice
         config = self.home.load_config()
         if value is None:
             cfg.unset(config, key)

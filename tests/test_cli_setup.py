@@ -205,10 +205,19 @@ def test_following_the_deadline_settings_never_makes_a_read_fail(me, home):
     (basis,) = other.execute("SELECT deadlines FROM cache_basis").fetchone()
     assert '"post_presumption":"cpr-6.26"' in basis
     other.close()
-    for bad in ('"bogus"', "2026-01-01"):
+    for bad, shown in (('"bogus"', "'bogus'"), ("2026-01-01", "'2026-01-01'")):
         config.write_text(plain + f"\n[deadlines]\npost_presumption = {bad}\n")
         run = me("list", today="2026-05-01")
-        assert ref in run.stdout and run.stderr == ""
+        assert ref in run.stdout
+        assert run.stderr == ("Warning: deadlines.post_presumption in config.toml must be "
+                              f"one of pd-1985, cpr-6.26 (it is {shown}); due dates stay "
+                              "as last worked out until it is fixed\n")
+        line = me.fails("show", ref, today="2026-05-01")
+        assert "deadlines.post_presumption in config.toml must be one of" in line
+    # Set right again with `config set`: no warning while fixing it, none after.
+    assert me("config", "set", "deadlines.post_presumption", "pd-1985",
+              today="2026-05-01").stderr == ""
+    assert me("list", today="2026-05-01").stderr == ""
 
 
 def test_config_set_recomputes_once_and_says_nothing_of_a_hand_edit(me):

@@ -13,7 +13,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
-from sar.core import deadlines, lifecycle
+from sar.core import lifecycle
 from sar.core.lifecycle import Event
 from sar.errors import InvalidEventError
 from sar.store import db as store
@@ -212,17 +212,18 @@ class EventLog:
         answer counted as on time). `notice(text)` is told first, since a large home
         takes a while. The first time, the settings are only recorded. Never waits:
         while another sar writes, this is left to the next command (a read must not
-        fail on a lock); settings that are not valid are left to the command that
-        needs them to report. Returns how many requests changed, or None."""
+        fail on a lock); settings that are not valid are named in a warning and not
+        followed. Returns how many requests changed, or None."""
         from sar.errors import SarError
 
         ws = self.ws
         try:
             options = ws.options()
-        except SarError:
-            return None
-        if any(getattr(options, name) not in allowed
-               for name, allowed in deadlines.OPTION_CHOICES.items()):
+        except SarError as e:
+            # Not valid (edited by hand): the board still shows what it has, and says
+            # why it did not follow; a command that works a date out fails on it.
+            if notice:
+                notice(f"Warning: {e}; due dates stay as last worked out until it is fixed")
             return None
         current = settings_key(options)
         if request_table.cache_basis(ws.db) == current:
