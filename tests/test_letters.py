@@ -61,6 +61,25 @@ def test_a_stretch_read_before_is_numbered_where_it_stands():
     assert [b.marker for b in parse(shared)] == ["1.", "2."]
 
 
+def test_the_letter_names_the_s164a_complaint_before_the_regulator(me):
+    """From 19 June 2026 (DPA 2018 s.164A) a UK request's letter says the next step is
+    a complaint to the organisation itself, then the ICO; before that day, and under
+    the EU GDPR, it goes straight to the regulator."""
+    def closing(regime: str, today: str) -> str:
+        ref = me("new", "access", "--to", "acme", "--regime", regime, "--json", "--again",
+                 today=today).json()[0]["ref"]
+        text = " ".join(me("letter", ref, today=today).stdout.split())
+        return text[text.index("If I do not have a complete answer"):].split(".")[0]
+
+    assert closing("uk-gdpr", "2026-07-01") == (
+        "If I do not have a complete answer by then, I will complain to you under section "
+        "164A of the Data Protection Act 2018 and, if that does not resolve it, to the ICO")
+    assert closing("uk-gdpr", "2026-06-18") == (
+        "If I do not have a complete answer by then, I will complain to the Information "
+        "Commissioner's Office (ICO)")
+    assert "164A" not in closing("eu-gdpr", "2026-07-01")
+
+
 @pytest.mark.parametrize("kind,regime", MATRIX, ids=[f"{k}-{r}" for k, r in MATRIX])
 def test_every_letter_renders_in_every_format(me, kind, regime):
     from docx import Document

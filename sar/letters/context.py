@@ -97,7 +97,10 @@ class Letters:
                         "date": letter_date,
                         "receipt": receipt, "due": due,
                         "due_rule": rule_words(facts), "due_facts": facts,
-                        "details": details},
+                        "details": details,
+                        # DPA 2018 s.164A (from 19 June 2026): a complaint to the
+                        # controller comes before the regulator's (ICO guidance).
+                        "s164a": followups.s164a_applies(row["regime"], letter_date)},
             "law": letters.LAW[row["regime"]],
             "asks": self.asks(org, details),
         }
