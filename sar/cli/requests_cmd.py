@@ -70,9 +70,10 @@ def new(
         output.say(f"{c['ref']}  {c['kind']} request to {names.get(c['org'], c['org'])} "
                    f"({REGIMES.get(c['regime'], c['regime'])}, by {c['channel']})", hang=" " * 11)
     output.say(f"Next: read it with `sar letter {created[0]['ref']}`.")
-    emails = " ".join(c["ref"] for c in created if c["channel"] == "email")
+    emails = [c["ref"] for c in created if c["channel"] == "email"]
     if emails:
-        output.say(f"send the emails: `sar send {emails}`", indent="  ", hang="    ")
+        output.say(f"send {'it' if len(emails) == 1 else 'them'} by email: "
+                   f"`sar send {' '.join(emails)}`", indent="  ", hang="    ")
     for c in created:
         if c["channel"] == "post":
             output.say(f"print and post {c['ref']}: `sar letter {c['ref']} -o "

@@ -446,9 +446,12 @@ def summary(items: dict) -> dict:
     partial = [k for k in ITEMS if items[k]["status"] == "partial"]
     answered = len(ITEMS) - len(missing) - len(partial)
     words = f"answer reviewed: {answered} of {len(ITEMS)} items"
+    def named(keys):  # automated_decisions -> automated decisions
+        return ", ".join(k.replace("_", " ") for k in keys)
+
     if missing:
-        words += f", {', '.join(missing)} missing"
+        words += f"; missing: {named(missing)}"
     if partial:
-        words += f", {', '.join(partial)} in part"
+        words += f"; in part: {named(partial)}"
     return {"answered": answered, "missing": missing, "partial": partial, "text": words,
             "complete": not missing and not partial}
