@@ -70,6 +70,18 @@ def test_groups(sar):
     listed = sar("orgs", "list", "--group", "gb-main-parties", "--json").json()
     assert [o["slug"] for o in listed][:3] == ["labour", "conservatives", "libdems"]
     assert "did you mean @uk-parties" in sar.fails("orgs", "list", "--group", "uk-partys")
+    # As text: wrapped to the terminal (the tests' is 120 columns), each group's
+    # members under it, every member named.
+    lines = sar("orgs", "groups").stdout.splitlines()
+    assert max(map(len, lines)) <= 120
+    start = lines.index(next(x for x in lines if x.startswith("@uk-parties ")))
+    members = []
+    for line in lines[start + 1:]:
+        if line.startswith("@"):
+            break
+        if line.startswith("    "):
+            members += [m.strip() for m in line.split(",") if m.strip()]
+    assert members == groups["@uk-parties"]
 
 
 def test_new_to_a_group_drafts_the_reachable_and_says_who_was_skipped(me, home):

@@ -206,9 +206,9 @@ def orgs_groups(json_: Annotated[bool, typer.Option("--json", help="Print JSON."
     if json_:
         output.emit_json(rows)
         return
-    for row in rows:
-        typer.echo(f"{row['group']}  {row['description']}")
-        typer.echo(f"    {', '.join(row['members']) or '(none yet)'}")
+    for row in rows:  # wrapped to the terminal, members under their group
+        output.say(f"{row['group']}  {row['description']}", hang="  ")
+        output.say(', '.join(row['members']) or '(none yet)', indent="    ")
 
 
 @orgs_app.command("edit")
