@@ -78,6 +78,13 @@ def test_the_letter_names_the_s164a_complaint_before_the_regulator(me):
         "If I do not have a complete answer by then, I will complain to the Information "
         "Commissioner's Office (ICO)")
     assert "164A" not in closing("eu-gdpr", "2026-07-01")
+    for lang in ("de", "fr"):  # the same step, in the letter's language
+        for regime, named in (("uk-gdpr", True), ("eu-gdpr", False)):
+            ref = me("new", "access", "--to", "acme", "--regime", regime, "--lang", lang,
+                     "--again", "--json", today="2026-07-01").json()[0]["ref"]
+            text = " ".join(me("letter", ref, today="2026-07-01").stdout.split())
+            assert ("164A du Data Protection Act 2018" in text or
+                    "Section 164A des Data Protection Act 2018" in text) == named, (lang, regime)
 
 
 @pytest.mark.parametrize("kind,regime", MATRIX, ids=[f"{k}-{r}" for k, r in MATRIX])
