@@ -221,8 +221,13 @@ def render(context: dict, *, lang: str, regime: str, kind: str,
         template = env.get_template(name)
         token = _RENDERING.set(lang)
         try:
-            text = template.render(lang=lang, **{k: Fields(k, v) if isinstance(v, dict) else v
-                                                 for k, v in context.items()})
+            try:
+                text = template.render(lang=lang, **context)
+            except UndefinedError:
+                # Again with every mapping knowing its name, so the error names the
+                # field in full ('org.email'); a letter that renders needs no names.
+                text = template.render(lang=lang, **{
+                    k: Fields(k, v) if isinstance(v, dict) else v for k, v in context.items()})
         finally:
             _RENDERING.reset(token)
     except TemplateNotFound:
