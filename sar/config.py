@@ -139,6 +139,18 @@ def get(config: dict, key: str):
     return config.get(section, {}).get(name, s.default)
 
 
+def checked(config: dict, key: str):
+    """`get`, for a value sar is about to act on: one that config.toml was edited to
+    and the setting does not allow is refused, naming the setting and the file
+    (`sar config list` and `get` still show it as it is, to be put right)."""
+    value = get(config, key)
+    s = SETTINGS[key]
+    if s.choices and s.kind is str and value not in s.choices:
+        raise UsageError(f"{key} in config.toml must be one of {', '.join(s.choices)} "
+                         f"(it is {str(value)!r})")
+    return value
+
+
 def shown(value) -> str:
     """A value as a user types it: true, not True; nothing for unset."""
     return "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)

@@ -113,12 +113,15 @@ class Home:
             current.mkdir(mode=0o700, exist_ok=True)
         return path
 
+    @property
+    def sealed_config_path(self) -> Path:
+        """Where an encrypted home keeps its configuration."""
+        return self.config_path.with_name("config.toml.enc")
+
     def config_stamp(self) -> tuple[int, int] | None:
         """When the configuration file last changed, and its size (None: there is none)."""
-        path = self.config_path.with_name("config.toml.enc") if self.encrypted else \
-            self.config_path
         try:
-            st = path.stat()
+            st = (self.sealed_config_path if self.encrypted else self.config_path).stat()
         except OSError:
             return None
         return st.st_mtime_ns, st.st_size
@@ -127,7 +130,7 @@ class Home:
         if self.encrypted:
             from sar import crypto
 
-            sealed = self.config_path.with_name("config.toml.enc")
+            sealed = self.sealed_config_path
             if not sealed.exists():
                 return {}
             text = crypto.decrypt(self.key, sealed.read_bytes(), str(sealed)).decode("utf-8")
@@ -148,7 +151,6 @@ class Home:
             from sar import crypto
 
             # The profile is personal data: sealed like the rest.
-            write_private(self.config_path.with_name("config.toml.enc"),
-                          crypto.encrypt(self.key, data))
+            write_private(self.sealed_config_path, crypto.encrypt(self.key, data))
             return
         write_private(self.config_path, data)

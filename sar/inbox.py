@@ -100,10 +100,10 @@ class Inbox:
         # together; bounded, so reading 200,000 replies does not keep 200,000 letters.
         self._letters: collections.OrderedDict[int, list[str]] = collections.OrderedDict()
         # Inside batch() only (its transaction holds the write lock, so no one else
-        # changes a request meanwhile): open requests by (organisations, day), with the
-        # query that found them; a request this inbox records an event on is asked
-        # about again (`_changed`), not every request of the organisation.
-        self._open: dict[tuple, tuple[set[int], str, list]] | None = None
+        # changes a request meanwhile): open requests by (organisations, day); a
+        # request this inbox records an event on is asked about again (`_changed`),
+        # not every request of the organisation.
+        self._open: dict[tuple, set[int]] | None = None
         self._dirty: set[int] = set()
 
     # -- lookups for matching ------------------------------------------------------
@@ -162,20 +162,29 @@ class Inbox:
         if self._open is not None and key in self._open:
             if self._dirty:
                 self._recheck()
-            return list(self._open[key][0])
+            return list(self._open[key])
+        found = self._open_ids(*key)
+        if self._open is not None:
+            self._open[key] = set(found)
+        return found
+
+    def _open_ids(self, slugs: frozenset[str], day: dt.date | None,
+                  among: list[int] | None = None) -> list[int]:
+        """The user's open requests to `slugs` with a letter sent by `day` (if given),
+        of those `among` (if given)."""
         closed = (*lifecycle.UNSENT, *lifecycle.CLOSED)
         marks = ", ".join("?" for _ in slugs)
         sql = (f"SELECT id FROM requests WHERE org_slug IN ({marks}) AND status NOT IN "
                f"({', '.join('?' for _ in closed)}) AND campaign_id IS NULL")
         params = [*slugs, *closed]
-        if arrived is not None:
+        if day is not None:
             sql += (" AND EXISTS (SELECT 1 FROM events e WHERE e.request_id = requests.id "
                     "AND e.kind IN ('sent', 'posted') AND e.occurred_on <= ?)")
-            params.append(arrived.date().isoformat())
-        found = [r[0] for r in self.db.execute(sql, params).fetchall()]
-        if self._open is not None:
-            self._open[key] = (set(found), sql, params)
-        return found
+            params.append(day.isoformat())
+        if among is not None:
+            sql += f" AND id IN ({', '.join('?' for _ in among)})"
+            params += among
+        return [r[0] for r in self.db.execute(sql, params).fetchall()]
 
     def _changed(self, request_id: int) -> None:
         """An event is about to be recorded on a request: whether it is open may differ
@@ -187,12 +196,9 @@ class Inbox:
         """The kept open requests, with those events were recorded on asked again."""
         dirty = sorted(self._dirty)
         self._dirty.clear()
-        marks = ", ".join("?" for _ in dirty)
-        for found, sql, params in self._open.values():
-            still = {r[0] for r in self.db.execute(f"{sql} AND id IN ({marks})",
-                                                   [*params, *dirty])}
+        for (slugs, day), found in self._open.items():
             found.difference_update(dirty)
-            found.update(still)
+            found.update(self._open_ids(slugs, day, among=dirty))
 
     def _campaign_mailboxes(self) -> set[str]:
         if self._mailboxes is None:

@@ -37,6 +37,7 @@ def watch(ws, *, maildir: Path | None = None, imap: bool = False, once: bool = F
     source = sources.ImapSource(Inbox(ws), settings.imap(conf),
                                 list(folders) or [cfg.get(conf, "imap.folder")], max_bytes)
     sources.watch(source, once=once, report=report, stop=stop,
+                  between_rounds=ws.follow_config,  # settings changed while it waited
                   idle_renew=cfg.get(conf, "watch.idle_renew_seconds"),
                   poll=cfg.get(conf, "watch.poll_seconds"),
                   idle_check=min(30.0, cfg.get(conf, "watch.idle_renew_seconds")),

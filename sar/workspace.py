@@ -40,9 +40,11 @@ class Workspace:
         self.today = today or home_mod.today()
         # What a room reads once per workspace and keeps (a campaign's row, say).
         self.memo: dict = {}
-        # Told, as one line of text, of something about the home the user should know
-        # (the CLI writes it to stderr): a library caller may set it.
-        self.notice = None
+        # Told, as one line of text, of something about the home the user should know:
+        # `notice` of work about to take a while, `warn` of a setting that is not
+        # valid. The CLI writes both to stderr (a warning after the command's output);
+        # a library caller may set them.
+        self.notice = self.warn = lambda text: None
 
     # -- what the rooms share ---------------------------------------------------------
 
@@ -59,7 +61,7 @@ class Workspace:
         # Deadline settings edited by hand since the caches were kept: recompute them
         # before anything reads or appends (the log works on this connection).
         try:
-            self.log.follow_settings(self.notice)
+            self.log.follow_settings()
         except BaseException:
             del self.__dict__["db"]  # opened again, and followed, next time
             conn.conn.close()
@@ -79,20 +81,10 @@ class Workspace:
         since)."""
         if "config" not in self.__dict__ or self.home.config_stamp() == self._config_stamp:
             return
-        try:
-            before = self.options()
-        except UsageError:
-            before = None
-        del self.__dict__["config"]
-        try:
-            changed = self.options() != before
-        except UsageError:
-            return  # not valid now: the next command that needs it says so
-        if changed and self.home.db_path.exists() and not self.home.read_only():
-            if self.notice:
-                self.notice("The deadline settings changed: working out every request's "
-                            "due date again.")
-            self.log.reassess()
+        before = self.__dict__.pop("config").get("deadlines")
+        if self.config.get("deadlines") != before and "db" in self.__dict__ \
+                and not self.home.read_only():
+            self.log.follow_settings(always=True)
 
     @cached_property
     def directory(self):
@@ -141,16 +133,10 @@ class Workspace:
     def options(self) -> deadlines.Options:
         from sar import config as cfg
 
-        options = deadlines.Options(**{
-            name: cfg.get(self.config, f"deadlines.{name}")
+        return deadlines.Options(**{
+            name: cfg.checked(self.config, f"deadlines.{name}")  # edited by hand: refused
             for name in ("email_receipt", "post_presumption", "pause_counting", "uk_counting")
         })
-        for name, allowed in deadlines.OPTION_CHOICES.items():
-            value = getattr(options, name)
-            if value not in allowed:  # config.toml edited by hand
-                raise UsageError(f"deadlines.{name} in config.toml must be one of "
-                                 f"{', '.join(allowed)} (it is {str(value)!r})")
-        return options
 
     def profile(self):
         """The user's profile (sar.profile.Profile), or one clear line if there is none."""
@@ -225,7 +211,7 @@ class Workspace:
         self.home.save_config(config)
         self.__dict__.pop("config", None)
         self.db  # noqa: B018 - create and migrate the database now, not on first use
-        return (self.home.config_path.with_name("config.toml.enc") if self.home.encrypted
+        return (self.home.sealed_config_path if self.home.encrypted
                 else self.home.config_path)
 
     def set_config(self, key: str, value: str | None) -> None:
@@ -234,13 +220,13 @@ class Workspace:
 
         recount = key.startswith("deadlines.") and self.home.db_path.exists()
         if recount and "db" not in self.__dict__:
-            # Opened under the old settings, silently (this may be the fix of a bad
-            # one): recounted once, below.
-            notice, self.notice = self.notice, None
+            # Opened under the old settings, with no warning about them (this may be
+            # the fix of a bad one): recounted once, below.
+            warn, self.warn = self.warn, lambda text: None
             try:
                 self.db  # noqa: B018
             finally:
-                self.notice = notice
+                self.warn = warn
         config = self.home.load_config()
         if value is None:
             cfg.unset(config, key)

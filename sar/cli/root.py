@@ -18,10 +18,11 @@ from sar.errors import SarError
 
 
 class _State:
-    home: str | None = None
-    # Warnings about the home (a setting not valid), said once the command has done
-    # its work; a command that fails says only its error, on its one line.
-    warnings: list[str] = []
+    def __init__(self):
+        self.home: str | None = None
+        # Warnings about the home (a setting not valid), said once the command has
+        # done its work; a command that fails says only its error, on its one line.
+        self.warnings: list[str] = []
 
 
 state = _State()
@@ -46,24 +47,18 @@ class SarGroup(PanelGroup):
         return params
 
     def invoke(self, ctx):
-        state.warnings = []
+        state.warnings, ok = [], False
         try:
             result = self._run(ctx)
+            ok = True
+            return result
         except typer.Exit as e:
-            self._warn(ok=e.exit_code == 0)
+            ok = e.exit_code == 0
             raise
-        except BaseException:
-            self._warn(ok=False)
-            raise
-        self._warn(ok=True)
-        return result
-
-    @staticmethod
-    def _warn(ok: bool) -> None:
-        """The warnings gathered, said after the output of a command that worked."""
-        warnings, state.warnings = state.warnings, []
-        for line in warnings if ok else ():
-            typer.echo(line, err=True)
+        finally:  # the warnings gathered, after the output of a command that worked
+            warnings, state.warnings = state.warnings, []
+            for line in warnings if ok else ():
+                typer.echo(line, err=True)
 
     def _run(self, ctx):
         try:
@@ -150,12 +145,6 @@ def workspace(today=None):
     from sar.workspace import Workspace
 
     ws = Workspace(state.home, today=today)
-
-    def notice(text: str) -> None:
-        if text.startswith("Warning: "):
-            state.warnings.append(text)
-        else:  # news of work about to take a while: at once
-            typer.echo(text, err=True)
-
-    ws.notice = notice
+    ws.notice = lambda text: typer.echo(text, err=True)  # work about to take a while
+    ws.warn = lambda text: state.warnings.append(f"Warning: {text}")
     return ws

@@ -257,33 +257,24 @@ def split_sections(text: str, name: str) -> dict[str, str]:
     """The sections of a rendered template ("@@body" on a line of its own starts
     one), each stripped; a section named twice is the later one. Only the "@@" are
     looked for and the text between them sliced out whole (a letter is some hundred
-    lines); a text with line ends other than "\\n" is read line by line."""
-    sections: dict[str, str] = {}
+    lines); a text with other line ends (str.splitlines') is first given "\\n" ones."""
     if any(c in text for c in _OTHER_LINE_ENDS):
-        lines: dict[str, list[str]] = {}
-        current = None
-        for line in text.splitlines():
-            if line.startswith("@@") and line[2:].strip() in SECTIONS:
-                current = line[2:].strip()
-                lines[current] = []
-            elif current is not None:
-                lines[current].append(line)
-        sections = {k: "\n".join(v).strip() for k, v in lines.items()}
-    else:
-        current, start = None, 0
-        at = text.find("@")  # one character: found at the speed of memchr
-        while at >= 0:
-            if text.startswith("@@", at) and (at == 0 or text[at - 1] == "\n"):
-                end = text.find("\n", at)
-                end = len(text) if end < 0 else end
-                section = text[at + 2:end].strip()
-                if section in SECTIONS:
-                    if current is not None:
-                        sections[current] = text[start:at].strip()
-                    current, start = section, end
-            at = text.find("@", at + 1)
-        if current is not None:
-            sections[current] = text[start:].strip()
+        text = "\n".join(text.splitlines())  # the same lines, each ended by "\n"
+    sections: dict[str, str] = {}
+    current, start = None, 0
+    at = text.find("@")  # one character: found at the speed of memchr
+    while at >= 0:
+        if text.startswith("@@", at) and (at == 0 or text[at - 1] == "\n"):
+            end = text.find("\n", at)
+            end = len(text) if end < 0 else end
+            section = text[at + 2:end].strip()
+            if section in SECTIONS:
+                if current is not None:
+                    sections[current] = text[start:at].strip()
+                current, start = section, end
+        at = text.find("@", at + 1)
+    if current is not None:
+        sections[current] = text[start:].strip()
     missing = [s for s in SECTIONS if s not in sections]
     if missing:
         raise TemplateError(f"template {name} has no {', '.join(missing)} section "

@@ -262,10 +262,12 @@ class ImapSource:
 
 def watch(source: ImapSource, *, once: bool, report: Callable, stop=None,
           idle_renew: float = 540.0, poll: float = 60.0, backoff_cap: float = 300.0,
-          idle_check: float = 30.0, use_idle: bool = True) -> None:
+          idle_check: float = 30.0, use_idle: bool = True,
+          between_rounds: Callable[[], None] = lambda: None) -> None:
     """Read what is new, then (unless `once`) stay connected and read each new
     message as it arrives, until `stop` is set. `report(kind, value)` is told of
-    each ingested message ("message"), and of each drop and reconnect ("note")."""
+    each ingested message ("message"), and of each drop and reconnect ("note");
+    `between_rounds()` is called before each round after the first."""
     from imapclient.exceptions import IMAPClientError
 
     from sar.mail.imap import ImapError
@@ -304,7 +306,7 @@ def watch(source: ImapSource, *, once: bool, report: Callable, stop=None,
                     wait(poll)
                 if stopped():
                     break
-                source.inbox.ws.follow_config()  # settings changed while it waited
+                between_rounds()
                 _read_all(source, report)
         except ImapError as e:
             if e.fatal or once:

@@ -151,10 +151,6 @@ def cipher_target(path: Path, key: bytes):
     return _cipher_connect(path, key, 10.0)
 
 
-# Plain-SQL writes for the hot paths: sqlite-utils' Table.insert and .update inspect
-# the schema on every call, which costs more than the write itself when a batch
-# records thousands of events. Table and column names here are always our own.
-
 @contextlib.contextmanager
 def no_waiting(db):
     """Statements inside fail at once on a lock another connection holds, rather than
@@ -173,6 +169,10 @@ def busy(error: Exception) -> bool:
     return type(error).__name__ == "OperationalError" and (
         "locked" in str(error) or "busy" in str(error))
 
+
+# Plain-SQL writes for the hot paths: sqlite-utils' Table.insert and .update inspect
+# the schema on every call, which costs more than the write itself when a batch
+# records thousands of events. Table and column names here are always our own.
 
 def insert(db, table: str, row: dict) -> int:
     columns = ", ".join(f"[{c}]" for c in row)

@@ -205,12 +205,13 @@ class EventLog:
             request_table.set_cache_basis(ws.db, settings_key(ws.options()))
         return changed
 
-    def follow_settings(self, notice=None) -> int | None:
+    def follow_settings(self, always: bool = False) -> int | None:
         """After the deadline settings changed behind sar's back (config.toml edited by
         hand), recompute every cache, as `sar config set` would: else the board, the
         calendar and the report keep due dates worked out under the old rules (a late
-        answer counted as on time). `notice(text)` is told first, since a large home
-        takes a while. The first time, the settings are only recorded. Never waits:
+        answer counted as on time). `always`: recompute even if the settings recorded
+        are the current ones (this process wrote under others since: Workspace.
+        follow_config). The first time, the settings are only recorded. Never waits:
         while another sar writes, this is left to the next command (a read must not
         fail on a lock); settings that are not valid are named in a warning and not
         followed. Returns how many requests changed, or None."""
@@ -218,28 +219,25 @@ class EventLog:
 
         ws = self.ws
         try:
-            options = ws.options()
+            current = settings_key(ws.options())
         except SarError as e:
             # Not valid (edited by hand): the board still shows what it has, and says
             # why it did not follow; a command that works a date out fails on it.
-            if notice:
-                notice(f"Warning: {e}; due dates stay as last worked out until it is fixed")
+            ws.warn(f"{e}; due dates stay as last worked out until it is fixed")
             return None
-        current = settings_key(options)
-        if request_table.cache_basis(ws.db) == current:
+        if not always and request_table.cache_basis(ws.db) == current:
             return None  # the usual case: one read, no lock
         with store.no_waiting(ws.db):
             try:
                 with ws.transaction():
                     kept = request_table.cache_basis(ws.db)  # again, under the lock
-                    if kept is None:
+                    if kept is None and not always:
                         request_table.set_cache_basis(ws.db, current)
                         return None
-                    if kept == current:
+                    if kept == current and not always:
                         return None  # another sar did it meanwhile
-                    if notice:
-                        notice("The deadline settings in config.toml changed: working "
-                               "out every request's due date again.")
+                    ws.notice("The deadline settings in config.toml changed: working out "
+                              "every request's due date again.")
                     return self.reassess()
             except Exception as e:
                 if store.busy(e):
