@@ -60,6 +60,10 @@ _WORDS = {
     "complaint-acknowledged": "they acknowledged my complaint",
     "withdrawn": "I withdrew the request",
 }
+# A `followed-up` event, by the follow-up it was.
+_FOLLOW_UP_WORDS = {"id-reply": "I answered their request for proof of identity",
+                    "extension-challenge": "I challenged their extension",
+                    "incomplete": "I wrote that their answer was incomplete"}
 
 
 def authority_for(ws, row: dict, slug: str | None, any_authority: bool = False):
@@ -150,6 +154,11 @@ def _failures(ws, row, events, assessment) -> list[str]:
             out.append(f"On {e.on:%-d %B %Y} they asked me to prove my identity. My request "
                        "already gave what they needed to find my data; I ask you to judge "
                        "whether this demand was proportionate (Article 12(6)).")
+    for i, e in enumerate(events):
+        if e.kind == "followed-up" and e.details.get("follow_up") == "incomplete" and not any(
+                x.kind in lifecycle.ANSWERS for x in events[i + 1:]):
+            out.append(f"On {e.on:%-d %B %Y} I wrote that their answer was incomplete and "
+                       "asked for the rest; they have not sent it.")
     reminders = [e for e in events if e.kind == "reminded"]
     if reminders:
         out.append(f"I reminded them on {reminders[-1].on:%-d %B %Y}; they have not put "
@@ -166,17 +175,24 @@ def _timeline(events) -> list[dict]:
         label = e.details.get("label")
         if e.kind == "reply-received" and label:
             what = f"a reply came ({label})"
+        if e.kind == "followed-up":
+            what = _FOLLOW_UP_WORDS.get(e.details.get("follow_up"), "I wrote to them again")
+            if e.details.get("s164a"):
+                what += " (also a complaint to them under section 164A of the Data " \
+                        "Protection Act 2018)"
         out.append({"on": e.on, "what": what, "event": e.kind, "source": e.source})
     return out
 
 
-def _check_ready(ws, row, events, a, without_reminder: bool, early: str | None):
+def _check_ready(ws, row, events, a, without_reminder: bool, early: str | None,
+                 review: dict | None):
     """Refuse a complaint that cannot go yet; the --early reason, checked."""
     from sar import validate
 
+    gaps = bool(review and not review["summary"]["complete"])
     why = followups.complaint_refusal(row["ref"], a, events, ws.today,
                                       ws.letters.reminder_days(), row["calendar"],
-                                      without_reminder)
+                                      without_reminder, gaps)
     if early is not None:
         early = validate.text(early, "--early", max_len=2000)  # refuses an empty one
     # DPA 2018 s.164A: the organisation's own complaint step comes first.
@@ -203,7 +219,8 @@ def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | Non
     row = ws.queries.find(ref)
     events = [e for e in ws.log.of(row["id"]) if e.on <= ws.today]
     a = ws.log.assess(row, events, as_of_today=False)
-    early = _check_ready(ws, row, events, a, without_reminder, early)
+    review = ws.reviews.get(row["ref"])
+    early = _check_ready(ws, row, events, a, without_reminder, early, review)
     org = authority_for(ws, row, authority, any_authority)
     if harm:
         harm = validate.text(harm, "--harm", max_len=4000)
@@ -218,7 +235,6 @@ def complain(ws, ref: str, *, out, authority: str | None = None, harm: str | Non
 
     timeline = _timeline(events)
     lang = complaint_lang(org, row["regime"])
-    review = ws.reviews.get(row["ref"])
     respondent = ws.queries.org_record(row)
     authority_record = org.as_dict()
     extra = {

@@ -64,7 +64,7 @@ _DIRECTION = {"out": "sent", "in": "received"}
 TRANSPORT_WORDS = {"maildir": "into the Maildir outbox", "smtp": "by SMTP"}
 # Event details that are bookkeeping (in --json): the message's own row says the rest.
 INTERNAL_DETAILS = {"sha256", "message_id", "matched_by", "rule", "trust", "message", "label",
-             "org", "channel", "transport", "evidence", "not_applied"}
+             "org", "channel", "transport", "evidence", "not_applied", "follow_up", "s164a"}
 SHORT_HASH = 12   # hex digits of a SHA-256 shown in the case file; --json has them whole
 
 
@@ -106,6 +106,21 @@ def _short(sha256: str | None) -> str:
     return f"`{sha256[:SHORT_HASH]}`" if sha256 else ""
 
 
+def follow_up_words(d: dict) -> list[str]:
+    """What a `followed-up` event's details say, in words: which letter, how it went,
+    and whether it was also the complaint to the organisation (DPA 2018 s.164A)."""
+    from sar.core.followups import NAMES
+
+    words = [f"the {NAMES.get(d.get('follow_up'), d.get('follow_up') or 'follow-up')}"]
+    if d.get("channel") == "post":
+        words.append("posted")
+    elif d.get("transport"):
+        words.append(TRANSPORT_WORDS.get(d["transport"], f"by {d['transport']}"))
+    if d.get("s164a"):
+        words.append("also a complaint to them under DPA 2018 s.164A")
+    return words
+
+
 def _event_details(e: dict) -> str:
     """What an event adds to its kind, in words."""
     d = e["details"]
@@ -120,6 +135,8 @@ def _event_details(e: dict) -> str:
         bits.append(TRANSPORT_WORDS.get(d["transport"], f"by {d['transport']}"))
     elif e["kind"] == "drafted" and d.get("channel"):
         bits.append(f"to go by {d['channel']}")
+    elif e["kind"] == "followed-up":
+        bits += follow_up_words(d)
     bits += [f"\u201c{v}\u201d" if k == "note" else f"{k.replace('_', ' ')}: {v}"
              for k, v in d.items() if k not in INTERNAL_DETAILS]
     if e.get("at") and when(e["at"], e["on"]) == e["on"]:

@@ -270,6 +270,8 @@ class Queries:
         dl = a.deadline
         status = (lifecycle.SEND_UNKNOWN if out["status"] == lifecycle.SEND_UNKNOWN
                   and a.status in lifecycle.UNSENT else a.status)
+        # A fulfilled answer whose review found gaps is, for what to do, answered in part.
+        acting_on = out.get("answer", status) if status == "fulfilled" else status
         out.update({
             "status": status,
             "due": a.due.isoformat() if a.due else None,
@@ -288,13 +290,12 @@ class Queries:
             "attachments": self.attachments(row),
             "review": ws.reviews.summary(row),
             "next": lifecycle.next_step(
-                out.get("answer", status) if status == "fulfilled" else status,
-                row["channel"], row["ref"],
+                acting_on, row["channel"], row["ref"],
                 reminded=any(e.kind == "reminded" for e in events),
                 followed_up=tuple(k for k in followups.ANSWERS_TO
                                   if followups.earlier_follow_up(k, events))),
         })
-        out.update(self._s164a(row, events, status))
+        out.update(self._s164a(row, events, acting_on))
         return out
 
     def _s164a(self, row: dict, events, status: str) -> dict:
@@ -311,11 +312,18 @@ class Queries:
                            "acknowledged": c.acknowledged and c.acknowledged.isoformat(),
                            "answered": c.answered and c.answered.isoformat(),
                            "text": s164a.status_words(c, today)}}
-        if status in followups.COMPLAINABLE and not (
-                c.passed(today) or c.acknowledged or c.answered):
+        if status not in (*followups.COMPLAINABLE, ANSWERED_INCOMPLETE) or (
+                c.acknowledged or c.answered):
+            return shown
+        if not c.passed(today):
             shown["next"] = (f"wait for their acknowledgement of your s.164A complaint (due "
                              f"by {c.ack_due}); complain to the ICO from the day after "
                              f"(`sar complain {row['ref']}`), or sooner with --early REASON")
+        elif status == ANSWERED_INCOMPLETE:
+            # The letter asking for the rest was the complaint: its 30 days are over.
+            shown["next"] = (f"they did not acknowledge your s.164A complaint by {c.ack_due}: "
+                             f"complain to the ICO (`sar complain {row['ref']} -o "
+                             f"{row['ref']}-complaint.zip`)")
         return shown
 
     def _messages(self, request_id: int) -> list[dict]:

@@ -193,9 +193,8 @@ class Sending:
                              f"(or {retry})")
         letter = ws.letters.follow_up(row, kind, offered)  # its refusals: or one line
         digest = ws.evidence.put(as_text(letter).encode("utf-8"))
-        about = {} if kind == "reminder" else {"follow_up": kind}
         ws.log.append(row, Event(followups.event_kind(kind), posted, "user", {
-            **about, "channel": "post", "sha256": digest, "evidence": "rendered by sar"}))
+            **followups.event_details(kind, row["regime"], posted), "channel": "post", "sha256": digest, "evidence": "rendered by sar"}))
         what = "reminder" if kind == "reminder" else f"{kind} follow-up"
         return SendResult(ref, "sent", f"posted {what} recorded for {posted}")
 

@@ -183,6 +183,32 @@ def me(sar, me_template) -> Sar:
     return sar
 
 
+@pytest.fixture
+def make_demo(sar, tmp_path):
+    """Makes `sar demo`'s home as of a day (`today`, else the tests' default) and gives
+    it with its last day and its access request to Experian (answered; the review
+    finds the answer incomplete)."""
+    import sqlite3
+
+    def made(today: str | None = None):
+        home = tmp_path / "demo"
+        run = sar("demo", "--home", home, **({"today": today} if today else {}))
+        assert "sar review" in run.stdout
+        conn = sqlite3.connect(home / "sar.db")
+        day = conn.execute("SELECT MAX(occurred_on) FROM events").fetchone()[0]
+        ref = conn.execute("SELECT ref FROM requests WHERE org_slug = 'experian' AND "
+                           "kind = 'access'").fetchone()[0]
+        conn.close()
+        return home, day, ref
+    return made
+
+
+@pytest.fixture
+def demo(make_demo):
+    """See make_demo."""
+    return make_demo()
+
+
 @pytest.fixture(autouse=True)
 def _no_real_home(monkeypatch, tmp_path):
     """No test may touch the real user data folder."""

@@ -243,3 +243,100 @@ def test_an_authority_not_competent_under_art_77_is_refused_in_one_line(me, tmp_
     # The user may insist (where they work, say): then it goes, in French.
     me("complain", ref, "-o", bundle, "--to", "frcnil", "--any-authority", today="2026-03-12")
     assert "réclamation" in _complaint_text(bundle)
+
+
+# -- DPA 2018 s.164A: the follow-ups that are also the complaint to the organisation ----
+
+def _outbox_body(home, message_id) -> str:
+    from email import message_from_bytes
+    from email.policy import default
+
+    for p in (home / "outbox" / "new").iterdir():
+        msg = message_from_bytes(p.read_bytes(), policy=default)
+        if msg["Message-ID"] == message_id:
+            return " ".join(msg.get_body(("plain",)).get_content().split())
+    raise AssertionError(f"{message_id} is not in the outbox")
+
+
+def test_the_incomplete_answer_letter_is_the_s164a_complaint_the_ico_one_waits_for(
+        sar, make_demo, tmp_path):
+    import datetime as dt
+
+    # Answered; the review finds transfers missing. After s.164A came into force.
+    home, day, ref = make_demo(today="2026-09-01")
+    assert dt.date.fromisoformat(day) >= dt.date(2026, 6, 19)
+    out = sar("--home", home, "send", ref, "--follow-up", "incomplete", "--json",
+              today=day).json()
+    assert "This letter is also a complaint to you under section 164A of the Data " \
+           "Protection Act 2018" in _outbox_body(home, out[0]["message_id"])
+    shown = sar("--home", home, "show", ref, "--json", today=day).json()
+    [event] = [e for e in shown["events"] if e["kind"] == "followed-up"]
+    assert event["details"]["s164a"] is True
+    ack_due = (dt.date.fromisoformat(day) + dt.timedelta(days=29)).isoformat()
+    assert shown["s164a"]["made"] == day and shown["s164a"]["ack_due"] == ack_due
+    text = " ".join(sar("--home", home, "show", ref, today=day).stdout.split())
+    assert f"Your letter of {day} on their incomplete answer (DPA 2018 s.164A)" in text
+    assert "also a complaint to them under DPA 2018 s.164A" in text  # the timeline
+    # A fulfilled answer the review finds incomplete is answered only in part: the ICO
+    # complaint may follow, once the 30 days to acknowledge the letter are over.
+    bundle = tmp_path / "c.zip"
+    before = sar("--home", home, "show", ref, "--json", today=day).json()["events"]
+    line = sar("--home", home, "complain", ref, "-o", bundle, ok=False, today=ack_due)
+    assert line.exit_code == 1 and f"has until {ack_due} to be acknowledged" in line.stderr
+    assert not bundle.exists()
+    assert sar("--home", home, "show", ref, "--json", today=day).json()["events"] == before
+    assert "wait for their acknowledgement of your s.164A complaint" in sar(
+        "--home", home, "show", ref, "--json", today=ack_due).json()["next"]
+    after = (dt.date.fromisoformat(ack_due) + dt.timedelta(days=1)).isoformat()
+    assert f"did not acknowledge your s.164A complaint by {ack_due}: complain to the ICO" \
+        in sar("--home", home, "show", ref, "--json", today=after).json()["next"]
+    sar("--home", home, "complain", ref, "-o", bundle, today=after)
+    text = _complaint_text(bundle)
+    assert "under section 164A of the Data Protection Act 2018, in my letter about their " \
+           "incomplete answer" in text
+    assert "That period has passed without an acknowledgement" in text
+    assert "their answer is incomplete: it leaves out transfers (Article 15(2))" in text
+    assert "I wrote that their answer was incomplete and asked for the rest" in text
+    assert "I wrote that their answer was incomplete (also a complaint to them under " \
+           "section 164A" in text
+
+
+def test_a_fulfilled_answer_without_gaps_is_still_not_complained_of(sar, make_demo,
+                                                                   tmp_path):
+    home, day, ref = make_demo(today="2026-09-01")
+    sar("--home", home, "review", ref, *[f"--set={i}=answered" for i in (
+        "recipients", "automated_decisions", "transfers")], today=day)
+    line = sar("--home", home, "complain", ref, "-o", tmp_path / "c.zip", ok=False,
+               today=day)
+    assert line.exit_code == 1 and "it is fulfilled" in line.stderr
+
+
+def test_an_extension_challenge_after_19_june_2026_is_a_s164a_complaint(
+        me, ignored_after_duaa):
+    ref = ignored_after_duaa
+    me("mark", ref, "extended", "--on", "2026-06-20", today="2026-06-20")
+    out = me("send", ref, "--follow-up", "extension-challenge", "--json",
+             today="2026-06-22").json()
+    assert "also a complaint to you under section 164A" in _outbox_body(
+        me.home, out[0]["message_id"])
+    shown = me("show", ref, "--json", today="2026-06-22").json()
+    assert shown["s164a"]["made"] == "2026-06-22"
+    assert shown["s164a"]["ack_due"] == "2026-07-21"
+    assert "challenging their extension" in shown["s164a"]["text"]
+    # Its acknowledgement is one of that complaint (refused with no complaint made).
+    me("mark", ref, "complaint-acknowledged", "--on", "2026-06-30", today="2026-06-30")
+    assert me("show", ref, "--json", today="2026-06-30").json()["s164a"][
+        "acknowledged"] == "2026-06-30"
+
+
+def test_an_extension_challenge_before_19_june_2026_is_no_complaint(me):
+    ref, _ = me.send_new()
+    me("mark", ref, "extended", "--on", "2026-03-20", today="2026-03-20")
+    out = me("send", ref, "--follow-up", "extension-challenge", "--json",
+             today="2026-03-21").json()
+    assert "164A" not in _outbox_body(me.home, out[0]["message_id"])
+    shown = me("show", ref, "--json", today="2026-03-21").json()
+    [event] = [e for e in shown["events"] if e["kind"] == "followed-up"]
+    assert "s164a" not in event["details"] and shown["s164a"] is None
+    assert "no complaint to them" in me.fails("mark", ref, "complaint-acknowledged",
+                                              today="2026-03-25")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def sent_request(me, org="acme", today="2026-03-02"):
     ref = me("new", "access", "--to", org, "--json", today=today).json()[0]["ref"]
@@ -145,3 +147,48 @@ def test_the_s164a_window_is_30_days_beginning_with_receipt():
     assert s164a.ico_refusal("R", "uk-gdpr", events, "GB-ENG", d(2026, 8, 4), None)
     assert s164a.ico_refusal("R", "uk-gdpr", events, "GB-ENG", d(2026, 8, 4), "why") is None
     assert s164a.ico_refusal("R", "uk-gdpr", events, "GB-ENG", d(2026, 8, 5), None) is None
+
+
+def test_which_follow_ups_are_recorded_as_s164a_complaints():
+    import datetime as dt
+
+    from sar.core import followups, s164a
+    from sar.core.lifecycle import Event
+
+    d = dt.date
+    after, before = d(2026, 7, 1), d(2026, 6, 18)
+    assert followups.event_details("incomplete", "uk-gdpr", after) == {
+        "follow_up": "incomplete", "s164a": True}
+    assert followups.event_details("extension-challenge", "uk-gdpr", after)["s164a"]
+    assert followups.event_details("incomplete", "uk-gdpr", before) == {
+        "follow_up": "incomplete"}
+    assert followups.event_details("incomplete", "eu-gdpr", after) == {
+        "follow_up": "incomplete"}
+    assert followups.event_details("id-reply", "uk-gdpr", after) == {"follow_up": "id-reply"}
+    assert followups.event_details("reminder", "uk-gdpr", after) == {}  # `reminded` says it
+    sent = Event("sent", d(2026, 6, 1))
+    # Only a letter that said so counts: one sent before the wording existed does not.
+    unsaid = Event("followed-up", after, details={"follow_up": "incomplete"})
+    assert s164a.complaint([sent, unsaid], "uk-gdpr", "GB-ENG") is None
+    said = Event("followed-up", after, details={"follow_up": "incomplete", "s164a": True})
+    c = s164a.complaint([sent, said], "uk-gdpr", "GB-ENG")
+    assert (c.made, c.via, c.ack_due) == (after, "incomplete", d(2026, 7, 30))
+    assert "your letter of 2026-07-01 on their incomplete answer" in s164a.status_words(
+        c, after)
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", "This letter is also a complaint to you under section 164A"),
+    ("de", "Dieses Schreiben ist zugleich eine Beschwerde bei Ihnen nach Section 164A"),
+    ("fr", "Ce courrier constitue également une réclamation que je vous adresse, au titre "
+           "de la section 164A"),
+])
+def test_an_extension_challenge_says_it_is_a_s164a_complaint_in_each_language(
+        me, lang, words):
+    ref = me("new", "access", "--to", "acme", "--lang", lang, "--json",
+             today="2026-06-01").json()[0]["ref"]
+    me("send", ref, today="2026-06-01")
+    me("mark", ref, "extended", "--on", "2026-06-20", today="2026-06-20")
+    text = " ".join(me("letter", ref, "--follow-up", "extension-challenge",
+                       today="2026-06-22").stdout.split())
+    assert text.count(words) == 1

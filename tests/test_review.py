@@ -185,21 +185,6 @@ def test_profiling_denied_while_the_data_holds_scores_is_partial():
 
 # -- the command ---------------------------------------------------------------------
 
-@pytest.fixture
-def demo(sar, tmp_path):
-    home = tmp_path / "demo"
-    run = sar("demo", "--home", home)
-    assert "sar review" in run.stdout
-    import sqlite3
-
-    conn = sqlite3.connect(home / "sar.db")
-    day = conn.execute("SELECT MAX(occurred_on) FROM events").fetchone()[0]
-    ref = conn.execute("SELECT ref FROM requests WHERE org_slug = 'experian' AND "
-                       "kind = 'access'").fetchone()[0]
-    conn.close()
-    return home, day, ref
-
-
 def test_review_of_the_demos_answer_is_stored_overruled_and_shown(sar, demo):
     home, day, ref = demo
     r = sar("--home", home, "review", ref, "--json", today=day).json()
@@ -231,6 +216,15 @@ def test_the_incomplete_follow_up_asks_for_exactly_what_is_missing(sar, demo):
     assert "Article 15(1)(c)" in text         # recipients: partial, quoted
     assert "may be shared with our clients" in text
     assert "Article 15(1)(e)" not in text     # rights were answered
+    # The DOCX keeps each item's text as the markup joined it: one space between the
+    # quoted words and the reason (two came from the template's own line break).
+    from docx import Document
+
+    sar("--home", home, "letter", ref, "--follow-up", "incomplete", "-o",
+        home / "inc.docx", today=day)
+    item = next(p.text for p in Document(home / "inc.docx").paragraphs
+                if "may be shared with our clients" in p.text)
+    assert '." This is not enough' in item and "  " not in item
     sar("--home", home, "review", ref, *[f"--set={i}=answered" for i in (
         "recipients", "automated_decisions", "transfers")], today=day)
     done = sar("--home", home, "letter", ref, "--follow-up", "incomplete", ok=False, today=day)

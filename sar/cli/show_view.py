@@ -9,7 +9,7 @@ whose authentication failed is still said, since that changes what a reply is wo
 import typer
 
 from sar.cli import output
-from sar.export import INTERNAL_DETAILS, TRANSPORT_WORDS
+from sar.export import INTERNAL_DETAILS, TRANSPORT_WORDS, follow_up_words
 
 REGIMES = {"uk-gdpr": "UK GDPR", "eu-gdpr": "EU GDPR", "ccpa": "CCPA"}
 
@@ -98,6 +98,8 @@ def _event_text(e: dict, replies: dict) -> str:
         return f" {TRANSPORT_WORDS.get(d['transport'], 'by ' + d['transport'])}"
     if e["kind"] == "drafted" and d.get("channel"):
         return f" (to go by {d['channel']})"
+    if e["kind"] == "followed-up":
+        return ": " + ", ".join(output.clean(w) for w in follow_up_words(d))
     bits = [f"\u201c{output.clean(v)}\u201d" if k == "note" else f"{k.replace('_', ' ')} "
             f"{output.clean(v)}" for k, v in d.items() if k not in INTERNAL_DETAILS]
     return f": {'; '.join(bits)}" if bits else ""

@@ -68,6 +68,10 @@ def recent_reminder(events: list[Event], on: dt.date) -> dt.date | None:
     return days[-1] if days else None
 
 
+# What the user calls each follow-up's letter.
+NAMES = {"reminder": "reminder", "id-reply": "reply to the ID request",
+         "extension-challenge": "extension challenge",
+         "incomplete": "incomplete-answer letter"}
 # The event a follow-up other than the reminder records when it has gone (its kind in
 # the details, "follow_up"); a reminder records `reminded`.
 FOLLOWED_UP = "followed-up"
@@ -82,6 +86,18 @@ def event_kind(purpose: str) -> str:
     """The event an outgoing message of `purpose` (letter, or a follow-up's kind)
     records once it has gone."""
     return {"letter": "sent", "reminder": "reminded"}.get(purpose, FOLLOWED_UP)
+
+
+def event_details(purpose: str, regime: str, on: dt.date) -> dict:
+    """The details that say which follow-up a `followed-up` event is ("follow_up")
+    and, where its letter said it is also a complaint to the organisation under DPA
+    2018 s.164A, "s164a" (sar.core.s164a counts it from these alone)."""
+    if event_kind(purpose) != FOLLOWED_UP:
+        return {}
+    about: dict = {"follow_up": purpose}
+    if s164a.letter_says_so(purpose, regime, on):
+        about["s164a"] = True
+    return about
 
 
 def earlier_follow_up(kind: str, events: list[Event]) -> dt.date | None:
@@ -109,18 +125,21 @@ COMPLAINABLE = ("overdue", "refused", "partially-fulfilled")
 
 def complaint_refusal(ref: str, a: Assessment, events: list[Event], today: dt.date,
                       reminder_days: int, calendar: str,
-                      without_reminder: bool = False) -> str | None:
+                      without_reminder: bool = False, gaps: bool = False) -> str | None:
     """Why a complaint to the regulator cannot be made today, or None. The regulator
     expects the request to be overdue, refused or answered in part, and the
     organisation to have been reminded (ICO, "Data protection complaints - what to
-    expect"); a reminder's final date is kept (legal.md §4.3)."""
+    expect"); a reminder's final date is kept (legal.md §4.3). `gaps`: the answer's
+    review found part of Art. 15 missing, so a `fulfilled` answer is one in part."""
     from sar.core.lifecycle import RUNNING
 
     dl = a.deadline
     if a.status == "escalated":
         when = [e.on for e in events if e.kind == "escalated"][-1]
         return f"{ref} was already escalated on {when}"
-    if a.status not in COMPLAINABLE:
+    # Art. 15(1)-(3): every item is owed; an answer that leaves some out is answered
+    # only in part, whatever it was recorded as.
+    if a.status not in COMPLAINABLE and not (gaps and a.status == "fulfilled"):
         if a.status == "extended" and dl and dl.due:
             why = f"it is still inside the extension (due {dl.due})"
         elif dl and dl.due and a.status in RUNNING:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sar.core import deadlines
+from sar.core import deadlines, s164a
 from sar.errors import InvalidEventError
 
 KINDS = ("access", "erasure", "objection", "rectification", "restriction", "portability")
@@ -189,7 +189,7 @@ class _Fold:
         elif e.kind == "delivered" and self.delivered:
             _refuse(e, f"the delivery is already recorded ({self.delivered})")
         elif e.kind == "complaint-acknowledged" and not any(
-                x.kind in ("complained", "reminded") and x.on <= e.on for x in self.evs):
+                s164a.is_complaint(x) and x.on <= e.on for x in self.evs):
             _refuse(e, "complaint-acknowledged: no complaint to them is recorded before "
                        f"{e.on} (`sar mark REF complained` or `sar remind REF`)")
 

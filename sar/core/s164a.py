@@ -13,6 +13,10 @@ Where the complaint comes from (what sar records):
 - a reminder sent or posted on or after 19 June 2026 under UK GDPR: its letter says
   it is also a s.164A complaint (templates/letters/*/gdpr/reminder.j2), so the
   `reminded` event is the complaint, dated as the reminder;
+- a letter on an incomplete answer or challenging an extension, sent or posted on or
+  after 19 June 2026 under UK GDPR: its letter says the same, and its `followed-up`
+  event carries `"s164a": true` (such a letter sent before this wording existed
+  carries nothing, and is not counted);
 - `sar mark REF complained --on DATE` for one made another way (the organisation's
   complaint form, a letter of your own);
 - `sar mark REF complaint-acknowledged` when they acknowledge it.
@@ -36,6 +40,10 @@ ART_12A_IN_FORCE = dt.date(2026, 2, 5)
 ACK_PERIOD_DAYS = 30
 # Events that record the complaint and its acknowledgement (sar mark).
 COMPLAINED = "complained"
+# The follow-ups (besides the reminder) whose letter also says it is a s.164A
+# complaint: each challenges how the organisation handled the request (an answer
+# that leaves part of Art. 15 out; an extension), which is what the section is for.
+FOLLOW_UPS = ("incomplete", "extension-challenge")
 ACKNOWLEDGED = "complaint-acknowledged"
 # An answer to the request itself, after the complaint, answers the complaint too.
 _ANSWERS = ("fulfilled", "partially-fulfilled", "no-data-held", "refused")
@@ -45,7 +53,7 @@ _ANSWERS = ("fulfilled", "partially-fulfilled", "no-data-held", "refused")
 class ControllerComplaint:
     made: dt.date            # the day it was sent, posted or made
     received: dt.date        # the day the controller received it
-    via: str                 # "reminder" or "complained"
+    via: str                 # "reminder", "complained", or a follow-up of FOLLOW_UPS
     ack_due: dt.date         # the last day of the 30-day acknowledgement window
     acknowledged: dt.date | None = None
     answered: dt.date | None = None
@@ -72,19 +80,33 @@ def _received(e, calendar: str) -> dt.date:
     return e.on
 
 
+def is_complaint(e) -> bool:
+    """Whether the event records a complaint to the organisation (of any date: see
+    `applies` for whether it was one under s.164A)."""
+    return e.kind in (COMPLAINED, "reminded") or (
+        e.kind == "followed-up" and bool(e.details.get("s164a")))
+
+
+def letter_says_so(purpose: str, regime: str, on: dt.date) -> bool:
+    """Whether a follow-up letter of `purpose` written on `on` says it is also a
+    s.164A complaint (its template words it so whenever this holds)."""
+    return purpose in ("reminder", *FOLLOW_UPS) and applies(regime, on)
+
+
 def complaint(events, regime: str, calendar: str) -> ControllerComplaint | None:
     """The s.164A complaint the events (in date order) record, the first one, or None."""
     events = list(events)
-    at = next((i for i, e in enumerate(events) if applies(regime, e.on) and (
-        e.kind == COMPLAINED or e.kind == "reminded")), None)
+    at = next((i for i, e in enumerate(events)
+               if applies(regime, e.on) and is_complaint(e)), None)
     if at is None:
         return None
     made, later = events[at], events[at + 1:]
     received = _received(made, calendar)
     ack = next((e.on for e in later if e.kind == ACKNOWLEDGED), None)
     answer = next((e.on for e in later if e.kind in _ANSWERS), None)
-    return ControllerComplaint(made=made.on, received=received,
-                               via="reminder" if made.kind == "reminded" else "complained",
+    via = {"reminded": "reminder", COMPLAINED: COMPLAINED}.get(
+        made.kind) or made.details.get("follow_up", COMPLAINED)
+    return ControllerComplaint(made=made.on, received=received, via=via,
                                ack_due=ack_due(received), acknowledged=ack, answered=answer)
 
 
@@ -121,11 +143,17 @@ def as_context(c: ControllerComplaint | None, today: dt.date, early: str | None)
             "passed": c.passed(today), "early": early or ""}
 
 
+# What `sar show` calls the letter that made the complaint: before and after its date.
+_VIA_WORDS = {"reminder": ("your reminder", ""), COMPLAINED: ("a complaint", ""),
+              "incomplete": ("your letter", " on their incomplete answer"),
+              "extension-challenge": ("your letter", " challenging their extension")}
+
+
 def status_words(c: ControllerComplaint, today: dt.date) -> str:
     """One line for `sar show`, under its "Complaint to the organisation" heading:
     where the s.164A complaint stands."""
-    via = "your reminder" if c.via == "reminder" else "a complaint"
-    head = f"{via} of {c.made} (DPA 2018 s.164A), received {c.received}; "
+    what, about = _VIA_WORDS.get(c.via, _VIA_WORDS[COMPLAINED])
+    head = f"{what} of {c.made}{about} (DPA 2018 s.164A), received {c.received}; "
     if c.answered:
         return head + f"answered {c.answered}"
     if c.acknowledged:

@@ -140,7 +140,7 @@ class Outbox:
                           "or may not have gone")
                 continue
             row = next(self.db.query("SELECT * FROM requests WHERE id = ?", [m["request_id"]]))
-            event = self._handed_over(m, "system", recovered=True)
+            event = self._handed_over(m, row, "system", recovered=True)
             with self.ws.transaction():
                 self._set(m["id"], "sent", found)
                 try:
@@ -167,11 +167,11 @@ class Outbox:
                 if m["state"] == "handed-out":
                     # A campaign participant sent it themselves: today, as they tell us.
                     event = Event(followups.event_kind(m["purpose"]), self.ws.today, "user", {
-                        **_about(m["purpose"]),
+                        **followups.event_details(m["purpose"], row["regime"], self.ws.today),
                         "message_id": m["message_id"], "transport": m["transport"],
                         "sha256": m["sha256"], "confirmed": "by the participant"})
                 else:
-                    event = self._handed_over(m, "user", confirmed="by the user")
+                    event = self._handed_over(m, row, "user", confirmed="by the user")
                 with self.ws.transaction():
                     self.ws.log.append(row, event)
                     self._set(m["id"], "sent", "confirmed by the user")
@@ -217,10 +217,11 @@ class Outbox:
         """Why the follow-up of this outbox's purpose (the reminder, or another) cannot
         go to this request now, or None."""
         ref, kind = row["ref"], self.purpose
+        name = followups.NAMES[kind]
         again = (f"sar remind {ref}" if kind == "reminder"
                  else f"sar send {ref} --follow-up {kind}")
         if row["channel"] != "email":
-            return (f"a postal request: print the {_NAME[kind]} (`sar letter {ref} --follow-up "
+            return (f"a postal request: print the {name} (`sar letter {ref} --follow-up "
                     f"{kind} -o {ref}-{kind}.docx`), post it, then `{again} --posted DATE`")
         try:
             # The refusal rules (sar.core.followups): overdue, open, clock running ...
@@ -230,7 +231,7 @@ class Outbox:
         if not options.retry_unknown and self.db.execute(
                 "SELECT 1 FROM messages WHERE request_id = ? AND purpose = ? AND "
                 "state IN ('sending', 'unknown')", [row["id"], kind]).fetchone():
-            return (f"an earlier {_NAME[kind]} may or may not have gone: check your Sent "
+            return (f"an earlier {name} may or may not have gone: check your Sent "
                     f"folder, then `{again} --retry-unknown`")
         events = self.ws.log.of(row["id"])
         if kind == "reminder":
@@ -241,7 +242,7 @@ class Outbox:
         elif not options.again:
             sent = followups.earlier_follow_up(kind, events)
             if sent:
-                return f"the {_NAME[kind]} went on {sent}: it goes once (or `{again} --again`)"
+                return f"the {name} went on {sent}: it goes once (or `{again} --again`)"
         return None
 
     def _dry_run(self, ref: str, options: SendOptions) -> SendResult:
@@ -328,7 +329,8 @@ class Outbox:
         ws = self.ws
         sent = ws.log.prepare(row, Event(
             followups.event_kind(self.purpose), ws.today, "system",
-            {**_about(self.purpose), "message_id": msg["Message-ID"],
+            {**followups.event_details(self.purpose, row["regime"], ws.today),
+             "message_id": msg["Message-ID"],
              "transport": self.transport.name,
              "sha256": digest}, at=at))
         return _Queued(ref, row["id"], 0, msg["Message-ID"], msg.sender, msg.recipients, raw,
@@ -493,14 +495,15 @@ class Outbox:
                     "note": f"a letter sent during the change reached the server "
                             f"({q.message_id})"}))
 
-    def _handed_over(self, m: dict, source: str, **extra) -> Event:
+    def _handed_over(self, m: dict, row: dict, source: str, **extra) -> Event:
         """The `sent` event for a message found to have gone after the fact: dated when
         it was handed over (its Date header), not when that was found out."""
         at = _header_time(m["date"])
         purpose = m.get("purpose") or "letter"
-        return Event(followups.event_kind(purpose), at.date() if at else self.ws.today,
-                     source,
-                     {**_about(purpose), "message_id": m["message_id"],
+        on = at.date() if at else self.ws.today
+        return Event(followups.event_kind(purpose), on, source,
+                     {**followups.event_details(purpose, row["regime"], on),
+                      "message_id": m["message_id"],
                       "transport": m["transport"],
                       "sha256": m["sha256"], **extra}, at=at)
 
@@ -523,15 +526,6 @@ MAX_BATCH = 64
 # A chunk composed ahead that waited longer than this (seconds) for a slow server is
 # composed again when its turn comes, so its Date header says when it went.
 MAX_AHEAD = 30
-# What the user calls the message of each purpose, in a refusal.
-_NAME = {"reminder": "reminder", "id-reply": "reply to the ID request",
-         "extension-challenge": "extension challenge", "incomplete": "incomplete-answer letter"}
-
-
-def _about(purpose: str) -> dict:
-    """The details that say which follow-up a `followed-up` event is."""
-    return {"follow_up": purpose} if followups.event_kind(purpose) == followups.FOLLOWED_UP \
-        else {}
 
 
 def _noon(day: dt.date) -> dt.datetime:
