@@ -131,3 +131,43 @@ def test_libreoffice_lays_it_out_in_liberation_sans_with_numbered_footers(me, tm
     last = texts[-1]
     assert "Yours faithfully" in last and "Robin Testperson" in last
     assert not last.startswith("Yours faithfully")  # not alone on its page
+
+
+def test_a_reference_is_never_split_across_two_lines(tmp_path):
+    """Each reference's hyphen is a non-breaking one, so LibreOffice never ends a line
+    with "SAR-" (a reader copying it would get the reference in two pieces), and the
+    PDF's text still reads it with a plain hyphen. The paragraphs put the reference at
+    every offset around the end of a line."""
+    import datetime as dt
+    import shutil
+    import subprocess
+
+    from docx import Document
+    from pypdf import PdfReader
+
+    from sar.letters import Letter
+    from sar.letters.docx import as_docx
+    from sar.letters.markup import Block
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) not installed")
+    ref = "SAR-7K2QX"
+    letter = Letter(ref=ref, kind="access", date=dt.date(2026, 3, 2),
+                    sender=["Robin Testperson"], recipient=["Acme Data Ltd"],
+                    subject=f"About my request [{ref}]", salutation="Dear Sir or Madam,",
+                    body=[Block("paragraph", "x" * k + f" [{ref}]") for k in range(60, 110)],
+                    closing="Yours faithfully,", signature=["Robin Testperson"])
+    path = tmp_path / "letter.docx"
+    path.write_bytes(as_docx(letter))
+    doc = Document(path)
+    assert all(f"[{ref}]" in p.text for p in doc.paragraphs if p.text.startswith("xxx"))
+    assert f"{ref}" not in doc.element.xml  # no plain hyphen inside any reference
+    assert all(r.bold for p in doc.paragraphs if p.text.startswith("About my") for r in p.runs)
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+                   check=True, capture_output=True, timeout=180)
+    lines = [line.strip() for page in PdfReader(tmp_path / "letter.pdf").pages
+             for line in page.extract_text().splitlines()]
+    assert sum(line.endswith(f"[{ref}]") for line in lines) >= 50
+    assert not [line for line in lines if line.endswith(("[SAR-", "[SAR\u2011", "[SAR"))]

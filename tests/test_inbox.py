@@ -117,6 +117,23 @@ def test_two_open_requests_to_one_organisation_are_not_guessed_between(me, box, 
     assert "2 open requests" in waiting[0]["match"]
 
 
+def test_a_reference_copied_with_a_non_breaking_hyphen_still_names_its_request(
+        me, box, sent):
+    # Copied out of a DOCX or PDF letter, whose layout keeps the reference on one line
+    # with a non-breaking hyphen (U+2011); an en dash as a word processor makes it.
+    ref, _ = sent
+    other = me("new", "erasure", "--to", "acme", "--details", "I withdraw consent.",
+               "--json").json()[0]["ref"]
+    me("send", "--all")
+    box.deliver(mail("We have received your request.",
+                     subject=f"Your request {ref.replace('-', chr(0x2011))}"))
+    box.deliver(mail("We have received your request.",
+                     subject=f"Your request {other.replace('-', chr(0x2013))}"))
+    got = watch(me, box)
+    assert sorted((r["ref"], r["matched_by"]) for r in got) == sorted(
+        [(ref, "reference-in-subject"), (other, "reference-in-subject")])
+
+
 def test_a_reply_that_closes_a_request_is_seen_by_the_next_message_in_the_same_batch(
         me, box, sent):
     # One run, one batch: the open requests looked up for the first message must not

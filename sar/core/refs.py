@@ -14,7 +14,12 @@ import secrets
 PREFIX = "SAR-"
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
 LENGTH = 5
-_PATTERN = re.compile(rf"\bSAR-([{ALPHABET}]{{{LENGTH}}})\b", re.IGNORECASE)
+# The hyphen as a reply may carry it: typed, or copied from a letter whose layout
+# made it a non-breaking one (U+2011), or from a word processor's hyphen, figure
+# dash, en dash or minus sign.
+DASHES = "-\u2010\u2011\u2012\u2013\u2212"
+_PATTERN = re.compile(rf"\bSAR[{DASHES}]([{ALPHABET}]{{{LENGTH}}})\b", re.IGNORECASE)
+_TO_HYPHEN = str.maketrans({d: "-" for d in DASHES[1:]})
 
 
 def new_ref(choice=secrets.choice) -> str:
@@ -22,8 +27,8 @@ def new_ref(choice=secrets.choice) -> str:
 
 
 def normalise(text: str) -> str:
-    """'sar-7k2qx', ' 7K2QX ' and 'SAR7K2QX' all become 'SAR-7K2QX'."""
-    t = text.strip().upper().replace(" ", "")
+    """'sar-7k2qx', ' 7K2QX ', 'SAR7K2QX' and 'SAR\u20117K2QX' all become 'SAR-7K2QX'."""
+    t = text.strip().upper().replace(" ", "").translate(_TO_HYPHEN)
     if t.startswith("SAR-"):
         t = t[4:]
     elif t.startswith("SAR") and len(t) == LENGTH + 3:
@@ -32,7 +37,14 @@ def normalise(text: str) -> str:
 
 
 def is_valid(ref: str) -> bool:
-    return bool(_PATTERN.fullmatch(ref))
+    return ref.startswith(PREFIX) and bool(_PATTERN.fullmatch(ref))
+
+
+def hyphens(text: str) -> list[int]:
+    """Where each reference's hyphen is in `text` (a layout keeps the reference on one
+    line by making that hyphen a non-breaking one)."""
+    return [m.start() + len(PREFIX) - 1 for m in _PATTERN.finditer(text)] \
+        if PREFIX[:-1] in text.upper() else []
 
 
 def find_all(text: str) -> list[str]:

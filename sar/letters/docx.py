@@ -18,6 +18,7 @@ import datetime as dt
 import functools
 import io
 
+from sar.core import refs
 from sar.letters import LABELS, Letter, dateline
 
 FONT = "Arial"
@@ -174,10 +175,37 @@ def _footer(doc, letter: Letter) -> None:
     p = doc.sections[0].footer.paragraphs[0]
     p.style = doc.styles["Footer"]
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    p.add_run(f"{letter.ref} \u2014 {page} ")
+    _text(p, f"{letter.ref} \u2014 {page} ")
     _field(p, "PAGE", "1")
     p.add_run(f" {of} ")
     _field(p, "NUMPAGES", "1")
+
+
+def _text(paragraph, text: str, bold: bool | None = None) -> None:
+    """`text` added to the paragraph (its tabs and line breaks as Word's). A
+    reference's hyphen is a non-breaking one (w:noBreakHyphen, in a run of its own),
+    so "SAR-7K2QX" is never split across two lines, where a reader copying it would
+    get "SAR-" and "7K2QX" apart; Word, LibreOffice, python-docx and the text of a PDF
+    made from it all read it as "-"."""
+    at = refs.hyphens(text)
+    if not at:
+        _run(paragraph, text, bold)
+        return
+    from docx.oxml import OxmlElement
+
+    start = 0
+    for hyphen in at:
+        _run(paragraph, text[start:hyphen], bold)
+        _run(paragraph, "", bold)._r.append(OxmlElement("w:noBreakHyphen"))
+        start = hyphen + 1
+    _run(paragraph, text[start:], bold)
+
+
+def _run(paragraph, text: str, bold: bool | None):
+    run = paragraph.add_run(text)
+    if bold:
+        run.bold = True
+    return run
 
 
 def _lines(doc, texts, align=None, after=None):
@@ -203,9 +231,9 @@ def _head(doc, letter: Letter) -> None:
     _lines(doc, letter.recipient)
     ref = doc.add_paragraph()
     ref.add_run(f"{LABELS.get(letter.lang, LABELS['en'])['reference']} ").bold = True
-    ref.add_run(letter.ref)
+    _text(ref, letter.ref)
     subject = doc.add_paragraph()
-    subject.add_run(letter.subject).bold = True
+    _text(subject, letter.subject, bold=True)
     subject.paragraph_format.space_before = Pt(6)
     doc.add_paragraph(letter.salutation)
 
@@ -217,10 +245,11 @@ def _body(doc, letter: Letter) -> None:
     heading = doc.styles["Heading 2"]
     for block in letter.body:
         if block.kind == "heading":
-            h = doc.add_paragraph(block.text, heading)
+            h = doc.add_paragraph(style=heading)
+            _text(h, block.text)
             h.paragraph_format.keep_with_next = True
         elif block.kind == "paragraph":
-            doc.add_paragraph(block.text)
+            _text(doc.add_paragraph(), block.text)
         else:
             p = doc.add_paragraph()
             indent = Cm(1.0) if block.marker != "•" else Cm(0.6)
@@ -228,7 +257,7 @@ def _body(doc, letter: Letter) -> None:
             p.paragraph_format.first_line_indent = -indent
             p.paragraph_format.space_after = Pt(3)
             p.paragraph_format.tab_stops.add_tab_stop(indent)
-            p.add_run(f"{block.marker}\t{block.text}")
+            _text(p, f"{block.marker}\t{block.text}")
 
 
 def _close(doc, letter: Letter) -> None:
